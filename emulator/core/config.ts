@@ -1,0 +1,56 @@
+/**
+ * What the emulator serves: the credentials it accepts and the service / workspace it starts with.
+ * Defaults are fixed, well-formed dev values (not secrets) so that `.env` for local runs never changes;
+ * EMULATOR_* environment variables or createEmulator() options override them.
+ */
+export interface EmulatorConfig {
+  accountSid: string;
+  authToken: string;
+  apiKey: string;
+  apiSecret: string;
+  syncServiceSid: string;
+  workspaceSid: string;
+  /** Sustained writes per second per Sync object (a map and its items together). */
+  writeRatePerSecond: number;
+  /** How many seconds of writes may burst at once. 1 (the default) is stricter than the real service's 10. */
+  writeBurstSeconds: number;
+  /** Expired objects stay readable this long after `date_expires` before the sweeper removes them. */
+  sweepLagSeconds: number;
+}
+
+export const DEFAULT_CONFIG: EmulatorConfig = {
+  accountSid: 'AC00000000000000000000000000000001',
+  authToken: 'e0000000000000000000000000000001',
+  apiKey: 'SK00000000000000000000000000000001',
+  apiSecret: 'emulator-api-secret-0000000000001',
+  syncServiceSid: 'IS00000000000000000000000000000001',
+  workspaceSid: 'WS00000000000000000000000000000001',
+  writeRatePerSecond: 20,
+  writeBurstSeconds: 1,
+  sweepLagSeconds: 3600,
+};
+
+function numberFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a non-negative number, got "${raw}"`);
+  return value;
+}
+
+export function configFromEnv(): Partial<EmulatorConfig> {
+  const env = process.env;
+  const pick = (name: string) => (env[name] ? env[name] : undefined);
+  const config: Partial<EmulatorConfig> = {
+    accountSid: pick('EMULATOR_ACCOUNT_SID'),
+    authToken: pick('EMULATOR_AUTH_TOKEN'),
+    apiKey: pick('EMULATOR_API_KEY'),
+    apiSecret: pick('EMULATOR_API_SECRET'),
+    syncServiceSid: pick('EMULATOR_SYNC_SERVICE_SID'),
+    workspaceSid: pick('EMULATOR_WORKSPACE_SID'),
+    writeRatePerSecond: numberFromEnv('EMULATOR_WRITE_RATE', DEFAULT_CONFIG.writeRatePerSecond),
+    writeBurstSeconds: numberFromEnv('EMULATOR_WRITE_BURST_SECONDS', DEFAULT_CONFIG.writeBurstSeconds),
+    sweepLagSeconds: numberFromEnv('EMULATOR_SWEEP_LAG_SECONDS', DEFAULT_CONFIG.sweepLagSeconds),
+  };
+  return Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined));
+}

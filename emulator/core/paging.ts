@@ -1,0 +1,95 @@
+/**
+ * Twilio's two paging envelopes: the `meta` block of Sync and TaskRouter lists (absolute URLs that point back at the
+ * emulator) and API 2010's top-level `*_page_uri` fields (paths, which the SDK prefixes with its own host).
+ * Page tokens are opaque to clients; here they carry the offset of the page's first element.
+ */
+import { badRequest } from './errors';
+import type { EmuRequest } from './router';
+
+const DEFAULT_PAGE_SIZE = 50;
+const MAX_PAGE_SIZE = 1000;
+
+interface PageWindow {
+  pageSize: number;
+  page: number;
+  offset: number;
+}
+
+function readWindow(req: EmuRequest): PageWindow {
+  const rawSize = req.query.get('PageSize');
+  const pageSize = rawSize === null ? DEFAULT_PAGE_SIZE : Number(rawSize);
+  if (!Number.isInteger(pageSize) || pageSize < 1) throw badRequest(`Invalid PageSize: ${rawSize}`);
+  const size = Math.min(pageSize, MAX_PAGE_SIZE);
+  const page = Number(req.query.get('Page') ?? 0);
+  if (!Number.isInteger(page) || page < 0) throw badRequest('Invalid Page');
+  const token = req.query.get('PageToken');
+  if (token === null) return { pageSize: size, page, offset: page * size };
+  const match = /^PT(\d+)$/.exec(token);
+  if (!match) throw badRequest(`Invalid PageToken: ${token}`);
+  return { pageSize: size, page, offset: Number(match[1]) };
+}
+
+/** Query string that repeats the list's filters and adds the paging parameters. */
+function pageQuery(filters: Record<string, string | undefined>, extra: Record<string, string>): string {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(filters)) if (v !== undefined) params.set(k, v);
+  for (const [k, v] of Object.entries(extra)) params.set(k, v);
+  return params.toString();
+}
+
+function slice<T>(req: EmuRequest, all: readonly T[]) {
+  const w = readWindow(req);
+  const items = all.slice(w.offset, w.offset + w.pageSize);
+  const hasNext = w.offset + w.pageSize < all.length;
+  const hasPrevious = w.offset > 0;
+  const nextQuery = { PageSize: String(w.pageSize), Page: String(w.page + 1), PageToken: `PT${w.offset + w.pageSize}` };
+  const prevOffset = Math.max(0, w.offset - w.pageSize);
+  const prevQuery = { PageSize: String(w.pageSize), Page: String(Math.max(0, w.page - 1)), PageToken: `PT${prevOffset}` };
+  return { w, items, hasNext, hasPrevious, nextQuery, prevQuery };
+}
+
+/** A Sync / TaskRouter list page: `{ [key]: items, meta: {...} }`. */
+export function metaPage<T, R>(
+  req: EmuRequest,
+  key: string,
+  all: readonly T[],
+  render: (item: T) => R,
+  filters: Record<string, string | undefined> = {},
+) {
+  const { w, items, hasNext, hasPrevious, nextQuery, prevQuery } = slice(req, all);
+  const base = req.baseUrl + req.path;
+  return {
+    [key]: items.map(render),
+    meta: {
+      first_page_url: `${base}?${pageQuery(filters, { PageSize: String(w.pageSize), Page: '0' })}`,
+      key,
+      next_page_url: hasNext ? `${base}?${pageQuery(filters, nextQuery)}` : null,
+      page: w.page,
+      page_size: w.pageSize,
+      previous_page_url: hasPrevious ? `${base}?${pageQuery(filters, prevQuery)}` : null,
+      url: `${base}?${pageQuery(filters, { PageSize: String(w.pageSize), Page: String(w.page) })}`,
+    },
+  };
+}
+
+/** An API 2010 list page: `{ [key]: items, start, end, page, page_size, uri, first_page_uri, next_page_uri, ... }`. */
+export function uriPage<T, R>(
+  req: EmuRequest,
+  key: string,
+  all: readonly T[],
+  render: (item: T) => R,
+  filters: Record<string, string | undefined> = {},
+) {
+  const { w, items, hasNext, hasPrevious, nextQuery, prevQuery } = slice(req, all);
+  return {
+    [key]: items.map(render),
+    start: w.offset,
+    end: w.offset + Math.max(items.length, 1) - 1,
+    page: w.page,
+    page_size: w.pageSize,
+    uri: `${req.path}?${pageQuery(filters, { PageSize: String(w.pageSize), Page: String(w.page) })}`,
+    first_page_uri: `${req.path}?${pageQuery(filters, { PageSize: String(w.pageSize), Page: '0' })}`,
+    next_page_uri: hasNext ? `${req.path}?${pageQuery(filters, nextQuery)}` : null,
+    previous_page_uri: hasPrevious ? `${req.path}?${pageQuery(filters, prevQuery)}` : null,
+  };
+}

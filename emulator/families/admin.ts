@@ -1,0 +1,118 @@
+/**
+ * The admin API under /__admin/ (JSON in and out, no Twilio auth, loopback only): how tests and outside tools drive
+ * the emulator. Routes and bodies are listed in README "Emulator".
+ */
+import { badRequest } from '../core/errors';
+import { parseFaults } from '../core/faults';
+import type { EmuRequest, Router } from '../core/router';
+import { seed } from '../seed';
+import type { Emulator } from '../server';
+import { mintFlexToken } from './iam';
+
+const MAX_SEED_AGENTS = 5000;
+const MAX_SEED_CALLS_PER_AGENT = 1000;
+
+function body(req: EmuRequest): Record<string, unknown> {
+  const json = req.json ?? {};
+  if (typeof json !== 'object' || Array.isArray(json) || json === null) throw badRequest('Body must be a JSON object');
+  return json as Record<string, unknown>;
+}
+
+function integer(value: unknown, name: string, min: number, max: number, fallback?: number): number {
+  if (value === undefined && fallback !== undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw badRequest(`${name} must be an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
+function number(value: unknown, name: string, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    throw badRequest(`${name} must be a number from ${min} to ${max}`);
+  }
+  return value;
+}
+
+export function registerAdmin(router: Router, emu: Emulator): void {
+  const add = (method: string, path: string, handler: (req: EmuRequest) => unknown) =>
+    router.add('admin', method, path, (req) => ({ status: 200, body: handler(req) }), true);
+
+  const configView = () => ({
+    accountSid: emu.config.accountSid,
+    authToken: emu.config.authToken,
+    apiKey: emu.config.apiKey,
+    apiSecret: emu.config.apiSecret,
+    syncServiceSid: emu.config.syncServiceSid,
+    workspaceSid: emu.config.workspaceSid,
+    writeRatePerSecond: emu.config.writeRatePerSecond,
+    writeBurstSeconds: emu.config.writeBurstSeconds,
+    sweepLagSeconds: emu.config.sweepLagSeconds,
+    clockOffsetSeconds: emu.clock.offsetSeconds,
+    now: new Date(emu.clock.now()).toISOString(),
+  });
+
+  add('GET', '/__admin/config', configView);
+
+  /** Changes the limits at run time: {writeRatePerSecond?, writeBurstSeconds?, sweepLagSeconds?}. */
+  add('POST', '/__admin/config', (req) => {
+    const b = body(req);
+    const limits: Parameters<Emulator['setLimits']>[0] = {};
+    if (b.writeRatePerSecond !== undefined) limits.writeRatePerSecond = number(b.writeRatePerSecond, 'writeRatePerSecond', 0, 100_000);
+    if (b.writeBurstSeconds !== undefined) limits.writeBurstSeconds = number(b.writeBurstSeconds, 'writeBurstSeconds', 0, 3600);
+    if (b.sweepLagSeconds !== undefined) limits.sweepLagSeconds = number(b.sweepLagSeconds, 'sweepLagSeconds', 0, 1e9);
+    emu.setLimits(limits);
+    return configView();
+  });
+
+  add('POST', '/__admin/reset', () => {
+    emu.reset();
+    return { reset: true };
+  });
+
+  add('POST', '/__admin/seed', (req) => {
+    const b = body(req);
+    return seed(emu, {
+      agents: integer(b.agents, 'agents', 1, MAX_SEED_AGENTS, 5),
+      callsPerAgent: integer(b.callsPerAgent, 'callsPerAgent', 0, MAX_SEED_CALLS_PER_AGENT, 10),
+      days: number(b.days ?? 40, 'days', 0, 365),
+    });
+  });
+
+  add('POST', '/__admin/flex-tokens', (req) => {
+    const b = body(req);
+    if (typeof b.identity !== 'string' || b.identity.length === 0) throw badRequest('identity must be a non-empty string');
+    const roles = b.roles ?? ['agent'];
+    if (!Array.isArray(roles) || !roles.every((r) => typeof r === 'string')) throw badRequest('roles must be an array of strings');
+    if (b.workerSid !== undefined && b.workerSid !== null && typeof b.workerSid !== 'string') {
+      throw badRequest('workerSid must be a string');
+    }
+    // Without an explicit workerSid, a non-guest identity gets the seeded worker whose contact_uri matches it.
+    const workerSid =
+      b.workerSid !== undefined
+        ? (b.workerSid as string | null)
+        : roles.includes('guest')
+          ? null
+          : ([...emu.state.taskrouter.workers.values()].find(
+              (w) => w.attributes.contact_uri === `client:${b.identity}`,
+            )?.sid ?? null);
+    return mintFlexToken(emu, {
+      identity: b.identity,
+      roles: roles as string[],
+      workerSid,
+      ttlSeconds: integer(b.ttlSeconds, 'ttlSeconds', -86_400, 86_400, 3600),
+    });
+  });
+
+  add('POST', '/__admin/clock', (req) => {
+    const b = body(req);
+    emu.clock.advance(number(b.advanceSeconds, 'advanceSeconds', -1e9, 1e9));
+    return { now: new Date(emu.clock.now()).toISOString(), offsetSeconds: emu.clock.offsetSeconds };
+  });
+
+  add('POST', '/__admin/faults', (req) => {
+    emu.faults = parseFaults(req.json);
+    return emu.faults;
+  });
+
+  add('GET', '/__admin/stats', () => emu.stats.toJSON());
+}

@@ -1,0 +1,211 @@
+/**
+ * The local Twilio emulator: one loopback origin serving Sync v1, TaskRouter v1, API 2010 and IAM under Twilio's own
+ * paths, plus the admin API under /__admin/. See README "Emulator" and ../shared/DESIGN.md for the contract.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { authenticate } from './core/auth';
+import { readBody } from './core/body';
+import { Clock } from './core/clock';
+import { DEFAULT_CONFIG, type EmulatorConfig } from './core/config';
+import { TwilioError } from './core/errors';
+import { appliesTo, NO_FAULTS, type FaultSettings } from './core/faults';
+import { WriteLimiter } from './core/rate-limit';
+import { Router, type EmuRequest, type EmuResponse } from './core/router';
+import { newSid } from './core/sids';
+import { Stats } from './core/stats';
+import { registerAdmin } from './families/admin';
+import { registerApi2010, createCallsState, type CallsState } from './families/api2010';
+import { registerIam, createIamState, type IamState } from './families/iam';
+import { registerSync, createSyncState, type SyncState } from './families/sync';
+import { registerTaskRouter, createTaskRouterState, type TaskRouterState } from './families/taskrouter';
+
+export interface EmulatorState {
+  sync: SyncState;
+  taskrouter: TaskRouterState;
+  calls: CallsState;
+  iam: IamState;
+}
+
+export interface EmulatorOptions extends Partial<EmulatorConfig> {
+  port?: number;
+  host?: string;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
+
+export class Emulator {
+  readonly config: EmulatorConfig;
+  readonly clock = new Clock();
+  readonly router = new Router();
+  faults: FaultSettings = NO_FAULTS;
+  stats = new Stats();
+  limiter: WriteLimiter;
+  state!: EmulatorState;
+  /** Run before every Twilio (non-admin) request, e.g. the TTL sweeper. */
+  readonly beforeRequest: Array<() => void> = [];
+  private server?: Server;
+  private readonly sockets = new Set<import('node:net').Socket>();
+
+  constructor(options: Partial<EmulatorConfig> = {}) {
+    this.config = { ...DEFAULT_CONFIG, ...options };
+    this.limiter = new WriteLimiter(this.config.writeRatePerSecond, this.config.writeBurstSeconds);
+    this.resetState();
+    registerSync(this.router, this);
+    registerTaskRouter(this.router, this);
+    registerApi2010(this.router, this);
+    registerIam(this.router, this);
+    registerAdmin(this.router, this);
+  }
+
+  /** Back to the state at start: the configured service and workspace exist, empty; clock, faults and stats cleared. */
+  reset(): void {
+    this.clock.reset();
+    this.faults = NO_FAULTS;
+    this.stats = new Stats();
+    this.resetState();
+  }
+
+  /** Applies new rate-limit settings (admin config), keeping the data. */
+  setLimits(limits: Partial<Pick<EmulatorConfig, 'writeRatePerSecond' | 'writeBurstSeconds' | 'sweepLagSeconds'>>): void {
+    Object.assign(this.config, limits);
+    this.limiter = new WriteLimiter(this.config.writeRatePerSecond, this.config.writeBurstSeconds);
+  }
+
+  private resetState(): void {
+    this.limiter = new WriteLimiter(this.config.writeRatePerSecond, this.config.writeBurstSeconds);
+    this.state = {
+      sync: createSyncState(this),
+      taskrouter: createTaskRouterState(this),
+      calls: createCallsState(this),
+      iam: createIamState(this),
+    };
+  }
+
+  get url(): string {
+    const address = this.server?.address() as AddressInfo | null;
+    if (!address) throw new Error('emulator is not listening');
+    return `http://127.0.0.1:${address.port}`;
+  }
+
+  async listen(port = 0, host = '127.0.0.1'): Promise<string> {
+    const server = createServer((req, res) => void this.handle(req, res));
+    server.keepAliveTimeout = 5000;
+    server.on('connection', (socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolve());
+    });
+    this.server = server;
+    return this.url;
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const method = req.method ?? 'GET';
+    const url = new URL(req.url ?? '/', 'http://emulator.invalid');
+    const match = this.router.match(method, url.pathname);
+    const family = typeof match === 'object' ? match.route.family : 'unknown';
+    const routeKey = typeof match === 'object' ? `${method} ${match.route.pattern}` : `${method} (unmatched)`;
+    let response: EmuResponse;
+    let drop = false;
+    try {
+      if (match === 'not-found') throw new TwilioError(404, 20404, `The requested resource ${url.pathname} was not found`);
+      if (match === 'method') throw new TwilioError(405, 20004, `Method ${method} not allowed`);
+      const { route, params } = match;
+      const body = await readBody(req);
+      const request: EmuRequest = {
+        method,
+        path: url.pathname,
+        params,
+        query: url.searchParams,
+        form: body.form,
+        json: body.json,
+        headers: req.headers,
+        baseUrl: `http://${req.headers.host ?? '127.0.0.1'}`,
+      };
+      if (route.admin) {
+        if (!LOOPBACK.has(req.socket.remoteAddress ?? '')) throw new TwilioError(403, 20403, 'Admin API is loopback only');
+        response = await route.handler(request);
+      } else {
+        request.principal = authenticate(req.headers, this.config);
+        drop = await this.injectFaults(family);
+        for (const hook of this.beforeRequest) hook();
+        response = await route.handler(request);
+      }
+    } catch (error) {
+      response = this.errorResponse(error, family);
+    }
+    this.stats.record(family, routeKey, drop ? 0 : response.status);
+    if (drop) {
+      req.socket.destroy();
+      return;
+    }
+    this.send(res, response);
+  }
+
+  /** Applies the configured faults; throws the injected error, or returns true when the answer must be dropped. */
+  private async injectFaults(family: string): Promise<boolean> {
+    const faults = this.faults;
+    if (!appliesTo(faults, family)) return false;
+    if (faults.latencyMs > 0) {
+      this.stats.faults.delayed += 1;
+      await new Promise((resolve) => setTimeout(resolve, faults.latencyMs));
+    }
+    if (Math.random() < faults.errorRate) {
+      this.stats.faults.errors += 1;
+      throw Math.random() < 0.5
+        ? new TwilioError(500, 20500, 'Internal Server Error')
+        : new TwilioError(503, 20503, 'Service Unavailable');
+    }
+    if (Math.random() < faults.throttleRate) {
+      this.stats.faults.throttles += 1;
+      throw family === 'sync'
+        ? new TwilioError(429, 54009, 'Rate limit exceeded')
+        : new TwilioError(429, 20429, 'Too Many Requests');
+    }
+    const drop = Math.random() < faults.dropRate;
+    if (drop) this.stats.faults.drops += 1;
+    return drop;
+  }
+
+  private errorResponse(error: unknown, family: string): EmuResponse {
+    if (error instanceof TwilioError) {
+      if (error.code === 54009 && family === 'sync') this.stats.rateLimited += 1;
+      return { status: error.status, body: error.toBody(), headers: error.headers };
+    }
+    console.error('[emulator] unexpected error', error);
+    return { status: 500, body: new TwilioError(500, 20500, 'Internal Server Error').toBody() };
+  }
+
+  private send(res: ServerResponse, response: EmuResponse): void {
+    res.statusCode = response.status;
+    res.setHeader('Date', new Date(this.clock.now()).toUTCString());
+    res.setHeader('Twilio-Request-Id', newSid('RQ'));
+    for (const [name, value] of Object.entries(response.headers ?? {})) res.setHeader(name, value);
+    if (response.body === undefined || response.status === 204) {
+      res.end();
+      return;
+    }
+    res.setHeader('Content-Type', 'application/json; charset=utf-8');
+    res.end(JSON.stringify(response.body));
+  }
+}
+
+/** Creates and starts an emulator on loopback. Port 0 picks a free port. */
+export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const { port, host, ...config } = options;
+  const emulator = new Emulator(config);
+  await emulator.listen(port ?? 0, host ?? '127.0.0.1');
+  return emulator;
+}

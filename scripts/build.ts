@@ -1,0 +1,68 @@
+/**
+ * `npm run build`: bundles each src/functions entry into one self-contained CommonJS file in dist/functions
+ * (deployed Functions cannot require sibling files), keeping the `.protected` / `.private` suffixes; npm
+ * `dependencies` stay external because the Functions build installs them. Type-checking is `npm run typecheck`,
+ * which `npm run build` runs first.
+ */
+import { build } from 'esbuild';
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+const root = join(__dirname, '..');
+const functionsSrc = join(root, 'src', 'functions');
+const functionsOut = join(root, 'dist', 'functions');
+
+function entries(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return entries(path);
+    return /\.ts$/.test(name) && !/\.(test|d)\.ts$/.test(name) ? [path] : [];
+  });
+}
+
+export async function buildFunctions(): Promise<string[]> {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  const external = Object.keys(pkg.dependencies ?? {});
+  rmSync(functionsOut, { recursive: true, force: true });
+  const files = entries(functionsSrc);
+  await build({
+    entryPoints: files,
+    outbase: functionsSrc,
+    outdir: functionsOut,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    external,
+    sourcemap: 'linked',
+    logLevel: 'warning',
+  });
+  return files.map((file) => relative(functionsSrc, file).replace(/\.ts$/, '.js'));
+}
+
+export async function buildClient(): Promise<void> {
+  const entry = join(root, 'src', 'client', 'index.ts');
+  try {
+    statSync(entry);
+  } catch {
+    return; // no browser client yet
+  }
+  await build({
+    entryPoints: [entry],
+    outfile: join(root, 'assets', 'js', 'flex-sync-client.js'),
+    bundle: true,
+    platform: 'browser',
+    target: 'es2020',
+    format: 'esm',
+    logLevel: 'warning',
+  });
+}
+
+if (require.main === module) {
+  Promise.all([buildFunctions(), buildClient()])
+    .then(([functions]) => console.log(`built ${functions.length} functions into dist/functions: ${functions.join(', ')}`))
+    .catch((error) => {
+      console.error(error);
+      process.exit(1);
+    });
+}

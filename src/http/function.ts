@@ -1,0 +1,139 @@
+/**
+ * The wrapper every function goes through (after flex-project-template's): method check, CORS, request id,
+ * structured logger, and one place that turns any failure into the project's JSON error shape.
+ *
+ * Twilio Functions do not expose the HTTP method, and the runtime answers OPTIONS preflights itself. A request with
+ * a body (a Content-Type) is taken as a POST; one without is a GET.
+ */
+import { randomUUID } from 'node:crypto';
+import { ConfigError } from '../config/errors';
+import { list } from '../config/env';
+import { createLogger, type Logger } from '../observability/logger';
+import { isUpstreamFailure } from '../twilio/errors';
+import { corsHeaders, DEFAULT_ALLOWED_ORIGINS, isAllowedOrigin, originOf } from './cors';
+import { ERROR_CODES, HttpError, type ErrorBody } from './errors';
+import { jsonResponse, type FunctionResponse } from './response';
+
+export type FunctionContext = Record<string, unknown> & {
+  getTwilioClient: (options?: Record<string, unknown>) => import('twilio').Twilio;
+  DOMAIN_NAME?: string;
+  PATH?: string;
+};
+
+export type FunctionEvent = Record<string, unknown> & {
+  request?: { headers?: Record<string, unknown>; cookies?: Record<string, unknown> };
+};
+
+export interface FunctionRequest {
+  context: FunctionContext;
+  /** The parameters (query and body merged by the runtime), without the runtime's `request` entry. */
+  params: Record<string, unknown>;
+  headers: Record<string, string>;
+  method: 'GET' | 'POST';
+  requestId: string;
+  log: Logger;
+  /** Secrets of this request (e.g. the caller's Flex token) that the logger must redact from now on. */
+  addSecret(value: string): void;
+}
+
+export interface FunctionResult {
+  status?: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface FunctionSpec {
+  name: string;
+  methods: ReadonlyArray<'GET' | 'POST'>;
+  /** Browser callers allowed: responses carry CORS grants for ALLOWED_ORIGINS; other origins are refused. */
+  cors: boolean;
+  handle(request: FunctionRequest): Promise<FunctionResult>;
+}
+
+type Callback = (error: unknown, response?: FunctionResponse) => void;
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+function normaliseHeaders(raw: Record<string, unknown> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(raw ?? {})) {
+    out[name.toLowerCase()] = Array.isArray(value) ? value.map(String).join(', ') : String(value);
+  }
+  return out;
+}
+
+export function defineFunction(spec: FunctionSpec) {
+  return async function handler(context: FunctionContext, event: FunctionEvent, callback: Callback): Promise<void> {
+    const { request, ...params } = event ?? {};
+    const headers = normaliseHeaders(request?.headers);
+    const requestId = REQUEST_ID.test(headers['x-request-id'] ?? '') ? headers['x-request-id'] : randomUUID();
+    const secrets = [context.AUTH_TOKEN, context.API_SECRET].filter((s): s is string => typeof s === 'string');
+    let log = createLogger({ fields: { fn: spec.name, requestId }, secrets });
+    const origin = originOf(headers);
+    let cors: Record<string, string> = {};
+    const started = performance.now();
+
+    const answer = (status: number, body: unknown, extra: Record<string, string> = {}) => {
+      callback(null, jsonResponse(status, body, { ...cors, 'Cache-Control': 'no-store', 'X-Request-Id': requestId, ...extra }));
+    };
+
+    try {
+      if (spec.cors) {
+        const allowed = list(context, 'ALLOWED_ORIGINS', DEFAULT_ALLOWED_ORIGINS);
+        cors = corsHeaders(origin, allowed);
+        if (origin && !isAllowedOrigin(origin, allowed)) {
+          throw new HttpError(403, ERROR_CODES.ORIGIN_NOT_ALLOWED, `Origin ${origin.slice(0, 200)} is not allowed`);
+        }
+      }
+      const method = headers['content-type'] ? 'POST' : 'GET';
+      if (!spec.methods.includes(method)) {
+        throw new HttpError(405, ERROR_CODES.METHOD_NOT_ALLOWED, `Use ${spec.methods.join(' or ')} with a form or JSON body`, {
+          Allow: [...spec.methods, 'OPTIONS'].join(', '),
+        });
+      }
+      const result = await spec.handle({
+        context,
+        params,
+        headers,
+        method,
+        requestId,
+        get log() {
+          return log;
+        },
+        addSecret(value: string) {
+          secrets.push(value);
+          log = createLogger({ fields: { fn: spec.name, requestId }, secrets });
+        },
+      });
+      log.info('request done', { status: result.status ?? 200, ms: Math.round(performance.now() - started) });
+      answer(result.status ?? 200, result.body, result.headers);
+    } catch (error) {
+      const { status, body, extraHeaders } = toErrorResponse(error, requestId);
+      const fields = { status, code: body.code, ms: Math.round(performance.now() - started) };
+      if (status >= 500) log.error('request failed', { ...fields, error });
+      else log.info('request refused', fields);
+      answer(status, body, extraHeaders);
+    }
+  };
+}
+
+export function toErrorResponse(
+  error: unknown,
+  requestId: string,
+): { status: number; body: ErrorBody; extraHeaders: Record<string, string> } {
+  const make = (status: number, code: string, message: string, extraHeaders: Record<string, string> = {}) => ({
+    status,
+    body: { code, message, status, requestId },
+    extraHeaders,
+  });
+  if (error instanceof HttpError) return make(error.status, error.code, error.message, error.headers);
+  if (error instanceof ConfigError) {
+    return make(500, ERROR_CODES.CONFIG_INVALID, `Server misconfigured: ${error.message}`);
+  }
+  if (isUpstreamFailure(error)) {
+    return make(503, ERROR_CODES.UPSTREAM_UNAVAILABLE, 'Twilio is not answering right now; try again shortly', {
+      'Retry-After': '5',
+    });
+  }
+  return make(500, ERROR_CODES.INTERNAL, 'Internal error; quote the request id when reporting it');
+}

@@ -1,0 +1,118 @@
+/**
+ * The HTTP layer under every Twilio SDK call in this project:
+ * - retries 429 / 5xx / network errors with the one retry policy, inside the invocation's deadline;
+ * - optionally routes every request to the local emulator (only when an emulator URL is configured);
+ * - remembers the Twilio server's clock (the Date header), which TTL and expiry decisions compare against;
+ * - counts requests, retries and 429s for the job's summary log line.
+ */
+import twilio from 'twilio';
+import { Deadline } from './deadline';
+import {
+  backoffDelayMs,
+  DEFAULT_RETRY_POLICY,
+  isRetryableNetworkError,
+  isRetryableStatus,
+  parseRetryAfter,
+  type RetryPolicy,
+} from './retry-policy';
+
+type RequestOptions<TData> = import('twilio/lib/base/RequestClient').RequestOptions<TData>;
+type Response<TData> = import('twilio/lib/http/response').default<TData>;
+
+/** Longest single attempt; a stalled connection must not eat the whole invocation. */
+const MAX_ATTEMPT_TIMEOUT_MS = 5000;
+const MIN_ATTEMPT_TIMEOUT_MS = 50;
+
+export interface TwilioCallMetrics {
+  requests: number;
+  retries: number;
+  throttled: number;
+  serverErrors: number;
+  networkErrors: number;
+}
+
+export interface TwilioHttpClientOptions {
+  deadline?: Deadline;
+  policy?: RetryPolicy;
+  /** Base URL of the local emulator; every Twilio host is rewritten to it. Never set in production. */
+  emulatorUrl?: string;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const TWILIO_ORIGIN = /^https:\/\/[a-z0-9.-]+\.twilio\.com(?::443)?/i;
+
+export class TwilioHttpClient extends twilio.RequestClient {
+  readonly metrics: TwilioCallMetrics = { requests: 0, retries: 0, throttled: 0, serverErrors: 0, networkErrors: 0 };
+  private readonly deadline: Deadline;
+  private readonly policy: RetryPolicy;
+  private readonly emulatorUrl?: string;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private serverClock?: { serverMs: number; localMs: number };
+
+  constructor(options: TwilioHttpClientOptions = {}) {
+    super({ keepAlive: true });
+    this.deadline = options.deadline ?? Deadline.none();
+    this.policy = options.policy ?? DEFAULT_RETRY_POLICY;
+    this.emulatorUrl = options.emulatorUrl?.replace(/\/+$/, '');
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  }
+
+  override async request<TData>(opts: RequestOptions<TData>): Promise<Response<TData>> {
+    const uri = this.emulatorUrl ? String(opts.uri).replace(TWILIO_ORIGIN, this.emulatorUrl) : opts.uri;
+    for (let attempt = 1; ; attempt++) {
+      const remaining = this.deadline.remainingMs();
+      const timeout = Math.max(MIN_ATTEMPT_TIMEOUT_MS, Math.min(MAX_ATTEMPT_TIMEOUT_MS, remaining));
+      this.metrics.requests += 1;
+      let retryAfterMs: number | undefined;
+      try {
+        const response = await super.request<TData>({ ...opts, uri, timeout });
+        this.noteServerClock(response.headers);
+        if (!isRetryableStatus(response.statusCode)) return response;
+        if (response.statusCode === 429) this.metrics.throttled += 1;
+        else this.metrics.serverErrors += 1;
+        retryAfterMs = parseRetryAfter(header(response.headers, 'retry-after'));
+        const delay = this.nextDelay(attempt, retryAfterMs);
+        if (delay === undefined) return response; // the SDK turns it into a RestException with the real status
+        await this.pause(delay);
+      } catch (error) {
+        if (!isRetryableNetworkError(error)) throw error;
+        this.metrics.networkErrors += 1;
+        const delay = this.nextDelay(attempt, undefined);
+        if (delay === undefined) throw error;
+        await this.pause(delay);
+      }
+    }
+  }
+
+  /** The Twilio server's current time, from the last Date header seen; the local clock until one was seen. */
+  serverNow(): number {
+    if (!this.serverClock) return Date.now();
+    return this.serverClock.serverMs + (performance.now() - this.serverClock.localMs);
+  }
+
+  /** The delay before the next attempt, or undefined when no retry fits the policy or the deadline. */
+  private nextDelay(attempt: number, retryAfterMs: number | undefined): number | undefined {
+    if (attempt >= this.policy.maxAttempts) return undefined;
+    const delay = backoffDelayMs(attempt, this.policy, retryAfterMs);
+    // Leave room for the retried request itself.
+    if (delay + MIN_ATTEMPT_TIMEOUT_MS >= this.deadline.remainingMs()) return undefined;
+    return delay;
+  }
+
+  private async pause(ms: number): Promise<void> {
+    this.metrics.retries += 1;
+    await this.sleep(ms);
+  }
+
+  private noteServerClock(headers: unknown): void {
+    const date = Date.parse(String(header(headers, 'date') ?? ''));
+    if (!Number.isNaN(date)) this.serverClock = { serverMs: date, localMs: performance.now() };
+  }
+}
+
+function header(headers: unknown, name: string): string | undefined {
+  if (!headers || typeof headers !== 'object') return undefined;
+  const h = headers as Record<string, unknown> & { get?: (n: string) => unknown };
+  const value = typeof h.get === 'function' ? h.get(name) : (h[name] ?? h[name.toLowerCase()]);
+  return value === undefined || value === null ? undefined : String(value);
+}

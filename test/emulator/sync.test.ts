@@ -1,0 +1,176 @@
+/** The real twilio SDK against the emulator's Sync v1: the behaviour the functions rely on. */
+import type { Twilio } from 'twilio';
+import { startEmulator, type Emulator } from '../../emulator/server';
+import { EmulatorAdmin } from '../../emulator/admin-client';
+import { emulatorClient } from '../helpers/system';
+
+let emulator: Emulator;
+let client: Twilio;
+let admin: EmulatorAdmin;
+
+beforeAll(async () => {
+  emulator = await startEmulator();
+  client = emulatorClient(emulator);
+  admin = new EmulatorAdmin(emulator.url);
+});
+afterAll(() => emulator.close());
+beforeEach(() => admin.reset());
+
+const service = () => client.sync.v1.services(emulator.config.syncServiceSid);
+
+async function rejection(promise: Promise<unknown>): Promise<{ status: number; code: number; message: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as { status: number; code: number; message: string };
+  }
+  throw new Error('expected the call to fail');
+}
+
+describe('maps and items', () => {
+  it('creates a map, writes an item with a TTL and reads it back with the right date_expires', async () => {
+    const map = await service().syncMaps.create({ uniqueName: 'agent-calls' });
+    expect(map.sid).toMatch(/^MP[0-9a-f]{32}$/);
+    expect(map.revision).toBe('0');
+    expect(map.dateExpires).toBeNull();
+
+    const created = await service().syncMaps('agent-calls').syncMapItems.create({ key: 'CA1', data: { n: 1 }, itemTtl: 3600 });
+    expect(created.dateExpires!.getTime() - created.dateCreated.getTime()).toBe(3600 * 1000);
+
+    const fetched = await service().syncMaps(map.sid).syncMapItems('CA1').fetch();
+    expect(fetched.data).toEqual({ n: 1 });
+    expect(fetched.dateExpires!.toISOString()).toBe(created.dateExpires!.toISOString());
+    expect(fetched.mapSid).toBe(map.sid);
+  });
+
+  it('answers 409 / 54208 to a duplicate item and 409 / 54301 to a duplicate unique name', async () => {
+    await service().syncMaps.create({ uniqueName: 'dup' });
+    expect(await rejection(service().syncMaps.create({ uniqueName: 'dup' }))).toMatchObject({ status: 409, code: 54301 });
+    await service().syncMaps('dup').syncMapItems.create({ key: 'k', data: {} });
+    expect(await rejection(service().syncMaps('dup').syncMapItems.create({ key: 'k', data: {} }))).toMatchObject({
+      status: 409,
+      code: 54208,
+    });
+  });
+
+  it('rate-limits writes to one map: 30 items within a second get 429 / 54009', async () => {
+    await service().syncMaps.create({ uniqueName: 'busy' });
+    const results = await Promise.allSettled(
+      Array.from({ length: 30 }, (_, i) => service().syncMaps('busy').syncMapItems.create({ key: `k${i}`, data: { i } })),
+    );
+    const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason);
+    expect(failures.length).toBeGreaterThan(0);
+    for (const failure of failures) expect(failure).toMatchObject({ status: 429, code: 54009 });
+    const written = results.length - failures.length;
+    expect(written).toBeLessThanOrEqual(20);
+    expect((await service().syncMaps('busy').syncMapItems.list()).length).toBe(written);
+  });
+
+  it('counts a map and its items against one limit, and other maps separately', async () => {
+    await admin.setLimits({ writeRatePerSecond: 5, writeBurstSeconds: 1 });
+    await service().syncMaps.create({ uniqueName: 'a' });
+    await service().syncMaps.create({ uniqueName: 'b' });
+    const writes = (name: string) =>
+      Promise.allSettled(Array.from({ length: 5 }, (_, i) => service().syncMaps(name).syncMapItems.create({ key: `${i}`, data: {} })));
+    const [a, b] = await Promise.all([writes('a'), writes('b')]);
+    // Map creation took one token from each map's bucket, so each map lets 4 of its 5 item writes through.
+    expect(a.filter((r) => r.status === 'fulfilled')).toHaveLength(4);
+    expect(b.filter((r) => r.status === 'fulfilled')).toHaveLength(4);
+    await admin.setLimits({ writeRatePerSecond: 20, writeBurstSeconds: 1 });
+  });
+
+  it('refuses data over 16 KiB (54006), an invalid TTL (54011) and an invalid key (54209)', async () => {
+    await service().syncMaps.create({ uniqueName: 'limits' });
+    const items = service().syncMaps('limits').syncMapItems;
+    expect(await rejection(items.create({ key: 'big', data: { s: 'x'.repeat(17_000) } }))).toMatchObject({ code: 54006 });
+    expect(await rejection(items.create({ key: 'ttl', data: {}, itemTtl: 31_536_001 }))).toMatchObject({ status: 400, code: 54011 });
+    expect(await rejection(items.create({ key: 'x'.repeat(321), data: {} }))).toMatchObject({ status: 400, code: 54209 });
+  });
+
+  it('answers 404 for missing maps (20404) and items (54201)', async () => {
+    expect(await rejection(service().syncMaps('nope').fetch())).toMatchObject({ status: 404, code: 20404 });
+    await service().syncMaps.create({ uniqueName: 'm' });
+    expect(await rejection(service().syncMaps('m').syncMapItems('none').fetch())).toMatchObject({ status: 404, code: 54201 });
+  });
+
+  it('checks If-Match on item updates (412 / 54205)', async () => {
+    await service().syncMaps.create({ uniqueName: 'rev' });
+    const item = await service().syncMaps('rev').syncMapItems.create({ key: 'k', data: { v: 1 } });
+    const updated = await service().syncMaps('rev').syncMapItems('k').update({ data: { v: 2 }, ifMatch: item.revision });
+    expect(updated.revision).toBe('1');
+    expect(await rejection(service().syncMaps('rev').syncMapItems('k').update({ data: { v: 3 }, ifMatch: '0' }))).toMatchObject({
+      status: 412,
+      code: 54205,
+    });
+  });
+
+  it('lists items in key order with Order, From, Bounds and paging', async () => {
+    await admin.setLimits({ writeRatePerSecond: 0 });
+    await service().syncMaps.create({ uniqueName: 'ordered' });
+    for (const key of ['c', 'a', 'e', 'b', 'd']) await service().syncMaps('ordered').syncMapItems.create({ key, data: {} });
+    const items = service().syncMaps('ordered').syncMapItems;
+    expect((await items.list({ pageSize: 2 })).map((i) => i.key)).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect((await items.list({ order: 'desc', pageSize: 2 })).map((i) => i.key)).toEqual(['e', 'd', 'c', 'b', 'a']);
+    expect((await items.list({ from: 'c', bounds: 'exclusive' })).map((i) => i.key)).toEqual(['d', 'e']);
+    expect((await items.list({ from: 'c', order: 'desc' })).map((i) => i.key)).toEqual(['c', 'b', 'a']);
+    const page = await items.page({ pageSize: 2 });
+    expect(page.nextPageUrl).toContain(emulator.url);
+    await admin.setLimits({ writeRatePerSecond: 20 });
+  });
+
+  it('keeps expired items readable until the sweeper removes them, and CollectionTtl refreshes the map TTL', async () => {
+    await admin.setLimits({ sweepLagSeconds: 600 });
+    await service().syncMaps.create({ uniqueName: 'ttl', ttl: 100 });
+    await service().syncMaps('ttl').syncMapItems.create({ key: 'short', data: {}, itemTtl: 60, collectionTtl: 7200 });
+    const map = await service().syncMaps('ttl').fetch();
+    expect(map.dateExpires!.getTime() - map.dateCreated.getTime()).toBeGreaterThanOrEqual(7200 * 1000 - 1000);
+
+    await admin.advanceClock(120); // expired, not yet swept
+    const expired = await service().syncMaps('ttl').syncMapItems('short').fetch();
+    expect(expired.dateExpires!.getTime()).toBeLessThan(Date.now() + 120_000);
+
+    await admin.advanceClock(600); // past the sweep lag
+    expect(await rejection(service().syncMaps('ttl').syncMapItems('short').fetch())).toMatchObject({ code: 54201 });
+  });
+});
+
+describe('permissions, documents and services', () => {
+  it('grants per-identity map permissions', async () => {
+    await service().syncMaps.create({ uniqueName: 'perm' });
+    const p = await service().syncMaps('perm').syncMapPermissions('alice').update({ read: true, write: false, manage: false });
+    expect(p).toMatchObject({ identity: 'alice', read: true, write: false, manage: false });
+    expect((await service().syncMaps('perm').syncMapPermissions.list()).map((x) => x.identity)).toEqual(['alice']);
+  });
+
+  it('creates and updates documents with If-Match (412 / 54103)', async () => {
+    const doc = await service().documents.create({ uniqueName: 'checkpoint', data: { at: 1 } });
+    const updated = await service().documents('checkpoint').update({ data: { at: 2 }, ifMatch: doc.revision });
+    expect(updated.data).toEqual({ at: 2 });
+    expect(await rejection(service().documents('checkpoint').update({ data: { at: 3 }, ifMatch: '0' }))).toMatchObject({
+      status: 412,
+      code: 54103,
+    });
+  });
+
+  it('creates services and updates AclEnabled', async () => {
+    const created = await client.sync.v1.services.create({ friendlyName: 'x', aclEnabled: true });
+    expect(created.aclEnabled).toBe(true);
+    const updated = await client.sync.v1.services(created.sid).update({ aclEnabled: false });
+    expect(updated.aclEnabled).toBe(false);
+  });
+});
+
+describe('authentication', () => {
+  it('answers 401 / 20003 to a wrong auth token', async () => {
+    const wrong = emulatorClient(emulator, { username: emulator.config.accountSid, password: 'f'.repeat(32) });
+    expect(await rejection(wrong.sync.v1.services(emulator.config.syncServiceSid).fetch())).toMatchObject({
+      status: 401,
+      code: 20003,
+    });
+  });
+
+  it('accepts an API key and secret', async () => {
+    const keyed = emulatorClient(emulator, { username: emulator.config.apiKey, password: emulator.config.apiSecret });
+    expect((await keyed.sync.v1.services(emulator.config.syncServiceSid).fetch()).sid).toBe(emulator.config.syncServiceSid);
+  });
+});
