@@ -20,15 +20,16 @@ function entries(dir: string): string[] {
   });
 }
 
-export async function buildFunctions(): Promise<string[]> {
+/** Bundles every function into `outDir` (default dist/functions); returns their paths relative to it. */
+export async function buildFunctions(outDir = functionsOut): Promise<string[]> {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
   const external = Object.keys(pkg.dependencies ?? {});
-  rmSync(functionsOut, { recursive: true, force: true });
+  rmSync(outDir, { recursive: true, force: true });
   const files = entries(functionsSrc);
   await build({
     entryPoints: files,
     outbase: functionsSrc,
-    outdir: functionsOut,
+    outdir: outDir,
     bundle: true,
     platform: 'node',
     target: 'node20',

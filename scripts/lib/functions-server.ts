@@ -23,6 +23,8 @@ export interface FunctionsServerOptions {
   /** Print the server's output as it comes (npm start). */
   echo?: boolean;
   readyTimeoutMs?: number;
+  /** Folder of built functions, relative to root or absolute (default dist/functions; tests build their own). */
+  functionsFolder?: string;
 }
 
 const ROOT = join(__dirname, '..', '..');
@@ -61,7 +63,7 @@ export async function startFunctionsServer(options: FunctionsServerOptions): Pro
     '--port',
     String(options.port),
     '--functions-folder',
-    'dist/functions',
+    options.functionsFolder ?? process.env.FUNCTIONS_DIST ?? 'dist/functions',
     '--assets-folder',
     'assets',
     '--no-fork-process',
