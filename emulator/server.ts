@@ -27,6 +27,15 @@ export interface EmulatorState {
   iam: IamState;
 }
 
+export interface ObservedAnswer {
+  family: string;
+  method: string;
+  /** The route pattern, e.g. /v1/Services/:ServiceSid/Maps */
+  pattern: string;
+  status: number;
+  body: unknown;
+}
+
 export interface EmulatorOptions extends Partial<EmulatorConfig> {
   port?: number;
   host?: string;
@@ -44,6 +53,8 @@ export class Emulator {
   state!: EmulatorState;
   /** Run before every Twilio (non-admin) request, e.g. the TTL sweeper. */
   readonly beforeRequest: Array<() => void> = [];
+  /** Sees every answer the emulator sends (the contract test validates them against the OpenAPI specs). */
+  readonly observers: Array<(answer: ObservedAnswer) => void> = [];
   private server?: Server;
   private readonly sockets = new Set<import('node:net').Socket>();
 
@@ -147,6 +158,11 @@ export class Emulator {
       response = this.errorResponse(error, family);
     }
     this.stats.record(family, routeKey, drop ? 0 : response.status);
+    if (typeof match === 'object') {
+      for (const observe of this.observers) {
+        observe({ family, method, pattern: match.route.pattern, status: response.status, body: response.body });
+      }
+    }
     if (drop) {
       req.socket.destroy();
       return;

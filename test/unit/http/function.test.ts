@@ -1,0 +1,103 @@
+/**
+ * The function wrapper with the runtime's own Response class (the global Functions provide). The HTTP-level
+ * behaviour is covered again through twilio-run by each function's integration tests.
+ */
+import { join } from 'node:path';
+import { ConfigError } from '../../../src/config/errors';
+import { HttpError } from '../../../src/http/errors';
+import { defineFunction, type FunctionSpec } from '../../../src/http/function';
+
+// The package's exports map hides its internals, so load the runtime's Response class by path.
+const { Response } = require(join(__dirname, '../../../node_modules/@twilio/runtime-handler/dist/dev-runtime/internal/response.js'));
+(globalThis as unknown as { Twilio: unknown }).Twilio = { Response };
+
+type Answer = { statusCode: number; body: Record<string, unknown>; headers: Record<string, string> };
+
+async function call(spec: Partial<FunctionSpec>, event: Record<string, unknown>, context: Record<string, unknown> = {}) {
+  const handler = defineFunction({ name: 'test', methods: ['POST'], cors: true, handle: async () => ({ body: { ok: true } }), ...spec });
+  const lines: string[] = [];
+  const log = jest.spyOn(console, 'log').mockImplementation((line: string) => void lines.push(line));
+  const answer = await new Promise<Answer>((resolve, reject) => {
+    void handler({ getTwilioClient: () => undefined as never, ...context }, event, (error, response) =>
+      error ? reject(error) : resolve(response as unknown as Answer),
+    );
+  });
+  log.mockRestore();
+  return { answer, lines };
+}
+
+const post = (headers: Record<string, string> = {}, params: Record<string, unknown> = {}) => ({
+  request: { headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, cookies: {} },
+  ...params,
+});
+
+describe('defineFunction', () => {
+  it('answers JSON with no-store and a request id, passing params without the runtime request entry', async () => {
+    let seen: Record<string, unknown> = {};
+    const { answer } = await call({ handle: async (r) => ((seen = r.params), { body: { ok: true } }) }, post({}, { A: '1' }));
+    expect(answer.statusCode).toBe(200);
+    expect(answer.body).toEqual({ ok: true });
+    expect(answer.headers['Cache-Control']).toBe('no-store');
+    expect(answer.headers['X-Request-Id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(seen).toEqual({ A: '1' });
+  });
+
+  it('refuses a request without a body (a GET) with 405 and Allow', async () => {
+    const { answer } = await call({}, { request: { headers: {} } });
+    expect(answer.statusCode).toBe(405);
+    expect(answer.body).toMatchObject({ code: 'METHOD_NOT_ALLOWED', status: 405 });
+    expect(answer.headers.Allow).toBe('POST, OPTIONS');
+  });
+
+  it('grants CORS to allowed origins only and refuses others outright', async () => {
+    const allowed = await call({}, post({ origin: 'https://flex.twilio.com' }));
+    expect(allowed.answer.headers['Access-Control-Allow-Origin']).toBe('https://flex.twilio.com');
+    const denied = await call({}, post({ origin: 'https://evil.example' }));
+    expect(denied.answer.statusCode).toBe(403);
+    expect(denied.answer.body.code).toBe('ORIGIN_NOT_ALLOWED');
+    expect(denied.answer.headers['Access-Control-Allow-Origin']).toBeUndefined();
+    const configured = await call({}, post({ origin: 'http://localhost:3000' }), { ALLOWED_ORIGINS: 'http://localhost:3000' });
+    expect(configured.answer.headers['Access-Control-Allow-Origin']).toBe('http://localhost:3000');
+  });
+
+  it('maps HttpError, ConfigError, upstream failures and unknown errors to the one JSON shape', async () => {
+    const failWith = (error: unknown) => call({ handle: async () => Promise.reject(error) }, post());
+    const http = await failWith(new HttpError(401, 'FLEX_TOKEN_INVALID', 'nope'));
+    expect(http.answer.statusCode).toBe(401);
+    expect(http.answer.body).toEqual({ code: 'FLEX_TOKEN_INVALID', message: 'nope', status: 401, requestId: expect.any(String) });
+
+    const config = await failWith(new ConfigError('SYNC_TOKEN_TTL', 'must be from 1800 to 86400, got 60'));
+    expect(config.answer.statusCode).toBe(500);
+    expect(config.answer.body.code).toBe('CONFIG_INVALID');
+    expect(config.answer.body.message).toContain('SYNC_TOKEN_TTL');
+
+    const upstream = await failWith(Object.assign(new Error('Too many'), { status: 429, code: 54009 }));
+    expect(upstream.answer.statusCode).toBe(503);
+    expect(upstream.answer.headers['Retry-After']).toBeDefined();
+
+    const bug = await failWith(new TypeError('secret stack detail'));
+    expect(bug.answer.statusCode).toBe(500);
+    expect(JSON.stringify(bug.answer.body)).not.toContain('secret stack detail');
+  });
+
+  it('never logs the auth token, the API secret or a secret the handler registers', async () => {
+    const authToken = 'a'.repeat(32);
+    const apiSecret = 'S3cretS3cretS3cret';
+    const flexToken = 'eyJflex.token.value';
+    const { lines } = await call(
+      {
+        handle: async (r) => {
+          r.addSecret(flexToken);
+          r.log.info('echo', { text: `${authToken} ${apiSecret} ${flexToken}`, token: 'anything' });
+          throw new Error(`failed with ${flexToken}`);
+        },
+      },
+      post(),
+      { AUTH_TOKEN: authToken, API_SECRET: apiSecret },
+    );
+    const all = lines.join('\n');
+    expect(lines.length).toBeGreaterThanOrEqual(2);
+    for (const secret of [authToken, apiSecret, flexToken]) expect(all).not.toContain(secret);
+    for (const line of lines) expect(JSON.parse(line)).toMatchObject({ requestId: expect.any(String), fn: 'test' });
+  });
+});

@@ -1,0 +1,46 @@
+import fc from 'fast-check';
+import { backoffDelayMs, isRetryableNetworkError, isRetryableStatus, parseRetryAfter } from '../../../src/twilio/retry-policy';
+
+const policy = { maxAttempts: 6, baseDelayMs: 100, maxDelayMs: 2000 };
+
+describe('retry policy', () => {
+  it('retries 429 and 5xx gateway errors, not other 4xx', () => {
+    for (const status of [429, 500, 502, 503, 504]) expect(isRetryableStatus(status)).toBe(true);
+    for (const status of [200, 400, 401, 403, 404, 409, 412, 413]) expect(isRetryableStatus(status)).toBe(false);
+  });
+
+  it('retries network errors but not errors that carry a response', () => {
+    expect(isRetryableNetworkError(Object.assign(new Error('x'), { code: 'ECONNRESET' }))).toBe(true);
+    expect(isRetryableNetworkError(new Error('socket hang up'))).toBe(true);
+    expect(isRetryableNetworkError(Object.assign(new Error('x'), { code: 'ECONNRESET', response: {} }))).toBe(false);
+    expect(isRetryableNetworkError(new TypeError('bad argument'))).toBe(false);
+  });
+
+  it('reads Retry-After as seconds or as an HTTP date', () => {
+    expect(parseRetryAfter('2')).toBe(2000);
+    expect(parseRetryAfter('0.5')).toBe(500);
+    const now = Date.parse('2026-01-01T00:00:00Z');
+    expect(parseRetryAfter('Thu, 01 Jan 2026 00:00:03 GMT', now)).toBe(3000);
+    expect(parseRetryAfter('soon')).toBeUndefined();
+    expect(parseRetryAfter(undefined)).toBeUndefined();
+  });
+
+  it('keeps every delay within the exponential ceiling and never below Retry-After', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 20 }), fc.double({ min: 0, max: 0.999999 }), fc.option(fc.nat(5000)), (retry, r, after) => {
+        const delay = backoffDelayMs(retry, policy, after ?? undefined, () => r);
+        const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (retry - 1));
+        expect(delay).toBeGreaterThanOrEqual(after ?? 0);
+        if (after === null) expect(delay).toBeLessThan(ceiling + 1e-9);
+      }),
+    );
+  });
+
+  it('grows the ceiling exponentially up to the cap', () => {
+    const max = (retry: number) => backoffDelayMs(retry, policy, undefined, () => 0.999999);
+    expect(max(1)).toBeCloseTo(100, 0);
+    expect(max(2)).toBeCloseTo(200, 0);
+    expect(max(4)).toBeCloseTo(800, 0);
+    expect(max(10)).toBeCloseTo(2000, 0);
+  });
+});
