@@ -1,0 +1,30 @@
+/**
+ * POST /sync-token (public: browsers cannot sign requests, so every check is made here).
+ * A Flex user (Token = the Flex token) or a signed server request (X-Twilio-Signature, naming Identity) gets a
+ * Twilio Access Token with a Sync grant: `{token, identity, ttl, expiresAt, serviceSid}`, Cache-Control no-store.
+ * Errors and their codes: README "Sync token endpoint".
+ */
+import { readSyncTokenConfig } from '../config/sync-token';
+import { defineFunction } from '../http/function';
+import { mintSyncToken } from '../tokens/access-token';
+import { identifyCaller } from '../tokens/caller';
+import { resolveLifetime } from '../tokens/lifetime';
+
+export const handler = defineFunction({
+  name: 'sync-token',
+  methods: ['POST'],
+  cors: true,
+  async handle(request) {
+    const config = readSyncTokenConfig(request.context);
+    const ttl = resolveLifetime(request.params.Ttl, config.ttlSeconds);
+    const caller = await identifyCaller(request, config);
+    const issued = mintSyncToken(config, caller.identity, ttl);
+    request.log.info('sync token issued', {
+      identity: caller.identity,
+      via: caller.via,
+      validation: caller.via === 'flex' ? caller.validation : undefined,
+      ttl,
+    });
+    return { body: issued };
+  },
+});

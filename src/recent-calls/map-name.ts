@@ -1,0 +1,38 @@
+/**
+ * The naming contract for agents' recent-calls maps (plugin authors and the /recent-calls reader rely on it):
+ *
+ *   Sync service:  SYNC_SERVICE_SID
+ *   map:           unique name `recent-calls-<WorkerSid>`, e.g. `recent-calls-WK0123456789abcdef0123456789abcdef`
+ *   item key:      the call SID (`CA…`) of the call the agent handled
+ *   item data:     see call-record.ts (`RecentCallItem`)
+ *   item expiry:   `date_expires` = the call's start + RECENT_CALLS_TTL_DAYS; expired items may linger until Sync
+ *                  removes them, so readers filter on `date_expires`
+ *   access:        with ACLs on the service, the agent's identity (worker attribute `contact_uri` = `client:<identity>`)
+ *                  has read-only permission on its own map and no other
+ *
+ * The worker SID (not the identity) names the map: it is stable, carries no personal data and matches the
+ * `worker_sid` of a verified Flex token.
+ */
+export const RECENT_CALLS_MAP_PREFIX = 'recent-calls-';
+
+const WORKER_SID = /^WK[0-9a-fA-F]{32}$/;
+
+export function isWorkerSid(value: unknown): value is string {
+  return typeof value === 'string' && WORKER_SID.test(value);
+}
+
+/** The unique name of the worker's recent-calls map. Throws on anything but a worker SID. */
+export function recentCallsMapName(workerSid: string): string {
+  if (!isWorkerSid(workerSid)) throw new TypeError(`not a worker SID: ${String(workerSid).slice(0, 40)}`);
+  return `${RECENT_CALLS_MAP_PREFIX}${workerSid}`;
+}
+
+/** The worker SID a recent-calls map belongs to, or undefined for any other unique name. */
+export function workerSidOfMap(uniqueName: string): string | undefined {
+  if (!uniqueName.startsWith(RECENT_CALLS_MAP_PREFIX)) return undefined;
+  const sid = uniqueName.slice(RECENT_CALLS_MAP_PREFIX.length);
+  return isWorkerSid(sid) ? sid : undefined;
+}
+
+/** The unique name of the job's checkpoint Sync Document (same service). */
+export const CHECKPOINT_DOCUMENT_NAME = 'recent-calls-sync-checkpoint';

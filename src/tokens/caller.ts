@@ -1,0 +1,57 @@
+/**
+ * Who is asking for a Sync token, from a verified source only:
+ * 1. a `Token` parameter: a Flex user's token, verified with Twilio IAM; its identity is IAM's, and any `Identity`
+ *    parameter next to it is ignored;
+ * 2. otherwise an X-Twilio-Signature: a server-side signer holding the auth token, which names the `Identity`;
+ * 3. otherwise nothing: 401 CREDENTIALS_MISSING.
+ */
+import { hasSignature, SIGNATURE_ERRORS, verifySignature } from '../auth/signature';
+import { verifyFlexToken } from '../auth/flex-token';
+import type { CacheSource } from '../auth/flex-token-cache';
+import type { SyncTokenConfig } from '../config/sync-token';
+import type { FunctionRequest } from '../http/function';
+import { HttpError } from '../http/errors';
+import { createTwilioClient } from '../twilio/client-factory';
+import { Deadline } from '../twilio/deadline';
+import { SYNC_TOKEN_ERRORS } from './errors';
+import { validateIdentity } from './identity';
+
+/** Time allowed for IAM (retries included), inside the 10 s Functions limit. */
+export const IAM_BUDGET_MS = 8000;
+
+export type VerifiedCaller =
+  | { via: 'flex'; identity: string; roles: string[]; validation: CacheSource }
+  | { via: 'signature'; identity: string };
+
+export async function identifyCaller(request: FunctionRequest, config: SyncTokenConfig): Promise<VerifiedCaller> {
+  const token = request.params.Token;
+  if (token !== undefined && token !== null && token !== '') {
+    if (typeof token !== 'string') throw new HttpError(400, SYNC_TOKEN_ERRORS.INVALID_REQUEST, 'Token must be a string');
+    request.addSecret(token);
+    const deadline = new Deadline(IAM_BUDGET_MS);
+    const { user, source } = await verifyFlexToken(token, {
+      accountSid: config.accountSid,
+      cacheSeconds: config.validationCacheSeconds,
+      policy: { allowGuests: config.allowGuests, allowedRoles: config.allowedRoles },
+      twilioClient: () => createTwilioClient(request.context, { deadline }),
+    });
+    return { via: 'flex', identity: user.identity, roles: user.roles, validation: source };
+  }
+  if (hasSignature(request.headers)) {
+    verifySignedRequest(request, config.authToken);
+    return { via: 'signature', identity: validateIdentity(request.params.Identity) };
+  }
+  throw new HttpError(401, SYNC_TOKEN_ERRORS.CREDENTIALS_MISSING, 'Send the Flex token as Token, or sign the request');
+}
+
+/** The shared verifier answers 403 to a bad signature; here it is a bad credential like a bad Flex token: 401. */
+function verifySignedRequest(request: FunctionRequest, authToken: string): void {
+  try {
+    verifySignature(request, authToken);
+  } catch (error) {
+    if (error instanceof HttpError && error.code === SIGNATURE_ERRORS.INVALID) {
+      throw new HttpError(401, SYNC_TOKEN_ERRORS.SIGNATURE_INVALID, error.message);
+    }
+    throw error;
+  }
+}

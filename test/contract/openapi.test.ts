@@ -1,0 +1,168 @@
+/**
+ * Contract test: every route the emulator serves answers, for the calls the real SDK makes, bodies that validate
+ * against Twilio's official OpenAPI specs, with every documented field present. Errors follow Twilio's error shape,
+ * and IAM (which has no public spec) follows the shape twilio-flex-token-validator reads.
+ */
+import type { Twilio } from 'twilio';
+import { EmulatorAdmin } from '../../emulator/admin-client';
+import { startEmulator, type Emulator, type ObservedAnswer } from '../../emulator/server';
+import { OpenApiValidator } from '../helpers/openapi';
+import { emulatorClient } from '../helpers/system';
+
+let emulator: Emulator;
+let client: Twilio;
+let admin: EmulatorAdmin;
+const answers: ObservedAnswer[] = [];
+const validator = new OpenApiValidator();
+
+beforeAll(async () => {
+  emulator = await startEmulator();
+  emulator.observers.push((answer) => answer.family !== 'admin' && answers.push(answer));
+  client = emulatorClient(emulator);
+  admin = new EmulatorAdmin(emulator.url);
+  await admin.setLimits({ writeRatePerSecond: 0 });
+  await exerciseEveryRoute();
+});
+afterAll(() => emulator.close());
+
+const ignore = () => undefined;
+
+/** Calls every route with the real SDK, successes and typical failures. */
+async function exerciseEveryRoute(): Promise<void> {
+  const seeded = await admin.seed({ agents: 3, callsPerAgent: 4, days: 10 });
+
+  // Sync: services, documents, maps, items, permissions.
+  const created = await client.sync.v1.services.create({ friendlyName: 'contract', aclEnabled: true });
+  await client.sync.v1.services.list();
+  await client.sync.v1.services(created.sid).fetch();
+  await client.sync.v1.services(created.sid).update({ aclEnabled: false });
+  const sync = client.sync.v1.services(created.sid);
+  await sync.documents.create({ uniqueName: 'doc', data: { a: 1 }, ttl: 3600 });
+  await sync.documents.list();
+  await sync.documents('doc').fetch();
+  await sync.documents('doc').update({ data: { a: 2 } });
+  await sync.syncMaps.create({ uniqueName: 'map', ttl: 3600 });
+  await sync.syncMaps.list();
+  await sync.syncMaps('map').fetch();
+  await sync.syncMaps('map').update({ ttl: 7200 });
+  await sync.syncMaps('map').syncMapItems.create({ key: 'CA1', data: { d: 'inbound' }, itemTtl: 60 });
+  await sync.syncMaps('map').syncMapItems.create({ key: 'CA2', data: {} });
+  await sync.syncMaps('map').syncMapItems.list({ order: 'desc', pageSize: 1 });
+  await sync.syncMaps('map').syncMapItems('CA1').fetch();
+  await sync.syncMaps('map').syncMapItems('CA1').update({ data: { d: 'outbound' } });
+  await sync.syncMaps('map').syncMapPermissions('alice').update({ read: true, write: false, manage: false });
+  await sync.syncMaps('map').syncMapPermissions.list();
+  await sync.syncMaps('map').syncMapPermissions('alice').fetch();
+  await sync.syncMaps('map').syncMapPermissions('alice').remove();
+  await sync.syncMaps('map').syncMapItems('CA2').remove();
+  await sync.syncMaps('map').syncMapItems.create({ key: 'CA1', data: {} }).catch(ignore); // 409
+  await sync.syncMaps('missing').fetch().catch(ignore); // 404
+  await sync.syncMaps('map').remove();
+  await sync.documents('doc').remove();
+  await client.sync.v1.services(created.sid).remove();
+
+  // TaskRouter: workspaces, workers, events.
+  const ws = emulator.config.workspaceSid;
+  await client.taskrouter.v1.workspaces.list();
+  await client.taskrouter.v1.workspaces(ws).fetch();
+  const workers = await client.taskrouter.v1.workspaces(ws).workers.list({ pageSize: 2 });
+  await client.taskrouter.v1.workspaces(ws).workers(workers[0].sid).fetch();
+  const events = await client.taskrouter.v1.workspaces(ws).events.list({
+    startDate: new Date(Date.now() - 9 * 86_400_000),
+    pageSize: 20,
+    limit: 40,
+  });
+  await client.taskrouter.v1.workspaces(ws).events(events[0].sid).fetch();
+  await client.taskrouter.v1.workspaces(ws).events.list({ eventType: 'reservation.completed', workerSid: seeded.agents[0].workerSid });
+
+  // API 2010: calls.
+  const calls = await client.calls.list({ startTimeAfter: new Date(Date.now() - 9 * 86_400_000), pageSize: 3, limit: 6 });
+  await client.calls(calls[0].sid).fetch();
+  await client.calls('CA00000000000000000000000000000000').fetch().catch(ignore); // 404
+
+  // IAM.
+  const { token } = await admin.flexToken({ identity: seeded.agents[0].identity });
+  const iam = (t: string) =>
+    client.request({
+      method: 'post',
+      uri: `https://iam.twilio.com/v1/Accounts/${emulator.config.accountSid}/Tokens/validate`,
+      data: { token: t },
+      headers: { 'Content-Type': 'application/json' },
+    });
+  await iam(token);
+  await iam('not-a-token');
+}
+
+describe('emulator contract', () => {
+  it('answered every Twilio route it serves with a success at least once', () => {
+    const served = emulator.router.routes.filter((r) => !r.admin).map((r) => `${r.method} ${r.pattern}`);
+    const answered = new Set(answers.filter((a) => a.status < 300).map((a) => `${a.method} ${a.pattern}`));
+    expect(served.filter((route) => !answered.has(route))).toEqual([]);
+  });
+
+  it('documents every Sync, TaskRouter and API 2010 route it serves in the official specs', () => {
+    const missing = emulator.router.routes
+      .filter((r) => !r.admin && r.family !== 'iam')
+      .filter((r) => !validator.operation(r.method, r.pattern))
+      .map((r) => `${r.method} ${r.pattern}`);
+    expect(missing).toEqual([]);
+  });
+
+  it('answers bodies that validate against the official OpenAPI schemas, with every documented field', () => {
+    const failures: string[] = [];
+    for (const answer of answers.filter((a) => a.family !== 'iam' && a.status < 300 && a.status !== 204)) {
+      const op = validator.operation(answer.method, answer.pattern);
+      if (!op) {
+        failures.push(`${answer.method} ${answer.pattern}: not in the specs`);
+        continue;
+      }
+      for (const error of validator.validate(op, answer.status, answer.body)) {
+        failures.push(`${answer.method} ${answer.pattern} ${answer.status}: ${error}`);
+      }
+    }
+    expect([...new Set(failures)]).toEqual([]);
+    expect(answers.filter((a) => a.family !== 'iam' && a.status < 300).length).toBeGreaterThan(30);
+  });
+
+  it('answers deletes with 204 and an empty body', () => {
+    const deletes = answers.filter((a) => a.method === 'DELETE');
+    expect(deletes.length).toBeGreaterThan(0);
+    for (const answer of deletes) {
+      expect(answer.status).toBe(204);
+      expect(answer.body).toBeUndefined();
+    }
+  });
+
+  it("answers errors in Twilio's shape {code, message, more_info, status}", () => {
+    const errors = answers.filter((a) => a.status >= 400);
+    expect(errors.map((e) => e.status).sort()).toEqual(expect.arrayContaining([404, 409]));
+    for (const error of errors) {
+      expect(error.body).toEqual({
+        code: expect.any(Number),
+        message: expect.any(String),
+        more_info: `https://www.twilio.com/docs/errors/${(error.body as { code: number }).code}`,
+        status: error.status,
+      });
+    }
+  });
+
+  it('answers IAM validate like the real service: the fields twilio-flex-token-validator reads', () => {
+    const iam = answers.filter((a) => a.family === 'iam');
+    const valid = iam.find((a) => (a.body as { valid: boolean }).valid);
+    const invalid = iam.find((a) => !(a.body as { valid: boolean }).valid);
+    expect(valid?.body).toEqual({
+      valid: true,
+      code: 0,
+      message: null,
+      expiration: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/),
+      realm_user_id: expect.any(String),
+      identity: expect.any(String),
+      roles: ['agent'],
+      worker_sid: expect.stringMatching(/^WK[0-9a-f]{32}$/),
+      flex_instance_sid: expect.stringMatching(/^GO/),
+      flex_user_sid: expect.stringMatching(/^FU/),
+    });
+    expect(invalid?.status).toBe(200);
+    expect(invalid?.body).toMatchObject({ valid: false, message: expect.any(String) });
+  });
+});
