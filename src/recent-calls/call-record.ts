@@ -1,0 +1,124 @@
+/**
+ * One agent's recent call: built from a completed reservation and, when the Calls list has it, the call's own timing.
+ * The Sync item holds only what an agent's UI shows (no secrets, no attributes blob) and stays well under 2 KiB.
+ */
+import type { CallTiming } from './calls-source';
+import type { Completion } from './events-source';
+
+export const MAX_ITEM_BYTES = 2048;
+export const MAX_SYNC_TTL_SECONDS = 31_536_000;
+const DAY_MS = 86_400_000;
+
+/** The item's data in the agent's map (key: callSid). Dates are ISO 8601 UTC. */
+export interface RecentCallItem {
+  callSid: string;
+  taskSid: string;
+  direction: string;
+  from: string;
+  to: string;
+  queue: string;
+  startedAt: string;
+  endedAt: string;
+  durationSeconds: number;
+}
+
+export interface CallRecord {
+  workerSid: string;
+  identity?: string;
+  callSid: string;
+  taskSid: string;
+  direction: string;
+  from: string;
+  to: string;
+  queue: string;
+  startedAtMs: number;
+  endedAtMs: number;
+  durationSeconds: number;
+  /** Where startedAt came from: the Calls list, the task's age, or (last resort) the completion time. */
+  startSource: 'call' | 'task' | 'event';
+  /** The completion event's time and SID: the record's place in the checkpoint order. */
+  eventDateMs: number;
+  eventSid: string;
+}
+
+function clip(value: string, max: number): string {
+  return value.length <= max ? value : value.slice(0, max);
+}
+
+export function buildCallRecord(completion: Completion, timing?: CallTiming): CallRecord {
+  let startedAtMs: number;
+  let startSource: CallRecord['startSource'];
+  if (timing) {
+    startedAtMs = timing.startMs;
+    startSource = 'call';
+  } else if (completion.taskAgeSeconds !== undefined) {
+    startedAtMs = completion.eventDateMs - completion.taskAgeSeconds * 1000;
+    startSource = 'task';
+  } else {
+    startedAtMs = completion.eventDateMs;
+    startSource = 'event';
+  }
+  let endedAtMs =
+    timing?.endMs ??
+    (timing?.durationSeconds !== undefined ? timing.startMs + timing.durationSeconds * 1000 : completion.eventDateMs);
+  if (endedAtMs < startedAtMs) endedAtMs = startedAtMs;
+  const durationSeconds = timing?.durationSeconds ?? Math.round((endedAtMs - startedAtMs) / 1000);
+  return {
+    workerSid: completion.workerSid,
+    identity: completion.identity,
+    callSid: completion.callSid,
+    taskSid: completion.taskSid,
+    direction: clip(completion.direction, 32),
+    from: clip(completion.from, 64),
+    to: clip(completion.to, 64),
+    queue: clip(completion.queue, 128),
+    startedAtMs,
+    endedAtMs,
+    durationSeconds,
+    startSource,
+    eventDateMs: completion.eventDateMs,
+    eventSid: completion.eventSid,
+  };
+}
+
+export function toItem(record: CallRecord): RecentCallItem {
+  return {
+    callSid: record.callSid,
+    taskSid: record.taskSid,
+    direction: record.direction,
+    from: record.from,
+    to: record.to,
+    queue: record.queue,
+    startedAt: new Date(record.startedAtMs).toISOString(),
+    endedAt: new Date(record.endedAtMs).toISOString(),
+    durationSeconds: record.durationSeconds,
+  };
+}
+
+/** The item's data as JSON, checked against the size budget (the clipped fields keep it far below). */
+export function itemJson(record: CallRecord): string {
+  const json = JSON.stringify(toItem(record));
+  if (Buffer.byteLength(json, 'utf8') > MAX_ITEM_BYTES) throw new RangeError(`item for ${record.callSid} over ${MAX_ITEM_BYTES} bytes`);
+  return json;
+}
+
+/** The instant the item must expire: the call's start + ttlDays. */
+export function expiryOf(record: Pick<CallRecord, 'startedAtMs'>, ttlDays: number): number {
+  return record.startedAtMs + ttlDays * DAY_MS;
+}
+
+/**
+ * ItemTtl (seconds, rounded up so the item never expires before start + ttlDays) as seen from the Twilio server's
+ * `nowMs`, or undefined when the call is already older than the TTL window (such calls are skipped: ItemTtl 0 would
+ * mean "never expires").
+ */
+export function itemTtlSeconds(record: Pick<CallRecord, 'startedAtMs'>, nowMs: number, ttlDays: number): number | undefined {
+  const seconds = Math.ceil((expiryOf(record, ttlDays) - nowMs) / 1000);
+  if (seconds < 1) return undefined;
+  return Math.min(seconds, MAX_SYNC_TTL_SECONDS);
+}
+
+/** The map's TTL, refreshed on every item write: it outlives the newest item it can hold by a day. */
+export function collectionTtlSeconds(ttlDays: number): number {
+  return Math.min(MAX_SYNC_TTL_SECONDS, (ttlDays + 1) * 86_400);
+}

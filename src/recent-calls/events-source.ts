@@ -1,0 +1,202 @@
+/**
+ * Where the job learns which agent handled which call: TaskRouter `reservation.completed` events of the voice channel.
+ *
+ * Why only `reservation.completed`: it is the one event per (agent, task) that says the agent really handled the task
+ * (accepted, talked, wrapped up), and it carries everything the record needs except the call's own timing: the task
+ * attributes (call_sid, from, to, direction), the queue, the worker and its attributes, and `task_age` (seconds since
+ * the task was created). Pairing it with `reservation.accepted` / `reservation.wrapup` would triple the event reads and
+ * need events from earlier windows; the Calls list (calls-source.ts) gives the call's real start, end and duration in
+ * bulk instead, and `event time - task_age` is the fallback start when a call is not in that list.
+ *
+ * The Events API's ordering is unconfirmed, so a window is read whole (every page) before any of it is trusted.
+ */
+import type { Twilio } from 'twilio';
+
+export const COMPLETED_EVENT_TYPE = 'reservation.completed';
+export const VOICE_CHANNEL = 'voice';
+const PAGE_SIZE = 1000;
+
+const CALL_SID = /^CA[0-9a-fA-F]{32}$/;
+const TASK_SID = /^WT[0-9a-fA-F]{32}$/;
+const WORKER_SID = /^WK[0-9a-fA-F]{32}$/;
+
+/** A completed voice reservation: one agent's handling of one call. */
+export interface Completion {
+  eventSid: string;
+  /** When the reservation completed (ms since epoch, Twilio's clock). */
+  eventDateMs: number;
+  workerSid: string;
+  /** The agent's client identity (from `contact_uri`), when the event carries the worker attributes. */
+  identity?: string;
+  taskSid: string;
+  reservationSid?: string;
+  callSid: string;
+  direction: string;
+  from: string;
+  to: string;
+  queue: string;
+  /** Seconds from the task's creation to this event, when present. */
+  taskAgeSeconds?: number;
+}
+
+/** The parts of an Event resource this module reads (the SDK's EventInstance has them). */
+export interface RawEvent {
+  sid: string;
+  eventType: string;
+  eventDateMs?: number | string | null;
+  eventDate?: Date | string | null;
+  eventData: unknown;
+}
+
+export type ParseResult = { ok: true; completion: Completion } | { ok: false; reason: string };
+
+/** JSON-string or object attributes (the API sends strings; be tolerant of objects). */
+export function parseAttributes(value: unknown): Record<string, unknown> {
+  if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+  if (typeof value !== 'string' || value === '') return {};
+  try {
+    const parsed = JSON.parse(value);
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed : {};
+  } catch {
+    return {};
+  }
+}
+
+/** `client:alice_40example_2Ecom` → `alice_40example_2Ecom`; undefined for anything else. */
+export function identityFromContactUri(contactUri: unknown): string | undefined {
+  if (typeof contactUri !== 'string') return undefined;
+  const match = /^client:(.+)$/.exec(contactUri.trim());
+  return match && match[1].length <= 256 ? match[1] : undefined;
+}
+
+function str(value: unknown): string {
+  return typeof value === 'string' ? value : typeof value === 'number' ? String(value) : '';
+}
+
+function eventTime(raw: RawEvent): number | undefined {
+  const ms = Number(raw.eventDateMs);
+  if (raw.eventDateMs !== null && raw.eventDateMs !== undefined && Number.isFinite(ms) && ms > 0) return ms;
+  const date = raw.eventDate instanceof Date ? raw.eventDate.getTime() : Date.parse(str(raw.eventDate));
+  return Number.isFinite(date) ? date : undefined;
+}
+
+/** The call SID a voice task is about: `call_sid`, else the customer leg of its conference. */
+function callSidOf(attributes: Record<string, unknown>): string | undefined {
+  const direct = str(attributes.call_sid);
+  if (CALL_SID.test(direct)) return direct;
+  const conference = attributes.conference as { participants?: { customer?: unknown } } | undefined;
+  const customer = str(conference?.participants?.customer);
+  return CALL_SID.test(customer) ? customer : undefined;
+}
+
+/** Reads one event; not-ok (with a reason) for anything that is not a completed voice call reservation. */
+export function parseCompletion(raw: RawEvent): ParseResult {
+  if (raw.eventType !== COMPLETED_EVENT_TYPE) return { ok: false, reason: 'not-completed-event' };
+  const data = (raw.eventData && typeof raw.eventData === 'object' ? raw.eventData : {}) as Record<string, unknown>;
+  const channel = str(data.task_channel_unique_name);
+  if (channel !== '' && channel !== VOICE_CHANNEL) return { ok: false, reason: 'not-voice' };
+  const eventDateMs = eventTime(raw);
+  if (eventDateMs === undefined) return { ok: false, reason: 'no-event-date' };
+  const workerSid = str(data.worker_sid);
+  if (!WORKER_SID.test(workerSid)) return { ok: false, reason: 'no-worker' };
+  const taskSid = str(data.task_sid);
+  if (!TASK_SID.test(taskSid)) return { ok: false, reason: 'no-task' };
+  const task = parseAttributes(data.task_attributes);
+  const callSid = callSidOf(task);
+  if (!callSid) return { ok: false, reason: 'no-call-sid' };
+  const direction = str(task.direction) || 'inbound';
+  const outbound = direction.toLowerCase().startsWith('outbound');
+  // Inbound: caller → called. Outbound (Flex dialpad): caller ID → outbound_to (the customer).
+  const from = outbound ? str(task.from) : str(task.caller) || str(task.from);
+  const to = outbound ? str(task.outbound_to) || str(task.to) : str(task.called) || str(task.to);
+  const worker = parseAttributes(data.worker_attributes);
+  const age = Number(str(data.task_age));
+  return {
+    ok: true,
+    completion: {
+      eventSid: raw.sid,
+      eventDateMs,
+      workerSid,
+      identity: identityFromContactUri(worker.contact_uri),
+      taskSid,
+      reservationSid: str(data.reservation_sid) || undefined,
+      callSid,
+      direction,
+      from,
+      to,
+      queue: str(data.task_queue_name),
+      taskAgeSeconds: str(data.task_age) !== '' && Number.isFinite(age) && age >= 0 ? age : undefined,
+    },
+  };
+}
+
+export interface WindowRead {
+  /** Completions whose event time is in [fromMs, toMs), sorted by (time, event SID). */
+  completions: Completion[];
+  /** Events read that were not usable completions, by reason. */
+  ignored: Record<string, number>;
+  /** True when the window holds more than `maxEvents`: nothing of it was returned, read a smaller window. */
+  overflow: boolean;
+  pages: number;
+}
+
+/**
+ * Reads every completed voice reservation with an event time in [fromMs, toMs) (whole seconds), all pages, at most
+ * `maxEvents`; beyond that the window is reported as overflowing (ordering is unconfirmed, so a partial read is
+ * useless). StartDate / EndDate are inclusive and second-grained: the half-open filter is applied here.
+ */
+export async function readCompletions(
+  client: Twilio,
+  options: { workspaceSid: string; fromMs: number; toMs: number; maxEvents: number },
+): Promise<WindowRead> {
+  const events = client.taskrouter.v1.workspaces(options.workspaceSid).events;
+  let page = await events.page({
+    eventType: COMPLETED_EVENT_TYPE,
+    taskChannel: VOICE_CHANNEL,
+    startDate: new Date(options.fromMs),
+    endDate: new Date(options.toMs),
+    pageSize: Math.min(PAGE_SIZE, Math.max(1, options.maxEvents)),
+  });
+  const raw: RawEvent[] = [...page.instances];
+  let pages = 1;
+  for (;;) {
+    const next = page.nextPage();
+    if (!next) break;
+    if (raw.length >= options.maxEvents) return { completions: [], ignored: {}, overflow: true, pages };
+    page = await next;
+    pages += 1;
+    if (page.instances.length === 0) break;
+    raw.push(...page.instances);
+  }
+  if (raw.length > options.maxEvents) return { completions: [], ignored: {}, overflow: true, pages };
+  return { ...selectCompletions(raw, options.fromMs, options.toMs), overflow: false, pages };
+}
+
+/** Pure part of readCompletions: parse, keep [fromMs, toMs), drop repeated event SIDs, sort by (time, SID). */
+export function selectCompletions(
+  raw: readonly RawEvent[],
+  fromMs: number,
+  toMs: number,
+): { completions: Completion[]; ignored: Record<string, number> } {
+  const ignored: Record<string, number> = {};
+  const seen = new Set<string>();
+  const completions: Completion[] = [];
+  for (const event of raw) {
+    if (seen.has(event.sid)) continue;
+    seen.add(event.sid);
+    const parsed = parseCompletion(event);
+    if (!parsed.ok) {
+      ignored[parsed.reason] = (ignored[parsed.reason] ?? 0) + 1;
+      continue;
+    }
+    const t = parsed.completion.eventDateMs;
+    if (t < fromMs || t >= toMs) continue; // belongs to a neighbouring window
+    completions.push(parsed.completion);
+  }
+  completions.sort(compareCompletions);
+  return { completions, ignored };
+}
+
+export function compareCompletions(a: Completion, b: Completion): number {
+  return a.eventDateMs - b.eventDateMs || (a.eventSid < b.eventSid ? -1 : a.eventSid > b.eventSid ? 1 : 0);
+}
