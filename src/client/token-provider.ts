@@ -1,0 +1,441 @@
+/**
+ * Sync tokens for a browser (a Flex plugin or a plain page), the client half of Twilio's Sync best practices:
+ *
+ * - `getToken()` pre-fetches a token from /sync-token and keeps it in sessionStorage for less than its lifetime;
+ *   every call re-checks the cached token (expiry, endpoint, Flex session) so a stale token is never handed out;
+ *   concurrent callers share one request; 401/403 clear the cache and are not retried; 408/429/5xx (except 500
+ *   CONFIG_INVALID), network errors and timeouts are retried with backoff and Retry-After, a bounded number of times.
+ * - `attach(syncClient)` answers the SDK's `tokenAboutToExpire` / `tokenExpired` with a freshly fetched token
+ *   (never the cached one: that is the one expiring) and `updateToken`, retrying with backoff; one refresh at a time
+ *   per client; the returned function detaches.
+ *
+ * One HTTP request at a time per provider: getToken() and refreshes that overlap share it.
+ */
+import {
+  DEFAULT_REFRESH_RETRY_POLICY,
+  DEFAULT_RETRY_POLICY,
+  parseRetryAfter,
+  realSleep,
+  retrying,
+  validatePolicy,
+  type RetryPolicy,
+  type Sleep,
+} from './backoff';
+import { CLIENT_ERROR_CODES, SyncTokenError, isRetryableAnswer } from './errors';
+import { defaultStorage, safeStorage, type KeyValueStorage } from './storage';
+import {
+  decodeEntry,
+  encodeEntry,
+  fingerprint,
+  isFresh,
+  makeEntry,
+  readTokenResult,
+  type CacheEntry,
+  type SyncTokenResult,
+} from './token-cache';
+
+export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
+
+/** The part of twilio-sync's `SyncClient` the provider uses (typed structurally: no runtime dependency). */
+export interface SyncClientLike {
+  on(event: string, listener: (...args: unknown[]) => void): unknown;
+  off?(event: string, listener: (...args: unknown[]) => void): unknown;
+  removeListener?(event: string, listener: (...args: unknown[]) => void): unknown;
+  updateToken(token: string): Promise<unknown>;
+}
+
+export type SyncClientEvent = 'tokenAboutToExpire' | 'tokenExpired';
+
+export interface SyncTokenErrorContext {
+  /** `getToken`: a getToken() call (its caller also gets the rejection); `refresh`: an attached client's refresh. */
+  source: 'getToken' | 'refresh';
+  /** 1 for the first try. */
+  attempt: number;
+  /** Whether another attempt follows. */
+  willRetry: boolean;
+  /** For `refresh`: the SDK event that started it. */
+  event?: SyncClientEvent;
+}
+
+export interface SyncTokenProviderOptions {
+  /** URL of the /sync-token function, e.g. `https://<service>.twil.io/sync-token` (or `/sync-token` on the same origin). */
+  endpoint: string;
+  /** The current Flex token; a Flex plugin passes `() => manager.user.token` (read on every request, as Flex refreshes it). */
+  getFlexToken: () => string | Promise<string>;
+  /** Default: sessionStorage when usable, else in memory. Pass `memoryStorage()` to keep tokens out of Web Storage. */
+  storage?: KeyValueStorage;
+  /** Default `flex-sync-token`. The entry also records the endpoint and the Flex session it belongs to. */
+  storageKey?: string;
+  /**
+   * A cached token counts as stale this many seconds before it expires. Default: 10 % of its lifetime, at least
+   * 300 s; always capped at half the lifetime.
+   */
+  refreshMarginSeconds?: number;
+  /** Ask for this lifetime (`Ttl`, seconds; the server accepts 1800 up to its configured maximum). */
+  ttlSeconds?: number;
+  /** getToken() retries. Default `{ attempts: 4, baseDelayMs: 500, maxDelayMs: 30000 }`. */
+  retry?: Partial<RetryPolicy>;
+  /** Retries of an attached client's refresh. Default `{ attempts: 6, baseDelayMs: 1000, maxDelayMs: 30000 }`. */
+  refreshRetry?: Partial<RetryPolicy>;
+  /** Abort a request after this long (a timeout is retryable). Default 15000. */
+  requestTimeoutMs?: number;
+  /** Told of every failed attempt (errors of attached refreshes have no other outlet). Must not throw. */
+  onError?: (error: SyncTokenError, context: SyncTokenErrorContext) => void;
+  /** Injectable for tests: the fetch implementation (default the global fetch). */
+  fetch?: FetchLike;
+  /** Injectable for tests: the clock in epoch ms (default `Date.now`). */
+  now?: () => number;
+  /** Injectable for tests: how to wait between retries (default setTimeout). */
+  sleep?: Sleep;
+  /** Injectable for tests: jitter source in [0, 1) (default Math.random). */
+  random?: () => number;
+}
+
+export interface SyncTokenProvider {
+  /** A token that is valid for longer than the refresh margin: the cached one if fresh, else a new one. */
+  getToken(): Promise<SyncTokenResult>;
+  /** Forgets the cached token (e.g. on logout). A request in flight no longer fills the cache. */
+  clear(): void;
+  /** Keeps `syncClient`'s token fresh; returns the function that stops it. Attaching a client twice is a no-op. */
+  attach(syncClient: SyncClientLike): () => void;
+}
+
+export const DEFAULT_STORAGE_KEY = 'flex-sync-token';
+export const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
+const REFRESH_EVENTS: readonly SyncClientEvent[] = ['tokenAboutToExpire', 'tokenExpired'];
+
+interface Fetched {
+  entry: CacheEntry;
+}
+
+export function createSyncTokenProvider(options: SyncTokenProviderOptions): SyncTokenProvider {
+  const config = readOptions(options);
+  const { endpoint, storageKey, now, sleep, random } = config;
+  const storage = safeStorage(options.storage ?? defaultStorage());
+
+  /** Bumped by clear(): requests started before it must not fill the cache. */
+  let generation = 0;
+  let pendingRequest: Promise<Fetched> | null = null;
+  let pendingGet: Promise<SyncTokenResult> | null = null;
+  const attachments = new Map<SyncClientLike, () => void>();
+
+  function report(error: SyncTokenError, context: SyncTokenErrorContext): void {
+    try {
+      options.onError?.(error, context);
+    } catch {
+      // a faulty callback must not break token handling
+    }
+  }
+
+  async function readFlexToken(): Promise<string> {
+    let value: unknown;
+    try {
+      value = await options.getFlexToken();
+    } catch (cause) {
+      throw new SyncTokenError({
+        code: CLIENT_ERROR_CODES.FLEX_TOKEN_UNAVAILABLE,
+        message: 'getFlexToken() failed',
+        status: 0,
+        retryable: false,
+        cause,
+      });
+    }
+    if (typeof value !== 'string' || value === '') {
+      throw new SyncTokenError({
+        code: CLIENT_ERROR_CODES.FLEX_TOKEN_UNAVAILABLE,
+        message: 'getFlexToken() gave no token',
+        status: 0,
+        retryable: false,
+      });
+    }
+    return value;
+  }
+
+  function removeEntry(): void {
+    storage.removeItem(storageKey);
+  }
+
+  /** The cached token if it belongs to this endpoint and Flex session and is fresh; drops unusable entries. */
+  function readCache(user: string): CacheEntry | undefined {
+    const text = storage.getItem(storageKey);
+    if (text === null) return undefined;
+    const entry = decodeEntry(text);
+    if (!entry || entry.endpoint !== endpoint || entry.user !== user || !isFresh(entry, now(), config.marginSeconds)) {
+      removeEntry();
+      return undefined;
+    }
+    return entry;
+  }
+
+  /** One POST to /sync-token, shared by everyone who asks while it is in flight. */
+  function request(): Promise<Fetched> {
+    if (!pendingRequest) {
+      const pending = requestOnce();
+      pendingRequest = pending;
+      const settle = () => {
+        if (pendingRequest === pending) pendingRequest = null;
+      };
+      pending.then(settle, settle);
+    }
+    return pendingRequest;
+  }
+
+  async function requestOnce(): Promise<Fetched> {
+    const startedGeneration = generation;
+    const flexToken = await readFlexToken();
+    const user = fingerprint(flexToken);
+    const body: Record<string, unknown> = { Token: flexToken };
+    if (config.ttlSeconds !== undefined) body.Ttl = config.ttlSeconds;
+
+    const controller = typeof AbortController === 'function' ? new AbortController() : undefined;
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller?.abort();
+    }, config.requestTimeoutMs);
+    const obtainedAtMs = now();
+    let response: Response;
+    let text: string;
+    try {
+      response = await config.fetch(endpoint, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+        body: JSON.stringify(body),
+        cache: 'no-store',
+        credentials: 'omit',
+        signal: controller?.signal,
+      });
+      text = await response.text();
+    } catch (cause) {
+      throw new SyncTokenError({
+        code: timedOut ? CLIENT_ERROR_CODES.TIMEOUT : CLIENT_ERROR_CODES.NETWORK_ERROR,
+        message: timedOut
+          ? `no answer from the token endpoint within ${config.requestTimeoutMs} ms`
+          : 'the token endpoint could not be reached',
+        status: 0,
+        retryable: true,
+        cause,
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+
+    const parsed = parseJson(text);
+    if (response.ok) {
+      const result = readTokenResult(parsed);
+      if (!result) {
+        throw new SyncTokenError({
+          code: CLIENT_ERROR_CODES.INVALID_RESPONSE,
+          message: `the token endpoint answered ${response.status} without a token`,
+          status: response.status,
+          retryable: false,
+        });
+      }
+      const entry = makeEntry(endpoint, user, obtainedAtMs, result);
+      if (generation === startedGeneration) storage.setItem(storageKey, encodeEntry(entry));
+      return { entry };
+    }
+
+    const error = errorFromAnswer(response, parsed, now());
+    if (response.status === 401 || response.status === 403) removeEntry();
+    throw error;
+  }
+
+  function classify(raw: unknown): SyncTokenError {
+    if (raw instanceof SyncTokenError) return raw;
+    return new SyncTokenError({
+      code: CLIENT_ERROR_CODES.NETWORK_ERROR,
+      message: raw instanceof Error ? raw.message : 'unexpected failure',
+      status: 0,
+      retryable: true,
+      cause: raw,
+    });
+  }
+
+  async function fetchFresh(): Promise<SyncTokenResult> {
+    return retrying(
+      async () => {
+        const { entry } = await request();
+        // A request that outlasted the margin: the token is already too old to hand out.
+        if (!isFresh(entry, now(), config.marginSeconds)) {
+          throw new SyncTokenError({
+            code: CLIENT_ERROR_CODES.TOKEN_STALE,
+            message: 'the token arrived inside its refresh margin',
+            status: 0,
+            retryable: true,
+          });
+        }
+        return entry.result;
+      },
+      {
+        policy: config.retry,
+        sleep,
+        random,
+        classify,
+        onFailure: (error, attempt, willRetry) => report(error, { source: 'getToken', attempt, willRetry }),
+      },
+    );
+  }
+
+  function getToken(): Promise<SyncTokenResult> {
+    if (!pendingGet) {
+      const pending = (async () => {
+        const user = fingerprint(await readFlexToken());
+        const cached = readCache(user);
+        return cached ? cached.result : fetchFresh();
+      })();
+      pendingGet = pending;
+      const settle = () => {
+        if (pendingGet === pending) pendingGet = null;
+      };
+      pending.then(settle, settle);
+    }
+    return pendingGet;
+  }
+
+  function clear(): void {
+    generation++;
+    pendingGet = null;
+    pendingRequest = null;
+    removeEntry();
+  }
+
+  function attach(client: SyncClientLike): () => void {
+    const existing = attachments.get(client);
+    if (existing) return existing;
+
+    let detached = false;
+    let refreshing = false;
+
+    async function refresh(event: SyncClientEvent): Promise<void> {
+      await retrying(
+        async () => {
+          const { entry } = await request();
+          if (detached) return;
+          try {
+            await client.updateToken(entry.result.token);
+          } catch (cause) {
+            throw new SyncTokenError({
+              code: CLIENT_ERROR_CODES.UPDATE_TOKEN_FAILED,
+              message: cause instanceof Error ? `updateToken failed: ${cause.message}` : 'updateToken failed',
+              status: 0,
+              retryable: true,
+              cause,
+            });
+          }
+        },
+        {
+          policy: config.refreshRetry,
+          sleep,
+          random,
+          classify,
+          cancelled: () => detached,
+          onFailure: (error, attempt, willRetry) => {
+            if (!detached) report(error, { source: 'refresh', attempt, willRetry, event });
+          },
+        },
+      );
+    }
+
+    const listeners = REFRESH_EVENTS.map((event) => {
+      const listener = () => {
+        // One refresh loop at a time: a second event while one runs is answered by the running one.
+        if (detached || refreshing) return;
+        refreshing = true;
+        refresh(event)
+          .catch(() => undefined) // reported through onError
+          .then(() => {
+            refreshing = false;
+          });
+      };
+      client.on(event, listener);
+      return { event, listener };
+    });
+
+    const detach = () => {
+      if (detached) return;
+      detached = true;
+      attachments.delete(client);
+      for (const { event, listener } of listeners) {
+        if (typeof client.off === 'function') client.off(event, listener);
+        else if (typeof client.removeListener === 'function') client.removeListener(event, listener);
+      }
+    };
+    attachments.set(client, detach);
+    return detach;
+  }
+
+  return { getToken, clear, attach };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The server's `{code, message, status, requestId}` error, or a generic one for bodies it did not write. */
+function errorFromAnswer(response: Response, body: unknown, nowMs: number): SyncTokenError {
+  const b = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
+  const code = typeof b.code === 'string' && b.code !== '' ? b.code : `HTTP_${response.status}`;
+  const message =
+    typeof b.message === 'string' && b.message !== ''
+      ? b.message
+      : `the token endpoint answered ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`;
+  const retryAfterMs = parseRetryAfter(response.headers.get('Retry-After'), nowMs);
+  return new SyncTokenError({
+    code,
+    message,
+    status: response.status,
+    retryable: isRetryableAnswer(response.status, code),
+    ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+    ...(typeof b.requestId === 'string' ? { requestId: b.requestId } : {}),
+  });
+}
+
+interface Config {
+  endpoint: string;
+  storageKey: string;
+  marginSeconds?: number;
+  ttlSeconds?: number;
+  retry: RetryPolicy;
+  refreshRetry: RetryPolicy;
+  requestTimeoutMs: number;
+  fetch: FetchLike;
+  now: () => number;
+  sleep: Sleep;
+  random: () => number;
+}
+
+function readOptions(options: SyncTokenProviderOptions): Config {
+  if (!options || typeof options !== 'object') throw new TypeError('createSyncTokenProvider needs options');
+  const { endpoint, getFlexToken, refreshMarginSeconds, ttlSeconds } = options;
+  if (typeof endpoint !== 'string' || endpoint.trim() === '') throw new TypeError('endpoint must be a URL');
+  if (typeof getFlexToken !== 'function') throw new TypeError('getFlexToken must be a function');
+  if (refreshMarginSeconds !== undefined && !(refreshMarginSeconds >= 0 && Number.isFinite(refreshMarginSeconds))) {
+    throw new TypeError('refreshMarginSeconds must be a number >= 0');
+  }
+  if (ttlSeconds !== undefined && !(Number.isInteger(ttlSeconds) && ttlSeconds > 0)) {
+    throw new TypeError('ttlSeconds must be a positive whole number of seconds');
+  }
+  const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  if (!(requestTimeoutMs > 0 && Number.isFinite(requestTimeoutMs))) throw new TypeError('requestTimeoutMs must be > 0');
+  const storageKey = options.storageKey ?? DEFAULT_STORAGE_KEY;
+  if (typeof storageKey !== 'string' || storageKey === '') throw new TypeError('storageKey must be a non-empty string');
+  return {
+    endpoint,
+    storageKey,
+    marginSeconds: refreshMarginSeconds,
+    ttlSeconds,
+    retry: validatePolicy({ ...DEFAULT_RETRY_POLICY, ...options.retry }, 'retry'),
+    refreshRetry: validatePolicy({ ...DEFAULT_REFRESH_RETRY_POLICY, ...options.refreshRetry }, 'refreshRetry'),
+    requestTimeoutMs,
+    // Called through globalThis at request time: a detached `fetch` throws "Illegal invocation" in browsers.
+    fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+    now: options.now ?? (() => Date.now()),
+    sleep: options.sleep ?? realSleep,
+    random: options.random ?? Math.random,
+  };
+}
