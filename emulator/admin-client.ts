@@ -45,6 +45,12 @@ export class EmulatorAdmin {
   flexToken(input: { identity: string; roles?: string[]; workerSid?: string | null; ttlSeconds?: number }) {
     return this.call<{ token: string; expiration: string }>('POST', 'flex-tokens', input);
   }
+  agents() {
+    return this.call<{ agents: Array<{ workerSid: string; identity: string; friendlyName: string; fullName: string; roles: string[] }> }>(
+      'GET',
+      'agents',
+    );
+  }
   advanceClock(advanceSeconds: number) {
     return this.call<{ now: string; offsetSeconds: number }>('POST', 'clock', { advanceSeconds });
   }

@@ -42,6 +42,18 @@ export interface EmulatorOptions extends Partial<EmulatorConfig> {
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
+/** Pages served on loopback (npm start's recent-calls page) may call the admin API from the browser. */
+const LOOPBACK_ORIGIN = /^http:\/\/(localhost|127\.0\.0\.1)(:\d+)?$/;
+
+function adminCorsHeaders(origin: string | undefined): Record<string, string> {
+  if (!origin || !LOOPBACK_ORIGIN.test(origin)) return {};
+  return {
+    'Access-Control-Allow-Origin': origin,
+    'Access-Control-Allow-Methods': 'GET, POST, OPTIONS',
+    'Access-Control-Allow-Headers': 'Content-Type',
+    Vary: 'Origin',
+  };
+}
 
 export class Emulator {
   readonly config: EmulatorConfig;
@@ -130,6 +142,11 @@ export class Emulator {
     const routeKey = typeof match === 'object' ? `${method} ${match.route.pattern}` : `${method} (unmatched)`;
     let response: EmuResponse;
     let drop = false;
+    const isAdminPath = url.pathname.startsWith('/__admin/');
+    if (isAdminPath && method === 'OPTIONS') {
+      this.send(res, { status: 204, headers: adminCorsHeaders(req.headers.origin) });
+      return;
+    }
     try {
       if (match === 'not-found') throw new TwilioError(404, 20404, `The requested resource ${url.pathname} was not found`);
       if (match === 'method') throw new TwilioError(405, 20004, `Method ${method} not allowed`);
@@ -167,6 +184,7 @@ export class Emulator {
       req.socket.destroy();
       return;
     }
+    if (isAdminPath) response.headers = { ...response.headers, ...adminCorsHeaders(req.headers.origin) };
     this.send(res, response);
   }
 

@@ -103,6 +103,17 @@ export function registerAdmin(router: Router, emu: Emulator): void {
     });
   });
 
+  /** The seeded workers as the demo page offers them: {agents: [{workerSid, identity, friendlyName, roles}]}. */
+  add('GET', '/__admin/agents', () => ({
+    agents: [...emu.state.taskrouter.workers.values()].map((w) => ({
+      workerSid: w.sid,
+      identity: String(w.attributes.contact_uri ?? '').replace(/^client:/, ''),
+      friendlyName: w.friendlyName,
+      fullName: w.attributes.full_name ?? w.friendlyName,
+      roles: Array.isArray(w.attributes.roles) ? w.attributes.roles : ['agent'],
+    })),
+  }));
+
   add('POST', '/__admin/clock', (req) => {
     const b = body(req);
     emu.clock.advance(number(b.advanceSeconds, 'advanceSeconds', -1e9, 1e9));

@@ -67,23 +67,36 @@ export interface WorkerRecord {
   dateStatusChanged: number;
 }
 
+/**
+ * One entry of the Events log. Read-only once stored: the seed's events build `eventData` (and the description and
+ * paths) when read, so the log holds tens of thousands of them cheaply.
+ */
 export interface EventRecord {
-  sid: string;
-  eventType: string;
-  eventDateMs: number;
-  resourceSid: string;
+  readonly sid: string;
+  readonly eventType: string;
+  readonly eventDateMs: number;
+  readonly resourceSid: string;
   /** Lowercase, as the real API prints it: `task`, `reservation`, `worker`. */
-  resourceType: string;
+  readonly resourceType: string;
   /** Path of the resource under the workspace URL, e.g. `/Tasks/WT…/Reservations/WR…`. */
-  resourcePath: string;
-  description: string;
+  readonly resourcePath: string;
+  readonly description: string;
   /** snake_case keys; numbers as strings; task_attributes / worker_attributes as JSON strings. */
-  eventData: Record<string, unknown>;
-  actorSid: string;
-  actorType: string;
+  readonly eventData: Record<string, unknown>;
+  readonly actorSid: string;
+  readonly actorType: string;
   /** Path of the actor under the workspace URL ('' for the workspace itself). */
-  actorPath: string;
-  sourceIpAddress: string;
+  readonly actorPath: string;
+  readonly sourceIpAddress: string;
+  // The event_data values the list filters compare (undefined when event_data lacks the key), so that a scan over
+  // the log never builds event_data.
+  readonly workerSid: string | undefined;
+  readonly taskSid: string | undefined;
+  readonly reservationSid: string | undefined;
+  readonly taskQueueSid: string | undefined;
+  readonly workflowSid: string | undefined;
+  readonly taskChannelSid: string | undefined;
+  readonly taskChannelUniqueName: string | undefined;
 }
 
 export interface TaskRouterState {
@@ -141,7 +154,7 @@ export function createTaskRouterState(emu: Emulator): TaskRouterState {
   };
 }
 
-/** Stores events, keeping the log sorted by time (one sort per batch; Array#sort is stable). */
+/** Stores events, keeping the log sorted by time (one sort per unsorted batch; Array#sort is stable). */
 export function addEvents(state: TaskRouterState, batch: readonly EventRecord[]): void {
   if (batch.length === 0) return;
   const last = state.events.length > 0 ? state.events[state.events.length - 1].eventDateMs : -Infinity;
@@ -297,16 +310,15 @@ export function eventWindow(req: EmuRequest, now: number): { start: number; end:
 }
 
 type EventTest = (e: EventRecord, value: string) => boolean;
-const data = (key: string): EventTest => (e, v) => e.eventData[key] === v;
 
 const EVENT_FILTERS: ReadonlyArray<[string, EventTest]> = [
   ['EventType', (e, v) => e.eventType === v],
-  ['WorkerSid', data('worker_sid')],
-  ['TaskSid', data('task_sid')],
-  ['ReservationSid', data('reservation_sid')],
-  ['TaskQueueSid', data('task_queue_sid')],
-  ['WorkflowSid', data('workflow_sid')],
-  ['TaskChannel', (e, v) => e.eventData.task_channel_unique_name === v || e.eventData.task_channel_sid === v],
+  ['WorkerSid', (e, v) => e.workerSid === v],
+  ['TaskSid', (e, v) => e.taskSid === v],
+  ['ReservationSid', (e, v) => e.reservationSid === v],
+  ['TaskQueueSid', (e, v) => e.taskQueueSid === v],
+  ['WorkflowSid', (e, v) => e.workflowSid === v],
+  ['TaskChannel', (e, v) => e.taskChannelUniqueName === v || e.taskChannelSid === v],
   ['Sid', (e, v) => e.sid === v],
 ];
 const EVENT_PARAMS = ['StartDate', 'EndDate', 'Minutes', ...EVENT_FILTERS.map(([name]) => name)];
@@ -343,7 +355,7 @@ export function workerMatcher(expression: string): (w: WorkerRecord) => boolean 
   if (/^\s*1\s*==\s*1\s*$/.test(expression)) return () => true;
   const clauses = expression.split(/\s+(?:and|AND|&&)\s+/).map((clause) => {
     const m = /^\s*([A-Za-z_][\w.]*)\s*(==|!=)\s*(?:"([^"]*)"|'([^']*)'|(-?\d+(?:\.\d+)?|true|false))\s*$/.exec(clause);
-    if (!m) throw badRequest(`Unsupported TargetWorkersExpression (the emulator knows \`attr == "value"\`): ${expression}`);
+    if (!m) throw badRequest(`Unsupported TargetWorkersExpression (the emulator knows attr == "value"): ${expression}`);
     const literal = m[3] ?? m[4] ?? JSON.parse(m[5]);
     const path = m[1].replace(/^worker\./, '').split('.');
     return { path, equal: m[2] === '==', literal };
@@ -351,7 +363,9 @@ export function workerMatcher(expression: string): (w: WorkerRecord) => boolean 
   return (w) =>
     clauses.every(({ path, equal, literal }) => {
       let value: unknown = w.attributes;
-      for (const key of path) value = value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
+      for (const key of path) {
+        value = value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
+      }
       return (value === literal) === equal;
     });
 }
@@ -410,14 +424,16 @@ export function registerTaskRouter(router: Router, emu: Emulator): void {
   add('GET', '/v1/Workspaces', (req) => {
     const name = req.query.get('FriendlyName');
     const all = [state().workspace].filter((w) => !name || w.friendlyName === name);
-    return { status: 200, body: metaPage(req, 'workspaces', all, (w) => r.workspace(req, w), echoed(req, ['FriendlyName'])) };
+    const body = metaPage(req, 'workspaces', all, (w) => r.workspace(req, w), echoed(req, ['FriendlyName']));
+    return { status: 200, body };
   });
   add('GET', '/v1/Workspaces/:WorkspaceSid', (req) => ({ status: 200, body: r.workspace(req, workspace(req)) }));
 
   add('GET', '/v1/Workspaces/:WorkspaceSid/Workers', (req) => {
     workspace(req);
     const workers = selectWorkers(state(), req);
-    return { status: 200, body: metaPage(req, 'workers', workers, (w) => r.worker(req, w), echoed(req, WORKER_PARAMS)) };
+    const body = metaPage(req, 'workers', workers, (w) => r.worker(req, w), echoed(req, WORKER_PARAMS));
+    return { status: 200, body };
   });
   add('GET', '/v1/Workspaces/:WorkspaceSid/Workers/:WorkerSid', (req) => {
     workspace(req);

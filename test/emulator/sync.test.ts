@@ -55,6 +55,7 @@ describe('maps and items', () => {
 
   it('rate-limits writes to one map: 30 items within a second get 429 / 54009', async () => {
     await service().syncMaps.create({ uniqueName: 'busy' });
+    const started = performance.now();
     const results = await Promise.allSettled(
       Array.from({ length: 30 }, (_, i) => service().syncMaps('busy').syncMapItems.create({ key: `k${i}`, data: { i } })),
     );
@@ -62,7 +63,9 @@ describe('maps and items', () => {
     expect(failures.length).toBeGreaterThan(0);
     for (const failure of failures) expect(failure).toMatchObject({ status: 429, code: 54009 });
     const written = results.length - failures.length;
-    expect(written).toBeLessThanOrEqual(20);
+    // The bucket holds 20 and refills at 20/s while the burst is being served (slower on a loaded machine).
+    const elapsedSeconds = (performance.now() - started) / 1000;
+    expect(written).toBeLessThanOrEqual(20 + Math.ceil(20 * elapsedSeconds));
     expect((await service().syncMaps('busy').syncMapItems.list()).length).toBe(written);
   });
 
