@@ -1,0 +1,69 @@
+/** npm run setup against the emulator: provisions once, then changes nothing. */
+import { EmulatorAdmin } from '../../emulator/admin-client';
+import { startEmulator, type Emulator } from '../../emulator/server';
+import { runSetup } from '../../scripts/setup';
+import { CHECKPOINT_DOCUMENT_NAME } from '../../src/recent-calls/map-name';
+import { emulatorClient } from '../helpers/system';
+
+let emulator: Emulator;
+let admin: EmulatorAdmin;
+
+beforeAll(async () => {
+  emulator = await startEmulator();
+  admin = new EmulatorAdmin(emulator.url);
+});
+afterAll(() => emulator.close());
+beforeEach(() => admin.reset());
+
+const writes = async () => {
+  const stats = await admin.stats();
+  return Object.entries(stats.byRoute)
+    .filter(([route]) => /^(POST|DELETE) \/(v1|2010)/.test(route))
+    .reduce((sum, [, n]) => sum + n, 0);
+};
+
+describe('npm run setup', () => {
+  it('turns ACLs on, creates the checkpoint, checks workspace and key, and a second run changes nothing', async () => {
+    const env = { TWILIO_EMULATOR_URL: emulator.url };
+    const first = await runSetup(env);
+    expect(first.target).toBe('emulator');
+    expect(first.ok).toBe(true);
+    expect(Object.fromEntries(first.steps.map((s) => [s.step, s.status]))).toEqual({
+      'Sync service (ACLs on)': 'updated',
+      'TaskRouter workspace': 'ok',
+      'Checkpoint document': 'created',
+      'API key (signs Sync tokens)': 'ok',
+    });
+    expect(first.env).toEqual({
+      SYNC_SERVICE_SID: emulator.config.syncServiceSid,
+      TWILIO_WORKSPACE_SID: emulator.config.workspaceSid,
+      API_KEY: emulator.config.apiKey,
+    });
+    const sync = emulatorClient(emulator).sync.v1.services(emulator.config.syncServiceSid);
+    expect((await sync.fetch()).aclEnabled).toBe(true);
+    expect((await sync.documents(CHECKPOINT_DOCUMENT_NAME).fetch()).uniqueName).toBe(CHECKPOINT_DOCUMENT_NAME);
+
+    const writesBefore = await writes();
+    const second = await runSetup(env);
+    expect(second.steps.map((s) => s.status)).toEqual(['reused', 'ok', 'reused', 'ok']);
+    expect(await writes()).toBe(writesBefore);
+    expect(JSON.stringify(second)).not.toContain(emulator.config.apiSecret);
+  });
+
+  it('reports a wrong API secret, an unknown workspace and an unknown service instead of guessing', async () => {
+    const result = await runSetup({
+      TWILIO_EMULATOR_URL: emulator.url,
+      API_SECRET: 'not-the-secret-0000000000000000',
+      TWILIO_WORKSPACE_SID: 'WS' + 'f'.repeat(32),
+    });
+    expect(result.ok).toBe(false);
+    expect(result.steps.find((s) => s.step.startsWith('TaskRouter'))?.status).toBe('failed');
+    expect(result.steps.find((s) => s.step.startsWith('API key'))?.status).toBe('failed');
+    const unknown = await runSetup({ TWILIO_EMULATOR_URL: emulator.url, SYNC_SERVICE_SID: 'IS' + 'f'.repeat(32) });
+    expect(unknown.steps[0]).toMatchObject({ status: 'failed' });
+  });
+
+  it('explains what to do when neither credentials nor an emulator are there', async () => {
+    await expect(runSetup({ TWILIO_EMULATOR_URL: 'http://127.0.0.1:9' })).rejects.toThrow(/npm run emulator/);
+  });
+});
