@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 
 export interface FunctionsServer {
   url: string;
@@ -52,6 +52,11 @@ async function waitUntilListening(url: string, child: ChildProcess, timeoutMs: n
   throw new Error(`twilio-run did not start listening on ${url} within ${timeoutMs} ms`);
 }
 
+/** twilio-run joins --functions-folder to its cwd even when it is absolute, so pass it relative to root. */
+function functionsFolderArg(root: string, folder: string): string {
+  return isAbsolute(folder) ? relative(root, folder) : folder;
+}
+
 export async function startFunctionsServer(options: FunctionsServerOptions): Promise<FunctionsServer> {
   const root = options.root ?? ROOT;
   const dir = mkdtempSync(join(tmpdir(), 'flex-sync-functions-'));
@@ -63,7 +68,7 @@ export async function startFunctionsServer(options: FunctionsServerOptions): Pro
     '--port',
     String(options.port),
     '--functions-folder',
-    options.functionsFolder ?? process.env.FUNCTIONS_DIST ?? 'dist/functions',
+    functionsFolderArg(root, options.functionsFolder ?? process.env.FUNCTIONS_DIST ?? 'dist/functions'),
     '--assets-folder',
     'assets',
     '--no-fork-process',

@@ -85,11 +85,18 @@ export function interpretIamAnswer(status: number, rawBody: unknown, serverNowMs
   return { valid: true, user: { identity, roles, workerSid, expiration }, expiresAtMs };
 }
 
+/**
+ * The server clock comes from the Date header, which has one-second resolution: the true server time may be up to
+ * this much later than the estimate, so a validation is dropped this much before the token's expiry.
+ */
+export const SERVER_CLOCK_RESOLUTION_MS = 1000;
+
 /** How long a validation may be reused: the cache setting, capped by the token's remaining life (server clock). */
 export function cacheLifetimeMs(validation: FlexValidation, status: number, cacheSeconds: number, serverNowMs: number): number {
   if (status !== 200) return 0; // only IAM's regular answers are worth remembering
   const configured = cacheSeconds * 1000;
-  return validation.valid ? Math.min(configured, validation.expiresAtMs - serverNowMs) : configured;
+  if (!validation.valid) return configured;
+  return Math.min(configured, validation.expiresAtMs - serverNowMs - SERVER_CLOCK_RESOLUTION_MS);
 }
 
 /** Throws 403 unless this Flex user may get a Sync token. */

@@ -27,7 +27,7 @@ describe('retry policy', () => {
 
   it('keeps every delay within the exponential ceiling and never below Retry-After', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 20 }), fc.double({ min: 0, max: 0.999999 }), fc.option(fc.nat(5000)), (retry, r, after) => {
+      fc.property(fc.integer({ min: 1, max: 20 }), fc.double({ min: 0, max: 0.999999, noNaN: true }), fc.option(fc.nat(5000)), (retry, r, after) => {
         const delay = backoffDelayMs(retry, policy, after ?? undefined, () => r);
         const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (retry - 1));
         expect(delay).toBeGreaterThanOrEqual(after ?? 0);

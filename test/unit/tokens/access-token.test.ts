@@ -1,0 +1,32 @@
+import jwt from 'jsonwebtoken';
+import { mintSyncToken } from '../../../src/tokens/access-token';
+
+const signer = {
+  accountSid: 'AC' + 'a'.repeat(32),
+  apiKey: 'SK' + 'b'.repeat(32),
+  apiSecret: 'unit-test-secret',
+  syncServiceSid: 'IS' + 'c'.repeat(32),
+};
+
+describe('mintSyncToken', () => {
+  it('builds an Access Token with only a Sync grant, for the identity and lifetime given', () => {
+    const issued = mintSyncToken(signer, 'alice', 3600);
+    const { header, payload } = jwt.verify(issued.token, signer.apiSecret, {
+      algorithms: ['HS256'],
+      issuer: signer.apiKey,
+      subject: signer.accountSid,
+      complete: true,
+    }) as unknown as { header: Record<string, unknown>; payload: { iat: number; exp: number; jti: string; grants: unknown } };
+    expect(header.cty).toBe('twilio-fpa;v=1');
+    expect(payload.grants).toEqual({ identity: 'alice', data_sync: { service_sid: signer.syncServiceSid } });
+    expect(payload.exp - payload.iat).toBe(3600);
+    expect(payload.jti).toBe(`${signer.apiKey}-${payload.iat}`);
+    expect(issued).toEqual({
+      token: issued.token,
+      identity: 'alice',
+      ttl: 3600,
+      expiresAt: new Date(payload.exp * 1000).toISOString(),
+      serviceSid: signer.syncServiceSid,
+    });
+  });
+});

@@ -1,0 +1,33 @@
+import fc from 'fast-check';
+import { HttpError } from '../../../src/http/errors';
+import { MAX_IDENTITY_LENGTH, validateIdentity } from '../../../src/tokens/identity';
+
+const refused = (value: unknown) => {
+  try {
+    validateIdentity(value);
+  } catch (error) {
+    return error instanceof HttpError && error.status === 400 && error.code === 'IDENTITY_INVALID';
+  }
+  return false;
+};
+
+describe('validateIdentity (signed requests)', () => {
+  it('accepts printable ASCII identities up to 121 characters', () => {
+    for (const id of ['svc', 'alice_40example_2Ecom', 'client:alice', 'a b', 'x'.repeat(MAX_IDENTITY_LENGTH), '~!@#$%^&*()']) {
+      expect(validateIdentity(id)).toBe(id);
+    }
+    fc.assert(
+      fc.property(fc.stringMatching(/^[\x21-\x7e]([\x20-\x7e]{0,119}[\x21-\x7e])?$/), (id) => expect(validateIdentity(id)).toBe(id)),
+    );
+  });
+
+  it('refuses missing, empty, too long, non-string, padded and non-printable identities', () => {
+    for (const value of [undefined, null, '', 'x'.repeat(MAX_IDENTITY_LENGTH + 1), 42, ['a'], ' a', 'a ', 'a\nb', 'a\tb', 'a\u0000', 'ünï', 'a\u2028b', '😀']) {
+      expect(refused(value)).toBe(true);
+    }
+    // fc.string() is printable ASCII; glue a string with at least one character outside it to one.
+    const outside = fc.string({ unit: 'binary', minLength: 1 }).filter((s) => /[^\x20-\x7e]/.test(s));
+    const withOutside = fc.tuple(fc.string(), outside, fc.string()).map(([a, b, c]) => a + b + c);
+    fc.assert(fc.property(withOutside, (id) => expect(refused(id)).toBe(true)));
+  });
+});
