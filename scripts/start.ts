@@ -9,6 +9,7 @@ import { seedDemo } from '../emulator/demo';
 import { mintFlexToken } from '../emulator/families/iam';
 import { startEmulator, type Emulator } from '../emulator/server';
 import { buildClient, buildFunctions } from './build';
+import { syncUntilDone } from './sync-calls';
 import { startFunctionsServer, type FunctionsServer } from './lib/functions-server';
 import { localFunctionEnv } from './lib/local-env';
 import { assertPortFree, portFromEnv } from './lib/ports';
@@ -52,6 +53,18 @@ async function main(): Promise<void> {
   for (const name of PASS_THROUGH) if (process.env[name]) overrides[name] = process.env[name]!;
   functions = await startFunctionsServer({ port, env: localFunctionEnv(emulator.config, emulator.url, overrides) });
 
+  // One run of the scheduled sync (a signed request, as a scheduler sends it), so the recent-calls page has data.
+  let synced = 'not run (no sync-recent-calls function)';
+  if (built.some((name) => name.startsWith('sync-recent-calls'))) {
+    const run = await syncUntilDone({
+      url: `${local}/sync-recent-calls`,
+      authToken: emulator.config.authToken,
+      maxInvocations: 20,
+      log: () => {},
+    });
+    synced = run.done ? `${run.totals.written} calls written to Sync` : `not finished (${run.error ?? 'unknown error'})`;
+  }
+
   const agent = demo.agents[0];
   const token = agent
     ? mintFlexToken(emulator, { identity: agent.identity, roles: agent.roles, workerSid: agent.workerSid, ttlSeconds: 86_400 }).token
@@ -62,7 +75,10 @@ async function main(): Promise<void> {
     `Twilio emulator          ${emulator.url}   (admin API: ${emulator.url}/__admin/config)`,
     `Demo data                ${demo.agents.length} agents, ${demo.calls} calls over the last 40 days`,
   ];
-  if (existsSync(join(__dirname, '..', 'assets', 'index.html'))) lines.push(`Recent-calls page        ${local}/index.html`);
+  lines.push(`Recent-calls sync        ${synced}`);
+  if (existsSync(join(__dirname, '..', 'assets', 'index.html'))) {
+    lines.push(`Recent-calls page        ${local}/index.html?emulator=${emulator.url}`);
+  }
   if (agent && token) {
     lines.push(
       '',

@@ -3,6 +3,8 @@
  * page) per window of work, never one fetch per call.
  */
 import type { Twilio } from 'twilio';
+import type { CallInstance } from 'twilio/lib/rest/api/v2010/account/call';
+import type { PageLike } from './paging';
 
 const PAGE_SIZE = 1000;
 
@@ -51,7 +53,7 @@ export async function readCallTimings(
   options: { fromMs: number; toMs: number; maxCalls: number; wanted?: ReadonlySet<string> },
 ): Promise<CallsRead> {
   const calls = new Map<string, CallTiming>();
-  let page = await client.api.v2010.accounts(client.accountSid).calls.page({
+  let page: PageLike<CallInstance> = await client.api.v2010.accounts(client.accountSid).calls.page({
     startTimeAfter: new Date(options.fromMs),
     startTimeBefore: new Date(options.toMs),
     pageSize: PAGE_SIZE,

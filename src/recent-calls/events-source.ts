@@ -11,6 +11,8 @@
  * The Events API's ordering is unconfirmed, so a window is read whole (every page) before any of it is trusted.
  */
 import type { Twilio } from 'twilio';
+import type { EventInstance } from 'twilio/lib/rest/taskrouter/v1/workspace/event';
+import type { PageLike } from './paging';
 
 export const COMPLETED_EVENT_TYPE = 'reservation.completed';
 export const VOICE_CHANNEL = 'voice';
@@ -150,7 +152,7 @@ export async function readCompletions(
   options: { workspaceSid: string; fromMs: number; toMs: number; maxEvents: number },
 ): Promise<WindowRead> {
   const events = client.taskrouter.v1.workspaces(options.workspaceSid).events;
-  let page = await events.page({
+  let page: PageLike<EventInstance> = await events.page({
     eventType: COMPLETED_EVENT_TYPE,
     taskChannel: VOICE_CHANNEL,
     startDate: new Date(options.fromMs),

@@ -66,6 +66,12 @@ export class ObjectRateLimiter {
     return { at, waitMs: at - now };
   }
 
+  /** The earliest instant the next write to `key` may start (possibly in the past: free now), reserving nothing. */
+  nextSlotAt(key: string): number {
+    const tat = this.tat.get(key);
+    return tat === undefined ? Number.NEGATIVE_INFINITY : tat - this.toleranceMs;
+  }
+
   /** Waits for a slot for `key`; false (and no slot taken) when it would come after `notAfter`. */
   async acquire(key: string, cost = 1, notAfter = Number.POSITIVE_INFINITY): Promise<boolean> {
     const reservation = this.reserve(key, cost, notAfter);

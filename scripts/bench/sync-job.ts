@@ -1,0 +1,198 @@
+/**
+ * Benchmark of the recent-calls sync (`npx tsx scripts/bench.ts sync-job`).
+ *
+ * The emulator (Sync's 20 writes/s per object, 25 ms added to every Twilio request) with 200 agents × 25 handled
+ * calls; the built /sync-recent-calls under twilio-run, driven by the trigger script's loop until done. Reported in
+ * the same run:
+ * - calls synced per second, as a fraction of the ceiling min(maps × 20/s, concurrency / request latency);
+ * - Twilio API requests per synced call (emulator /__admin/stats, admin routes excluded);
+ * - invocations needed;
+ * next to a naive sequential writer (fetch-or-create the map, then create the item, per call, flat 1 s retry),
+ * run on a 20-agent subset (it would need minutes for all 5000) and extrapolated.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import twilio, { type Twilio } from 'twilio';
+import { EmulatorAdmin } from '../../emulator/admin-client';
+import { startEmulator, type Emulator } from '../../emulator/server';
+import { recentCallsMapName } from '../../src/recent-calls/map-name';
+import { TwilioHttpClient } from '../../src/twilio/http-client';
+import { hasStatus, hasTwilioCode } from '../../src/twilio/errors';
+import { buildFunctions } from '../build';
+import { startFunctionsServer } from '../lib/functions-server';
+import { localFunctionEnv } from '../lib/local-env';
+import { syncUntilDone } from '../sync-calls';
+import { freePort } from '../../test/helpers/ports';
+
+const AGENTS = 200;
+const CALLS_PER_AGENT = 25;
+const NAIVE_AGENTS = 20;
+const LATENCY_MS = 25;
+const SYNC_RATE = 20;
+const CONCURRENCY = 32; // SYNC_WRITE_CONCURRENCY default
+const BUDGET_MS = 8000;
+const DAYS = 20; // every seeded call inside the 30-day TTL window
+
+type Stats = Awaited<ReturnType<EmulatorAdmin['stats']>>;
+
+function twilioRequests(before: Stats, after: Stats): number {
+  const count = (s: Stats) => s.total - (s.byFamily.admin ?? 0);
+  return count(after) - count(before);
+}
+
+function sdk(emulator: Emulator, maxAttempts = 1): { client: Twilio; http: TwilioHttpClient } {
+  const http = new TwilioHttpClient({ emulatorUrl: emulator.url, policy: { maxAttempts, baseDelayMs: 0, maxDelayMs: 0 } });
+  return { client: twilio(emulator.config.accountSid, emulator.config.authToken, { httpClient: http }), http };
+}
+
+/** Mean round trip of a Sync request with the injected latency (the per-request cost the concurrency divides). */
+async function requestLatencyMs(emulator: Emulator): Promise<number> {
+  const { client } = sdk(emulator);
+  const service = client.sync.v1.services(emulator.config.syncServiceSid);
+  await service.fetch();
+  const started = performance.now();
+  for (let i = 0; i < 20; i++) await service.fetch();
+  return (performance.now() - started) / 20;
+}
+
+async function countItems(client: Twilio, serviceSid: string, workerSids: string[]): Promise<number> {
+  let total = 0;
+  for (const sid of workerSids) {
+    total += (await client.sync.v1.services(serviceSid).syncMaps(recentCallsMapName(sid)).syncMapItems.list({ pageSize: 1000 })).length;
+  }
+  return total;
+}
+
+/** The naive writer: reads the completions, then per call fetches or creates the map and creates the item. */
+async function naiveSync(emulator: Emulator): Promise<{ calls: number; ms: number }> {
+  const { client } = sdk(emulator);
+  const flat = async <T>(work: () => Promise<T>): Promise<T> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await work();
+      } catch (error) {
+        const retryable = hasStatus(error, 429) || hasStatus(error, 500) || hasStatus(error, 503);
+        if (!retryable || attempt >= 10) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+    }
+  };
+  const started = performance.now();
+  const now = Date.parse((await new EmulatorAdmin(emulator.url).config()).now);
+  const events = await client.taskrouter.v1.workspaces(emulator.config.workspaceSid).events.list({
+    eventType: 'reservation.completed',
+    taskChannel: 'voice',
+    startDate: new Date(now - 30 * 86_400_000),
+    pageSize: 1000,
+  });
+  const service = client.sync.v1.services(emulator.config.syncServiceSid);
+  let calls = 0;
+  for (const event of events) {
+    const data = event.eventData as Record<string, string>;
+    const task = JSON.parse(data.task_attributes);
+    const callSid: string = task.call_sid ?? task.conference?.participants?.customer;
+    const name = recentCallsMapName(data.worker_sid);
+    await flat(async () => {
+      try {
+        await service.syncMaps(name).fetch();
+      } catch (error) {
+        if (!hasTwilioCode(error, 20404) && !hasStatus(error, 404)) throw error;
+        await service.syncMaps.create({ uniqueName: name }).catch((e) => {
+          if (!hasTwilioCode(e, 54301)) throw e;
+        });
+      }
+    });
+    await flat(() =>
+      service
+        .syncMaps(name)
+        .syncMapItems.create({ key: callSid, data: { callSid, taskSid: data.task_sid }, itemTtl: 30 * 86_400 })
+        .catch((e) => {
+          if (!hasTwilioCode(e, 54208)) throw e;
+        }),
+    );
+    calls += 1;
+  }
+  return { calls, ms: performance.now() - started };
+}
+
+const fmt = (n: number, digits = 1) => n.toFixed(digits);
+
+export async function run(): Promise<void> {
+  const root = join(__dirname, '..', '..');
+  const buildDir = mkdtempSync(join(root, 'dist', 'bench-'));
+  const functionsDir = join(buildDir, 'functions');
+  await buildFunctions(functionsDir);
+  const emulator = await startEmulator({ writeRatePerSecond: SYNC_RATE, writeBurstSeconds: 1 });
+  const admin = new EmulatorAdmin(emulator.url);
+  const port = await freePort();
+  const functions = await startFunctionsServer({
+    port,
+    env: localFunctionEnv(emulator.config, emulator.url, { SYNC_JOB_BUDGET_MS: String(BUDGET_MS) }),
+    functionsFolder: functionsDir,
+  });
+  try {
+    // --- the job, all agents -----------------------------------------------------------------------------------
+    const seeded = await admin.seed({ agents: AGENTS, callsPerAgent: CALLS_PER_AGENT, days: DAYS });
+    await admin.advanceClock(120);
+    await admin.faults({ latencyMs: LATENCY_MS });
+    const latency = await requestLatencyMs(emulator);
+    const before = await admin.stats();
+    const cpuBefore = process.cpuUsage();
+    const started = performance.now();
+    const result = await syncUntilDone({
+      url: `http://localhost:${port}/sync-recent-calls`,
+      authToken: emulator.config.authToken,
+      maxInvocations: 50,
+      log: (line) => console.log(`  ${line}`),
+    });
+    const ms = performance.now() - started;
+    const cpu = process.cpuUsage(cpuBefore);
+    const after = await admin.stats();
+    await admin.faults({});
+    if (!result.done) throw new Error(`the job did not finish: ${result.error}`);
+    const synced = await countItems(sdk(emulator).client, emulator.config.syncServiceSid, seeded.agents.map((a) => a.workerSid));
+    if (synced !== seeded.handledCalls) throw new Error(`synced ${synced} items for ${seeded.handledCalls} handled calls`);
+    const requests = twilioRequests(before, after);
+    const rate = synced / (ms / 1000);
+    const rateCeiling = AGENTS * SYNC_RATE;
+    const concurrencyCeiling = CONCURRENCY / (latency / 1000);
+    const ceiling = Math.min(rateCeiling, concurrencyCeiling);
+
+    // --- the naive writer, a subset ----------------------------------------------------------------------------
+    await admin.reset();
+    const naiveSeed = await admin.seed({ agents: NAIVE_AGENTS, callsPerAgent: CALLS_PER_AGENT, days: DAYS });
+    await admin.advanceClock(120);
+    await admin.faults({ latencyMs: LATENCY_MS });
+    const naiveBefore = await admin.stats();
+    const naive = await naiveSync(emulator);
+    const naiveAfter = await admin.stats();
+    await admin.faults({});
+    const naiveRequests = twilioRequests(naiveBefore, naiveAfter);
+    const naiveRate = naive.calls / (naive.ms / 1000);
+    const naivePerInvocation = naiveRate * (BUDGET_MS / 1000);
+    if (naive.calls !== naiveSeed.handledCalls) throw new Error(`naive wrote ${naive.calls} of ${naiveSeed.handledCalls}`);
+
+    console.log(`\n  ${AGENTS} agents × ${CALLS_PER_AGENT} calls (${synced} handled calls), Sync limit ${SYNC_RATE} writes/s per map, +${LATENCY_MS} ms per request`);
+    console.log(`  measured request latency ${fmt(latency)} ms; ceiling = min(${AGENTS} maps × ${SYNC_RATE}/s = ${rateCeiling}/s, ${CONCURRENCY} in flight / ${fmt(latency)} ms = ${fmt(concurrencyCeiling, 0)}/s) = ${fmt(ceiling, 0)} calls/s`);
+    console.log('');
+    console.log('  writer                 | calls | wall s | calls/s | of ceiling | API req/call | invocations (8 s budget)');
+    console.log('  -----------------------|-------|--------|---------|------------|--------------|-------------------------');
+    console.log(
+      `  sync-recent-calls job  | ${String(synced).padStart(5)} | ${fmt(ms / 1000).padStart(6)} | ${fmt(rate, 0).padStart(7)} | ${fmt((100 * rate) / ceiling).padStart(9)}% | ${fmt(requests / synced, 3).padStart(12)} | ${result.invocations} (measured)`,
+    );
+    console.log(
+      `  naive sequential       | ${String(naive.calls).padStart(5)} | ${fmt(naive.ms / 1000).padStart(6)} | ${fmt(naiveRate, 0).padStart(7)} | ${fmt((100 * naiveRate) / ceiling).padStart(9)}% | ${fmt(naiveRequests / naive.calls, 3).padStart(12)} | ${Math.ceil(synced / naivePerInvocation)} (extrapolated to ${synced} calls)`,
+    );
+    console.log(
+      `\n  the emulator (this process) used ${fmt((cpu.user + cpu.system) / 1e6)} s of CPU in the job's ${fmt(ms / 1000)} s; ${availableParallelism()} CPU(s) ` +
+        'shared with the function process (not measured): the gap to the ceiling includes the reads, checkpoint saves and that CPU',
+    );
+    console.log(`  job vs naive: ${fmt(rate / naiveRate)}× calls/s, ${fmt(naiveRequests / naive.calls / (requests / synced))}× fewer requests per call`);
+    console.log(`  (naive run on ${NAIVE_AGENTS} agents × ${CALLS_PER_AGENT} calls; the job's requests include checkpoint, event and call reads)`);
+  } finally {
+    await functions.stop();
+    await emulator.close();
+    rmSync(buildDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * GET or POST /recent-calls (public: browsers call it with the agent's Flex token).
+ * The caller's own recent calls (or, for supervisors, the named worker's) from its Sync map, newest first, without
+ * the items whose date_expires has passed by Twilio's clock, paged:
+ * `{calls, workerSid, nextPageToken, serverTime}`, Cache-Control no-store. Parameters and error codes: README
+ * "Recent calls endpoint" (src/recent-calls/read-request.ts, read-errors.ts).
+ */
+import { readRecentCallsConfig } from '../config/recent-calls';
+import { defineFunction } from '../http/function';
+import { readQuery } from '../recent-calls/read-request';
+import { pageOfCalls, readMapItems } from '../recent-calls/reader';
+import { createTwilioClient, type ProjectTwilioClient } from '../twilio/client-factory';
+import { Deadline } from '../twilio/deadline';
+
+/** Time allowed for IAM and the Sync reads together (retries included), inside the 10 s Functions limit. */
+const BUDGET_MS = 8000;
+
+export const handler = defineFunction({
+  name: 'recent-calls',
+  methods: ['GET', 'POST'],
+  cors: true,
+  async handle(request) {
+    const config = readRecentCallsConfig(request.context);
+    const deadline = new Deadline(BUDGET_MS);
+    let twilio: ProjectTwilioClient | undefined;
+    const twilioClient = () => (twilio ??= createTwilioClient(request.context, { deadline }));
+
+    const query = await readQuery(request, config, twilioClient);
+    const { client, http } = twilioClient();
+    const items = await readMapItems(client, {
+      serviceSid: config.syncServiceSid,
+      workerSid: query.workerSid,
+      maxItems: config.maxItems,
+      deadline,
+    });
+    const nowMs = http.serverNow();
+    const page = pageOfCalls(items ?? [], { workerSid: query.workerSid, nowMs, pageSize: query.pageSize, after: query.after });
+    request.log.info('recent calls read', {
+      identity: query.caller.identity,
+      workerSid: query.workerSid,
+      own: query.workerSid === query.caller.workerSid,
+      stored: items?.length ?? 0,
+      returned: page.calls.length,
+      more: page.nextPageToken !== null,
+    });
+    return {
+      body: {
+        calls: page.calls,
+        workerSid: query.workerSid,
+        nextPageToken: page.nextPageToken,
+        serverTime: new Date(nowMs).toISOString(),
+      },
+    };
+  },
+});

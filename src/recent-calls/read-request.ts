@@ -1,0 +1,110 @@
+/**
+ * Who is asking /recent-calls, and for what:
+ *
+ * - Credentials: the caller's Flex token, as `Authorization: Bearer <token>` (any method; the way for GETs) or as a
+ *   `Token` parameter in a POST body (as /sync-token takes it). A `Token` in a GET's query string is refused: URLs
+ *   end up in access logs, proxies and browser history. Verified with Twilio IAM through the shared Flex verifier.
+ * - Target: the verified token's own `worker_sid`; `WorkerSid` may name another worker only for supervisor roles.
+ * - Paging: `PageSize` (1–100, default 50) and `PageToken` (from the previous answer's `nextPageToken`).
+ */
+import { verifyFlexToken, type FlexUser } from '../auth/flex-token';
+import type { RecentCallsConfig } from '../config/recent-calls';
+import type { FunctionRequest } from '../http/function';
+import { HttpError } from '../http/errors';
+import type { ProjectTwilioClient } from '../twilio/client-factory';
+import { isWorkerSid } from './map-name';
+import { decodePageToken, type PageCursor } from './page-token';
+import { RECENT_CALLS_ERRORS } from './read-errors';
+import { PAGE_SIZE } from './reader';
+
+export interface RecentCallsQuery {
+  caller: FlexUser & { workerSid: string };
+  /** Whose calls: the caller's own, or (supervisors) the named worker's. */
+  workerSid: string;
+  pageSize: number;
+  after?: PageCursor;
+}
+
+const present = (value: unknown) => value !== undefined && value !== null && value !== '';
+
+/** The Flex token of the request (not yet verified), or a 400 / 401. */
+export function flexTokenOf(request: Pick<FunctionRequest, 'params' | 'headers' | 'method'>): string {
+  const header = request.headers.authorization;
+  let fromHeader: string | undefined;
+  if (present(header)) {
+    const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header!);
+    if (!match) throw new HttpError(400, RECENT_CALLS_ERRORS.INVALID_REQUEST, 'Authorization must be "Bearer <Flex token>"');
+    fromHeader = match[1];
+  }
+  const param = request.params.Token;
+  if (present(param)) {
+    if (typeof param !== 'string') throw new HttpError(400, RECENT_CALLS_ERRORS.INVALID_REQUEST, 'Token must be a string');
+    if (request.method === 'GET') {
+      throw new HttpError(
+        400,
+        RECENT_CALLS_ERRORS.TOKEN_IN_URL,
+        'Send the Flex token as "Authorization: Bearer <token>" (or as Token in a POST body), never in the URL',
+      );
+    }
+    if (fromHeader !== undefined && fromHeader !== param) {
+      throw new HttpError(400, RECENT_CALLS_ERRORS.CREDENTIALS_CONFLICT, 'Authorization and Token name different tokens');
+    }
+    return param;
+  }
+  if (fromHeader !== undefined) return fromHeader;
+  throw new HttpError(401, RECENT_CALLS_ERRORS.CREDENTIALS_MISSING, 'Send the Flex token as "Authorization: Bearer <token>"');
+}
+
+export function parsePageSize(value: unknown): number {
+  if (!present(value)) return PAGE_SIZE.default;
+  const text = String(value);
+  const n = /^\d{1,4}$/.test(text) ? Number(text) : Number.NaN;
+  if (!(n >= 1 && n <= PAGE_SIZE.max)) {
+    throw new HttpError(400, RECENT_CALLS_ERRORS.PAGE_SIZE_INVALID, `PageSize must be a whole number from 1 to ${PAGE_SIZE.max}`);
+  }
+  return n;
+}
+
+/** The worker whose list is read: the caller's own unless a supervisor names another (403 otherwise). */
+export function targetWorker(caller: { workerSid: string; roles: readonly string[] }, requested: unknown, supervisorRoles: readonly string[]): string {
+  if (!present(requested)) return caller.workerSid;
+  if (!isWorkerSid(requested)) {
+    throw new HttpError(400, RECENT_CALLS_ERRORS.WORKER_SID_INVALID, 'WorkerSid must be a worker SID (WK + 32 hex)');
+  }
+  if (requested === caller.workerSid) return requested;
+  if (!caller.roles.some((role) => supervisorRoles.includes(role))) {
+    throw new HttpError(403, RECENT_CALLS_ERRORS.WORKER_NOT_ALLOWED, "Only supervisors may read another agent's recent calls");
+  }
+  return requested;
+}
+
+/** Checks every parameter that needs no Twilio call first, then verifies the Flex token and authorises the target. */
+export async function readQuery(
+  request: FunctionRequest,
+  config: RecentCallsConfig,
+  twilioClient: () => ProjectTwilioClient,
+): Promise<RecentCallsQuery> {
+  const token = flexTokenOf(request);
+  request.addSecret(token);
+  const pageSize = parsePageSize(request.params.PageSize);
+  const requested = request.params.WorkerSid;
+  if (present(requested) && !isWorkerSid(requested)) {
+    throw new HttpError(400, RECENT_CALLS_ERRORS.WORKER_SID_INVALID, 'WorkerSid must be a worker SID (WK + 32 hex)');
+  }
+  const pageToken = request.params.PageToken;
+
+  // Guests are refused here rather than by the shared policy, so that the message speaks of recent calls.
+  const { user } = await verifyFlexToken(token, {
+    accountSid: config.accountSid,
+    cacheSeconds: config.validationCacheSeconds,
+    policy: { allowGuests: true, allowedRoles: [] },
+    twilioClient,
+  });
+  if (user.roles.includes('guest') || !isWorkerSid(user.workerSid)) {
+    throw new HttpError(403, RECENT_CALLS_ERRORS.GUEST_NOT_ALLOWED, 'Guest Flex users (no worker, or role guest) have no recent calls');
+  }
+  const caller = { ...user, workerSid: user.workerSid };
+  const workerSid = targetWorker(caller, requested, config.supervisorRoles);
+  const after = present(pageToken) ? decodePageToken(pageToken, workerSid) : undefined;
+  return { caller, workerSid, pageSize, after };
+}

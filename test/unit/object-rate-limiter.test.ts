@@ -1,0 +1,137 @@
+/** The per-object limiter, on a fake clock: bursts, spacing, independence of objects, deadlines and 429 feedback. */
+import fc from 'fast-check';
+import { ObjectRateLimiter } from '../../src/twilio/object-rate-limiter';
+
+function fakeClock(start = 0) {
+  const clock = { t: start, slept: [] as number[] };
+  return {
+    clock,
+    now: () => clock.t,
+    sleep: async (ms: number) => {
+      clock.slept.push(ms);
+      clock.t += ms;
+    },
+  };
+}
+
+describe('ObjectRateLimiter', () => {
+  it('lets `burst` writes start at once on an idle object, then spaces them by 1/rate', () => {
+    const { now } = fakeClock();
+    const limiter = new ObjectRateLimiter({ ratePerSecond: 20, burst: 3, now });
+    const waits = Array.from({ length: 6 }, () => limiter.reserve('map')!.waitMs);
+    expect(waits).toEqual([0, 0, 0, 50, 100, 150]);
+  });
+
+  it('keeps objects independent', () => {
+    const { now } = fakeClock();
+    const limiter = new ObjectRateLimiter({ ratePerSecond: 10, burst: 1, now });
+    expect(limiter.reserve('a')!.waitMs).toBe(0);
+    expect(limiter.reserve('a')!.waitMs).toBe(100);
+    expect(limiter.reserve('b')!.waitMs).toBe(0);
+  });
+
+  it('refills while idle, but never beyond the burst', () => {
+    const fake = fakeClock();
+    const limiter = new ObjectRateLimiter({ ratePerSecond: 20, burst: 2, now: fake.now });
+    for (let i = 0; i < 10; i++) limiter.reserve('m');
+    fake.clock.t += 10_000; // long idle
+    const waits = Array.from({ length: 4 }, () => limiter.reserve('m')!.waitMs);
+    expect(waits).toEqual([0, 0, 50, 100]);
+  });
+
+  it('acquire() sleeps for the reserved slot', async () => {
+    const fake = fakeClock();
+    const limiter = new ObjectRateLimiter({ ratePerSecond: 4, burst: 1, now: fake.now, sleep: fake.sleep });
+    for (let i = 0; i < 3; i++) expect(await limiter.acquire('m')).toBe(true);
+    expect(fake.clock.slept).toEqual([250, 250]);
+    expect(fake.clock.t).toBe(500);
+  });
+
+  it('takes no slot that would come after notAfter', async () => {
+    const fake = fakeClock();
+    const limiter = new ObjectRateLimiter({ ratePerSecond: 10, burst: 1, now: fake.now, sleep: fake.sleep });
+    expect(limiter.reserve('m', 1, 150)).toEqual({ at: 0, waitMs: 0 });
+    expect(limiter.reserve('m', 1, 150)).toEqual({ at: 100, waitMs: 100 });
+    expect(limiter.reserve('m', 1, 150)).toBeUndefined();
+    expect(await limiter.acquire('m', 1, 150)).toBe(false);
+    // The refused attempts took nothing: the next slot is still 200.
+    expect(limiter.reserve('m')!.at).toBe(200);
+  });
+
+  it('nextSlotAt() tells when the next write may start, reserving nothing', () => {
+    const fake = fakeClock(1000);
+    const limiter = new ObjectRateLimiter({ ratePerSecond: 10, burst: 2, now: fake.now });
+    expect(limiter.nextSlotAt('m')).toBe(Number.NEGATIVE_INFINITY);
+    limiter.reserve('m');
+    expect(limiter.nextSlotAt('m')).toBeLessThanOrEqual(1000); // the burst's second slot is free now
+    limiter.reserve('m');
+    expect(limiter.nextSlotAt('m')).toBe(1100);
+    expect(limiter.nextSlotAt('m')).toBe(1100);
+    expect(limiter.reserve('m')!.at).toBe(1100);
+  });
+
+  it('penalize() pushes the object back (after a 429)', () => {
+    const { now } = fakeClock();
+    const limiter = new ObjectRateLimiter({ ratePerSecond: 20, burst: 1, now });
+    limiter.reserve('m');
+    limiter.penalize('m', 1000);
+    expect(limiter.reserve('m')!.waitMs).toBe(1050);
+    expect(limiter.reserve('other')!.waitMs).toBe(0);
+  });
+
+  it('forgets idle objects so a long-lived limiter stays small', () => {
+    const fake = fakeClock();
+    const limiter = new ObjectRateLimiter({ ratePerSecond: 20, burst: 1, now: fake.now, idleForgetMs: 1000 });
+    for (let i = 0; i < 1000; i++) limiter.reserve(`map-${i}`);
+    fake.clock.t += 5000;
+    for (let i = 0; i < 100; i++) limiter.reserve('busy');
+    expect(limiter.size).toBeLessThan(10);
+  });
+
+  it('rejects nonsense settings', () => {
+    expect(() => new ObjectRateLimiter({ ratePerSecond: 0 })).toThrow(RangeError);
+    expect(() => new ObjectRateLimiter({ ratePerSecond: 5, burst: 0.5 })).toThrow(RangeError);
+  });
+
+  it('never lets more than burst + rate × t writes start in any interval of length t (any arrival pattern)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 1, max: 10 }),
+        fc.array(fc.integer({ min: 0, max: 400 }), { minLength: 1, maxLength: 200 }),
+        (rate, burst, gaps) => {
+          const fake = fakeClock();
+          const limiter = new ObjectRateLimiter({ ratePerSecond: rate, burst, now: fake.now });
+          const starts: number[] = [];
+          for (const gap of gaps) {
+            fake.clock.t += gap;
+            starts.push(limiter.reserve('m')!.at);
+          }
+          starts.sort((a, b) => a - b);
+          for (let i = 0; i < starts.length; i++) {
+            for (let j = i; j < starts.length; j++) {
+              const allowed = burst + ((starts[j] - starts[i]) * rate) / 1000 + 1e-6;
+              if (j - i + 1 > allowed) return false;
+            }
+          }
+          return true;
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('a 20/s limiter with burst 3 stays inside a 20-token, 20/s server bucket (the emulator and Sync limit)', () => {
+    const fake = fakeClock();
+    const limiter = new ObjectRateLimiter({ ratePerSecond: 20, burst: 3, now: fake.now });
+    let tokens = 20;
+    let at = 0;
+    for (let i = 0; i < 500; i++) {
+      const slot = limiter.reserve('m')!.at;
+      tokens = Math.min(20, tokens + ((slot - at) / 1000) * 20);
+      at = slot;
+      expect(tokens).toBeGreaterThanOrEqual(1);
+      tokens -= 1;
+    }
+  });
+});

@@ -1,0 +1,123 @@
+/** Building the Sync item of a recent call: timing sources, TTL arithmetic, size and content. */
+import fc from 'fast-check';
+import {
+  buildCallRecord,
+  collectionTtlSeconds,
+  expiryOf,
+  itemJson,
+  itemTtlSeconds,
+  MAX_ITEM_BYTES,
+  toItem,
+} from '../../../src/recent-calls/call-record';
+import { callTiming } from '../../../src/recent-calls/calls-source';
+import type { Completion } from '../../../src/recent-calls/events-source';
+
+const DAY = 86_400_000;
+const COMPLETED = Date.parse('2026-03-01T10:20:00Z');
+
+const completion = (overrides: Partial<Completion> = {}): Completion => ({
+  eventSid: 'EV' + 'a'.repeat(32),
+  eventDateMs: COMPLETED,
+  workerSid: 'WK' + '1'.repeat(32),
+  identity: 'alice_40example_2Ecom',
+  taskSid: 'WT' + '2'.repeat(32),
+  callSid: 'CA' + '3'.repeat(32),
+  direction: 'inbound',
+  from: '+12065550100',
+  to: '+14155550100',
+  queue: 'Support',
+  taskAgeSeconds: 600,
+  ...overrides,
+});
+
+describe('buildCallRecord', () => {
+  it('takes start, end and duration from the Calls list when it has the call', () => {
+    const timing = callTiming({
+      sid: 'CA' + '3'.repeat(32),
+      startTime: new Date('2026-03-01T10:09:30Z'),
+      endTime: new Date('2026-03-01T10:17:00Z'),
+      duration: '450',
+    });
+    const record = buildCallRecord(completion(), timing);
+    expect(record).toMatchObject({
+      startedAtMs: Date.parse('2026-03-01T10:09:30Z'),
+      endedAtMs: Date.parse('2026-03-01T10:17:00Z'),
+      durationSeconds: 450,
+      startSource: 'call',
+    });
+  });
+
+  it('falls back to the task creation (event time - task_age), then to the event time', () => {
+    expect(buildCallRecord(completion())).toMatchObject({
+      startedAtMs: COMPLETED - 600_000,
+      endedAtMs: COMPLETED,
+      durationSeconds: 600,
+      startSource: 'task',
+    });
+    expect(buildCallRecord(completion({ taskAgeSeconds: undefined }))).toMatchObject({
+      startedAtMs: COMPLETED,
+      durationSeconds: 0,
+      startSource: 'event',
+    });
+  });
+
+  it('reads RFC 2822 strings from the raw API too', () => {
+    expect(callTiming({ sid: 'x', startTime: 'Sun, 01 Mar 2026 10:09:30 +0000', endTime: null, duration: null })).toEqual({
+      startMs: Date.parse('2026-03-01T10:09:30Z'),
+      endMs: undefined,
+      durationSeconds: undefined,
+    });
+    expect(callTiming({ sid: 'x', startTime: null })).toBeUndefined();
+  });
+});
+
+describe('the item', () => {
+  it('holds exactly the documented fields, with ISO dates', () => {
+    const item = toItem(buildCallRecord(completion()));
+    expect(item).toEqual({
+      callSid: 'CA' + '3'.repeat(32),
+      taskSid: 'WT' + '2'.repeat(32),
+      direction: 'inbound',
+      from: '+12065550100',
+      to: '+14155550100',
+      queue: 'Support',
+      startedAt: '2026-03-01T10:10:00.000Z',
+      endedAt: '2026-03-01T10:20:00.000Z',
+      durationSeconds: 600,
+    });
+  });
+
+  it('stays under 2 KiB whatever the attributes hold', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 5000, unit: 'binary' }), fc.string({ maxLength: 5000 }), fc.string({ maxLength: 5000, unit: 'binary' }), (from, to, queue) => {
+        const json = itemJson(buildCallRecord(completion({ from, to, queue, direction: queue })));
+        return Buffer.byteLength(json) <= MAX_ITEM_BYTES;
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
+
+describe('TTLs', () => {
+  const record = { startedAtMs: Date.parse('2026-03-01T10:00:00Z') };
+
+  it('sets ItemTtl so that date_expires = start + ttlDays (rounded up to the second)', () => {
+    const now = record.startedAtMs + 5 * DAY + 400;
+    const ttl = itemTtlSeconds(record, now, 30)!;
+    expect(ttl).toBe(25 * 86_400);
+    expect(now + ttl * 1000).toBeGreaterThanOrEqual(expiryOf(record, 30));
+    expect(now + ttl * 1000 - expiryOf(record, 30)).toBeLessThan(1000);
+  });
+
+  it('skips calls already older than the TTL window (ItemTtl 0 would mean never)', () => {
+    expect(itemTtlSeconds(record, record.startedAtMs + 30 * DAY, 30)).toBeUndefined();
+    expect(itemTtlSeconds(record, record.startedAtMs + 31 * DAY, 30)).toBeUndefined();
+    expect(itemTtlSeconds(record, record.startedAtMs + 30 * DAY - 1000, 30)).toBe(1);
+  });
+
+  it('caps at the Sync maximum and keeps the map alive a day longer than any item', () => {
+    expect(itemTtlSeconds(record, record.startedAtMs - 400 * DAY, 365)).toBe(31_536_000);
+    expect(collectionTtlSeconds(30)).toBe(31 * 86_400);
+    expect(collectionTtlSeconds(365)).toBe(31_536_000);
+  });
+});

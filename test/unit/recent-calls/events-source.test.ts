@@ -1,0 +1,124 @@
+/** Reading completed voice reservations out of TaskRouter events (shapes as in TWILIO-FACTS.md and the seed). */
+import {
+  identityFromContactUri,
+  parseCompletion,
+  selectCompletions,
+  type RawEvent,
+} from '../../../src/recent-calls/events-source';
+
+const WK = 'WK' + '1'.repeat(32);
+const WT = 'WT' + '2'.repeat(32);
+const CA = 'CA' + '3'.repeat(32);
+const CA2 = 'CA' + '4'.repeat(32);
+const T0 = Date.parse('2026-03-01T10:00:00Z');
+
+function event(overrides: Partial<RawEvent> = {}, data: Record<string, unknown> = {}, task: Record<string, unknown> = {}): RawEvent {
+  return {
+    sid: 'EV' + 'a'.repeat(32),
+    eventType: 'reservation.completed',
+    eventDateMs: String(T0),
+    eventDate: new Date(T0),
+    eventData: {
+      task_sid: WT,
+      task_age: '320',
+      task_queue_name: 'Support',
+      task_channel_unique_name: 'voice',
+      worker_sid: WK,
+      worker_name: 'alice@example.com',
+      worker_attributes: JSON.stringify({ contact_uri: 'client:alice_40example_2Ecom', roles: ['agent'] }),
+      reservation_sid: 'WR' + '5'.repeat(32),
+      task_attributes: JSON.stringify({
+        call_sid: CA,
+        direction: 'inbound',
+        caller: '+12065550100',
+        called: '+14155550100',
+        from: '+12065550100',
+        to: '+14155550100',
+        ...task,
+      }),
+      ...data,
+    },
+    ...overrides,
+  };
+}
+
+describe('parseCompletion', () => {
+  it('reads an inbound voice completion: caller → called, queue, worker identity, task age', () => {
+    const parsed = parseCompletion(event());
+    expect(parsed).toEqual({
+      ok: true,
+      completion: {
+        eventSid: 'EV' + 'a'.repeat(32),
+        eventDateMs: T0,
+        workerSid: WK,
+        identity: 'alice_40example_2Ecom',
+        taskSid: WT,
+        reservationSid: 'WR' + '5'.repeat(32),
+        callSid: CA,
+        direction: 'inbound',
+        from: '+12065550100',
+        to: '+14155550100',
+        queue: 'Support',
+        taskAgeSeconds: 320,
+      },
+    });
+  });
+
+  it('reads an outbound dialpad completion: call SID from the conference, customer from outbound_to', () => {
+    const parsed = parseCompletion(
+      event({}, {}, {
+        call_sid: undefined,
+        direction: 'outbound',
+        from: '+14155550100',
+        to: '+13125550111',
+        outbound_to: '+13125550111',
+        conference: { sid: 'CF' + '6'.repeat(32), participants: { customer: CA2, worker: 'CA' + '7'.repeat(32) } },
+      }),
+    );
+    expect(parsed.ok && parsed.completion).toMatchObject({ callSid: CA2, direction: 'outbound', from: '+14155550100', to: '+13125550111' });
+  });
+
+  it('accepts attributes as objects and event times from event_date alone', () => {
+    const parsed = parseCompletion(
+      event({ eventDateMs: null }, { task_attributes: { call_sid: CA, direction: 'inbound', from: 'a', to: 'b' }, worker_attributes: undefined }),
+    );
+    expect(parsed.ok && parsed.completion).toMatchObject({ callSid: CA, eventDateMs: T0, identity: undefined, from: 'a', to: 'b' });
+  });
+
+  it('tells apart what is not a handled call', () => {
+    expect(parseCompletion(event({ eventType: 'reservation.accepted' }))).toEqual({ ok: false, reason: 'not-completed-event' });
+    expect(parseCompletion(event({}, { task_channel_unique_name: 'chat' }))).toEqual({ ok: false, reason: 'not-voice' });
+    expect(parseCompletion(event({}, { worker_sid: undefined }))).toEqual({ ok: false, reason: 'no-worker' });
+    expect(parseCompletion(event({}, { task_sid: 'nope' }))).toEqual({ ok: false, reason: 'no-task' });
+    expect(parseCompletion(event({}, {}, { call_sid: 'CH123' }))).toEqual({ ok: false, reason: 'no-call-sid' });
+    expect(parseCompletion(event({}, { task_attributes: '{not json' }))).toEqual({ ok: false, reason: 'no-call-sid' });
+    expect(parseCompletion(event({ eventDateMs: null, eventDate: null }))).toEqual({ ok: false, reason: 'no-event-date' });
+  });
+});
+
+describe('identityFromContactUri', () => {
+  it('takes the client identity, nothing else', () => {
+    expect(identityFromContactUri('client:alice_40example_2Ecom')).toBe('alice_40example_2Ecom');
+    expect(identityFromContactUri('sip:alice@example.com')).toBeUndefined();
+    expect(identityFromContactUri(undefined)).toBeUndefined();
+  });
+});
+
+describe('selectCompletions', () => {
+  it('keeps [from, to), drops repeated event SIDs, sorts by time then SID, and counts what it ignored', () => {
+    const at = (sid: string, ms: number, data: Record<string, unknown> = {}) =>
+      event({ sid: 'EV' + sid.repeat(32), eventDateMs: ms }, data);
+    const raw = [
+      at('c', T0 + 2000),
+      at('b', T0 + 1000),
+      at('a', T0 + 1000),
+      at('a', T0 + 1000), // the same event twice (a page boundary shifted)
+      at('d', T0 - 1), // before the window
+      at('e', T0 + 5000), // at the end: next window's
+      at('f', T0 + 3000, { task_channel_unique_name: 'chat' }),
+    ];
+    const { completions, ignored } = selectCompletions(raw, T0, T0 + 5000);
+    expect(completions.map((c) => c.eventSid[2])).toEqual(['a', 'b', 'c']);
+    expect(ignored).toEqual({ 'not-voice': 1 });
+  });
+});
