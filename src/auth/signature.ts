@@ -28,7 +28,7 @@ export function hasSignature(headers: Record<string, string>): boolean {
   return typeof headers['x-twilio-signature'] === 'string' && headers['x-twilio-signature'] !== '';
 }
 
-/** Throws a 401 / 403 HttpError unless the request is signed with `authToken`. */
+/** Throws a 401 HttpError (SIGNATURE_MISSING / SIGNATURE_INVALID) unless the request is signed with `authToken`. */
 export function verifySignature(request: SignedRequest, authToken: string): void {
   const signature = request.headers['x-twilio-signature'];
   if (!signature) {
@@ -47,7 +47,7 @@ export function verifySignature(request: SignedRequest, authToken: string): void
   } else {
     valid = twilio.validateRequest(authToken, signature, url, formParams(request.params), algorithm);
   }
-  if (!valid) throw new HttpError(403, SIGNATURE_ERRORS.INVALID, 'The X-Twilio-Signature does not match this request');
+  if (!valid) throw new HttpError(401, SIGNATURE_ERRORS.INVALID, 'The X-Twilio-Signature does not match this request');
 }
 
 /** Form parameters as the validator expects them: strings, or arrays of strings for repeated keys. */

@@ -5,7 +5,7 @@
  * 2. otherwise an X-Twilio-Signature: a server-side signer holding the auth token, which names the `Identity`;
  * 3. otherwise nothing: 401 CREDENTIALS_MISSING.
  */
-import { hasSignature, SIGNATURE_ERRORS, verifySignature } from '../auth/signature';
+import { hasSignature, verifySignature } from '../auth/signature';
 import { verifyFlexToken } from '../auth/flex-token';
 import type { CacheSource } from '../auth/flex-token-cache';
 import type { SyncTokenConfig } from '../config/sync-token';
@@ -38,20 +38,8 @@ export async function identifyCaller(request: FunctionRequest, config: SyncToken
     return { via: 'flex', identity: user.identity, roles: user.roles, validation: source };
   }
   if (hasSignature(request.headers)) {
-    verifySignedRequest(request, config.authToken);
+    verifySignature(request, config.authToken);
     return { via: 'signature', identity: validateIdentity(request.params.Identity) };
   }
   throw new HttpError(401, SYNC_TOKEN_ERRORS.CREDENTIALS_MISSING, 'Send the Flex token as Token, or sign the request');
-}
-
-/** The shared verifier answers 403 to a bad signature; here it is a bad credential like a bad Flex token: 401. */
-function verifySignedRequest(request: FunctionRequest, authToken: string): void {
-  try {
-    verifySignature(request, authToken);
-  } catch (error) {
-    if (error instanceof HttpError && error.code === SIGNATURE_ERRORS.INVALID) {
-      throw new HttpError(401, SYNC_TOKEN_ERRORS.SIGNATURE_INVALID, error.message);
-    }
-    throw error;
-  }
 }

@@ -253,9 +253,9 @@ describe('signature', () => {
   it('refuses unsigned, tampered, wrongly keyed and wrong-URL requests, and does nothing for them', async () => {
     await seed(2, 3);
     expect(await invoke({ unsigned: true })).toMatchObject({ status: 401, body: { code: 'SIGNATURE_MISSING' } });
-    expect(await invoke({ tamper: true })).toMatchObject({ status: 403, body: { code: 'SIGNATURE_INVALID' } });
-    expect(await invoke({ token: 'f'.repeat(32) })).toMatchObject({ status: 403, body: { code: 'SIGNATURE_INVALID' } });
-    expect(await invoke({ signUrl: 'https://attacker.example/sync-recent-calls' })).toMatchObject({ status: 403 });
+    expect(await invoke({ tamper: true })).toMatchObject({ status: 401, body: { code: 'SIGNATURE_INVALID' } });
+    expect(await invoke({ token: 'f'.repeat(32) })).toMatchObject({ status: 401, body: { code: 'SIGNATURE_INVALID' } });
+    expect(await invoke({ signUrl: 'https://attacker.example/sync-recent-calls' })).toMatchObject({ status: 401 });
     const get = await fetch(fnUrl());
     expect(get.status).toBe(405);
     expect(await syncWrites()).toBe(0);

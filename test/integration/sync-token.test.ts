@@ -6,7 +6,6 @@ import jwt from 'jsonwebtoken';
 import { startSystem, type System } from '../helpers/system';
 import {
   call,
-  decodeJwt,
   iamCalls,
   publicUrl,
   randomHex,

@@ -84,7 +84,7 @@ export class FakeTokenEndpoint {
   /** The server's clock; by default the same as the browser's. */
   serverNow: () => number;
 
-  constructor(private readonly clock: FakeClock) {
+  constructor(clock: FakeClock) {
     this.serverNow = clock.now;
   }
 
