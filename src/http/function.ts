@@ -57,7 +57,7 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 function normaliseHeaders(raw: Record<string, unknown> | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(raw ?? {})) {
-    out[name.toLowerCase()] = Array.isArray(value) ? value.map(String).join(', ') : String(value);
+    out[name.toLowerCase()] = Array.isArray(value) ? value.filter((v) => typeof v === 'string').join(', ') : typeof value === 'string' ? value : '';
   }
   return out;
 }
