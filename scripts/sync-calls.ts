@@ -12,17 +12,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import twilio from 'twilio';
+import type { JobSummary } from '../src/recent-calls/job';
 
-export interface RunSummary {
-  done: boolean;
-  processed: number;
-  written: number;
-  skipped: number;
-  failed: number;
-  remaining: number;
-  busy?: boolean;
-  syncedThrough?: string | null;
-}
+/** What one invocation answers (the job's summary). */
+export type RunSummary = JobSummary;
 
 export interface SyncUntilDoneOptions {
   url: string;

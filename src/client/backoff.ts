@@ -20,15 +20,8 @@ export type Sleep = (ms: number) => Promise<void>;
 
 export const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
-/** Retry-After in ms: delta-seconds or an HTTP date (relative to `nowMs`); undefined when absent or unreadable. */
-export function parseRetryAfter(value: string | null | undefined, nowMs: number): number | undefined {
-  if (typeof value !== 'string') return undefined;
-  const text = value.trim();
-  if (text === '') return undefined;
-  if (/^\d+(\.\d+)?$/.test(text)) return Number(text) * 1000;
-  const at = Date.parse(text);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
-}
+/** Retry-After in ms (delta-seconds or an HTTP date): the project's one parser, browser-safe. */
+export { parseRetryAfter } from '../twilio/retry-policy';
 
 /**
  * Delay before retry number `retry` (1 = the first retry): "equal jitter", i.e. between half and all of
