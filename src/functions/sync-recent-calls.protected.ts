@@ -9,7 +9,7 @@ import { verifySignature } from '../auth/signature';
 import { requiredString } from '../config/env';
 import { defineFunction } from '../http/function';
 import { runSyncJob, limiterSettings } from '../recent-calls/job';
-import { readSyncJobConfig } from '../recent-calls/config';
+import { readSyncJobConfig } from '../config/sync-job';
 import { createTwilioClient } from '../twilio/client-factory';
 import { Deadline } from '../twilio/deadline';
 import { ObjectRateLimiter } from '../twilio/object-rate-limiter';

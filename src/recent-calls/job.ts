@@ -17,7 +17,7 @@ import type { ObjectRateLimiter } from '../twilio/object-rate-limiter';
 import { buildCallRecord, type CallRecord } from './call-record';
 import { readCallTimings, type CallTiming } from './calls-source';
 import { acquireLease, CheckpointStore, cursorMs, MAX_FAILURES, type Checkpoint, type CheckpointState } from './checkpoint';
-import type { SyncJobConfig } from './config';
+import type { SyncJobConfig } from '../config/sync-job';
 import { readCompletions, type Completion } from './events-source';
 import { readWorkerIdentities } from './workers-source';
 import { adaptWindow, commitCursor, MIN_WINDOW_MS, nextWindow, safeEnd, startCursor } from './window';

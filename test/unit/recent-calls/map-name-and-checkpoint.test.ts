@@ -1,6 +1,6 @@
 /** The map naming contract, checkpoint data reading and failure classification. */
 import { readState } from '../../../src/recent-calls/checkpoint';
-import { readSyncJobConfig } from '../../../src/recent-calls/config';
+import { readSyncJobConfig } from '../../../src/config/sync-job';
 import { isWorkerSid, recentCallsMapName, workerSidOfMap } from '../../../src/recent-calls/map-name';
 import { classifyFailure, isCommitted } from '../../../src/recent-calls/writer';
 import { ConfigError } from '../../../src/config/errors';

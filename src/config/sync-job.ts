@@ -1,5 +1,5 @@
 /** The sync job's settings, read from the Functions environment (see README "Environment"). */
-import { integerInRange, requiredString, SID_PATTERNS, type Env } from '../config/env';
+import { integerInRange, requiredString, SID_PATTERNS, type Env } from './env';
 
 export interface SyncJobConfig {
   serviceSid: string;
