@@ -50,12 +50,21 @@ export function verifySignature(request: SignedRequest, authToken: string): void
   if (!valid) throw new HttpError(401, SIGNATURE_ERRORS.INVALID, 'The X-Twilio-Signature does not match this request');
 }
 
-/** Form parameters as the validator expects them: strings, or arrays of strings for repeated keys. */
+/**
+ * Form parameters as the validator expects them: strings, or arrays of strings for repeated keys. A real form body
+ * only holds strings; anything else (a nested query or JSON value) is serialised so it can never throw and never
+ * matches a signature made over a form.
+ */
 function formParams(params: Record<string, unknown>): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   for (const [key, value] of Object.entries(params)) {
-    out[key] = Array.isArray(value) ? value.map(String) : String(value ?? '');
+    out[key] = Array.isArray(value) ? value.map(formValue) : formValue(value);
   }
   return out;
+}
+
+function formValue(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  return typeof value === 'string' ? value : (JSON.stringify(value) ?? '');
 }
 
