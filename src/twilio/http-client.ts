@@ -22,6 +22,8 @@ type Response<TData> = import('twilio/lib/http/response').default<TData>;
 /** Longest single attempt; a stalled connection must not eat the whole invocation. */
 const MAX_ATTEMPT_TIMEOUT_MS = 5000;
 const MIN_ATTEMPT_TIMEOUT_MS = 50;
+/** A Date header this far below the clock estimate means the server's clock was set back (not mere flooring). */
+const CLOCK_MOVED_BACK_MS = 3000;
 
 export interface TwilioCallMetrics {
   requests: number;
@@ -37,6 +39,8 @@ export interface TwilioHttpClientOptions {
   /** Base URL of the local emulator; every Twilio host is rewritten to it. Never set in production. */
   emulatorUrl?: string;
   sleep?: (ms: number) => Promise<void>;
+  /** Monotonic clock in ms (tests inject one); default performance.now. */
+  monotonicNow?: () => number;
 }
 
 const TWILIO_ORIGIN = /^https:\/\/[a-z0-9.-]+\.twilio\.com(?::443)?/i;
@@ -47,7 +51,9 @@ export class TwilioHttpClient extends twilio.RequestClient {
   private readonly policy: RetryPolicy;
   private readonly emulatorUrl?: string;
   private readonly sleep: (ms: number) => Promise<void>;
-  private serverClock?: { serverMs: number; localMs: number };
+  private readonly monotonicNow: () => number;
+  /** Best estimate of (Twilio server time − performance.now()), from the Date headers seen so far. */
+  private serverOffsetMs?: number;
 
   constructor(options: TwilioHttpClientOptions = {}) {
     super({ keepAlive: true });
@@ -55,6 +61,7 @@ export class TwilioHttpClient extends twilio.RequestClient {
     this.policy = options.policy ?? DEFAULT_RETRY_POLICY;
     this.emulatorUrl = options.emulatorUrl?.replace(/\/+$/, '');
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.monotonicNow = options.monotonicNow ?? (() => performance.now());
   }
 
   override async request<TData>(opts: RequestOptions<TData>): Promise<Response<TData>> {
@@ -86,8 +93,8 @@ export class TwilioHttpClient extends twilio.RequestClient {
 
   /** The Twilio server's current time, from the last Date header seen; the local clock until one was seen. */
   serverNow(): number {
-    if (!this.serverClock) return Date.now();
-    return this.serverClock.serverMs + (performance.now() - this.serverClock.localMs);
+    if (this.serverOffsetMs === undefined) return Date.now();
+    return this.monotonicNow() + this.serverOffsetMs;
   }
 
   /** The delay before the next attempt, or undefined when no retry fits the policy or the deadline. */
@@ -104,9 +111,17 @@ export class TwilioHttpClient extends twilio.RequestClient {
     await this.sleep(ms);
   }
 
+  /**
+   * A Date header is floored to the second and stamped before the answer travelled, so `date − now` is a lower
+   * bound of the true offset (at most 1 s + latency below it). Keeping the highest bound seen converges on the
+   * true offset as answers arrive; a bound far below the current one means the server's clock moved back.
+   */
   private noteServerClock(headers: unknown): void {
     const date = Date.parse(String(header(headers, 'date') ?? ''));
-    if (!Number.isNaN(date)) this.serverClock = { serverMs: date, localMs: performance.now() };
+    if (Number.isNaN(date)) return;
+    const bound = date - this.monotonicNow();
+    const current = this.serverOffsetMs;
+    if (current === undefined || bound > current || bound < current - CLOCK_MOVED_BACK_MS) this.serverOffsetMs = bound;
   }
 }
 

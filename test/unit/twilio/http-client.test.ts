@@ -32,6 +32,40 @@ describe('TwilioHttpClient', () => {
     expect(http.serverNow() - Date.now()).toBeGreaterThan(86_400_000 - 2000);
   });
 
+  it("converges on the server's clock from second-precision Date headers, and follows it back", async () => {
+    // A server whose clock is TRUE_OFFSET ahead of the client's monotonic clock, printing it floored to the second.
+    const { createServer } = await import('node:http');
+    const TRUE_OFFSET = 1_795_000_000_450;
+    let local = 0;
+    let serverOffset = TRUE_OFFSET;
+    const server = createServer((_req, res) => {
+      const date = new Date(Math.floor((local + serverOffset) / 1000) * 1000).toUTCString();
+      res.writeHead(200, { 'Content-Type': 'application/json', Date: date });
+      res.end(JSON.stringify({ sid: emulator.config.syncServiceSid }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    const http = new TwilioHttpClient({ emulatorUrl: `http://127.0.0.1:${port}`, monotonicNow: () => local });
+    const c = twilio(emulator.config.accountSid, emulator.config.authToken, { httpClient: http });
+    const fetchService = () => c.sync.v1.services(emulator.config.syncServiceSid).fetch();
+    try {
+      await fetchService();
+      const first = http.serverNow() - (local + TRUE_OFFSET);
+      expect(first).toBeLessThanOrEqual(0); // a lower bound, never ahead
+      // Answers spread over two seconds, 130 ms apart: the estimate closes in on the true clock.
+      for (local = 130; local <= 2000; local += 130) await fetchService();
+      const error = http.serverNow() - (local + TRUE_OFFSET);
+      expect(error).toBeLessThanOrEqual(0);
+      expect(error).toBeGreaterThan(-130);
+      // The server's clock is set back an hour: the next answer moves the estimate back.
+      serverOffset = TRUE_OFFSET - 3_600_000;
+      await fetchService();
+      expect(Math.abs(http.serverNow() - (local + serverOffset))).toBeLessThan(1000);
+    } finally {
+      server.close();
+    }
+  });
+
   it('retries injected 5xx and 429 answers until one succeeds, and counts them', async () => {
     await admin.faults({ errorRate: 0.3, throttleRate: 0.3 });
     const { http, client: c } = client({ policy: { ...fastPolicy, maxAttempts: 30 } });
