@@ -1,4 +1,7 @@
-/** `npm run test:hostile`: generated bad input and fault injection, with a summary table of figures. */
+/**
+ * `npm run test:hostile`: generated bad input and fault injection, with a summary table of figures printed at the
+ * end by test/hostile/summary-reporter.js (each test file writes its figures to test-artifacts/hostile/*.json).
+ */
 const { roots, testMatch, testPathIgnorePatterns, ...base } = require('./jest.config');
 
 module.exports = {
@@ -7,4 +10,5 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   testTimeout: 600000,
   maxWorkers: 1,
+  reporters: ['default', '<rootDir>/test/hostile/summary-reporter.js'],
 };
