@@ -223,19 +223,22 @@ export class RecentCallsWriter {
   }
 
   private async createItem(map: MapState, record: CallRecord, mapJustCreated = false): Promise<WriteOutcome> {
-    const ttl = itemTtlSeconds(record, this.options.serverNow(), this.options.ttlDays);
-    if (ttl === undefined) return { kind: 'old' };
     try {
-      await this.request(map, () => {
+      const sent = await this.request(map, async () => {
+        // The TTL counts from the moment Sync receives the write: compute it when the request leaves, after any
+        // wait for a rate slot, so that date_expires lands on the call's start + TTL days.
+        const ttl = itemTtlSeconds(record, this.options.serverNow(), this.options.ttlDays);
+        if (ttl === undefined) return false;
         this.stats.itemCreates += 1;
-        return this.syncMaps(map.name).syncMapItems.create({
+        await this.syncMaps(map.name).syncMapItems.create({
           key: record.callSid,
           data: toItem(record),
           itemTtl: ttl,
           collectionTtl: collectionTtlSeconds(this.options.ttlDays),
         });
+        return true;
       });
-      return { kind: 'written' };
+      return sent ? { kind: 'written' } : { kind: 'old' };
     } catch (error) {
       if (hasTwilioCode(error, 54208)) return { kind: 'exists' };
       if (!mapJustCreated && isMapMissing(error)) {

@@ -43,6 +43,12 @@ export interface TwilioHttpClientOptions {
   monotonicNow?: () => number;
 }
 
+/**
+ * Best estimates of (server time − performance.now()) per server clock: all of Twilio shares one, each emulator has
+ * its own. Module scope, so a warm instance's invocations keep refining what earlier ones learned.
+ */
+const serverOffsets = new Map<string, number>();
+
 const TWILIO_ORIGIN = /^https:\/\/[a-z0-9.-]+\.twilio\.com(?::443)?/i;
 
 export class TwilioHttpClient extends twilio.RequestClient {
@@ -52,14 +58,15 @@ export class TwilioHttpClient extends twilio.RequestClient {
   private readonly emulatorUrl?: string;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly monotonicNow: () => number;
-  /** Best estimate of (Twilio server time − performance.now()), from the Date headers seen so far. */
-  private serverOffsetMs?: number;
+  /** Which server clock this client reads: Twilio's, or this emulator's. */
+  private readonly clockKey: string;
 
   constructor(options: TwilioHttpClientOptions = {}) {
     super({ keepAlive: true });
     this.deadline = options.deadline ?? Deadline.none();
     this.policy = options.policy ?? DEFAULT_RETRY_POLICY;
     this.emulatorUrl = options.emulatorUrl?.replace(/\/+$/, '');
+    this.clockKey = this.emulatorUrl ?? 'twilio';
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.monotonicNow = options.monotonicNow ?? (() => performance.now());
   }
@@ -93,8 +100,8 @@ export class TwilioHttpClient extends twilio.RequestClient {
 
   /** The Twilio server's current time, from the last Date header seen; the local clock until one was seen. */
   serverNow(): number {
-    if (this.serverOffsetMs === undefined) return Date.now();
-    return this.monotonicNow() + this.serverOffsetMs;
+    const offset = serverOffsets.get(this.clockKey);
+    return offset === undefined ? Date.now() : this.monotonicNow() + offset;
   }
 
   /** The delay before the next attempt, or undefined when no retry fits the policy or the deadline. */
@@ -120,8 +127,8 @@ export class TwilioHttpClient extends twilio.RequestClient {
     const date = Date.parse(String(header(headers, 'date') ?? ''));
     if (Number.isNaN(date)) return;
     const bound = date - this.monotonicNow();
-    const current = this.serverOffsetMs;
-    if (current === undefined || bound > current || bound < current - CLOCK_MOVED_BACK_MS) this.serverOffsetMs = bound;
+    const current = serverOffsets.get(this.clockKey);
+    if (current === undefined || bound > current || bound < current - CLOCK_MOVED_BACK_MS) serverOffsets.set(this.clockKey, bound);
   }
 }
 
