@@ -2,7 +2,8 @@
  * `npm run setup`: provisions what the functions need, against the real account when real credentials are
  * configured (ACCOUNT_SID / AUTH_TOKEN in .env or the shell), otherwise against the local emulator. It creates or
  * reuses the Sync service (with ACLs on), checks the TaskRouter workspace, creates the job's checkpoint document,
- * checks the API key, and prints the variables for .env. Running it twice changes nothing.
+ * checks the API key, and prints the variables for .env. Running it twice changes nothing. An existing service with
+ * ACLs off is only changed with `--enable-acl`, because that locks out its other clients.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -68,7 +69,11 @@ function clientFor(target: Target, username = target.accountSid, password = targ
   return twilio(username, password, { httpClient: http, accountSid: target.accountSid });
 }
 
-async function ensureSyncService(client: Twilio, wantedSid: string | undefined): Promise<{ result: StepResult; sid?: string }> {
+async function ensureSyncService(
+  client: Twilio,
+  wantedSid: string | undefined,
+  enableAcl: boolean,
+): Promise<{ result: StepResult; sid?: string }> {
   const step = 'Sync service (ACLs on)';
   let service;
   let status: StepStatus = 'reused';
@@ -87,8 +92,21 @@ async function ensureSyncService(client: Twilio, wantedSid: string | undefined):
     }
   }
   if (!service.aclEnabled) {
+    // Turning ACLs on locks out every client of this service that has no permissions: only when asked to.
+    if (!enableAcl) {
+      return {
+        result: {
+          step,
+          status: 'failed',
+          detail:
+            `${service.sid} has ACLs off, so any Sync token can read every agent's calls. Turning them on affects every ` +
+            'client of this service: rerun with `npm run setup -- --enable-acl` once you are sure',
+        },
+        sid: service.sid,
+      };
+    }
     service = await client.sync.v1.services(service.sid).update({ aclEnabled: true });
-    status = status === 'created' ? status : 'updated';
+    status = 'updated';
   }
   return { result: { step, status, detail: `${service.sid} "${service.friendlyName ?? ''}"` }, sid: service.sid };
 }
@@ -144,11 +162,16 @@ async function checkApiKey(target: Target, serviceSid: string, apiKey?: string, 
   }
 }
 
-export async function runSetup(env: NodeJS.ProcessEnv = process.env): Promise<SetupResult> {
+export interface SetupOptions {
+  /** Turn ACLs on for an existing service that has them off (it affects every client of that service). */
+  enableAcl?: boolean;
+}
+
+export async function runSetup(env: NodeJS.ProcessEnv = process.env, options: SetupOptions = {}): Promise<SetupResult> {
   const target = await resolveTarget(env);
   const client = clientFor(target);
   const steps: StepResult[] = [];
-  const service = await ensureSyncService(client, env.SYNC_SERVICE_SID || target.defaults.syncServiceSid);
+  const service = await ensureSyncService(client, env.SYNC_SERVICE_SID || target.defaults.syncServiceSid, options.enableAcl ?? false);
   steps.push(service.result);
   const workspace = await checkWorkspace(client, env.TWILIO_WORKSPACE_SID || target.defaults.workspaceSid);
   steps.push(workspace.result);
@@ -175,7 +198,13 @@ function print(result: SetupResult): void {
 if (require.main === module) {
   const envFile = join(process.cwd(), '.env');
   if (existsSync(envFile)) process.loadEnvFile(envFile);
-  runSetup()
+  const args = process.argv.slice(2);
+  const unknown = args.filter((arg) => arg !== '--enable-acl');
+  if (unknown.length > 0) {
+    console.error(`setup: unknown argument ${unknown[0]}\nusage: npm run setup [-- --enable-acl]`);
+    process.exit(2);
+  }
+  runSetup(process.env, { enableAcl: args.includes('--enable-acl') })
     .then((result) => {
       print(result);
       process.exit(result.ok ? 0 : 1);

@@ -71,7 +71,8 @@ export interface SyncState {
 
 export function createSyncState(emu: Emulator): SyncState {
   const state: SyncState = { services: new Map(), lastSweep: { realMs: 0, clockMs: 0 } };
-  const service = newService(emu, emu.config.syncServiceSid, { friendlyName: 'Flex Sync (emulator)' });
+  // The configured service starts as `npm run setup` leaves a real one: with ACLs enabled.
+  const service = newService(emu, emu.config.syncServiceSid, { friendlyName: 'Flex Sync (emulator)', aclEnabled: true });
   state.services.set(service.sid, service);
   return state;
 }

@@ -24,6 +24,8 @@ export interface SyncTokenConfig {
   allowedRoles: string[];
   /** Guest Flex tokens (no WK worker SID, or role guest) are refused unless this is true. */
   allowGuests: boolean;
+  /** Issue tokens for a Sync service whose ACLs are off (every token could then read and write everything). */
+  allowAclDisabled: boolean;
 }
 
 export function readSyncTokenConfig(env: Env): SyncTokenConfig {
@@ -43,5 +45,6 @@ export function readSyncTokenConfig(env: Env): SyncTokenConfig {
     ),
     allowedRoles: list(env, 'SYNC_TOKEN_ALLOWED_ROLES', []),
     allowGuests: boolean(env, 'SYNC_TOKEN_ALLOW_GUESTS', false),
+    allowAclDisabled: boolean(env, 'SYNC_TOKEN_ALLOW_ACL_DISABLED', false),
   };
 }

@@ -9,6 +9,12 @@ import { defineFunction } from '../http/function';
 import { mintSyncToken } from '../tokens/access-token';
 import { identifyCaller } from '../tokens/caller';
 import { resolveLifetime } from '../tokens/lifetime';
+import { requireServiceAcl } from '../tokens/service-acl';
+import { createTwilioClient } from '../twilio/client-factory';
+import { Deadline } from '../twilio/deadline';
+
+/** The service's ACL setting is looked up at most every few minutes; this bounds that lookup, retries included. */
+const SERVICE_CHECK_BUDGET_MS = 1500;
 
 export const handler = defineFunction({
   name: 'sync-token',
@@ -18,6 +24,11 @@ export const handler = defineFunction({
     const config = readSyncTokenConfig(request.context);
     const ttl = resolveLifetime(request.params.Ttl, config.ttlSeconds);
     const caller = await identifyCaller(request, config);
+    await requireServiceAcl(
+      () => createTwilioClient(request.context, { deadline: new Deadline(SERVICE_CHECK_BUDGET_MS) }).client,
+      config.syncServiceSid,
+      config.allowAclDisabled,
+    );
     const issued = mintSyncToken(config, caller.identity, ttl);
     request.log.info('sync token issued', {
       identity: caller.identity,

@@ -23,13 +23,13 @@ const writes = async () => {
 };
 
 describe('npm run setup', () => {
-  it('turns ACLs on, creates the checkpoint, checks workspace and key, and a second run changes nothing', async () => {
+  it('reuses the service, creates the checkpoint, checks workspace and key, and a second run changes nothing', async () => {
     const env = { TWILIO_EMULATOR_URL: emulator.url };
     const first = await runSetup(env);
     expect(first.target).toBe('emulator');
     expect(first.ok).toBe(true);
     expect(Object.fromEntries(first.steps.map((s) => [s.step, s.status]))).toEqual({
-      'Sync service (ACLs on)': 'updated',
+      'Sync service (ACLs on)': 'reused',
       'TaskRouter workspace': 'ok',
       'Checkpoint document': 'created',
       'API key (signs Sync tokens)': 'ok',
@@ -48,6 +48,19 @@ describe('npm run setup', () => {
     expect(second.steps.map((s) => s.status)).toEqual(['reused', 'ok', 'reused', 'ok']);
     expect(await writes()).toBe(writesBefore);
     expect(JSON.stringify(second)).not.toContain(emulator.config.apiSecret);
+  });
+
+  it('turns ACLs on for an existing service only when asked to (it locks out the service\'s other clients)', async () => {
+    const service = emulatorClient(emulator).sync.v1.services(emulator.config.syncServiceSid);
+    await service.update({ aclEnabled: false });
+    const env = { TWILIO_EMULATOR_URL: emulator.url };
+    const refused = await runSetup(env);
+    expect(refused.ok).toBe(false);
+    expect(refused.steps[0]).toMatchObject({ status: 'failed', detail: expect.stringContaining('--enable-acl') });
+    expect((await service.fetch()).aclEnabled).toBe(false);
+    const enabled = await runSetup(env, { enableAcl: true });
+    expect(enabled.steps[0].status).toBe('updated');
+    expect((await service.fetch()).aclEnabled).toBe(true);
   });
 
   it('reports a wrong API secret, an unknown workspace and an unknown service instead of guessing', async () => {

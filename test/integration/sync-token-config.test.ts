@@ -147,3 +147,40 @@ describe('misconfiguration is a clear 500 CONFIG_INVALID at the first request, n
     expect(await iamCalls(system)).toBe(1); // not retried: a 401 will not get better
   });
 });
+
+describe('a Sync service without ACLs (every token could read and write every map)', () => {
+  const systems: System[] = [];
+  afterAll(() => Promise.all(systems.map((s) => s.stop())));
+  const serviceFetches = async (system: System) =>
+    (await system.admin.stats()).byRoute['GET /v1/Services/:ServiceSid'] ?? 0;
+
+  it('issues no token: 500 CONFIG_INVALID naming SYNC_SERVICE_SID and the way out', async () => {
+    const system = await startSystem();
+    systems.push(system);
+    await system.twilio.sync.v1.services(system.emulator.config.syncServiceSid).update({ aclEnabled: false });
+    const token = await flexToken(system);
+    const reply = await call(system, { Token: token });
+    expect(reply).toMatchObject({ status: 500, body: { code: 'CONFIG_INVALID' } });
+    expect(reply.body.message).toMatch(/SYNC_SERVICE_SID has ACLs disabled.*SYNC_TOKEN_ALLOW_ACL_DISABLED/);
+    expect(reply.text).not.toMatch(/"token"/);
+    // An unauthenticated caller learns nothing and costs no Sync lookup.
+    const before = await serviceFetches(system);
+    expect(await call(system, {})).toMatchObject({ status: 401, body: { code: 'CREDENTIALS_MISSING' } });
+    expect(await serviceFetches(system)).toBe(before);
+  });
+
+  it('issues tokens when SYNC_TOKEN_ALLOW_ACL_DISABLED=true, without looking the service up', async () => {
+    const system = await startSystem({ env: { SYNC_TOKEN_ALLOW_ACL_DISABLED: 'true' } });
+    systems.push(system);
+    await system.twilio.sync.v1.services(system.emulator.config.syncServiceSid).update({ aclEnabled: false });
+    expect(await call(system, { Token: await flexToken(system) })).toMatchObject({ status: 200 });
+    expect(await serviceFetches(system)).toBe(0);
+  });
+
+  it('with ACLs on, looks the service up once per warm instance, not per request', async () => {
+    const system = await startSystem();
+    systems.push(system);
+    for (let i = 0; i < 3; i++) expect((await call(system, { Token: await flexToken(system) })).status).toBe(200);
+    expect(await serviceFetches(system)).toBe(1);
+  });
+});

@@ -31,6 +31,7 @@ describe('readSyncTokenConfig', () => {
       validationCacheSeconds: 60,
       allowedRoles: [],
       allowGuests: false,
+      allowAclDisabled: false,
     });
   });
 
@@ -41,8 +42,15 @@ describe('readSyncTokenConfig', () => {
       FLEX_VALIDATION_CACHE_SECONDS: '0',
       SYNC_TOKEN_ALLOWED_ROLES: ' agent ,supervisor,,',
       SYNC_TOKEN_ALLOW_GUESTS: 'yes',
+      SYNC_TOKEN_ALLOW_ACL_DISABLED: 'true',
     });
-    expect(config).toMatchObject({ ttlSeconds: 1800, validationCacheSeconds: 0, allowedRoles: ['agent', 'supervisor'], allowGuests: true });
+    expect(config).toMatchObject({
+      ttlSeconds: 1800,
+      validationCacheSeconds: 0,
+      allowedRoles: ['agent', 'supervisor'],
+      allowGuests: true,
+      allowAclDisabled: true,
+    });
     expect(readSyncTokenConfig({ ...base, SYNC_TOKEN_TTL: '86400' }).ttlSeconds).toBe(86_400);
   });
 
