@@ -17,10 +17,16 @@ import { assertPortFree, portFromEnv } from './lib/ports';
 /** Settings a developer may set in the shell for a local run; credentials always come from the emulator. */
 const PASS_THROUGH = [
   'SYNC_TOKEN_TTL',
+  'SYNC_TOKEN_ALLOWED_ROLES',
+  'SYNC_TOKEN_ALLOW_GUESTS',
   'FLEX_VALIDATION_CACHE_SECONDS',
-  'FLEX_ALLOWED_ROLES',
   'RECENT_CALLS_TTL_DAYS',
   'SYNC_JOB_BUDGET_MS',
+  'SYNC_WRITE_CONCURRENCY',
+  'SYNC_MAP_WRITES_PER_SECOND',
+  'RECENT_CALLS_EVENT_LAG_SECONDS',
+  'RECENT_CALLS_SUPERVISOR_ROLES',
+  'RECENT_CALLS_MAX_ITEMS',
 ];
 
 async function main(): Promise<void> {

@@ -14,12 +14,18 @@ export function isAllowedOrigin(origin: string, allowed: readonly string[]): boo
   return allowed.includes('*') || allowed.includes(origin);
 }
 
-export function corsHeaders(origin: string | undefined, allowed: readonly string[]): Record<string, string> {
+export function corsHeaders(
+  origin: string | undefined,
+  allowed: readonly string[],
+  methods: readonly string[] = ['POST'],
+): Record<string, string> {
   if (!origin || !isAllowedOrigin(origin, allowed)) return {};
   return {
     'Access-Control-Allow-Origin': origin,
-    'Access-Control-Allow-Methods': 'POST, OPTIONS',
+    'Access-Control-Allow-Methods': [...methods, 'OPTIONS'].join(', '),
     'Access-Control-Allow-Headers': 'Content-Type, Authorization, X-Request-Id',
+    // Not CORS-safelisted: without this a cross-origin caller could not read when to retry, or quote the request id.
+    'Access-Control-Expose-Headers': 'Retry-After, X-Request-Id',
     'Access-Control-Max-Age': '600',
     Vary: 'Origin',
   };

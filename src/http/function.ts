@@ -80,7 +80,7 @@ export function defineFunction(spec: FunctionSpec) {
     try {
       if (spec.cors) {
         const allowed = list(context, 'ALLOWED_ORIGINS', DEFAULT_ALLOWED_ORIGINS);
-        cors = corsHeaders(origin, allowed);
+        cors = corsHeaders(origin, allowed, spec.methods);
         if (origin && !isAllowedOrigin(origin, allowed)) {
           throw new HttpError(403, ERROR_CODES.ORIGIN_NOT_ALLOWED, `Origin ${origin.slice(0, 200)} is not allowed`);
         }

@@ -29,7 +29,8 @@ export function redact(value: unknown, secrets: readonly string[], depth = 0): u
     for (const secret of secrets) if (secret && secret.length >= 8) text = text.split(secret).join('[REDACTED]');
     return text;
   }
-  if (depth > 5 || value === null || typeof value !== 'object') return value;
+  if (value === null || typeof value !== 'object') return value;
+  if (depth > 5) return '[TRUNCATED]'; // never print what was not inspected
   if (value instanceof Error) return { name: value.name, message: redact(value.message, secrets) };
   if (Array.isArray(value)) return value.map((item) => redact(item, secrets, depth + 1));
   const out: Record<string, unknown> = {};

@@ -52,6 +52,8 @@ describe('defineFunction', () => {
   it('grants CORS to allowed origins only and refuses others outright', async () => {
     const allowed = await call({}, post({ origin: 'https://flex.twilio.com' }));
     expect(allowed.answer.headers['Access-Control-Allow-Origin']).toBe('https://flex.twilio.com');
+    expect(allowed.answer.headers['Access-Control-Expose-Headers']).toBe('Retry-After, X-Request-Id');
+    expect(allowed.answer.headers['Access-Control-Allow-Methods']).toBe('POST, OPTIONS');
     const denied = await call({}, post({ origin: 'https://evil.example' }));
     expect(denied.answer.statusCode).toBe(403);
     expect(denied.answer.body.code).toBe('ORIGIN_NOT_ALLOWED');
