@@ -368,7 +368,7 @@ describe('validation cache', () => {
 
   it('concurrent requests with one token share one IAM call', async () => {
     const token = await flexToken({ identity: 'burst-agent' });
-    await system.admin.faults({ latencyMs: 800, families: ['iam'] });
+    await system.admin.faults({ latencyMs: 2000, families: ['iam'] }); // wide enough for every request to arrive on a loaded machine
     const replies = await Promise.all(Array.from({ length: 8 }, () => call(system, { Token: token })));
     for (const reply of replies) expect(reply).toMatchObject({ status: 200, body: { identity: 'burst-agent' } });
     expect(await iamCalls(system)).toBe(1);
@@ -378,7 +378,7 @@ describe('validation cache', () => {
   });
 
   it('concurrent requests with one unknown token share one IAM call too', async () => {
-    await system.admin.faults({ latencyMs: 800, families: ['iam'] });
+    await system.admin.faults({ latencyMs: 2000, families: ['iam'] }); // wide enough for every request to arrive on a loaded machine
     const token = `eyJhbGciOiJIUzI1NiJ9.e30.${randomHex(16)}`;
     const replies = await Promise.all(Array.from({ length: 6 }, () => call(system, { Token: token })));
     for (const reply of replies) expect(reply).toMatchObject({ status: 401, body: { code: 'FLEX_TOKEN_INVALID' } });
