@@ -2,36 +2,23 @@
  * The admin API driving the emulator: seed (agents, calls, events), Flex tokens for seeded agents answered by IAM,
  * the clock moving event windows, reset. Twilio-side effects are checked with the real SDK.
  */
-import type { Twilio } from 'twilio';
-import { EmulatorAdmin } from '../../emulator/admin-client';
 import { seed } from '../../emulator/seed';
-import { Emulator, startEmulator } from '../../emulator/server';
-import { emulatorClient } from '../helpers/system';
+import { useEmulator } from '../helpers/emulator';
 
-let emulator: Emulator;
-let client: Twilio;
-let admin: EmulatorAdmin;
-
-beforeAll(async () => {
-  emulator = await startEmulator();
-  client = emulatorClient(emulator);
-  admin = new EmulatorAdmin(emulator.url);
-});
-afterAll(() => emulator.close());
-beforeEach(() => admin.reset());
+const t = useEmulator();
 
 const DAY = 24 * 3600 * 1000;
 const cpuMs = (since: NodeJS.CpuUsage) => {
   const used = process.cpuUsage(since);
   return (used.user + used.system) / 1000;
 };
-const workspace = () => client.taskrouter.v1.workspaces(emulator.config.workspaceSid);
+const workspace = () => t.client.taskrouter.v1.workspaces(t.emulator.config.workspaceSid);
 
 /** IAM token validation, the call twilio-flex-token-validator makes, through the SDK's own HTTP path. */
 async function validate(token: string): Promise<Record<string, any>> {
-  const response = await client.request({
+  const response = await t.client.request({
     method: 'post',
-    uri: `https://iam.twilio.com/v1/Accounts/${emulator.config.accountSid}/Tokens/validate`,
+    uri: `https://iam.twilio.com/v1/Accounts/${t.emulator.config.accountSid}/Tokens/validate`,
     data: { token },
     headers: { 'Content-Type': 'application/json' },
   });
@@ -41,22 +28,22 @@ async function validate(token: string): Promise<Record<string, any>> {
 
 describe('seed', () => {
   it('creates Flex agents with escaped identities, their calls and events', async () => {
-    const result = await admin.seed({ agents: 3, callsPerAgent: 4, days: 10 });
+    const result = await t.admin.seed({ agents: 3, callsPerAgent: 4, days: 10 });
     const identities = result.agents.map((a) => a.identity);
     expect(identities).toEqual(['alice_40example_2Ecom', 'bob_40example_2Ecom', 'carol_40example_2Ecom']);
     expect(result.agents[0]).toMatchObject({ friendlyName: 'alice@example.com', roles: ['agent'] });
     expect(result.agents[0].workerSid).toMatch(/^WK[0-9a-f]{32}$/);
     expect(result).toMatchObject({ calls: 12, handledCalls: 12, abandonedCalls: 0, chatTasks: 0 });
-    expect((await client.calls.list({ pageSize: 1000 })).length).toBe(12);
-    expect(emulator.state.taskrouter.events).toHaveLength(result.events);
+    expect((await t.client.calls.list({ pageSize: 1000 })).length).toBe(12);
+    expect(t.emulator.state.taskrouter.events).toHaveLength(result.events);
     // At least 8 events per handled call: task created / queued / wrapup / completed,
     // reservation created / accepted / wrapup / completed.
     expect(result.events).toBeGreaterThanOrEqual(12 * 8);
   });
 
   it('adds new unique agents when seeded again, never duplicates', async () => {
-    const first = await admin.seed({ agents: 26, callsPerAgent: 1, days: 1 });
-    const second = await admin.seed({ agents: 3, callsPerAgent: 1, days: 1 });
+    const first = await t.admin.seed({ agents: 26, callsPerAgent: 1, days: 1 });
+    const second = await t.admin.seed({ agents: 3, callsPerAgent: 1, days: 1 });
     const identities = second.agents.map((a) => a.identity);
     expect(identities).toEqual(['alice2_40example_2Ecom', 'bob2_40example_2Ecom', 'carol2_40example_2Ecom']);
     const workers = await workspace().workers.list({ pageSize: 100 });
@@ -64,24 +51,24 @@ describe('seed', () => {
     expect(new Set(workers.map((w) => w.friendlyName)).size).toBe(29);
     const contactUris = workers.map((w) => JSON.parse(w.attributes).contact_uri);
     expect(new Set(contactUris).size).toBe(29);
-    expect((await client.calls.list({ pageSize: 1000 })).length).toBe(first.calls + second.calls);
+    expect((await t.client.calls.list({ pageSize: 1000 })).length).toBe(first.calls + second.calls);
   });
 
   it('is deterministic for the same state and request', async () => {
-    const a = await admin.seed({ agents: 2, callsPerAgent: 5, days: 3 });
-    const callsA = (await client.calls.list()).map((c) => [c.sid, c.from, c.to, c.duration]);
-    await admin.reset();
-    const b = await admin.seed({ agents: 2, callsPerAgent: 5, days: 3 });
-    const callsB = (await client.calls.list()).map((c) => [c.sid, c.from, c.to, c.duration]);
+    const a = await t.admin.seed({ agents: 2, callsPerAgent: 5, days: 3 });
+    const callsA = (await t.client.calls.list()).map((c) => [c.sid, c.from, c.to, c.duration]);
+    await t.admin.reset();
+    const b = await t.admin.seed({ agents: 2, callsPerAgent: 5, days: 3 });
+    const callsB = (await t.client.calls.list()).map((c) => [c.sid, c.from, c.to, c.duration]);
     expect(b.agents).toEqual(a.agents);
     expect(b.seed).toBe(a.seed);
     expect(callsB).toEqual(callsA);
   });
 
   it('spreads calls over the days asked, some beyond the 30-day retention', async () => {
-    await admin.seed({ agents: 2, callsPerAgent: 20, days: 40 });
+    await t.admin.seed({ agents: 2, callsPerAgent: 20, days: 40 });
     const now = Date.now();
-    const starts = (await client.calls.list({ pageSize: 1000 })).map((c) => c.startTime.getTime());
+    const starts = (await t.client.calls.list({ pageSize: 1000 })).map((c) => c.startTime.getTime());
     expect(Math.max(...starts)).toBeLessThan(now);
     expect(Math.min(...starts)).toBeGreaterThan(now - 40 * DAY - 3600_000);
     expect(starts.filter((t) => t < now - 30 * DAY).length).toBeGreaterThan(0);
@@ -91,7 +78,7 @@ describe('seed', () => {
   // CPU time, not wall time: other suites may share the machine. Unloaded, the seed takes about 0.3 s.
   it('seeds 200 agents × 25 calls fast, and Events queries over them stay fast', async () => {
     let cpu = process.cpuUsage();
-    const result = seed(emulator, { agents: 200, callsPerAgent: 25, days: 40 });
+    const result = seed(t.emulator, { agents: 200, callsPerAgent: 25, days: 40 });
     expect(cpuMs(cpu)).toBeLessThan(1000);
     expect(result.handledCalls).toBe(5000);
     expect(result.events).toBeGreaterThan(30_000);
@@ -112,9 +99,9 @@ describe('seed', () => {
 
 describe('flex tokens and IAM', () => {
   it('mints a token for a seeded agent that IAM validates with its worker SID', async () => {
-    const { agents } = await admin.seed({ agents: 2, callsPerAgent: 0, days: 1 });
+    const { agents } = await t.admin.seed({ agents: 2, callsPerAgent: 0, days: 1 });
     const bob = agents[1];
-    const { token } = await admin.flexToken({ identity: bob.identity, ttlSeconds: 3600 });
+    const { token } = await t.admin.flexToken({ identity: bob.identity, ttlSeconds: 3600 });
     const answer = await validate(token);
     expect(answer).toMatchObject({ valid: true, code: 0, identity: bob.identity, roles: ['agent'] });
     expect(answer.worker_sid).toBe(bob.workerSid);
@@ -122,15 +109,15 @@ describe('flex tokens and IAM', () => {
   });
 
   it('answers valid: false for expired and unknown tokens, and no worker SID for a guest', async () => {
-    const { agents } = await admin.seed({ agents: 1, callsPerAgent: 0, days: 1 });
-    const { token } = await admin.flexToken({ identity: agents[0].identity, ttlSeconds: 60 });
+    const { agents } = await t.admin.seed({ agents: 1, callsPerAgent: 0, days: 1 });
+    const { token } = await t.admin.flexToken({ identity: agents[0].identity, ttlSeconds: 60 });
     expect((await validate(token)).valid).toBe(true);
-    await admin.advanceClock(61);
+    await t.admin.advanceClock(61);
     expect(await validate(token)).toMatchObject({ valid: false });
 
     expect(await validate('eyJhbGciOiJIUzI1NiJ9.e30.bm90LWEtdG9rZW4')).toMatchObject({ valid: false });
 
-    const guest = await admin.flexToken({ identity: 'visitor', roles: ['guest'] });
+    const guest = await t.admin.flexToken({ identity: 'visitor', roles: ['guest'] });
     const answer = await validate(guest.token);
     expect(answer).toMatchObject({ valid: true, identity: 'visitor', roles: ['guest'] });
     expect(answer.worker_sid).toBeUndefined();
@@ -139,30 +126,30 @@ describe('flex tokens and IAM', () => {
 
 describe('clock and reset', () => {
   it('moves the Events windows with the clock', async () => {
-    const result = await admin.seed({ agents: 2, callsPerAgent: 6, days: 0 });
+    const result = await t.admin.seed({ agents: 2, callsPerAgent: 6, days: 0 });
     expect((await workspace().events.list({ pageSize: 1000 })).length).toBeGreaterThan(0);
     expect(await workspace().events.list({ minutes: 60, pageSize: 1000 })).toHaveLength(result.events);
 
-    await admin.advanceClock(40 * 60);
+    await t.admin.advanceClock(40 * 60);
     expect(await workspace().events.list({ pageSize: 1000 })).toEqual([]);
     expect(await workspace().events.list({ minutes: 90, pageSize: 1000 })).toHaveLength(result.events);
 
     // 31 days later the whole seed is past the retention.
-    await admin.advanceClock(31 * 24 * 3600);
+    await t.admin.advanceClock(31 * 24 * 3600);
     expect(await workspace().events.list({ startDate: new Date(Date.now() - 90 * DAY), pageSize: 1000 })).toEqual([]);
-    const [anyEvent] = emulator.state.taskrouter.events;
+    const [anyEvent] = t.emulator.state.taskrouter.events;
     await expect(workspace().events(anyEvent.sid).fetch()).rejects.toMatchObject({ status: 404, code: 20404 });
   });
 
   it('reset empties workers, events and calls', async () => {
-    await admin.seed({ agents: 2, callsPerAgent: 3, days: 1 });
-    await admin.reset();
+    await t.admin.seed({ agents: 2, callsPerAgent: 3, days: 1 });
+    await t.admin.reset();
     expect(await workspace().workers.list()).toEqual([]);
     expect(await workspace().events.list({ minutes: 43_200 })).toEqual([]);
-    expect(await client.calls.list()).toEqual([]);
-    expect((await workspace().fetch()).sid).toBe(emulator.config.workspaceSid);
+    expect(await t.client.calls.list()).toEqual([]);
+    expect((await workspace().fetch()).sid).toBe(t.emulator.config.workspaceSid);
     // Identities start over after a reset.
-    const again = await admin.seed({ agents: 1, callsPerAgent: 0, days: 1 });
+    const again = await t.admin.seed({ agents: 1, callsPerAgent: 0, days: 1 });
     expect(again.agents[0].identity).toBe('alice_40example_2Ecom');
   });
 });

@@ -1,21 +1,9 @@
 /** The real twilio SDK against the emulator's API 2010 Calls: list (filters, paging) and fetch. */
-import type { Twilio } from 'twilio';
 import type { CallInstance } from 'twilio/lib/rest/api/v2010/account/call';
-import { EmulatorAdmin } from '../../emulator/admin-client';
-import { startEmulator, type Emulator } from '../../emulator/server';
+import { useEmulator } from '../helpers/emulator';
 import { emulatorClient } from '../helpers/system';
 
-let emulator: Emulator;
-let client: Twilio;
-let admin: EmulatorAdmin;
-
-beforeAll(async () => {
-  emulator = await startEmulator();
-  client = emulatorClient(emulator);
-  admin = new EmulatorAdmin(emulator.url);
-});
-afterAll(() => emulator.close());
-beforeEach(() => admin.reset());
+const t = useEmulator();
 
 // Every property the OpenAPI spec (twilio_api_v2010.json) documents for a Call.
 const CALL_FIELDS = [
@@ -40,19 +28,19 @@ async function rejection(promise: Promise<unknown>): Promise<{ status: number; c
   throw new Error('expected the call to fail');
 }
 
-const callsPath = () => `/2010-04-01/Accounts/${emulator.config.accountSid}/Calls.json`;
+const callsPath = () => `/2010-04-01/Accounts/${t.emulator.config.accountSid}/Calls.json`;
 
 async function raw(pathAndQuery: string): Promise<{ status: number; body: Record<string, any> }> {
-  const response = await client.request({ method: 'get', uri: `https://api.twilio.com${pathAndQuery}` });
+  const response = await t.client.request({ method: 'get', uri: `https://api.twilio.com${pathAndQuery}` });
   return { status: response.statusCode, body: response.body as Record<string, any> };
 }
 
-const allCalls = (params: Record<string, unknown> = {}) => client.calls.list({ pageSize: 1000, ...params });
+const allCalls = (params: Record<string, unknown> = {}) => t.client.calls.list({ pageSize: 1000, ...params });
 const sids = (calls: CallInstance[]) => calls.map((c) => c.sid);
 
 describe('calls list', () => {
   it('lists every seeded call newest first, with every documented field in Twilio formats', async () => {
-    const seeded = await admin.seed({ agents: 3, callsPerAgent: 10, days: 20 });
+    const seeded = await t.admin.seed({ agents: 3, callsPerAgent: 10, days: 20 });
     const calls = await allCalls();
     expect(calls).toHaveLength(seeded.calls);
     const created = calls.map((c) => c.dateCreated.getTime());
@@ -67,7 +55,7 @@ describe('calls list', () => {
       expect(Number(call.duration)).toBe(Math.round((Date.parse(call.end_time) - Date.parse(call.start_time)) / 1000));
       expect(call.price).toMatch(/^-\d+\.\d{5}$/);
       expect(call.status).toBe('completed');
-      expect(call.uri).toBe(`/2010-04-01/Accounts/${emulator.config.accountSid}/Calls/${call.sid}.json`);
+      expect(call.uri).toBe(`/2010-04-01/Accounts/${t.emulator.config.accountSid}/Calls/${call.sid}.json`);
       expect(Object.keys(call.subresource_uris).sort()).toEqual([...SUBRESOURCES].sort());
       expect(call.subresource_uris.recordings).toBe(call.uri.replace(/\.json$/, '/Recordings.json'));
       if (/^\+1\d{10}$/.test(call.from)) expect(call.from_formatted).toMatch(/^\(\d{3}\) \d{3}-\d{4}$/);
@@ -75,7 +63,7 @@ describe('calls list', () => {
   });
 
   it('answers the top-level paging envelope and pages across several pages with list() and each()', async () => {
-    const seeded = await admin.seed({ agents: 2, callsPerAgent: 11, days: 10 });
+    const seeded = await t.admin.seed({ agents: 2, callsPerAgent: 11, days: 10 });
     const all = await allCalls();
     expect(seeded.calls).toBeGreaterThan(20);
 
@@ -89,17 +77,17 @@ describe('calls list', () => {
     expect(second.body).toMatchObject({ start: 7, end: 13, page: 1 });
     expect(second.body.previous_page_uri).not.toBeNull();
 
-    expect(sids(await client.calls.list({ pageSize: 7 }))).toEqual(sids(all));
+    expect(sids(await t.client.calls.list({ pageSize: 7 }))).toEqual(sids(all));
     const seen: string[] = [];
-    await client.calls.each({ pageSize: 5 }, (c) => void seen.push(c.sid));
+    await t.client.calls.each({ pageSize: 5 }, (c) => void seen.push(c.sid));
     expect(seen).toEqual(sids(all));
     // next_page_uri is a path: the SDK prefixes its own host, which the HTTP client routes to the emulator.
-    const page = await client.calls.page({ pageSize: 7 });
+    const page = await t.client.calls.page({ pageSize: 7 });
     expect(page.nextPageUrl).toBe(`https://api.twilio.com${callsPath()}?PageSize=7&Page=1&PageToken=PT7`);
   });
 
   it('filters StartTime> / StartTime< with Date objects (the SDK sends date-times) and date-only strings', async () => {
-    await admin.seed({ agents: 3, callsPerAgent: 12, days: 12 });
+    await t.admin.seed({ agents: 3, callsPerAgent: 12, days: 12 });
     const all = await allCalls();
     const after = new Date(Date.now() - 5 * DAY);
     const before = new Date(Date.now() - 2 * DAY);
@@ -124,7 +112,7 @@ describe('calls list', () => {
   });
 
   it('filters EndTime, Status, To, From and ParentCallSid', async () => {
-    await admin.seed({ agents: 2, callsPerAgent: 10, days: 5 });
+    await t.admin.seed({ agents: 2, callsPerAgent: 10, days: 5 });
     const all = await allCalls();
     const pivot = new Date(Date.now() - 2 * DAY);
     const endsAfter = all.filter((c) => c.endTime.getTime() >= pivot.getTime());
@@ -150,23 +138,23 @@ describe('calls list', () => {
 
 describe('call fetch and accounts', () => {
   it('fetches a call; unknown calls and other accounts answer 404 / 20404', async () => {
-    await admin.seed({ agents: 1, callsPerAgent: 3, days: 2 });
+    await t.admin.seed({ agents: 1, callsPerAgent: 3, days: 2 });
     const [first] = await allCalls();
-    const fetched = await client.calls(first.sid).fetch();
+    const fetched = await t.client.calls(first.sid).fetch();
     expect(fetched.toJSON()).toEqual(first.toJSON());
     expect(fetched.duration).toMatch(/^\d+$/);
 
-    expect(await rejection(client.calls('CA' + '0'.repeat(32)).fetch())).toMatchObject({ status: 404, code: 20404 });
-    const other = client.api.v2010.accounts('AC' + 'f'.repeat(32));
+    expect(await rejection(t.client.calls('CA' + '0'.repeat(32)).fetch())).toMatchObject({ status: 404, code: 20404 });
+    const other = t.client.api.v2010.accounts('AC' + 'f'.repeat(32));
     expect(await rejection(other.calls.list())).toMatchObject({ status: 404, code: 20404 });
     expect(await rejection(other.calls(first.sid).fetch())).toMatchObject({ status: 404, code: 20404 });
   });
 
   it('authenticates with an API key as with the auth token', async () => {
-    await admin.seed({ agents: 1, callsPerAgent: 2, days: 1 });
-    const keyed = emulatorClient(emulator, { username: emulator.config.apiKey, password: emulator.config.apiSecret });
+    await t.admin.seed({ agents: 1, callsPerAgent: 2, days: 1 });
+    const keyed = emulatorClient(t.emulator, { username: t.emulator.config.apiKey, password: t.emulator.config.apiSecret });
     expect(await keyed.calls.list()).toHaveLength(2);
-    const wrong = emulatorClient(emulator, { username: emulator.config.accountSid, password: 'f'.repeat(32) });
+    const wrong = emulatorClient(t.emulator, { username: t.emulator.config.accountSid, password: 'f'.repeat(32) });
     expect(await rejection(wrong.calls.list())).toMatchObject({ status: 401, code: 20003 });
   });
 });

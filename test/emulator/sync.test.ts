@@ -1,22 +1,10 @@
 /** The real twilio SDK against the emulator's Sync v1: the behaviour the functions rely on. */
-import type { Twilio } from 'twilio';
-import { startEmulator, type Emulator } from '../../emulator/server';
-import { EmulatorAdmin } from '../../emulator/admin-client';
+import { useEmulator } from '../helpers/emulator';
 import { emulatorClient } from '../helpers/system';
 
-let emulator: Emulator;
-let client: Twilio;
-let admin: EmulatorAdmin;
+const t = useEmulator();
 
-beforeAll(async () => {
-  emulator = await startEmulator();
-  client = emulatorClient(emulator);
-  admin = new EmulatorAdmin(emulator.url);
-});
-afterAll(() => emulator.close());
-beforeEach(() => admin.reset());
-
-const service = () => client.sync.v1.services(emulator.config.syncServiceSid);
+const service = () => t.client.sync.v1.services(t.emulator.config.syncServiceSid);
 
 async function rejection(promise: Promise<unknown>): Promise<{ status: number; code: number; message: string }> {
   try {
@@ -70,7 +58,7 @@ describe('maps and items', () => {
   });
 
   it('counts a map and its items against one limit, and other maps separately', async () => {
-    await admin.setLimits({ writeRatePerSecond: 5, writeBurstSeconds: 1 });
+    await t.admin.setLimits({ writeRatePerSecond: 5, writeBurstSeconds: 1 });
     await service().syncMaps.create({ uniqueName: 'a' });
     await service().syncMaps.create({ uniqueName: 'b' });
     const writes = (name: string) =>
@@ -79,7 +67,7 @@ describe('maps and items', () => {
     // Map creation took one token from each map's bucket, so each map lets 4 of its 5 item writes through.
     expect(a.filter((r) => r.status === 'fulfilled')).toHaveLength(4);
     expect(b.filter((r) => r.status === 'fulfilled')).toHaveLength(4);
-    await admin.setLimits({ writeRatePerSecond: 20, writeBurstSeconds: 1 });
+    await t.admin.setLimits({ writeRatePerSecond: 20, writeBurstSeconds: 1 });
   });
 
   it('refuses data over 16 KiB (54006), an invalid TTL (54011) and an invalid key (54209)', async () => {
@@ -108,7 +96,7 @@ describe('maps and items', () => {
   });
 
   it('lists items in key order with Order, From, Bounds and paging', async () => {
-    await admin.setLimits({ writeRatePerSecond: 0 });
+    await t.admin.setLimits({ writeRatePerSecond: 0 });
     await service().syncMaps.create({ uniqueName: 'ordered' });
     for (const key of ['c', 'a', 'e', 'b', 'd']) await service().syncMaps('ordered').syncMapItems.create({ key, data: {} });
     const items = service().syncMaps('ordered').syncMapItems;
@@ -117,22 +105,22 @@ describe('maps and items', () => {
     expect((await items.list({ from: 'c', bounds: 'exclusive' })).map((i) => i.key)).toEqual(['d', 'e']);
     expect((await items.list({ from: 'c', order: 'desc' })).map((i) => i.key)).toEqual(['c', 'b', 'a']);
     const page = await items.page({ pageSize: 2 });
-    expect(page.nextPageUrl).toContain(emulator.url);
-    await admin.setLimits({ writeRatePerSecond: 20 });
+    expect(page.nextPageUrl).toContain(t.emulator.url);
+    await t.admin.setLimits({ writeRatePerSecond: 20 });
   });
 
   it('keeps expired items readable until the sweeper removes them, and CollectionTtl refreshes the map TTL', async () => {
-    await admin.setLimits({ sweepLagSeconds: 600 });
+    await t.admin.setLimits({ sweepLagSeconds: 600 });
     await service().syncMaps.create({ uniqueName: 'ttl', ttl: 100 });
     await service().syncMaps('ttl').syncMapItems.create({ key: 'short', data: {}, itemTtl: 60, collectionTtl: 7200 });
     const map = await service().syncMaps('ttl').fetch();
     expect(map.dateExpires!.getTime() - map.dateCreated.getTime()).toBeGreaterThanOrEqual(7200 * 1000 - 1000);
 
-    await admin.advanceClock(120); // expired, not yet swept
+    await t.admin.advanceClock(120); // expired, not yet swept
     const expired = await service().syncMaps('ttl').syncMapItems('short').fetch();
     expect(expired.dateExpires!.getTime()).toBeLessThan(Date.now() + 120_000);
 
-    await admin.advanceClock(600); // past the sweep lag
+    await t.admin.advanceClock(600); // past the sweep lag
     expect(await rejection(service().syncMaps('ttl').syncMapItems('short').fetch())).toMatchObject({ code: 54201 });
   });
 });
@@ -156,24 +144,24 @@ describe('permissions, documents and services', () => {
   });
 
   it('creates services and updates AclEnabled', async () => {
-    const created = await client.sync.v1.services.create({ friendlyName: 'x', aclEnabled: true });
+    const created = await t.client.sync.v1.services.create({ friendlyName: 'x', aclEnabled: true });
     expect(created.aclEnabled).toBe(true);
-    const updated = await client.sync.v1.services(created.sid).update({ aclEnabled: false });
+    const updated = await t.client.sync.v1.services(created.sid).update({ aclEnabled: false });
     expect(updated.aclEnabled).toBe(false);
   });
 });
 
 describe('authentication', () => {
   it('answers 401 / 20003 to a wrong auth token', async () => {
-    const wrong = emulatorClient(emulator, { username: emulator.config.accountSid, password: 'f'.repeat(32) });
-    expect(await rejection(wrong.sync.v1.services(emulator.config.syncServiceSid).fetch())).toMatchObject({
+    const wrong = emulatorClient(t.emulator, { username: t.emulator.config.accountSid, password: 'f'.repeat(32) });
+    expect(await rejection(wrong.sync.v1.services(t.emulator.config.syncServiceSid).fetch())).toMatchObject({
       status: 401,
       code: 20003,
     });
   });
 
   it('accepts an API key and secret', async () => {
-    const keyed = emulatorClient(emulator, { username: emulator.config.apiKey, password: emulator.config.apiSecret });
-    expect((await keyed.sync.v1.services(emulator.config.syncServiceSid).fetch()).sid).toBe(emulator.config.syncServiceSid);
+    const keyed = emulatorClient(t.emulator, { username: t.emulator.config.apiKey, password: t.emulator.config.apiSecret });
+    expect((await keyed.sync.v1.services(t.emulator.config.syncServiceSid).fetch()).sid).toBe(t.emulator.config.syncServiceSid);
   });
 });

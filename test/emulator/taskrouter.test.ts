@@ -1,22 +1,9 @@
 /** The real twilio SDK against the emulator's TaskRouter v1: workspaces, workers and the Events log. */
-import type { Twilio } from 'twilio';
 import type { EventInstance } from 'twilio/lib/rest/taskrouter/v1/workspace/event';
-import { EmulatorAdmin } from '../../emulator/admin-client';
-import { startEmulator, type Emulator } from '../../emulator/server';
 import type { SeedResult } from '../../emulator/seed';
-import { emulatorClient } from '../helpers/system';
+import { useEmulator } from '../helpers/emulator';
 
-let emulator: Emulator;
-let client: Twilio;
-let admin: EmulatorAdmin;
-
-beforeAll(async () => {
-  emulator = await startEmulator();
-  client = emulatorClient(emulator);
-  admin = new EmulatorAdmin(emulator.url);
-});
-afterAll(() => emulator.close());
-beforeEach(() => admin.reset());
+const t = useEmulator();
 
 // Every property the OpenAPI spec (twilio_taskrouter_v1.json) documents for these resources.
 const WORKSPACE_FIELDS = [
@@ -36,7 +23,7 @@ const EVENT_FIELDS = [
 const ISO_SECONDS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 const DAY = 24 * 3600 * 1000;
 
-const workspace = () => client.taskrouter.v1.workspaces(emulator.config.workspaceSid);
+const workspace = () => t.client.taskrouter.v1.workspaces(t.emulator.config.workspaceSid);
 
 async function rejection(promise: Promise<unknown>): Promise<{ status: number; code: number; message: string }> {
   try {
@@ -49,7 +36,7 @@ async function rejection(promise: Promise<unknown>): Promise<{ status: number; c
 
 /** The raw JSON the emulator answers, through the SDK's own HTTP path. */
 async function raw(path: string): Promise<{ status: number; body: Record<string, any> }> {
-  const response = await client.request({ method: 'get', uri: `https://taskrouter.twilio.com${path}` });
+  const response = await t.client.request({ method: 'get', uri: `https://taskrouter.twilio.com${path}` });
   return { status: response.statusCode, body: response.body as Record<string, any> };
 }
 
@@ -61,23 +48,23 @@ const attributesOf = (e: EventInstance) => JSON.parse(e.eventData.task_attribute
 
 describe('workspaces', () => {
   it('lists and fetches the Flex workspace with every documented field, ISO dates without milliseconds', async () => {
-    const list = await client.taskrouter.v1.workspaces.list();
-    expect(list.map((w) => w.sid)).toEqual([emulator.config.workspaceSid]);
-    expect(await client.taskrouter.v1.workspaces.list({ friendlyName: 'nope' })).toEqual([]);
+    const list = await t.client.taskrouter.v1.workspaces.list();
+    expect(list.map((w) => w.sid)).toEqual([t.emulator.config.workspaceSid]);
+    expect(await t.client.taskrouter.v1.workspaces.list({ friendlyName: 'nope' })).toEqual([]);
 
     const fetched = await workspace().fetch();
     expect(fetched).toMatchObject({ friendlyName: 'Flex Task Assignment', defaultActivityName: 'Offline' });
     expect(fetched.multiTaskEnabled).toBe(true);
     expect(fetched.defaultActivitySid).toMatch(/^WA[0-9a-f]{32}$/);
 
-    const { body } = await raw(`/v1/Workspaces/${emulator.config.workspaceSid}`);
+    const { body } = await raw(`/v1/Workspaces/${t.emulator.config.workspaceSid}`);
     for (const field of WORKSPACE_FIELDS) expect(body).toHaveProperty(field);
     expect(body.date_created).toMatch(ISO_SECONDS);
-    expect(body.links.events).toBe(`${emulator.url}/v1/Workspaces/${emulator.config.workspaceSid}/Events`);
+    expect(body.links.events).toBe(`${t.emulator.url}/v1/Workspaces/${t.emulator.config.workspaceSid}/Events`);
   });
 
   it('answers 404 / 20404 for an unknown workspace on every route', async () => {
-    const other = client.taskrouter.v1.workspaces('WS' + 'f'.repeat(32));
+    const other = t.client.taskrouter.v1.workspaces('WS' + 'f'.repeat(32));
     const calls = [other.fetch(), other.workers.list(), other.events.list(), other.events('EV' + 'f'.repeat(32)).fetch()];
     for (const call of calls) {
       expect(await rejection(call)).toMatchObject({ status: 404, code: 20404 });
@@ -87,7 +74,7 @@ describe('workspaces', () => {
 
 describe('workers', () => {
   it('renders Flex workers with attributes as a JSON string and every documented field', async () => {
-    const seeded = await admin.seed({ agents: 3, callsPerAgent: 0, days: 1 });
+    const seeded = await t.admin.seed({ agents: 3, callsPerAgent: 0, days: 1 });
     const workers = await workspace().workers.list();
     expect(workers.map((w) => w.sid).sort()).toEqual(seeded.agents.map((a) => a.workerSid).sort());
 
@@ -101,14 +88,14 @@ describe('workers', () => {
     });
     expect(JSON.parse(alice.attributes).full_name).toMatch(/^Alice /);
 
-    const { body } = await raw(`/v1/Workspaces/${emulator.config.workspaceSid}/Workers/${alice.sid}`);
+    const { body } = await raw(`/v1/Workspaces/${t.emulator.config.workspaceSid}/Workers/${alice.sid}`);
     for (const field of WORKER_FIELDS) expect(body).toHaveProperty(field);
     expect(body.date_status_changed).toMatch(ISO_SECONDS);
     expect(body.links.activity).toContain(`/Activities/${body.activity_sid}`);
   });
 
   it('filters by FriendlyName (case-insensitive), Available and a simple TargetWorkersExpression', async () => {
-    await admin.seed({ agents: 4, callsPerAgent: 0, days: 1 });
+    await t.admin.seed({ agents: 4, callsPerAgent: 0, days: 1 });
     const bob = await workspace().workers.list({ friendlyName: 'BOB@example.com' });
     expect(bob.map((w) => w.friendlyName)).toEqual(['bob@example.com']);
     expect(await workspace().workers.list({ friendlyName: 'nobody@example.com' })).toEqual([]);
@@ -124,7 +111,7 @@ describe('workers', () => {
   });
 
   it('pages through many workers with list() and each()', async () => {
-    await admin.seed({ agents: 30, callsPerAgent: 0, days: 1 });
+    await t.admin.seed({ agents: 30, callsPerAgent: 0, days: 1 });
     const listed = await workspace().workers.list({ pageSize: 7 });
     expect(listed).toHaveLength(30);
     expect(new Set(listed.map((w) => w.sid)).size).toBe(30);
@@ -134,11 +121,11 @@ describe('workers', () => {
     expect(seen).toEqual(listed.map((w) => w.sid));
 
     const page = await workspace().workers.page({ pageSize: 7 });
-    expect(page.nextPageUrl).toContain(`${emulator.url}/v1/Workspaces/`);
+    expect(page.nextPageUrl).toContain(`${t.emulator.url}/v1/Workspaces/`);
   });
 
   it('fetches a worker and answers 404 / 20404 for an unknown one', async () => {
-    const { agents } = await admin.seed({ agents: 1, callsPerAgent: 0, days: 1 });
+    const { agents } = await t.admin.seed({ agents: 1, callsPerAgent: 0, days: 1 });
     expect((await workspace().workers(agents[0].workerSid).fetch()).friendlyName).toBe(agents[0].friendlyName);
     expect(await rejection(workspace().workers('WK' + '0'.repeat(32)).fetch())).toMatchObject({ status: 404, code: 20404 });
   });
@@ -147,11 +134,11 @@ describe('workers', () => {
 describe('events', () => {
   let seeded: SeedResult;
   // days: 0 puts every call in the last ~20 minutes; callsPerAgent 10 adds an abandoned call and a chat per agent.
-  const seedRecent = async () => (seeded = await admin.seed({ agents: 4, callsPerAgent: 10, days: 0 }));
+  const seedRecent = async () => (seeded = await t.admin.seed({ agents: 4, callsPerAgent: 10, days: 0 }));
 
   it('renders every documented field in Twilio formats: ISO dates, string numbers, JSON-string attributes', async () => {
     await seedRecent();
-    const { body } = await raw(`/v1/Workspaces/${emulator.config.workspaceSid}/Events?Minutes=60&PageSize=1000`);
+    const { body } = await raw(`/v1/Workspaces/${t.emulator.config.workspaceSid}/Events?Minutes=60&PageSize=1000`);
     expect(body.meta).toMatchObject({ key: 'events', page: 0, page_size: 1000, previous_page_url: null });
     expect(body.events.length).toBe(seeded.events);
     for (const e of body.events) {
@@ -166,7 +153,7 @@ describe('events', () => {
       for (const key of ['task_attributes', 'worker_attributes']) {
         if (e.event_data[key] !== undefined) expect(typeof JSON.parse(e.event_data[key])).toBe('object');
       }
-      expect(e.url).toBe(`${emulator.url}/v1/Workspaces/${emulator.config.workspaceSid}/Events/${e.sid}`);
+      expect(e.url).toBe(`${t.emulator.url}/v1/Workspaces/${t.emulator.config.workspaceSid}/Events/${e.sid}`);
     }
   });
 
@@ -193,7 +180,7 @@ describe('events', () => {
     const worker = JSON.parse(event.eventData.worker_attributes as string);
     expect(worker.contact_uri).toMatch(/^client:[A-Za-z0-9_]+$/);
 
-    const call = await client.calls(attributes.call_sid).fetch();
+    const call = await t.client.calls(attributes.call_sid).fetch();
     expect(call).toMatchObject({ from: attributes.from, to: attributes.to, direction: 'inbound', status: 'completed' });
   });
 
@@ -205,7 +192,7 @@ describe('events', () => {
     expect(completed.length).toBeGreaterThan(0);
     const attributes = attributesOf(completed[0]);
     expect(attributes.outbound_to).toBe(attributes.to);
-    const call = await client.calls(attributes.conference.participants.customer).fetch();
+    const call = await t.client.calls(attributes.conference.participants.customer).fetch();
     expect(call).toMatchObject({ direction: 'outbound-api', from: attributes.from, to: attributes.outbound_to });
   });
 
@@ -313,16 +300,16 @@ describe('events', () => {
 
     const page = await workspace().events.page({ minutes: 60, eventType: 'reservation.created', pageSize: 5 });
     const next = new URL(page.nextPageUrl!);
-    expect(next.origin).toBe(emulator.url);
+    expect(next.origin).toBe(t.emulator.url);
     expect(next.searchParams.get('EventType')).toBe('reservation.created');
     expect(next.searchParams.get('Minutes')).toBe('60');
     expect(next.searchParams.get('PageSize')).toBe('5');
   });
 
   it('never returns events older than 30 days, even when asked', async () => {
-    const result = await admin.seed({ agents: 2, callsPerAgent: 12, days: 45 });
+    const result = await t.admin.seed({ agents: 2, callsPerAgent: 12, days: 45 });
     const now = Date.now();
-    const stored = emulator.state.taskrouter.events;
+    const stored = t.emulator.state.taskrouter.events;
     const old = stored.filter((e) => e.eventDateMs < now - 30 * DAY - 60_000);
     expect(old.length).toBeGreaterThan(0);
 
@@ -343,7 +330,7 @@ describe('events', () => {
     expect(fetched.toJSON()).toEqual(first.toJSON());
     expect(await rejection(workspace().events('EV' + '0'.repeat(32)).fetch())).toMatchObject({ status: 404, code: 20404 });
     expect(await rejection(workspace().events.list({ minutes: 0 }))).toMatchObject({ status: 400 });
-    const bad = await raw(`/v1/Workspaces/${emulator.config.workspaceSid}/Events?StartDate=yesterday`);
+    const bad = await raw(`/v1/Workspaces/${t.emulator.config.workspaceSid}/Events?StartDate=yesterday`);
     expect(bad).toMatchObject({ status: 400, body: { status: 400, code: 20001 } });
   });
 });
