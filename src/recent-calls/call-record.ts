@@ -4,23 +4,13 @@
  */
 import type { CallTiming } from './calls-source';
 import type { Completion } from './events-source';
+import type { RecentCallItem } from './recent-call-item';
+
+export type { RecentCallItem };
 
 export const MAX_ITEM_BYTES = 2048;
 export const MAX_SYNC_TTL_SECONDS = 31_536_000;
 const DAY_MS = 86_400_000;
-
-/** The item's data in the agent's map (key: callSid). Dates are ISO 8601 UTC. */
-export interface RecentCallItem {
-  callSid: string;
-  taskSid: string;
-  direction: string;
-  from: string;
-  to: string;
-  queue: string;
-  startedAt: string;
-  endedAt: string;
-  durationSeconds: number;
-}
 
 export interface CallRecord {
   workerSid: string;

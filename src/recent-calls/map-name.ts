@@ -4,7 +4,7 @@
  *   Sync service:  SYNC_SERVICE_SID
  *   map:           unique name `recent-calls-<WorkerSid>`, e.g. `recent-calls-WK0123456789abcdef0123456789abcdef`
  *   item key:      the call SID (`CA…`) of the call the agent handled
- *   item data:     see call-record.ts (`RecentCallItem`)
+ *   item data:     see recent-call-item.ts (`RecentCallItem`)
  *   item expiry:   `date_expires` = the call's start + RECENT_CALLS_TTL_DAYS; expired items may linger until Sync
  *                  removes them, so readers filter on `date_expires`
  *   access:        with ACLs on the service, the agent's identity (worker attribute `contact_uri` = `client:<identity>`)
