@@ -561,6 +561,10 @@ export function registerSync(router: Router, emu: Emulator): void {
       if (value === undefined) throw badRequest(`Missing required parameter ${name} in the post body`);
       return value;
     };
+    // An identity a token could not carry (control characters, over 256 characters) is refused (exact rule unconfirmed).
+    if (req.params.Identity.length > 256 || /[\u0000-\u001f\u007f]/.test(req.params.Identity)) {
+      throw badRequest(`Invalid Identity: ${JSON.stringify(req.params.Identity.slice(0, 40))}`);
+    }
     const p: SyncPermission = { identity: req.params.Identity, read: flag('Read'), write: flag('Write'), manage: flag('Manage') };
     m.permissions.set(p.identity, p);
     return { status: 200, body: r.permission(req, s, m, p) };

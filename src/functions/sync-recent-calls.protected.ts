@@ -1,8 +1,17 @@
 /**
  * POST /sync-recent-calls (protected): the scheduled recent-calls sync. A scheduler calls it with a request signed
  * with the account's auth token (X-Twilio-Signature, see README "Signed requests"); each call does up to
- * SYNC_JOB_BUDGET_MS of work and answers {done, processed, written, skipped, failed, remaining, syncedThrough};
+ * SYNC_JOB_BUDGET_MS of work and answers
+ *   {done, processed, written, skipped, failed, remaining, remainingExact, syncedThrough[, busy]};
  * call again until `done`.
+ * - `processed` = `written` + `skipped` + `failed`, for this invocation only.
+ * - `remaining`: completed calls known to be still waiting (read but not committed, or in a window the run could
+ *   not finish reading). It is a lower bound unless `remainingExact` is true: a run stopped by its budget has not
+ *   read what lies after its last window, so `done: false, remaining: 0` means "more may be waiting: call again",
+ *   not "nothing left". `remainingExact` is true only when the run read every settled event (then, with `done`, 0).
+ * - `syncedThrough`: every completed call before this instant is in Sync (the checkpoint).
+ * - `busy: true`: another invocation holds the lease; nothing was done.
+ * Every invocation logs one "sync run summary" line (counts, retries, 429s, elapsed time, remaining).
  */
 import { randomUUID } from 'node:crypto';
 import { verifySignature } from '../auth/signature';

@@ -4,7 +4,7 @@
  */
 import type { Twilio } from 'twilio';
 import type { CallInstance } from 'twilio/lib/rest/api/v2010/account/call';
-import type { PageLike } from './paging';
+import { hasNextPage, PageBudget, type PageLike } from './paging';
 
 const PAGE_SIZE = 1000;
 
@@ -44,20 +44,29 @@ export interface CallsRead {
   calls: Map<string, CallTiming>;
   /** True when the list was cut at maxCalls (records without a match fall back to event times). */
   truncated: boolean;
+  /** True when the budget ran out before the list was read (as far as it had to be): read a smaller window. */
+  outOfBudget: boolean;
   pages: number;
 }
 
-/** Calls that started in [fromMs, toMs], keyed by call SID, at most `maxCalls`. */
+/**
+ * Calls that started in [fromMs, toMs], keyed by call SID, at most `maxCalls`; no page is started that `budget`
+ * says would end past the reads' deadline (then `outOfBudget`).
+ */
 export async function readCallTimings(
   client: Twilio,
-  options: { fromMs: number; toMs: number; maxCalls: number; wanted?: ReadonlySet<string> },
+  options: { fromMs: number; toMs: number; maxCalls: number; wanted?: ReadonlySet<string>; budget?: PageBudget },
 ): Promise<CallsRead> {
+  const budget = options.budget ?? PageBudget.unlimited();
   const calls = new Map<string, CallTiming>();
-  let page: PageLike<CallInstance> = await client.api.v2010.accounts(client.accountSid).calls.page({
-    startTimeAfter: new Date(options.fromMs),
-    startTimeBefore: new Date(options.toMs),
-    pageSize: PAGE_SIZE,
-  });
+  if (!budget.allowsPage()) return { calls, truncated: false, outOfBudget: true, pages: 0 };
+  let page: PageLike<CallInstance> = await budget.page(() =>
+    client.api.v2010.accounts(client.accountSid).calls.page({
+      startTimeAfter: new Date(options.fromMs),
+      startTimeBefore: new Date(options.toMs),
+      pageSize: PAGE_SIZE,
+    }),
+  );
   let pages = 1;
   let seen = 0;
   for (;;) {
@@ -68,12 +77,15 @@ export async function readCallTimings(
       if (timing) calls.set(call.sid, timing);
     }
     if (options.wanted && calls.size >= options.wanted.size) break; // found every call asked for
-    const next = page.nextPage();
+    if (!hasNextPage(page)) break;
+    if (seen >= options.maxCalls) return { calls, truncated: true, outOfBudget: false, pages };
+    if (!budget.allowsPage()) return { calls, truncated: false, outOfBudget: true, pages };
+    const current = page;
+    const next = await budget.page(async () => current.nextPage());
     if (!next) break;
-    if (seen >= options.maxCalls) return { calls, truncated: true, pages };
-    page = await next;
+    page = next;
     pages += 1;
     if (page.instances.length === 0) break;
   }
-  return { calls, truncated: false, pages };
+  return { calls, truncated: false, outOfBudget: false, pages };
 }

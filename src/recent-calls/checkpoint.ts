@@ -6,6 +6,13 @@
  *   later save is conditional on the revision it last wrote, so of two overlapping runs only one can advance the
  *   cursor; the other stops at its first save (412) having only written items that are idempotent anyway. A lease
  *   expires on its own (a run killed at the 10 s limit cannot release it).
+ * - `attempts`: for records that failed retryably, in how many runs they failed (event SID → runs, and the event's
+ *   time). A record that keeps failing is given up after a few runs (recorded in `failures`), so that no record
+ *   blocks the cursor forever.
+ *
+ * The document lives in the same Sync service as the agents' maps, so its content is not trusted blindly: a lease
+ * that ends later than any run could have taken it is ignored, and so is a cursor ahead of Twilio's clock (see
+ * `acquireLease` and `trustedCursor`); stored values are read tolerantly and bounded (`readState`).
  */
 import { randomUUID } from 'node:crypto';
 import type { Twilio } from 'twilio';
@@ -32,9 +39,25 @@ export interface CheckpointState {
   lastRun: Record<string, number | string | boolean> | null;
   /** A nonce per save: tells our own write (whose answer was lost) from another run's after a 412. */
   writeId: string | null;
+  /**
+   * Records that failed retryably and are not committed yet: event SID → runs in which they failed and the event's
+   * time (at most MAX_ATTEMPT_ENTRIES, the earliest: the one holding the cursor is among them).
+   */
+  attempts: Record<string, RecordAttempts>;
+}
+
+export interface RecordAttempts {
+  runs: number;
+  /** The completion event's time (ISO 8601): entries behind the cursor are dropped. */
+  at: string;
 }
 
 export const MAX_FAILURES = 20;
+export const MAX_ATTEMPT_ENTRIES = 50;
+/** Any run's lease ends within this of its start: the largest budget plus the lease margin plus clock slack. */
+const CLOCK_SLACK_MS = 2000;
+/** A cursor may be this far ahead of this run's estimate of Twilio's clock (estimates differ by ~1 s + latency). */
+const CURSOR_SLACK_MS = 5000;
 
 export const EMPTY_STATE: CheckpointState = {
   v: 1,
@@ -45,6 +68,7 @@ export const EMPTY_STATE: CheckpointState = {
   failures: [],
   lastRun: null,
   writeId: null,
+  attempts: {},
 };
 
 export interface Checkpoint {
@@ -67,11 +91,42 @@ export function readState(data: unknown): CheckpointState {
     failures: Array.isArray(d.failures) ? (d.failures as CheckpointFailure[]).slice(-MAX_FAILURES) : [],
     lastRun: d.lastRun && typeof d.lastRun === 'object' ? (d.lastRun as CheckpointState['lastRun']) : null,
     writeId: typeof d.writeId === 'string' ? d.writeId : null,
+    attempts: readAttempts(d.attempts),
   };
+}
+
+function readAttempts(value: unknown): Record<string, RecordAttempts> {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return {};
+  const entries: Array<[string, RecordAttempts]> = [];
+  for (const [key, entry] of Object.entries(value as Record<string, unknown>)) {
+    const { runs, at } = (entry && typeof entry === 'object' ? entry : {}) as { runs?: unknown; at?: unknown };
+    if (key.length === 0 || key.length > 64) continue;
+    if (typeof runs !== 'number' || !Number.isInteger(runs) || runs < 1 || runs > 1000) continue;
+    if (typeof at !== 'string' || Number.isNaN(Date.parse(at))) continue;
+    entries.push([key, { runs, at }]);
+  }
+  return boundAttempts(Object.fromEntries(entries));
 }
 
 export function cursorMs(state: CheckpointState): number | undefined {
   return state.cursor === null ? undefined : Date.parse(state.cursor);
+}
+
+/**
+ * The stored cursor, unless it is ahead of Twilio's clock: no run ever saves a cursor past `now - lag`, so such a
+ * cursor was written by someone else, and trusting it would silently skip every call before it. It is then ignored
+ * (the run starts over from the oldest call inside the TTL: writes are idempotent, nothing is lost).
+ */
+export function trustedCursor(state: CheckpointState, serverNowMs: number): { cursorMs: number | undefined; ignored?: string } {
+  const ms = cursorMs(state);
+  if (ms === undefined || !Number.isFinite(ms)) return { cursorMs: undefined };
+  if (ms > serverNowMs + CURSOR_SLACK_MS) return { cursorMs: undefined, ignored: state.cursor ?? undefined };
+  return { cursorMs: ms };
+}
+
+/** The latest `lease.until` any run can have set `now` (ms): a later one was not written by a run. */
+export function latestPlausibleLeaseEnd(nowMs: number, maxLeaseMs: number): number {
+  return nowMs + maxLeaseMs + CLOCK_SLACK_MS;
 }
 
 function isMissing(error: unknown): boolean {
@@ -141,22 +196,72 @@ export class CheckpointStore {
   }
 }
 
-export type LeaseResult = { ok: true; checkpoint: Checkpoint } | { ok: false; reason: 'busy' | 'conflict'; until?: string };
+export type LeaseResult =
+  | {
+      ok: true;
+      checkpoint: Checkpoint;
+      /** Another holder's lease that was ignored because no run could have set it (it ended too far ahead). */
+      ignoredLease?: { owner: string; until: string };
+    }
+  | { ok: false; reason: 'busy' | 'conflict'; until?: string };
 
-/** Takes the lease for `owner` until `untilMs`, unless another run holds an unexpired one (`nowMs`: Twilio's clock). */
+/**
+ * Takes the lease for `owner` for `leaseMs`, unless another run holds an unexpired one (`nowMs`: Twilio's clock).
+ * A lease ending more than `maxLeaseMs` (the longest lease any run takes) from now is not a run's: it is ignored,
+ * so that a forged `until` far ahead cannot keep the job busy forever.
+ */
 export async function acquireLease(
-  store: CheckpointStore,
+  store: Pick<CheckpointStore, 'loadOrCreate' | 'save'>,
   owner: string,
   nowMs: () => number,
   leaseMs: number,
+  maxLeaseMs: number = leaseMs,
 ): Promise<LeaseResult> {
   const current = await store.loadOrCreate();
   const lease = current.state.lease;
   const now = nowMs(); // read after a response: the server clock is known by now
-  if (lease && lease.owner !== owner && Date.parse(lease.until) > now) return { ok: false, reason: 'busy', until: lease.until };
+  const until = lease ? Date.parse(lease.until) : Number.NaN;
+  const forged = lease !== null && until > latestPlausibleLeaseEnd(now, Math.max(leaseMs, maxLeaseMs));
+  if (lease && !forged && lease.owner !== owner && until > now) return { ok: false, reason: 'busy', until: lease.until };
   const saved = await store.save(
     { ...current.state, lease: { owner, until: new Date(now + leaseMs).toISOString() } },
     current.revision,
   );
-  return saved.ok ? saved : { ok: false, reason: 'conflict' };
+  if (!saved.ok) return { ok: false, reason: 'conflict' };
+  return forged && lease ? { ...saved, ignoredLease: lease } : saved;
+}
+
+/** A record failing retryably for another reason (not an answer from Twilio) is given up after this many runs. */
+export const GIVE_UP_AFTER_RUNS = 5;
+/** A record failing with 429 (after the retries), or with 5xx / network errors, is given up after this many runs. */
+export const GIVE_UP_TRANSIENT_AFTER_RUNS = 10;
+
+/**
+ * One more run in which a record failed retryably: the runs it has now failed in, and whether to give it up (treat
+ * it as failed permanently, so the cursor can pass it).
+ * - `throttled` (429 after the retries) is about the record's map (Sync limits writes per object): it counts.
+ * - `unavailable` (5xx, network) is about Twilio: it counts only in a run in which Twilio took other writes
+ *   (`runWroteOthers`), because in an outage every record fails and giving them up would lose them.
+ * - anything else (`unexpected`) counts, and is given up sooner.
+ */
+export function recordAttempt(
+  previousRuns: number | undefined,
+  failure: { cause?: string },
+  runWroteOthers: boolean,
+): { runs: number; giveUp: boolean } {
+  const before = previousRuns ?? 0;
+  const runs = failure.cause === 'unavailable' && !runWroteOthers ? before : before + 1;
+  const limit = failure.cause === 'throttled' || failure.cause === 'unavailable' ? GIVE_UP_TRANSIENT_AFTER_RUNS : GIVE_UP_AFTER_RUNS;
+  return { runs, giveUp: runs >= limit };
+}
+
+/**
+ * `attempts` without the entries behind `cursorMs` (committed, or skipped as older than the TTL), bounded to the
+ * MAX_ATTEMPT_ENTRIES earliest (the record that holds the cursor is the earliest uncommitted one).
+ */
+export function boundAttempts(attempts: Record<string, RecordAttempts>, cursorMs = Number.NEGATIVE_INFINITY): Record<string, RecordAttempts> {
+  const entries = Object.entries(attempts)
+    .filter(([, a]) => Date.parse(a.at) >= cursorMs)
+    .sort(([, a], [, b]) => Date.parse(a.at) - Date.parse(b.at));
+  return Object.fromEntries(entries.slice(0, MAX_ATTEMPT_ENTRIES));
 }

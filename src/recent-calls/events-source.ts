@@ -12,7 +12,7 @@
  */
 import type { Twilio } from 'twilio';
 import type { EventInstance } from 'twilio/lib/rest/taskrouter/v1/workspace/event';
-import type { PageLike } from './paging';
+import { hasNextPage, PageBudget, type PageLike } from './paging';
 
 export const COMPLETED_EVENT_TYPE = 'reservation.completed';
 export const VOICE_CHANNEL = 'voice';
@@ -133,45 +133,76 @@ export function parseCompletion(raw: RawEvent): ParseResult {
 }
 
 export interface WindowRead {
-  /** Completions whose event time is in [fromMs, toMs), sorted by (time, event SID). */
+  /** Completions whose event time is in [fromMs, toMs), sorted by (time, event SID); empty unless the read is complete. */
   completions: Completion[];
   /** Events read that were not usable completions, by reason. */
   ignored: Record<string, number>;
   /** True when the window holds more than `maxEvents`: nothing of it was returned, read a smaller window. */
   overflow: boolean;
+  /**
+   * True when the budget ran out before every page was read: nothing of it was returned. `pages` tells whether any
+   * page was read (0: the window was not started at all).
+   */
+  outOfBudget: boolean;
+  /** Events read (all pages so far). */
+  eventsRead: number;
+  /**
+   * Usable completions of the window among the events read so far: all of them when the read is complete, a lower
+   * bound of the window's completions when it is not.
+   */
+  completionsSeen: number;
   pages: number;
 }
 
 /**
  * Reads every completed voice reservation with an event time in [fromMs, toMs) (whole seconds), all pages, at most
  * `maxEvents`; beyond that the window is reported as overflowing (ordering is unconfirmed, so a partial read is
- * useless). StartDate / EndDate are inclusive and second-grained: the half-open filter is applied here.
+ * useless). No page is started that `budget` says would end past the reads' deadline: the read is then reported
+ * out of budget, like an overflow. StartDate / EndDate are inclusive and second-grained: the half-open filter is
+ * applied here.
  */
 export async function readCompletions(
   client: Twilio,
-  options: { workspaceSid: string; fromMs: number; toMs: number; maxEvents: number },
+  options: { workspaceSid: string; fromMs: number; toMs: number; maxEvents: number; budget?: PageBudget },
 ): Promise<WindowRead> {
-  const events = client.taskrouter.v1.workspaces(options.workspaceSid).events;
-  let page: PageLike<EventInstance> = await events.page({
-    eventType: COMPLETED_EVENT_TYPE,
-    taskChannel: VOICE_CHANNEL,
-    startDate: new Date(options.fromMs),
-    endDate: new Date(options.toMs),
-    pageSize: Math.min(PAGE_SIZE, Math.max(1, options.maxEvents)),
+  const budget = options.budget ?? PageBudget.unlimited();
+  const incomplete = (why: 'overflow' | 'outOfBudget', raw: readonly RawEvent[], pages: number): WindowRead => ({
+    completions: [],
+    ignored: {},
+    overflow: why === 'overflow',
+    outOfBudget: why === 'outOfBudget',
+    eventsRead: raw.length,
+    completionsSeen: why === 'outOfBudget' ? selectCompletions(raw, options.fromMs, options.toMs).completions.length : 0,
+    pages,
   });
+  if (!budget.allowsPage()) return incomplete('outOfBudget', [], 0);
+  const events = client.taskrouter.v1.workspaces(options.workspaceSid).events;
+  let page: PageLike<EventInstance> = await budget.page(() =>
+    events.page({
+      eventType: COMPLETED_EVENT_TYPE,
+      taskChannel: VOICE_CHANNEL,
+      startDate: new Date(options.fromMs),
+      endDate: new Date(options.toMs),
+      pageSize: Math.min(PAGE_SIZE, Math.max(1, options.maxEvents)),
+    }),
+  );
   const raw: RawEvent[] = [...page.instances];
   let pages = 1;
   for (;;) {
-    const next = page.nextPage();
+    if (!hasNextPage(page)) break;
+    if (raw.length >= options.maxEvents) return incomplete('overflow', raw, pages);
+    if (!budget.allowsPage()) return incomplete('outOfBudget', raw, pages);
+    const current = page;
+    const next = await budget.page(async () => current.nextPage());
     if (!next) break;
-    if (raw.length >= options.maxEvents) return { completions: [], ignored: {}, overflow: true, pages };
-    page = await next;
+    page = next;
     pages += 1;
     if (page.instances.length === 0) break;
     raw.push(...page.instances);
   }
-  if (raw.length > options.maxEvents) return { completions: [], ignored: {}, overflow: true, pages };
-  return { ...selectCompletions(raw, options.fromMs, options.toMs), overflow: false, pages };
+  if (raw.length > options.maxEvents) return incomplete('overflow', raw, pages);
+  const selected = selectCompletions(raw, options.fromMs, options.toMs);
+  return { ...selected, overflow: false, outOfBudget: false, eventsRead: raw.length, completionsSeen: selected.completions.length, pages };
 }
 
 /** Pure part of readCompletions: parse, keep [fromMs, toMs), drop repeated event SIDs, sort by (time, SID). */

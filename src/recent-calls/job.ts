@@ -8,7 +8,16 @@
  *
  * Like a batch processor with partial failure reporting, one record's failure never fails the run: it is counted,
  * logged, and (when retryable) keeps the cursor before it so the next run retries it; permanent failures are
- * recorded in the checkpoint for operators and passed.
+ * recorded in the checkpoint for operators and passed. A record that fails retryably run after run is given up
+ * (recorded like a permanent failure) after a few runs, so no record can hold the cursor forever.
+ *
+ * Window length (window.ts): a backfill starts with a small window that grows as windows finish; a window whose
+ * reads do not fit in the run's budget (no page is started that would end past it, and a read that times out at the
+ * deadline counts the same) is treated like an overflow: the window shrinks and its length is saved, without
+ * moving the cursor, so the next run takes less and makes progress instead of retrying the same reads forever.
+ *
+ * Every invocation logs exactly one summary line ("sync run summary"), whether it worked, found the job busy, or
+ * failed (then with the error's code).
  */
 import type { Logger } from '../observability/logger';
 import type { ProjectTwilioClient } from '../twilio/client-factory';
@@ -16,17 +25,29 @@ import { isUpstreamFailure } from '../twilio/errors';
 import type { ObjectRateLimiter } from '../twilio/object-rate-limiter';
 import { buildCallRecord, type CallRecord } from './call-record';
 import { readCallTimings, type CallTiming } from './calls-source';
-import { acquireLease, CheckpointStore, cursorMs, MAX_FAILURES, type Checkpoint, type CheckpointState } from './checkpoint';
-import type { SyncJobConfig } from '../config/sync-job';
+import {
+  acquireLease,
+  boundAttempts,
+  CheckpointStore,
+  MAX_FAILURES,
+  recordAttempt,
+  trustedCursor,
+  type Checkpoint,
+  type CheckpointFailure,
+  type CheckpointState,
+  type RecordAttempts,
+} from './checkpoint';
+import { MAX_BUDGET_MS, type SyncJobConfig } from '../config/sync-job';
 import { readCompletions, type Completion } from './events-source';
+import { PageBudget } from './paging';
 import { readWorkerIdentities } from './workers-source';
-import { adaptWindow, commitCursor, MIN_WINDOW_MS, nextWindow, safeEnd, startCursor } from './window';
+import { adaptWindow, commitCursor, initialWindow, MIN_WINDOW_MS, nextWindow, safeEnd, startCursor, type TimeWindow } from './window';
 import { isCommitted, RecentCallsWriter, type WriteOutcome } from './writer';
 
 const DAY_MS = 86_400_000;
 /** No write starts in the last few ms of the budget (it would not finish; the checkpoint save needs the time). */
 const STOP_MARGIN_MS = 300;
-/** A window is only started with at least this much budget left (reads, then writes). */
+/** Reads end this long before the budget's stop (capped at a quarter of the budget), leaving time to write. */
 const WINDOW_MIN_MS = 700;
 const LEASE_MARGIN_MS = 4000;
 const MAX_EVENTS_PER_WINDOW = 10_000;
@@ -57,7 +78,14 @@ export interface JobSummary {
   written: number;
   skipped: number;
   failed: number;
+  /**
+   * Completions known to be still waiting: read but not committed (failed retryably or not attempted), plus the
+   * events of a window the run could not finish reading. A lower bound unless `remainingExact`: a run stopped by its
+   * budget has not read what lies after its last window, so `remaining: 0` with `done: false` means "unknown".
+   */
   remaining: number;
+  /** True only when the run read every settled event (then `remaining` is the full count; with `done`, 0). */
+  remainingExact: boolean;
   /** Another run holds the lease: nothing was done, call again shortly. */
   busy?: boolean;
   /** The checkpoint: every completion before this instant is synced. */
@@ -72,6 +100,7 @@ interface Counts {
   ignored: number;
   failedRetryable: number;
   failedPermanent: number;
+  givenUp: number;
   notAttempted: number;
 }
 
@@ -96,24 +125,62 @@ function estimatedStart(c: Completion): number {
   return c.eventDateMs - (c.taskAgeSeconds ?? 0) * 1000;
 }
 
+/** What reading one window gave: its records, or why it could not be read whole. */
+type WindowReadResult =
+  | { kind: 'read'; completions: Completion[]; records: CallRecord[] }
+  | { kind: 'overflow' }
+  /** Out of budget (or a read timed out at the deadline) after `pages` pages; `known`: completions seen meanwhile. */
+  | { kind: 'out-of-budget'; pages: number; known: number };
+
+/** What the summary line reports, however the run ended. */
+interface RunTally {
+  counts: Counts;
+  io: { windows: number; eventPages: number; callPages: number; callsMissing: number; readsOutOfBudget: number };
+  writer?: RecentCallsWriter;
+  lostLease: boolean;
+}
+
 export async function runSyncJob(config: SyncJobConfig, deps: JobDeps): Promise<JobSummary> {
   const now = deps.now ?? (() => performance.now());
+  const tally: RunTally = {
+    counts: { written: 0, exists: 0, old: 0, duplicate: 0, ignored: 0, failedRetryable: 0, failedPermanent: 0, givenUp: 0, notAttempted: 0 },
+    io: { windows: 0, eventPages: 0, callPages: 0, callsMissing: 0, readsOutOfBudget: 0 },
+    lostLease: false,
+  };
+  let summary: JobSummary | undefined;
+  let failure: unknown;
+  try {
+    summary = await run(config, deps, now, tally);
+    return summary;
+  } catch (error) {
+    failure = error;
+    throw error;
+  } finally {
+    logSummary(deps, now, tally, summary, failure);
+  }
+}
+
+async function run(config: SyncJobConfig, deps: JobDeps, now: () => number, tally: RunTally): Promise<JobSummary> {
   const stopAt = deps.startedAt + config.budgetMs - STOP_MARGIN_MS;
+  /** Reads (event and call pages) must end by then, leaving time to write what they found. */
+  const readsEndBy = stopAt - Math.min(WINDOW_MIN_MS, config.budgetMs / 4);
   const serverNow = () => deps.control.http.serverNow();
   const maxWindowMs = config.ttlDays * DAY_MS;
-  const counts: Counts = { written: 0, exists: 0, old: 0, duplicate: 0, ignored: 0, failedRetryable: 0, failedPermanent: 0, notAttempted: 0 };
-  const io = { windows: 0, eventPages: 0, callPages: 0, callsMissing: 0 };
+  const { counts, io } = tally;
   const store = new CheckpointStore(deps.control.client, config.serviceSid, deps.limiter);
 
   const [leaseResult, serviceResult] = await Promise.allSettled([
-    acquireLease(store, deps.runId, serverNow, config.budgetMs + LEASE_MARGIN_MS),
+    acquireLease(store, deps.runId, serverNow, config.budgetMs + LEASE_MARGIN_MS, MAX_BUDGET_MS + LEASE_MARGIN_MS),
     deps.control.client.sync.v1.services(config.serviceSid).fetch(),
   ]);
   if (leaseResult.status === 'rejected') throw leaseResult.reason;
   const lease = leaseResult.value;
   if (!lease.ok) {
     deps.log.info('sync run skipped: another run holds the lease', { reason: lease.reason, until: lease.until });
-    return { done: false, busy: true, processed: 0, written: 0, skipped: 0, failed: 0, remaining: 0, syncedThrough: null };
+    return { done: false, busy: true, processed: 0, written: 0, skipped: 0, failed: 0, remaining: 0, remainingExact: false, syncedThrough: null };
+  }
+  if (lease.ignoredLease) {
+    deps.log.warn('checkpoint lease ends further ahead than any run takes it: ignored', { owner: lease.ignoredLease.owner, until: lease.ignoredLease.until });
   }
   if (serviceResult.status === 'rejected') {
     // Holding the lease: hand it back before failing, so the next run need not wait for it to expire.
@@ -123,15 +190,21 @@ export async function runSyncJob(config: SyncJobConfig, deps: JobDeps): Promise<
   const service = serviceResult.value;
   let checkpoint: Checkpoint = lease.checkpoint;
   let state: CheckpointState = checkpoint.state;
-  let lost = false;
   let caughtUp = false;
   let readError: unknown;
   let remaining = 0;
-  const failures = [...state.failures];
+  const failures: CheckpointFailure[] = [...state.failures];
+  const attempts: Record<string, RecordAttempts> = { ...state.attempts };
 
-  let cursor = startCursor(cursorMs(state), serverNow(), config.ttlDays);
-  let windowMs = Math.min(maxWindowMs, state.windowSeconds ? state.windowSeconds * 1000 : maxWindowMs);
+  const trusted = trustedCursor(state, serverNow());
+  if (trusted.ignored !== undefined) {
+    deps.log.warn("checkpoint cursor is ahead of Twilio's clock: ignored, starting from the oldest call inside the TTL", { cursor: trusted.ignored });
+    state = { ...state, cursor: null };
+  }
+  let cursor = startCursor(trusted.cursorMs, serverNow(), config.ttlDays);
+  let windowMs = initialWindow(state.windowSeconds, maxWindowMs);
   let identities: Map<string, string> | undefined;
+  const pages = new PageBudget(readsEndBy, now);
   const writer = new RecentCallsWriter({
     client: deps.work.client,
     serviceSid: config.serviceSid,
@@ -146,11 +219,12 @@ export async function runSyncJob(config: SyncJobConfig, deps: JobDeps): Promise<
     log: deps.log,
     identityOf: (workerSid) => identities?.get(workerSid),
   });
+  tally.writer = writer;
 
   const save = async (next: CheckpointState): Promise<boolean> => {
     const saved = await store.save(next, checkpoint.revision);
     if (!saved.ok) {
-      lost = true;
+      tally.lostLease = true;
       deps.log.warn('checkpoint moved by another run; this run stops without advancing it');
       return false;
     }
@@ -159,30 +233,25 @@ export async function runSyncJob(config: SyncJobConfig, deps: JobDeps): Promise<
     return true;
   };
 
-  try {
-    for (let w = 0; w < MAX_WINDOWS_PER_RUN; w++) {
-      if (now() > stopAt - Math.min(WINDOW_MIN_MS, config.budgetMs / 4)) break;
-      const window = nextWindow(cursor, safeEnd(serverNow(), config.eventLagSeconds), windowMs);
-      if (!window) {
-        caughtUp = true;
-        break;
-      }
-      io.windows += 1;
+  /** Reads one window whole (completions, then one Calls list), or says why it could not. */
+  const readWindow = async (window: TimeWindow): Promise<WindowReadResult> => {
+    let known = 0;
+    let pagesRead = 0;
+    try {
       const read = await readCompletions(deps.work.client, {
         workspaceSid: config.workspaceSid,
         fromMs: window.fromMs,
         toMs: window.toMs,
         maxEvents: MAX_EVENTS_PER_WINDOW,
+        budget: pages,
       });
       io.eventPages += read.pages;
-      if (read.overflow) {
-        if (windowMs <= MIN_WINDOW_MS) throw new Error(`more than ${MAX_EVENTS_PER_WINDOW} completions in ${MIN_WINDOW_MS} ms`);
-        windowMs = adaptWindow(Math.min(windowMs, window.toMs - window.fromMs), { overflow: true, finished: false, committedSpanMs: 0 }, maxWindowMs);
-        continue;
-      }
-      for (const n of Object.values(read.ignored)) counts.ignored += n;
+      pagesRead += read.pages;
+      known = read.completionsSeen;
+      if (read.overflow) return { kind: 'overflow' };
+      if (read.outOfBudget) return { kind: 'out-of-budget', pages: pagesRead, known };
       const { first, duplicates } = uniqueRecords(read.completions);
-      counts.duplicate += duplicates;
+      known = first.length;
 
       let timings = new Map<string, CallTiming>();
       if (first.length > 0) {
@@ -191,31 +260,111 @@ export async function runSyncJob(config: SyncJobConfig, deps: JobDeps): Promise<
           toMs: Math.max(...first.map((c) => c.eventDateMs)),
           maxCalls: MAX_CALLS_PER_WINDOW,
           wanted: new Set(first.map((c) => c.callSid)),
+          budget: pages,
         });
         io.callPages += calls.pages;
+        pagesRead += calls.pages;
+        if (calls.outOfBudget) return { kind: 'out-of-budget', pages: pagesRead, known };
         timings = calls.calls;
       }
-      const records: CallRecord[] = first.map((c) => buildCallRecord(c, timings.get(c.callSid)));
+      // Counted once the window is read whole (a window read again by the next run is counted then).
+      for (const n of Object.values(read.ignored)) counts.ignored += n;
+      counts.duplicate += duplicates;
+      const records = first.map((c) => buildCallRecord(c, timings.get(c.callSid)));
       io.callsMissing += records.filter((r) => r.startSource !== 'call').length;
+      return { kind: 'read', completions: read.completions, records };
+    } catch (error) {
+      // A read that failed at the reads' deadline (its timeout is the remaining budget): the window did not fit.
+      if (isUpstreamFailure(error) && now() >= readsEndBy) {
+        deps.log.warn('window read timed out at the budget', { code: (error as { code?: unknown }).code });
+        return { kind: 'out-of-budget', pages: pagesRead + 1, known };
+      }
+      throw error;
+    }
+  };
+
+  try {
+    for (let w = 0; w < MAX_WINDOWS_PER_RUN; w++) {
+      if (now() >= readsEndBy) break;
+      const window = nextWindow(cursor, safeEnd(serverNow(), config.eventLagSeconds), windowMs);
+      if (!window) {
+        caughtUp = true;
+        break;
+      }
+      const windowStartedAt = now();
+      const firstOfRun = io.windows === 0;
+      io.windows += 1;
+      const spanMs = window.toMs - window.fromMs;
+      const read = await readWindow(window);
+      if (read.kind === 'overflow') {
+        if (windowMs <= MIN_WINDOW_MS) throw new Error(`more than ${MAX_EVENTS_PER_WINDOW} completions in ${MIN_WINDOW_MS} ms`);
+        windowMs = adaptWindow(Math.min(windowMs, spanMs), { overflow: true, finished: false, committedSpanMs: 0 }, maxWindowMs);
+        continue;
+      }
+      if (read.kind === 'out-of-budget') {
+        remaining += read.known;
+        if (read.pages > 0) io.readsOutOfBudget += 1;
+        // The first window of a run had the whole budget: it is too long to be read in one run. A later window
+        // just came too late in this run: the next run reads it with a fresh budget.
+        if (firstOfRun && read.pages > 0) {
+          windowMs = adaptWindow(Math.min(windowMs, spanMs), { overflow: true, finished: false, committedSpanMs: 0 }, maxWindowMs);
+          deps.log.warn('window not read within the budget: the next run takes a shorter one', {
+            windowSeconds: Math.round(spanMs / 1000),
+            nextWindowSeconds: Math.round(windowMs / 1000),
+            pages: read.pages,
+          });
+        }
+        break;
+      }
+      const { completions, records } = read;
 
       if (service.aclEnabled && identities === undefined && records.some((r) => !r.identity)) {
         identities = await readWorkerIdentities(deps.control.client, { workspaceSid: config.workspaceSid, maxWorkers: MAX_WORKERS });
       }
-      const outcomes = await writer.write(records);
+      const written = await writer.write(records);
+      // Twilio took writes in this window: a record failing with 5xx here is singled out, not an outage.
+      const wroteOthers = written.some((o) => o.kind === 'written' || o.kind === 'exists');
       const outcomeOf = new Map<string, WriteOutcome>();
       records.forEach((record, i) => {
-        const outcome = outcomes[i];
+        let outcome = written[i];
+        if (outcome.kind === 'failed' && outcome.retryable) {
+          const attempt = recordAttempt(attempts[record.eventSid]?.runs, outcome, wroteOthers);
+          if (attempt.giveUp) {
+            deps.log.error('recent call given up: it failed in too many runs', {
+              workerSid: record.workerSid,
+              callSid: record.callSid,
+              eventSid: record.eventSid,
+              code: outcome.code,
+              runs: attempt.runs,
+            });
+            counts.givenUp += 1;
+            outcome = { kind: 'failed', retryable: false, code: `GAVE_UP_${outcome.code}` };
+          } else if (attempt.runs > 0) {
+            attempts[record.eventSid] = { runs: attempt.runs, at: new Date(record.eventDateMs).toISOString() };
+          }
+        }
+        if (isCommitted(outcome)) delete attempts[record.eventSid];
         outcomeOf.set(record.eventSid, outcome);
-        tally(counts, outcome);
+        countOutcome(counts, outcome);
         if (outcome.kind === 'failed' && !outcome.retryable) {
           failures.push({ callSid: record.callSid, workerSid: record.workerSid, code: outcome.code, at: new Date(record.eventDateMs).toISOString() });
         }
       });
-      remaining = outcomes.filter((o) => !isCommitted(o)).length;
+      remaining = records.filter((r) => !isCommitted(outcomeOf.get(r.eventSid))).length;
       // Duplicates are committed with the first completion of their call, which sorts before them.
-      const newCursor = commitCursor(read.completions, (c) => !outcomeOf.has(c.eventSid) || isCommitted(outcomeOf.get(c.eventSid)), window);
-      const finished = newCursor === window.toMs;
-      windowMs = adaptWindow(Math.min(windowMs, window.toMs - window.fromMs), { finished, committedSpanMs: newCursor - window.fromMs }, maxWindowMs);
+      const newCursor = commitCursor(completions, (c) => !outcomeOf.has(c.eventSid) || isCommitted(outcomeOf.get(c.eventSid)), window);
+      const allAttempted = written.every((o) => o.kind !== 'not-attempted');
+      const noneAttempted = written.length > 0 && written.every((o) => o.kind === 'not-attempted' && !o.itemWritten);
+      // Cut by the budget with some of the window written: it held more than a run can write, so it shrinks. With
+      // nothing of it attempted, the cut says nothing about its length (the run, or its maps' rate slots, had no
+      // time left): it is kept. Every record attempted (some may have failed): it grows.
+      if (!noneAttempted) {
+        windowMs = adaptWindow(
+          Math.min(windowMs, spanMs),
+          { finished: allAttempted, quick: allAttempted && now() - windowStartedAt < config.budgetMs / 4, committedSpanMs: newCursor - window.fromMs },
+          maxWindowMs,
+        );
+      }
       if (
         !(await save({
           ...state,
@@ -223,12 +372,13 @@ export async function runSyncJob(config: SyncJobConfig, deps: JobDeps): Promise<
           windowSeconds: Math.round(windowMs / 1000),
           updatedAt: new Date(serverNow()).toISOString(),
           failures: failures.slice(-MAX_FAILURES),
+          attempts: boundAttempts(attempts, newCursor),
         }))
       ) {
         break;
       }
       cursor = newCursor;
-      if (!finished) break;
+      if (newCursor !== window.toMs) break; // a record is not committed: the next run starts at it
     }
   } catch (error) {
     readError = error;
@@ -237,19 +387,24 @@ export async function runSyncJob(config: SyncJobConfig, deps: JobDeps): Promise<
 
   const failed = counts.failedRetryable + counts.failedPermanent;
   const summary: JobSummary = {
-    done: caughtUp && !lost && readError === undefined,
+    done: caughtUp && !tally.lostLease && readError === undefined,
     processed: counts.written + counts.exists + counts.old + counts.duplicate + counts.ignored + failed,
     written: counts.written,
     skipped: counts.exists + counts.old + counts.duplicate + counts.ignored,
     failed,
     remaining,
+    remainingExact: false,
     syncedThrough: state.cursor,
   };
-  if (!lost) {
+  if (!tally.lostLease) {
     const released = await save({
       ...state,
       lease: null,
+      // Saved even when no window was committed: a window that did not fit teaches the next run to take less.
+      windowSeconds: Math.round(windowMs / 1000),
       updatedAt: new Date(serverNow()).toISOString(),
+      failures: failures.slice(-MAX_FAILURES),
+      attempts: boundAttempts(attempts, cursorMsOf(state)),
       lastRun: { ...summaryFields(summary), at: new Date(serverNow()).toISOString() },
     }).catch((error) => {
       deps.log.warn('lease not released (it expires on its own)', { code: (error as { code?: unknown }).code });
@@ -257,34 +412,68 @@ export async function runSyncJob(config: SyncJobConfig, deps: JobDeps): Promise<
     });
     if (!released) summary.done = false;
   }
+  summary.remainingExact = summary.done;
   summary.syncedThrough = state.cursor;
+  // Twilio unreachable before anything was done (→ 503), or a bug (→ 500): fail the invocation after saving.
+  if (readError !== undefined && (summary.processed === 0 || !isUpstreamFailure(readError))) throw readError;
+  return summary;
+}
 
+/** The one summary line of an invocation, whatever happened (issue 7: counts at the end of every job run). */
+function logSummary(deps: JobDeps, now: () => number, t: RunTally, summary: JobSummary | undefined, failure: unknown): void {
+  const { counts, io } = t;
+  const failed = counts.failedRetryable + counts.failedPermanent;
+  const fields: Record<string, unknown> = summary
+    ? summaryFields(summary)
+    : {
+        done: false,
+        processed: counts.written + counts.exists + counts.old + counts.duplicate + counts.ignored + failed,
+        written: counts.written,
+        skipped: counts.exists + counts.old + counts.duplicate + counts.ignored,
+        failed,
+        remaining: 0,
+        remainingExact: false,
+        syncedThrough: '',
+      };
   const metrics = [deps.work.http.metrics, deps.control.http.metrics];
-  deps.log.info('sync run summary', {
-    ...summaryFields(summary),
+  const line = {
+    ...fields,
+    busy: summary?.busy === true,
     exists: counts.exists,
     old: counts.old,
     duplicate: counts.duplicate,
     ignored: counts.ignored,
     failedRetryable: counts.failedRetryable,
     failedPermanent: counts.failedPermanent,
+    givenUp: counts.givenUp,
     notAttempted: counts.notAttempted,
     requests: metrics.reduce((n, m) => n + m.requests, 0),
     retries: metrics.reduce((n, m) => n + m.retries, 0),
     throttled: metrics.reduce((n, m) => n + m.throttled, 0),
     serverErrors: metrics.reduce((n, m) => n + m.serverErrors, 0),
     networkErrors: metrics.reduce((n, m) => n + m.networkErrors, 0),
-    ...writer.stats,
+    ...t.writer?.stats,
     ...io,
-    lostLease: lost,
+    lostLease: t.lostLease,
     elapsedMs: Math.round(now() - deps.startedAt),
-  });
-  // Twilio unreachable before anything was done (→ 503), or a bug (→ 500): fail the invocation after saving.
-  if (readError !== undefined && (summary.processed === 0 || !isUpstreamFailure(readError))) throw readError;
-  return summary;
+    ...(failure === undefined ? {} : { error: errorCode(failure) }),
+  };
+  if (failure === undefined) deps.log.info('sync run summary', line);
+  else deps.log.error('sync run summary', line);
 }
 
-function tally(counts: Counts, outcome: WriteOutcome): void {
+function cursorMsOf(state: CheckpointState): number {
+  return state.cursor === null ? Number.NEGATIVE_INFINITY : Date.parse(state.cursor);
+}
+
+function errorCode(error: unknown): string {
+  const e = error as { code?: unknown; status?: unknown; name?: unknown };
+  if (e && (typeof e.code === 'string' || typeof e.code === 'number')) return String(e.code);
+  if (e && typeof e.status === 'number') return `HTTP_${e.status}`;
+  return e && typeof e.name === 'string' ? e.name : 'UNKNOWN';
+}
+
+function countOutcome(counts: Counts, outcome: WriteOutcome): void {
   switch (outcome.kind) {
     case 'written':
       counts.written += 1;
@@ -296,7 +485,9 @@ function tally(counts: Counts, outcome: WriteOutcome): void {
       counts.old += 1;
       break;
     case 'not-attempted':
-      counts.notAttempted += 1;
+      // An item created whose map permission the budget left for the next run: written by this run all the same.
+      if (outcome.itemWritten) counts.written += 1;
+      else counts.notAttempted += 1;
       break;
     case 'failed':
       if (outcome.retryable) counts.failedRetryable += 1;
@@ -313,6 +504,7 @@ function summaryFields(s: JobSummary): Record<string, number | boolean | string>
     skipped: s.skipped,
     failed: s.failed,
     remaining: s.remaining,
+    remainingExact: s.remainingExact,
     syncedThrough: s.syncedThrough ?? '',
   };
 }

@@ -7,11 +7,17 @@
  * - 201 → written; 409 / 54208 → already written (by an earlier, retried or overlapping run): idempotent;
  * - 404 (20404 / 54200) → the map does not exist yet: create it (409 / 54301 → another writer just did), then retry;
  * - 429 / 5xx / network errors are retried by the HTTP layer (backoff, jitter, Retry-After); if they persist, the
- *   record failed retryably and the checkpoint stays before it; other 4xx fail the record permanently.
- * With ACLs on the service, the agent's identity is granted read-only access to its own map once per map per run.
+ *   record failed retryably (cause `throttled` / `unavailable`) and the checkpoint stays before it; other 4xx fail
+ *   the record permanently (`rejected`); anything else (not an answer from Twilio) fails it retryably (`unexpected`). The job gives up a record that keeps failing
+ *   retryably after a few runs (job.ts), so no record blocks the checkpoint forever.
+ * With ACLs on the service, the agent's identity is granted read-only access to its own map once per map per run;
+ * a grant that fails is classified the same way (a 4xx refusal is permanent for the record, and not retried for
+ * the map in this run). The identity goes into the URL path percent-encoded: it comes from worker attributes, and
+ * a `/` or `..` in it must not turn the grant into one on another path.
  *
  * Scheduling: see write(). The first write of a map goes alone (it may have to create the map); then up to
  * `perMapConcurrency` writes of a map may be in flight, each started only in a slot of the map's rate limiter.
+ * `concurrency` workers each send one request at a time, so at most `concurrency` requests are in flight.
  */
 import type { Twilio } from 'twilio';
 import type { Logger } from '../observability/logger';
@@ -19,15 +25,16 @@ import { hasStatus, hasTwilioCode, isRestError, isUpstreamFailure } from '../twi
 import type { ObjectRateLimiter } from '../twilio/object-rate-limiter';
 import { isRetryableNetworkError } from '../twilio/retry-policy';
 import { collectionTtlSeconds, itemTtlSeconds, toItem, type CallRecord } from './call-record';
-import { Notifier, Semaphore } from './concurrency';
+import { Notifier } from './concurrency';
 import { recentCallsMapName } from './map-name';
 
 export type WriteOutcome =
   | { kind: 'written' }
   | { kind: 'exists' }
   | { kind: 'old' }
-  | { kind: 'failed'; retryable: boolean; code: string }
-  | { kind: 'not-attempted' };
+  | { kind: 'failed'; retryable: boolean; code: string; cause?: FailureCause }
+  /** Not done before the budget ran out. `itemWritten`: the item was created, only its map's permission was not granted yet. */
+  | { kind: 'not-attempted'; itemWritten?: boolean };
 
 export function isCommitted(outcome: WriteOutcome | undefined): boolean {
   if (!outcome) return false;
@@ -67,19 +74,33 @@ interface MapState {
   workerSid: string;
   identity?: string;
   creating?: Promise<void>;
-  permission?: Promise<boolean>;
+  permission?: Promise<GrantResult>;
 }
+
+/**
+ * Why a request failed (after the HTTP layer's retries): `rejected` 4xx (permanent), `throttled` 429 (the object's
+ * write rate: about this map), `unavailable` 5xx or network (about Twilio), `unexpected` anything else.
+ */
+export type FailureCause = 'rejected' | 'throttled' | 'unavailable' | 'unexpected';
+type Failure = { retryable: boolean; code: string; cause: FailureCause };
+type GrantResult = { ok: true } | { ok: false; notStarted: true } | { ok: false; notStarted?: false; failure: Failure };
 
 class NotStarted extends Error {}
 
-export function classifyFailure(error: unknown): { retryable: boolean; code: string } {
+/**
+ * 429 / 5xx / network: retryable. Other 4xx: permanent. Anything else (a bug, an error that is not an answer from
+ * Twilio): retryable, so the record is kept for the next run rather than skipped, and given up after a few runs if
+ * it keeps failing (job.ts).
+ */
+export function classifyFailure(error: unknown): Failure {
   if (isRestError(error)) {
     const code = error.code !== undefined ? String(error.code) : `HTTP_${error.status}`;
-    return { retryable: isUpstreamFailure(error), code };
+    if (error.status === 429) return { retryable: true, code, cause: 'throttled' };
+    if (isUpstreamFailure(error)) return { retryable: true, code, cause: 'unavailable' };
+    return { retryable: false, code, cause: 'rejected' };
   }
-  if (isRetryableNetworkError(error)) return { retryable: true, code: String((error as { code?: string }).code ?? 'NETWORK') };
-  // Anything unexpected: keep the record for the next run rather than skip it.
-  return { retryable: true, code: 'UNEXPECTED' };
+  if (isRetryableNetworkError(error)) return { retryable: true, code: String((error as { code?: string }).code ?? 'NETWORK'), cause: 'unavailable' };
+  return { retryable: true, code: 'UNEXPECTED', cause: 'unexpected' };
 }
 
 function isMapMissing(error: unknown): boolean {
@@ -94,12 +115,10 @@ export class RecentCallsWriter {
     permissionGrants: 0,
     permissionsWithoutIdentity: 0,
   };
-  private readonly inFlight: Semaphore;
   private readonly now: () => number;
   private readonly maps = new Map<string, MapState>();
 
   constructor(private readonly options: WriterOptions) {
-    this.inFlight = new Semaphore(options.concurrency);
     this.now = options.now ?? (() => performance.now());
   }
 
@@ -185,22 +204,15 @@ export class RecentCallsWriter {
     return this.options.client.sync.v1.services(this.options.serviceSid).syncMaps;
   }
 
-  /** One write request to `map`: waits for the map's rate slot and an in-flight slot; NotStarted past the budget. */
+  /** One write request to `map`: waits for the map's rate slot; NotStarted past the budget. */
   private async request<T>(map: MapState, send: () => Promise<T>): Promise<T> {
     const stopAt = this.options.stopAt;
     if (!(await this.options.limiter.acquire(map.name, 1, stopAt))) throw new NotStarted();
-    await this.inFlight.acquire();
-    try {
-      if (this.now() >= stopAt) throw new NotStarted();
-      return await send();
-    } finally {
-      this.inFlight.release();
-    }
+    if (this.now() >= stopAt) throw new NotStarted();
+    return send();
   }
 
   private async writeOne(map: MapState, record: CallRecord): Promise<WriteOutcome> {
-    const ttl = itemTtlSeconds(record, this.options.serverNow(), this.options.ttlDays);
-    if (ttl === undefined) return { kind: 'old' };
     let outcome: WriteOutcome;
     try {
       outcome = await this.createItem(map, record);
@@ -216,10 +228,12 @@ export class RecentCallsWriter {
       });
       return { kind: 'failed', ...failure };
     }
-    if (this.options.aclEnabled && !(await this.grantOnce(map))) {
-      return { kind: 'failed', retryable: true, code: 'PERMISSION_NOT_GRANTED' };
-    }
-    return outcome;
+    if (outcome.kind === 'old' || !this.options.aclEnabled) return outcome;
+    const grant = await this.grantOnce(map);
+    if (grant.ok) return outcome;
+    // The item is there (counted as written by this run); the next run finds it (54208) and grants again.
+    if (grant.notStarted) return outcome.kind === 'written' ? { kind: 'not-attempted', itemWritten: true } : { kind: 'not-attempted' };
+    return { kind: 'failed', ...grant.failure, code: `PERMISSION_${grant.failure.code}` };
   }
 
   private async createItem(map: MapState, record: CallRecord, mapJustCreated = false): Promise<WriteOutcome> {
@@ -267,26 +281,36 @@ export class RecentCallsWriter {
     return map.creating;
   }
 
-  /** Read-only permission for the agent on its own map, once per map per run; false when it could not be granted. */
-  private grantOnce(map: MapState): Promise<boolean> {
-    map.permission ??= (async () => {
+  /**
+   * Read-only permission for the agent on its own map, once per map per run. A grant refused for good (4xx) is not
+   * asked again in this run: every record of the map gets the same permanent failure. A grant that failed
+   * otherwise, or was not started, may be tried again by a later record of the map.
+   */
+  private grantOnce(map: MapState): Promise<GrantResult> {
+    map.permission ??= (async (): Promise<GrantResult> => {
       if (!map.identity) {
         this.stats.permissionsWithoutIdentity += 1;
         this.options.log.warn('no agent identity for map permission', { workerSid: map.workerSid });
-        return true; // nothing to grant to; retrying cannot help
+        return { ok: true }; // nothing to grant to; retrying cannot help
       }
       try {
         await this.request(map, () => {
           this.stats.permissionGrants += 1;
-          return this.syncMaps(map.name).syncMapPermissions(map.identity!).update({ read: true, write: false, manage: false });
+          return this.syncMaps(map.name)
+            .syncMapPermissions(encodeURIComponent(map.identity!))
+            .update({ read: true, write: false, manage: false });
         });
-        return true;
+        return { ok: true };
       } catch (error) {
-        if (!(error instanceof NotStarted)) {
-          this.options.log.warn('map permission not granted', { workerSid: map.workerSid, code: classifyFailure(error).code });
+        if (error instanceof NotStarted) {
+          map.permission = undefined;
+          return { ok: false, notStarted: true };
         }
-        map.permission = undefined; // let a later record of this map (or the next run) try again
-        return false;
+        const failure = classifyFailure(error);
+        if (hasStatus(error, 429)) this.options.limiter.penalize(map.name, 1000);
+        this.options.log.warn('map permission not granted', { workerSid: map.workerSid, code: failure.code, retryable: failure.retryable });
+        if (failure.retryable) map.permission = undefined; // a later record of this map (or the next run) tries again
+        return { ok: false, failure };
       }
     })();
     return map.permission;

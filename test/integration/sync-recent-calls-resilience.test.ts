@@ -13,6 +13,8 @@ import twilio from 'twilio';
 const DAY_MS = 86_400_000;
 const BOUNDARY_SLACK_MS = 10 * 60_000;
 const BUDGET_MS = 1500;
+/** As in src/functions/sync-recent-calls.protected.ts: time kept after the budget for the last checkpoint save. */
+const CONTROL_RESERVE_MS = 1200;
 
 let system: System;
 
@@ -28,9 +30,26 @@ const fnUrl = () => `http://localhost:${system.functions.port}/sync-recent-calls
 
 async function invoke(n = 1) {
   const signed = signedRequest(fnUrl(), system.emulator.config.authToken, { Invocation: String(n) });
-  const started = Date.now();
   const response = await fetch(fnUrl(), { method: 'POST', headers: signed.headers, body: signed.body });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown>, ms: Date.now() - started };
+  return { status: response.status, body: (await response.json()) as Record<string, unknown>, requestId: response.headers.get('x-request-id') ?? '' };
+}
+
+/** The job's summary log lines printed by the functions process (since `from`, an index into its output). */
+function summaryLines(from = 0): Array<Record<string, unknown>> {
+  return system.functions.output
+    .slice(from)
+    .filter((l) => l.includes('"sync run summary"'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/** The summary line of one invocation (its output may arrive just after its answer: wait a little for it). */
+async function summaryOf(requestId: string): Promise<Record<string, unknown>> {
+  for (let i = 0; i < 40; i++) {
+    const line = summaryLines().find((l) => l.requestId === requestId);
+    if (line) return line;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`no summary line for request ${requestId}`);
 }
 
 interface Expected {
@@ -129,8 +148,11 @@ describe('time budget', () => {
     for (let n = 1; n <= 40 && !done; n++) {
       const run = await invoke(n);
       expect(run.status).toBe(200);
-      // Stops taking work at the budget, answers well inside the 10 s limit.
-      expect(run.ms).toBeLessThan(BUDGET_MS + 2500);
+      // Stops taking work at the budget; the last save has the control reserve after it. Measured by the job itself
+      // (not this process's wall clock), with slack for a loaded machine: what matters is staying far from 10 s.
+      const summary = await summaryOf(run.requestId);
+      expect(summary.elapsedMs).toBeLessThan(BUDGET_MS + CONTROL_RESERVE_MS + 2000);
+      if (run.body.done === false) expect(run.body.remainingExact).toBe(false);
       await expectNothingUncommittedBehind(run.body.syncedThrough);
       written.push(Number(run.body.written));
       done = run.body.done === true;
@@ -164,30 +186,34 @@ describe('faults', () => {
     expect(summaries.some((s) => s.retries > 0 && s.throttled > 0)).toBe(true);
   });
 
-  it('real per-map 429s (a map written by someone else too) are absorbed', async () => {
+  it('real per-map 429s (a map written by someone else too) are absorbed: the job sees them and loses nothing', async () => {
     const seeded = await seed(3, 15, 20);
-    // Another writer hammers the first agent's map (25 writes/s, over Sync's 20/s) while the job runs.
+    // Another writer sends bursts of 40 concurrent writes to the first agent's map (twice Sync's 20 writes/s bucket),
+    // back to back while the job runs, so the map's bucket stays empty and the job's own writes to it get 429s.
     const map = recentCallsMapName(seeded.agents[0].workerSid);
     await service().syncMaps.create({ uniqueName: map });
-    let stop = false;
-    const noise = (async () => {
-      for (let i = 0; !stop && i < 150; i++) {
-        void service().syncMaps(map).syncMapItems.create({ key: `noise-${i}`, data: {} }).catch(() => undefined);
-        await new Promise((resolve) => setTimeout(resolve, 40));
-      }
-    })();
-    await new Promise((resolve) => setTimeout(resolve, 1000)); // the map's bucket is empty by now
-    const result = await syncUntilDone({ url: fnUrl(), authToken: system.emulator.config.authToken, maxInvocations: 40, log: () => {} });
-    stop = true;
-    await noise;
+    const outputFrom = system.functions.output.length;
+    const job = syncUntilDone({ url: fnUrl(), authToken: system.emulator.config.authToken, maxInvocations: 40, log: () => {} });
+    const noiseStarted = performance.now();
+    for (let burst = 0; burst < 100 && performance.now() - noiseStarted < 2500; burst++) {
+      await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          service().syncMaps(map).syncMapItems.create({ key: `noise-${burst}-${i}`, data: {} }).catch(() => undefined),
+        ),
+      );
+    }
+    const result = await job;
     expect(result.done).toBe(true);
-    expect((await system.admin.stats()).rateLimited).toBeGreaterThan(0);
+    // The job itself was throttled (no faults are injected: these are the map's real 429s)...
+    const summaries = summaryLines(outputFrom);
+    expect(summaries.reduce((n, s) => n + Number(s.throttled), 0)).toBeGreaterThan(0);
+    // ...and still lost nothing.
     const items = await syncedItems();
     for (const key of [...items.keys()].filter((k) => k.includes('|noise-'))) items.delete(key);
     const boundary = (await emulatorNow()) - 30 * DAY_MS;
-    for (const call of handledCalls().filter((c) => c.startMs > boundary + BOUNDARY_SLACK_MS)) {
-      expect(items.get(call.key)?.data).toEqual(call.data);
-    }
+    const recent = handledCalls().filter((c) => c.startMs > boundary + BOUNDARY_SLACK_MS);
+    expect(recent.length).toBeGreaterThan(0);
+    for (const call of recent) expect(items.get(call.key)?.data).toEqual(call.data);
   });
 });
 

@@ -45,12 +45,13 @@ describe('write outcomes', () => {
     expect(isCommitted({ kind: 'not-attempted' })).toBe(false);
     expect(isCommitted(undefined)).toBe(false);
   });
-  it('classifies failures: 429/5xx/network retryable, other 4xx permanent, the unknown retryable', () => {
-    expect(classifyFailure({ status: 429, code: 54009, message: '' })).toEqual({ retryable: true, code: '54009' });
-    expect(classifyFailure({ status: 503, message: '' })).toEqual({ retryable: true, code: 'HTTP_503' });
-    expect(classifyFailure({ status: 400, code: 54006, message: '' })).toEqual({ retryable: false, code: '54006' });
-    expect(classifyFailure(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))).toEqual({ retryable: true, code: 'ECONNRESET' });
-    expect(classifyFailure(new TypeError('bug'))).toEqual({ retryable: true, code: 'UNEXPECTED' });
+  it('classifies failures: 429/5xx/network retryable, other 4xx permanent, the unknown retryable; with their cause', () => {
+    expect(classifyFailure({ status: 429, code: 54009, message: '' })).toEqual({ retryable: true, code: '54009', cause: 'throttled' });
+    expect(classifyFailure({ status: 503, message: '' })).toEqual({ retryable: true, code: 'HTTP_503', cause: 'unavailable' });
+    expect(classifyFailure({ status: 400, code: 54006, message: '' })).toEqual({ retryable: false, code: '54006', cause: 'rejected' });
+    expect(classifyFailure({ status: 403, code: 20403, message: '' })).toEqual({ retryable: false, code: '20403', cause: 'rejected' });
+    expect(classifyFailure(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))).toEqual({ retryable: true, code: 'ECONNRESET', cause: 'unavailable' });
+    expect(classifyFailure(new TypeError('bug'))).toEqual({ retryable: true, code: 'UNEXPECTED', cause: 'unexpected' });
   });
 });
 

@@ -4,6 +4,8 @@ import {
   adaptWindow,
   commitCursor,
   floorToSecond,
+  INITIAL_WINDOW_MS,
+  initialWindow,
   MIN_WINDOW_MS,
   nextWindow,
   safeEnd,
@@ -71,6 +73,20 @@ describe('commitCursor', () => {
   });
 });
 
+describe('initialWindow', () => {
+  const MAX = 30 * DAY;
+  it('a first run (nothing saved) starts with a small window, not the whole TTL', () => {
+    expect(initialWindow(null, MAX)).toBe(INITIAL_WINDOW_MS);
+    expect(INITIAL_WINDOW_MS).toBeLessThanOrEqual(3600_000);
+  });
+  it('later runs start with the saved length, clamped to [MIN_WINDOW_MS, TTL] (the checkpoint is not trusted blindly)', () => {
+    expect(initialWindow(7200, MAX)).toBe(7200_000);
+    expect(initialWindow(1, MAX)).toBe(MIN_WINDOW_MS);
+    expect(initialWindow(365 * 86_400, MAX)).toBe(MAX);
+    expect(initialWindow(Number.NaN, MAX)).toBe(INITIAL_WINDOW_MS);
+  });
+});
+
 describe('adaptWindow', () => {
   const MAX = 30 * DAY;
   it('shrinks by 4 on overflow, grows by 2 when a window finished, stays within bounds', () => {
@@ -78,6 +94,16 @@ describe('adaptWindow', () => {
     expect(adaptWindow(8 * DAY, { finished: true, committedSpanMs: 8 * DAY }, MAX)).toBe(16 * DAY);
     expect(adaptWindow(20 * DAY, { finished: true, committedSpanMs: 20 * DAY }, MAX)).toBe(MAX);
     expect(adaptWindow(MIN_WINDOW_MS, { overflow: true, finished: false, committedSpanMs: 0 }, MAX)).toBe(MIN_WINDOW_MS);
+  });
+  it('grows by 4 when a window finished quickly (a backfill starting small reaches long windows in a few steps)', () => {
+    expect(adaptWindow(INITIAL_WINDOW_MS, { finished: true, quick: true, committedSpanMs: INITIAL_WINDOW_MS }, MAX)).toBe(4 * INITIAL_WINDOW_MS);
+    let w = INITIAL_WINDOW_MS;
+    let steps = 0;
+    while (w < MAX && steps < 100) {
+      w = adaptWindow(w, { finished: true, quick: true, committedSpanMs: w }, MAX);
+      steps += 1;
+    }
+    expect(steps).toBeLessThanOrEqual(6);
   });
   it('after a run cut short, aims at about twice what was committed', () => {
     expect(adaptWindow(30 * DAY, { finished: false, committedSpanMs: 10 * DAY }, MAX)).toBe(20 * DAY);

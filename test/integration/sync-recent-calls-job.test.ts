@@ -1,0 +1,330 @@
+/**
+ * The recent-calls job (runSyncJob) run in this process against the emulator over HTTP with the real SDK, one
+ * invocation at a time, as the function runs it (work client with the budget as deadline, control client with the
+ * reserve after it, one limiter kept across invocations). In process, so that each test can choose the budget,
+ * read the job's log lines and look at the checkpoint between runs:
+ * - a slow first window (latency on TaskRouter and API, a small budget) must not livelock: runs make progress;
+ * - a record that cannot be completed (a permission Sync refuses, a map that answers 429 forever) must not hold
+ *   the checkpoint forever;
+ * - a forged checkpoint (cursor in the future, lease far ahead) must neither skip calls nor keep the job busy;
+ * - every invocation logs exactly one summary line, busy and failed ones included.
+ */
+import twilio, { type Twilio } from 'twilio';
+import { EmulatorAdmin } from '../../emulator/admin-client';
+import type { EventRecord } from '../../emulator/families/taskrouter';
+import { startEmulator, type Emulator } from '../../emulator/server';
+import type { SyncJobConfig } from '../../src/config/sync-job';
+import { createLogger } from '../../src/observability/logger';
+import { acquireLease, CheckpointStore, type CheckpointState } from '../../src/recent-calls/checkpoint';
+import { limiterSettings, runSyncJob, type JobSummary } from '../../src/recent-calls/job';
+import { recentCallsMapName } from '../../src/recent-calls/map-name';
+import { Deadline } from '../../src/twilio/deadline';
+import { TwilioHttpClient } from '../../src/twilio/http-client';
+import { ObjectRateLimiter } from '../../src/twilio/object-rate-limiter';
+import type { RetryPolicy } from '../../src/twilio/retry-policy';
+import { emulatorClient } from '../helpers/system';
+
+const DAY_MS = 86_400_000;
+/** As in src/functions/sync-recent-calls.protected.ts. */
+const CONTROL_RESERVE_MS = 1200;
+const BOUNDARY_SLACK_MS = 10 * 60_000;
+
+let emulator: Emulator;
+let admin: EmulatorAdmin;
+let sdk: Twilio;
+
+beforeAll(async () => {
+  emulator = await startEmulator();
+  admin = new EmulatorAdmin(emulator.url);
+  sdk = emulatorClient(emulator);
+});
+afterAll(() => emulator?.close());
+beforeEach(() => admin.reset());
+
+function jobConfig(budgetMs: number): SyncJobConfig {
+  return {
+    serviceSid: emulator.config.syncServiceSid,
+    workspaceSid: emulator.config.workspaceSid,
+    ttlDays: 30,
+    budgetMs,
+    concurrency: 32,
+    mapWritesPerSecond: 18,
+    eventLagSeconds: 60,
+  };
+}
+
+interface Invocation {
+  summary?: JobSummary;
+  error?: unknown;
+  /** The JSON log lines of this invocation. */
+  lines: Array<Record<string, unknown>>;
+  summaries: Array<Record<string, unknown>>;
+}
+
+/** A job runner that keeps one limiter across its invocations, like a warm function instance. */
+function jobRunner(config: SyncJobConfig, policy?: RetryPolicy) {
+  const limiter = new ObjectRateLimiter(limiterSettings(config));
+  let n = 0;
+  return async (): Promise<Invocation> => {
+    const startedAt = performance.now();
+    const project = (deadlineMs: number) => {
+      const http = new TwilioHttpClient({ emulatorUrl: emulator.url, deadline: new Deadline(deadlineMs), policy });
+      return { http, client: twilio(emulator.config.accountSid, emulator.config.authToken, { httpClient: http, accountSid: emulator.config.accountSid }) };
+    };
+    const raw: string[] = [];
+    const log = createLogger({ write: (line) => raw.push(line), secrets: [emulator.config.authToken], fields: { requestId: `test-${++n}` } });
+    const result: Invocation = { lines: [], summaries: [] };
+    try {
+      result.summary = await runSyncJob(config, {
+        work: project(config.budgetMs),
+        control: project(config.budgetMs + CONTROL_RESERVE_MS),
+        limiter,
+        log,
+        runId: `test-${n}`,
+        startedAt,
+      });
+    } catch (error) {
+      result.error = error;
+    }
+    result.lines = raw.map((l) => JSON.parse(l) as Record<string, unknown>);
+    result.summaries = result.lines.filter((l) => l.msg === 'sync run summary');
+    return result;
+  };
+}
+
+const store = () => new CheckpointStore(sdk, emulator.config.syncServiceSid);
+async function checkpoint(): Promise<CheckpointState | undefined> {
+  return (await store().load())?.state;
+}
+
+const syncService = () => emulator.state.sync.services.get(emulator.config.syncServiceSid)!;
+function mapByName(name: string) {
+  return [...syncService().maps.values()].find((m) => m.uniqueName === name);
+}
+
+/** Every handled voice call still inside its 30 days (with a margin), from the emulator's own records. */
+function eligibleCalls(): Array<{ workerSid: string; callSid: string }> {
+  const boundary = emulator.clock.now() - 30 * DAY_MS + BOUNDARY_SLACK_MS;
+  const out: Array<{ workerSid: string; callSid: string }> = [];
+  for (const e of emulator.state.taskrouter.events) {
+    if (e.eventType !== 'reservation.completed' || e.eventData.task_channel_unique_name !== 'voice') continue;
+    const task = JSON.parse(String(e.eventData.task_attributes));
+    const callSid: string = task.call_sid ?? task.conference?.participants?.customer;
+    const call = emulator.state.calls.calls.get(callSid);
+    if (call && call.startTimeMs > boundary) out.push({ workerSid: String(e.eventData.worker_sid), callSid });
+  }
+  return out;
+}
+
+function missingCalls(except: (workerSid: string) => boolean = () => false): string[] {
+  return eligibleCalls()
+    .filter((c) => !except(c.workerSid) && !mapByName(recentCallsMapName(c.workerSid))?.items.has(c.callSid))
+    .map((c) => `${c.workerSid}|${c.callSid}`);
+}
+
+/** Rewrites the worker attributes the agent's events carry (as if its contact_uri had been set so in TaskRouter). */
+function poisonContactUri(workerSid: string, contactUri: string): void {
+  const events = emulator.state.taskrouter.events;
+  events.forEach((e, i) => {
+    if (e.workerSid !== workerSid || typeof e.eventData.worker_attributes !== 'string') return;
+    const eventData = { ...e.eventData, worker_attributes: JSON.stringify({ ...JSON.parse(e.eventData.worker_attributes), contact_uri: contactUri }) };
+    // Seeded events build their fields when read: store a plain copy with the new data.
+    const copy: EventRecord = {
+      sid: e.sid,
+      eventType: e.eventType,
+      eventDateMs: e.eventDateMs,
+      resourceSid: e.resourceSid,
+      resourceType: e.resourceType,
+      resourcePath: e.resourcePath,
+      description: e.description,
+      eventData,
+      actorSid: e.actorSid,
+      actorType: e.actorType,
+      actorPath: e.actorPath,
+      sourceIpAddress: e.sourceIpAddress,
+      workerSid: e.workerSid,
+      taskSid: e.taskSid,
+      reservationSid: e.reservationSid,
+      taskQueueSid: e.taskQueueSid,
+      workflowSid: e.workflowSid,
+      taskChannelSid: e.taskChannelSid,
+      taskChannelUniqueName: e.taskChannelUniqueName,
+    };
+    events[i] = copy;
+  });
+}
+
+async function seed(agents: number, callsPerAgent: number, days: number) {
+  const seeded = await admin.seed({ agents, callsPerAgent, days });
+  await admin.advanceClock(120); // past the job's 60 s settling lag
+  return seeded;
+}
+
+describe('a slow first window', () => {
+  it('with slow TaskRouter and API reads and a small budget, runs still make progress and finish (no livelock)', async () => {
+    // About 2,700 completions in the last 30 days: 3 pages of events and 3 of calls for the whole TTL, 300 ms each,
+    // more than the 1.5 s budget. A window of an hour is 2 pages.
+    await seed(90, 40, 40);
+    await admin.faults({ latencyMs: 300, families: ['taskrouter', 'api'] });
+    const run = jobRunner(jobConfig(1500));
+    const cursors: Array<string | null> = [];
+    const errors: string[] = [];
+    let done = false;
+    for (let n = 1; n <= 40 && !done; n++) {
+      const invocation = await run();
+      if (invocation.error) errors.push(String((invocation.error as { code?: unknown }).code ?? invocation.error));
+      expect(invocation.summaries).toHaveLength(1);
+      const summary = invocation.summary;
+      if (summary && !summary.done) expect(summary.remainingExact).toBe(false); // a cut run's `remaining` is a lower bound
+      cursors.push((await checkpoint())?.cursor ?? null);
+      // Progress from the first runs on, not after the latency goes away.
+      if (n === 3) expect(cursors.filter((c) => c !== null)).not.toHaveLength(0);
+      done = summary?.done === true;
+    }
+    await admin.faults({});
+    expect(errors).toEqual([]);
+    expect(done).toBe(true);
+    expect(new Set(cursors).size).toBeGreaterThan(3); // the cursor moved run after run
+    expect(missingCalls()).toEqual([]);
+  });
+
+  it('a window that cannot be read within the budget shrinks, and the length is saved with the cursor kept', async () => {
+    // The reviewer's setting: 700 ms per TaskRouter / API request, a 1 s budget: a window with calls in it needs two
+    // reads (events, then calls), which cannot fit. Dense traffic, so that windows have calls in them.
+    await seed(90, 40, 40);
+    await admin.faults({ latencyMs: 700, families: ['taskrouter', 'api'] });
+    const run = jobRunner(jobConfig(1000));
+    let before = await checkpoint();
+    const shrunk: Array<[number, number]> = [];
+    for (let n = 0; n < 4; n++) {
+      const invocation = await run();
+      expect(invocation.error).toBeUndefined(); // a budget cut, not a 503
+      expect(invocation.summary).toMatchObject({ done: false, remainingExact: false });
+      expect(invocation.summaries).toHaveLength(1);
+      const after = (await checkpoint())!;
+      expect(after.windowSeconds).toEqual(expect.any(Number)); // saved even though no window was committed
+      if (Number(invocation.summaries[0].readsOutOfBudget) > 0) {
+        const used = before?.windowSeconds ?? 3600;
+        shrunk.push([used, after.windowSeconds!]);
+        // What the run saw of the window before it ran out is reported as waiting (a lower bound).
+        expect(invocation.summary!.remaining).toBeGreaterThan(0);
+        expect(after.cursor).toBe(before?.cursor ?? null); // the cursor did not move past unread events
+      }
+      before = after;
+    }
+    await admin.faults({});
+    expect(shrunk.length).toBeGreaterThan(0);
+    for (const [used, next] of shrunk) expect(next).toBeLessThan(used);
+  });
+});
+
+describe('records that cannot be completed', () => {
+  it('a permission Sync refuses (4xx) fails those records permanently: recorded, passed, the rest synced', async () => {
+    await sdk.sync.v1.services(emulator.config.syncServiceSid).update({ aclEnabled: true });
+    const seeded = await seed(3, 8, 10);
+    const poisoned = seeded.agents[0].workerSid;
+    // The agent's contact_uri carries an identity Sync refuses (the emulator answers 400 for control characters).
+    poisonContactUri(poisoned, 'client:bad\u0007agent');
+    const run = jobRunner(jobConfig(5000));
+    let last: Invocation | undefined;
+    for (let n = 1; n <= 6 && last?.summary?.done !== true; n++) last = await run();
+    expect(last?.error).toBeUndefined();
+    expect(last?.summary?.done).toBe(true);
+    const state = (await checkpoint())!;
+    const refused = state.failures.filter((f) => f.workerSid === poisoned);
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused.every((f) => f.code === 'PERMISSION_20001')).toBe(true);
+    expect(missingCalls()).toEqual([]); // the items are written all the same; only the grant was refused
+    for (const agent of seeded.agents.slice(1)) {
+      expect([...mapByName(recentCallsMapName(agent.workerSid))!.permissions.keys()]).toEqual([agent.identity]);
+    }
+  });
+
+  it('a map that answers 429 forever: its records are given up after a bounded number of runs, the rest synced', async () => {
+    await sdk.sync.v1.services(emulator.config.syncServiceSid).update({ aclEnabled: false });
+    const seeded = await seed(4, 1, 10);
+    // The agent whose call ends first: later records show that Sync takes other writes.
+    const lastCompletion = (workerSid: string) =>
+      Math.max(...emulator.state.taskrouter.events.filter((e) => e.eventType === 'reservation.completed' && e.workerSid === workerSid).map((e) => e.eventDateMs));
+    const poisonedSid = [...seeded.agents].sort((a, b) => lastCompletion(a.workerSid) - lastCompletion(b.workerSid))[0].workerSid;
+    const poisoned = recentCallsMapName(poisonedSid);
+    const limiter = emulator.limiter;
+    const take = limiter.take.bind(limiter);
+    limiter.take = (key, cost) => (key === `map:${mapByName(poisoned)?.sid}` ? false : take(key, cost));
+    // Few quick retries, so that each run's attempts at the poisoned map end well inside the budget.
+    const run = jobRunner(jobConfig(1000), { maxAttempts: 2, baseDelayMs: 5, maxDelayMs: 10 });
+    let last: Invocation | undefined;
+    const givenUp: unknown[] = [];
+    let n = 0;
+    while (n < 30 && last?.summary?.done !== true) {
+      n += 1;
+      last = await run();
+      expect(last.error).toBeUndefined();
+      givenUp.push(...last.lines.filter((l) => l.msg === 'recent call given up: it failed in too many runs'));
+    }
+    expect(last?.summary?.done).toBe(true);
+    // A 429 is retried in 10 runs first (back to back, a warm instance's limiter keeps the map's penalty into the
+    // next run, which then does not attempt it: about twice as many invocations).
+    expect(n).toBeGreaterThanOrEqual(10);
+    const state = (await checkpoint())!;
+    const poisonedCalls = eligibleCalls().filter((c) => c.workerSid === poisonedSid);
+    expect(poisonedCalls.length).toBeGreaterThan(0);
+    expect(state.failures.filter((f) => f.workerSid === poisonedSid).map((f) => f.code)).toEqual(poisonedCalls.map(() => 'GAVE_UP_54009'));
+    expect(givenUp).toHaveLength(poisonedCalls.length);
+    expect(state.attempts).toEqual({});
+    expect(missingCalls((w) => w === poisonedSid)).toEqual([]);
+  });
+});
+
+describe('a forged checkpoint', () => {
+  it('a cursor in the future does not skip calls, and a lease far ahead does not keep the job busy', async () => {
+    await seed(3, 6, 10);
+    const s = store();
+    const current = await s.loadOrCreate();
+    const future = new Date(emulator.clock.now() + 365 * DAY_MS).toISOString();
+    expect((await s.save({ ...current.state, cursor: future, lease: { owner: 'mallory', until: future } }, current.revision)).ok).toBe(true);
+    const invocation = await jobRunner(jobConfig(5000))();
+    expect(invocation.error).toBeUndefined();
+    expect(invocation.summary).toMatchObject({ done: true });
+    expect(invocation.summary?.busy).toBeUndefined();
+    expect(invocation.lines.filter((l) => l.level === 'warn').map((l) => l.msg)).toEqual(
+      expect.arrayContaining([
+        'checkpoint lease ends further ahead than any run takes it: ignored',
+        "checkpoint cursor is ahead of Twilio's clock: ignored, starting from the oldest call inside the TTL",
+      ]),
+    );
+    expect(missingCalls()).toEqual([]);
+    expect(Date.parse((await checkpoint())!.cursor!)).toBeLessThan(emulator.clock.now());
+  });
+});
+
+describe('one summary line per invocation', () => {
+  it('a run that finds the job busy logs one', async () => {
+    await seed(2, 3, 5);
+    const s = store();
+    const http = new TwilioHttpClient({ emulatorUrl: emulator.url });
+    expect((await acquireLease(s, 'another-run', () => http.serverNow(), 10_000)).ok).toBe(true);
+    const invocation = await jobRunner(jobConfig(2000))();
+    expect(invocation.summary).toMatchObject({ busy: true, done: false, remainingExact: false });
+    expect(invocation.summaries).toHaveLength(1);
+    expect(invocation.summaries[0]).toMatchObject({ level: 'info', busy: true, processed: 0, written: 0, retries: expect.any(Number), throttled: expect.any(Number), elapsedMs: expect.any(Number), remaining: 0 });
+  });
+
+  it('a run that fails while taking the lease logs one, with the error code', async () => {
+    await admin.faults({ errorRate: 1, families: ['sync'] });
+    const invocation = await jobRunner(jobConfig(600), { maxAttempts: 2, baseDelayMs: 5, maxDelayMs: 10 })();
+    await admin.faults({});
+    expect(invocation.error).toBeDefined();
+    expect(invocation.summaries).toHaveLength(1);
+    expect(invocation.summaries[0]).toMatchObject({ level: 'error', done: false, processed: 0, serverErrors: expect.any(Number), error: expect.stringMatching(/^(20500|20503)$/) });
+    expect(Number(invocation.summaries[0].serverErrors)).toBeGreaterThan(0);
+  });
+
+  it('a run that works logs one', async () => {
+    await seed(2, 3, 5);
+    const invocation = await jobRunner(jobConfig(3000))();
+    expect(invocation.summary).toMatchObject({ done: true, remaining: 0, remainingExact: true });
+    expect(invocation.summaries).toHaveLength(1);
+    expect(invocation.summaries[0]).toMatchObject({ level: 'info', written: invocation.summary!.written, busy: false });
+  });
+});

@@ -1,0 +1,136 @@
+/**
+ * The writer's outcomes for map permission grants (a stub Sync client: the emulator never refuses a grant for a
+ * reason other than the identity, see the integration test), and what it no longer does twice.
+ */
+import type { Twilio } from 'twilio';
+import { createLogger } from '../../../src/observability/logger';
+import { ObjectRateLimiter } from '../../../src/twilio/object-rate-limiter';
+import { buildCallRecord, type CallRecord } from '../../../src/recent-calls/call-record';
+import type { Completion } from '../../../src/recent-calls/events-source';
+import { recentCallsMapName } from '../../../src/recent-calls/map-name';
+import { RecentCallsWriter } from '../../../src/recent-calls/writer';
+
+const NOW = Date.parse('2026-03-10T12:00:00.000Z');
+const WK = (n: number) => 'WK' + String(n).repeat(32);
+let seq = 0;
+
+function record(workerSid: string, identity: string | undefined, startedAgoMs = 3_600_000): CallRecord {
+  seq += 1;
+  const hex = seq.toString(16).padStart(32, '0');
+  const completion: Completion = {
+    eventSid: `EV${hex}`,
+    eventDateMs: NOW - startedAgoMs + 600_000,
+    workerSid,
+    identity,
+    taskSid: `WT${hex}`,
+    callSid: `CA${hex}`,
+    direction: 'inbound',
+    from: '+12065550100',
+    to: '+14155550100',
+    queue: 'Support',
+    taskAgeSeconds: 600,
+  };
+  return buildCallRecord(completion);
+}
+
+interface Behaviour {
+  grant?: (identity: string) => unknown;
+}
+
+/** Just the Sync calls the writer makes; every item create succeeds. */
+function stubClient(behaviour: Behaviour) {
+  const sent = { items: [] as string[], grants: [] as Array<{ map: string; identity: string }> };
+  const syncMaps = Object.assign(
+    (map: string) => ({
+      syncMapItems: {
+        create: async (opts: { key: string }) => {
+          sent.items.push(`${map}|${opts.key}`);
+          return {};
+        },
+      },
+      syncMapPermissions: (identity: string) => ({
+        update: async () => {
+          sent.grants.push({ map, identity });
+          const outcome = behaviour.grant?.(identity);
+          if (outcome instanceof Error || (outcome && typeof outcome === 'object')) throw outcome;
+          return {};
+        },
+      }),
+    }),
+    { create: async () => ({}) },
+  );
+  const client = { sync: { v1: { services: () => ({ syncMaps }) } } } as unknown as Twilio;
+  return { client, sent };
+}
+
+function writer(client: Twilio, options: { limiter?: ObjectRateLimiter; stopAt?: number } = {}) {
+  return new RecentCallsWriter({
+    client,
+    serviceSid: 'IS' + '0'.repeat(32),
+    limiter: options.limiter ?? new ObjectRateLimiter({ ratePerSecond: 1000, burst: 100 }),
+    concurrency: 4,
+    perMapConcurrency: 4,
+    ttlDays: 30,
+    serverNow: () => NOW,
+    aclEnabled: true,
+    stopAt: options.stopAt ?? Number.POSITIVE_INFINITY,
+    log: createLogger({ write: () => {} }),
+  });
+}
+
+const twilioError = (status: number, code: number) => Object.assign(new Error(`HTTP ${status}`), { status, code });
+
+describe('permission grants', () => {
+  it('a grant refused with a 4xx fails the records permanently (recorded, passed), and is asked once per map', async () => {
+    const { client, sent } = stubClient({ grant: () => twilioError(400, 20001) });
+    const records = [record(WK(1), 'bad\u0007agent'), record(WK(1), 'bad\u0007agent'), record(WK(1), 'bad\u0007agent')];
+    const outcomes = await writer(client).write(records);
+    expect(outcomes).toEqual(records.map(() => ({ kind: 'failed', retryable: false, code: 'PERMISSION_20001', cause: 'rejected' })));
+    expect(sent.items).toHaveLength(3); // the items are there
+    expect(sent.grants).toHaveLength(1);
+  });
+
+  it('403 and 404 are permanent too; 429 / 5xx stay retryable', async () => {
+    for (const [status, code, retryable, cause] of [
+      [403, 20403, false, 'rejected'],
+      [404, 20404, false, 'rejected'],
+      [429, 54009, true, 'throttled'],
+      [503, 20503, true, 'unavailable'],
+    ] as const) {
+      const { client } = stubClient({ grant: () => twilioError(status, code) });
+      const [outcome] = await writer(client).write([record(WK(2), 'alice')]);
+      expect(outcome).toEqual({ kind: 'failed', retryable, code: `PERMISSION_${code}`, cause });
+    }
+  });
+
+  it('an unexpected error (not an answer from Twilio) is retryable: the job gives it up after a few runs', async () => {
+    const { client } = stubClient({ grant: () => new TypeError('boom') });
+    const [outcome] = await writer(client).write([record(WK(3), 'alice')]);
+    expect(outcome).toEqual({ kind: 'failed', retryable: true, code: 'PERMISSION_UNEXPECTED', cause: 'unexpected' });
+  });
+
+  it('sends the identity percent-encoded: a "/" or ".." in worker attributes cannot reach another map', async () => {
+    const { client, sent } = stubClient({});
+    const identity = `x/../../../${recentCallsMapName(WK(5))}/Permissions/eve`;
+    const outcomes = await writer(client).write([record(WK(4), identity)]);
+    expect(outcomes).toEqual([{ kind: 'written' }]);
+    expect(sent.grants).toEqual([{ map: recentCallsMapName(WK(4)), identity: encodeURIComponent(identity) }]);
+  });
+
+  it('an item written whose grant the budget leaves for the next run: uncommitted, but reported as written', async () => {
+    const { client, sent } = stubClient({});
+    // One write per second for the map, and the budget ends before the second slot: the grant cannot start.
+    const limiter = new ObjectRateLimiter({ ratePerSecond: 1, burst: 1 });
+    const outcomes = await writer(client, { limiter, stopAt: performance.now() + 500 }).write([record(WK(7), 'alice')]);
+    expect(outcomes).toEqual([{ kind: 'not-attempted', itemWritten: true }]);
+    expect(sent.items).toHaveLength(1);
+    expect(sent.grants).toHaveLength(0);
+  });
+
+  it('a call already older than the TTL is skipped without a request or a grant', async () => {
+    const { client, sent } = stubClient({});
+    const outcomes = await writer(client).write([record(WK(6), 'alice', 31 * 86_400_000)]);
+    expect(outcomes).toEqual([{ kind: 'old' }]);
+    expect(sent).toEqual({ items: [], grants: [] });
+  });
+});
