@@ -86,7 +86,7 @@ export async function syncUntilDone(options: SyncUntilDoneOptions): Promise<Sync
         continue;
       }
       log(
-        `#${n} written=${last.written} skipped=${last.skipped} failed=${last.failed} remaining=${last.remaining} ` +
+        `#${n} written=${last.written} skipped=${last.skipped} failed=${last.failed} remaining${last.remainingExact === false ? "≥" : "="}${last.remaining} ` +
           `syncedThrough=${last.syncedThrough ?? '-'} done=${last.done} (${ms} ms)`,
       );
       if (last.done) return { done: true, invocations: n, totals, last };
