@@ -7,6 +7,7 @@ import { signedRequest, syncUntilDone } from '../../scripts/sync-calls';
 import { acquireLease, CheckpointStore, EMPTY_STATE } from '../../src/recent-calls/checkpoint';
 import { RECENT_CALLS_MAP_PREFIX, recentCallsMapName } from '../../src/recent-calls/map-name';
 import { TwilioHttpClient } from '../../src/twilio/http-client';
+import { handledCalls as handledCallsOf } from '../helpers/handled-calls';
 import { startSystem, type System } from '../helpers/system';
 import twilio from 'twilio';
 
@@ -52,41 +53,7 @@ async function summaryOf(requestId: string): Promise<Record<string, unknown>> {
   throw new Error(`no summary line for request ${requestId}`);
 }
 
-interface Expected {
-  key: string;
-  startMs: number;
-  completedMs: number;
-  data: Record<string, unknown>;
-}
-
-/** Every handled voice call in the emulator's records, with the item it should produce. */
-function handledCalls(): Expected[] {
-  const { taskrouter, calls } = system.emulator.state;
-  return taskrouter.events
-    .filter((e) => e.eventType === 'reservation.completed' && e.eventData.task_channel_unique_name === 'voice')
-    .map((e) => {
-      const task = JSON.parse(String(e.eventData.task_attributes));
-      const callSid: string = task.call_sid ?? task.conference?.participants?.customer;
-      const call = calls.calls.get(callSid)!;
-      const second = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString();
-      return {
-        key: `${recentCallsMapName(String(e.eventData.worker_sid))}|${callSid}`,
-        startMs: call.startTimeMs,
-        completedMs: e.eventDateMs,
-        data: {
-          callSid,
-          taskSid: e.eventData.task_sid,
-          direction: task.direction,
-          from: call.from,
-          to: call.to,
-          queue: e.eventData.task_queue_name,
-          startedAt: second(call.startTimeMs),
-          endedAt: second(call.endTimeMs),
-          durationSeconds: call.durationSeconds,
-        },
-      };
-    });
-}
+const handledCalls = () => handledCallsOf(system.emulator);
 
 async function syncedItems() {
   const maps = (await service().syncMaps.list({ pageSize: 100 })).filter((m) => m.uniqueName?.startsWith(RECENT_CALLS_MAP_PREFIX));

@@ -6,6 +6,7 @@
 import { signedRequest, syncUntilDone } from '../../scripts/sync-calls';
 import { recentCallsMapName, RECENT_CALLS_MAP_PREFIX, CHECKPOINT_DOCUMENT_NAME } from '../../src/recent-calls/map-name';
 import { readWorkerIdentities } from '../../src/recent-calls/workers-source';
+import { handledCalls as handledCallsOf } from '../helpers/handled-calls';
 import { startSystem, type System } from '../helpers/system';
 
 const DAY_MS = 86_400_000;
@@ -40,43 +41,7 @@ async function syncAll(maxInvocations = 20) {
   return result;
 }
 
-interface Expected {
-  mapName: string;
-  callSid: string;
-  startMs: number;
-  data: Record<string, unknown>;
-}
-
-/** Every handled voice call (agent, call) in the emulator, with the item the job should write for it. */
-function handledCalls(): Expected[] {
-  const { taskrouter, calls } = system.emulator.state;
-  const out: Expected[] = [];
-  for (const e of taskrouter.events) {
-    if (e.eventType !== 'reservation.completed' || e.eventData.task_channel_unique_name !== 'voice') continue;
-    const task = JSON.parse(String(e.eventData.task_attributes));
-    const callSid: string = task.call_sid ?? task.conference?.participants?.customer;
-    const call = calls.calls.get(callSid)!;
-    expect(call).toBeDefined();
-    out.push({
-      mapName: recentCallsMapName(String(e.eventData.worker_sid)),
-      callSid,
-      startMs: call.startTimeMs,
-      data: {
-        callSid,
-        taskSid: e.eventData.task_sid,
-        direction: task.direction,
-        from: call.from,
-        to: call.to,
-        queue: e.eventData.task_queue_name,
-        // API 2010 times have whole seconds.
-        startedAt: new Date(Math.floor(call.startTimeMs / 1000) * 1000).toISOString(),
-        endedAt: new Date(Math.floor(call.endTimeMs / 1000) * 1000).toISOString(),
-        durationSeconds: call.durationSeconds,
-      },
-    });
-  }
-  return out;
-}
+const handledCalls = () => handledCallsOf(system.emulator);
 
 /** Splits handled calls into those that must be synced, those that must not, and a few at the boundary. */
 function partition(nowMs: number) {
