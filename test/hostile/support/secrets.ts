@@ -32,10 +32,15 @@ export class SecretIndex {
     this.count += 1;
     if (options.exact) this.exact.push({ value, label });
     if (value.length < WINDOW) return;
+    // A JWT's header segment (eyJ… up to its first dot) is public and the same in every token: a window that lies
+    // wholly inside it (or before it) proves nothing, e.g. when a parser error quotes the first bytes of a body.
+    const jwtHeader = /eyJ[A-Za-z0-9_-]*\./.exec(value);
+    const publicEnd = jwtHeader ? jwtHeader.index + jwtHeader[0].length : 0;
     const last = value.length - WINDOW;
     for (let at = 0; ; at = Math.min(at + STRIDE, last)) {
       const window = value.slice(at, at + WINDOW);
-      if (new Set(window).size >= MIN_DISTINCT && !this.windows.has(window)) this.windows.set(window, label);
+      const secretPart = at + WINDOW > publicEnd;
+      if (secretPart && new Set(window).size >= MIN_DISTINCT && !this.windows.has(window)) this.windows.set(window, label);
       if (at === last) break;
     }
   }
