@@ -3,7 +3,7 @@
  * A bad value is a ConfigError naming the variable: the caller gets 500 CONFIG_INVALID, nothing is clamped.
  */
 import { integerInRange, list, requiredString, SID_PATTERNS, type Env } from './env';
-import { FLEX_VALIDATION_CACHE } from './sync-token';
+import { readValidationCacheSeconds } from './sync-token';
 
 /** Most items one request reads from a map (100 per Sync page): a month of one agent's calls fits many times over. */
 export const RECENT_CALLS_MAX_ITEMS = { min: 100, max: 50_000, default: 5000 } as const;
@@ -25,13 +25,7 @@ export function readRecentCallsConfig(env: Env): RecentCallsConfig {
   return {
     accountSid: requiredString(env, 'ACCOUNT_SID', SID_PATTERNS.account, 'an account SID (AC + 32 hex)'),
     syncServiceSid: requiredString(env, 'SYNC_SERVICE_SID', SID_PATTERNS.syncService, 'a Sync service SID (IS + 32 hex)'),
-    validationCacheSeconds: integerInRange(
-      env,
-      'FLEX_VALIDATION_CACHE_SECONDS',
-      FLEX_VALIDATION_CACHE.default,
-      FLEX_VALIDATION_CACHE.min,
-      FLEX_VALIDATION_CACHE.max,
-    ),
+    validationCacheSeconds: readValidationCacheSeconds(env),
     supervisorRoles: list(env, 'RECENT_CALLS_SUPERVISOR_ROLES', DEFAULT_SUPERVISOR_ROLES),
     maxItems: integerInRange(
       env,

@@ -10,6 +10,12 @@ export const SYNC_TOKEN_TTL = { min: 1800, max: 86_400, default: 14_400 } as con
 /** How long a Flex token validation may be reused (0 disables the cache; concurrent calls still share one). */
 export const FLEX_VALIDATION_CACHE = { min: 0, max: 3600, default: 60 } as const;
 
+/** FLEX_VALIDATION_CACHE_SECONDS, shared by every function that verifies Flex tokens. */
+export function readValidationCacheSeconds(env: Env): number {
+  const { default: fallback, min, max } = FLEX_VALIDATION_CACHE;
+  return integerInRange(env, 'FLEX_VALIDATION_CACHE_SECONDS', fallback, min, max);
+}
+
 export interface SyncTokenConfig {
   accountSid: string;
   /** Verifies X-Twilio-Signature (the project client authenticates with it too). */
@@ -36,13 +42,7 @@ export function readSyncTokenConfig(env: Env): SyncTokenConfig {
     apiSecret: requiredString(env, 'API_SECRET'),
     syncServiceSid: requiredString(env, 'SYNC_SERVICE_SID', SID_PATTERNS.syncService, 'a Sync service SID (IS + 32 hex)'),
     ttlSeconds: integerInRange(env, 'SYNC_TOKEN_TTL', SYNC_TOKEN_TTL.default, SYNC_TOKEN_TTL.min, SYNC_TOKEN_TTL.max),
-    validationCacheSeconds: integerInRange(
-      env,
-      'FLEX_VALIDATION_CACHE_SECONDS',
-      FLEX_VALIDATION_CACHE.default,
-      FLEX_VALIDATION_CACHE.min,
-      FLEX_VALIDATION_CACHE.max,
-    ),
+    validationCacheSeconds: readValidationCacheSeconds(env),
     allowedRoles: list(env, 'SYNC_TOKEN_ALLOWED_ROLES', []),
     allowGuests: boolean(env, 'SYNC_TOKEN_ALLOW_GUESTS', false),
     allowAclDisabled: boolean(env, 'SYNC_TOKEN_ALLOW_ACL_DISABLED', false),

@@ -12,15 +12,10 @@ export const MAX_ITEM_BYTES = 2048;
 export const MAX_SYNC_TTL_SECONDS = 31_536_000;
 const DAY_MS = 86_400_000;
 
-export interface CallRecord {
+/** A call as the job handles it: the item's identifying fields plus its agent, timing and place in the checkpoint. */
+export interface CallRecord extends Pick<RecentCallItem, 'callSid' | 'taskSid' | 'direction' | 'from' | 'to' | 'queue'> {
   workerSid: string;
   identity?: string;
-  callSid: string;
-  taskSid: string;
-  direction: string;
-  from: string;
-  to: string;
-  queue: string;
   startedAtMs: number;
   endedAtMs: number;
   durationSeconds: number;

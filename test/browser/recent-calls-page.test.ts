@@ -7,10 +7,9 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { syncUntilDone } from '../../scripts/sync-calls';
 import { recentCallsMapName } from '../../src/recent-calls/map-name';
 import type { SeededAgent } from '../../emulator/seed';
-import { startSystem, type System } from '../helpers/system';
+import { startSystem, syncRecentCalls, type System } from '../helpers/system';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = join(__dirname, '..', '..', 'test-artifacts');
@@ -40,12 +39,7 @@ describeInBrowser('recent-calls page in Chromium', () => {
     // 20 days of calls: all of them are inside the 30-day window, and all have expired 31 days later.
     agents = (await system.admin.seed({ agents: 3, callsPerAgent: 10, days: 20 })).agents;
     await system.admin.advanceClock(120); // past the job's settling lag
-    const run = await syncUntilDone({
-      url: `http://localhost:${system.functions.port}/sync-recent-calls`,
-      authToken: system.emulator.config.authToken,
-      maxInvocations: 20,
-      log: () => {},
-    });
+    const run = await syncRecentCalls(system);
     expect(run.done).toBe(true);
 
     browser = await chromium.launch({

@@ -6,6 +6,7 @@ import twilio, { type Twilio } from 'twilio';
 import { EmulatorAdmin } from '../../emulator/admin-client';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../emulator/server';
 import { startFunctionsServer, type FunctionsServer } from '../../scripts/lib/functions-server';
+import { syncUntilDone, type SyncUntilDoneResult } from '../../scripts/sync-calls';
 import { localFunctionEnv } from '../../scripts/lib/local-env';
 import { TwilioHttpClient } from '../../src/twilio/http-client';
 import { freePort } from './ports';
@@ -55,4 +56,14 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
       await emulator.close();
     },
   };
+}
+
+/** The job's URL as signers sign it under twilio-run (the function rebuilds `localhost`, not 127.0.0.1). */
+export function jobUrl(system: System): string {
+  return `http://localhost:${system.functions.port}/sync-recent-calls`;
+}
+
+/** Calls /sync-recent-calls, signed as the scheduler does, until it answers done (or `maxInvocations` pass). */
+export function syncRecentCalls(system: System, maxInvocations = 20): Promise<SyncUntilDoneResult> {
+  return syncUntilDone({ url: jobUrl(system), authToken: system.emulator.config.authToken, maxInvocations, log: () => {} });
 }

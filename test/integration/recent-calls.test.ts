@@ -2,10 +2,10 @@
  * /recent-calls end to end: the built function under twilio-run, the emulator's seeded Flex workspace synced into Sync
  * by the real job, Flex tokens from the emulator's IAM, and the real SDK reading what Sync holds to compare with.
  */
-import { syncUntilDone } from '../../scripts/sync-calls';
 import { recentCallsMapName } from '../../src/recent-calls/map-name';
 import type { SeededAgent } from '../../emulator/seed';
-import { startSystem, type System } from '../helpers/system';
+import type { RecentCall } from '../../src/recent-calls/reader';
+import { startSystem, syncRecentCalls, type System } from '../helpers/system';
 
 const DAY_S = 86_400;
 /** Items this close to "now" may flip between the test's reading and the function's: left out of comparisons. */
@@ -14,22 +14,10 @@ const FLIP_SLACK_MS = 60_000;
 let system: System;
 let agents: SeededAgent[];
 
-interface CallOut {
-  callSid: string;
-  taskSid: string | null;
-  direction: string | null;
-  from: string | null;
-  to: string | null;
-  queue: string | null;
-  startedAt: string;
-  endedAt: string | null;
-  durationSeconds: number | null;
-  expiresAt: string | null;
-}
 interface Answer {
   status: number;
   headers: Headers;
-  body: { calls: CallOut[]; workerSid: string; nextPageToken: string | null; serverTime: string } & {
+  body: { calls: RecentCall[]; workerSid: string; nextPageToken: string | null; serverTime: string } & {
     code?: string;
     requestId?: string;
     message?: string;
@@ -42,12 +30,7 @@ beforeAll(async () => {
   await system.admin.setLimits({ sweepLagSeconds: 90 * DAY_S });
   agents = (await system.admin.seed({ agents: 4, callsPerAgent: 14, days: 40 })).agents;
   await system.admin.advanceClock(120); // past the job's settling lag
-  const run = await syncUntilDone({
-    url: `http://localhost:${system.functions.port}/sync-recent-calls`,
-    authToken: system.emulator.config.authToken,
-    maxInvocations: 20,
-    log: () => {},
-  });
+  const run = await syncRecentCalls(system);
   expect(run.done).toBe(true);
 }, 60_000);
 afterAll(() => system?.stop());
@@ -106,7 +89,7 @@ async function expectedCalls(workerSid: string, nowMs: number) {
 }
 
 async function readAll(token: string, pageSize: number, extra: Record<string, string> = {}) {
-  const calls: CallOut[] = [];
+  const calls: RecentCall[] = [];
   let pageToken: string | null = null;
   let pages = 0;
   do {

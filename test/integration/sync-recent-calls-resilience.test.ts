@@ -8,7 +8,7 @@ import { acquireLease, CheckpointStore, EMPTY_STATE } from '../../src/recent-cal
 import { RECENT_CALLS_MAP_PREFIX, recentCallsMapName } from '../../src/recent-calls/map-name';
 import { TwilioHttpClient } from '../../src/twilio/http-client';
 import { handledCalls as handledCallsOf } from '../helpers/handled-calls';
-import { startSystem, type System } from '../helpers/system';
+import { jobUrl, startSystem, syncRecentCalls, type System } from '../helpers/system';
 import twilio from 'twilio';
 
 const DAY_MS = 86_400_000;
@@ -27,7 +27,7 @@ afterAll(() => system?.stop());
 beforeEach(() => system.admin.reset());
 
 const service = () => system.twilio.sync.v1.services(system.emulator.config.syncServiceSid);
-const fnUrl = () => `http://localhost:${system.functions.port}/sync-recent-calls`;
+const fnUrl = () => jobUrl(system);
 
 async function invoke(n = 1) {
   const signed = signedRequest(fnUrl(), system.emulator.config.authToken, { Invocation: String(n) });
@@ -160,7 +160,7 @@ describe('faults', () => {
     const map = recentCallsMapName(seeded.agents[0].workerSid);
     await service().syncMaps.create({ uniqueName: map });
     const outputFrom = system.functions.output.length;
-    const job = syncUntilDone({ url: fnUrl(), authToken: system.emulator.config.authToken, maxInvocations: 40, log: () => {} });
+    const job = syncRecentCalls(system, 40);
     const noiseStarted = performance.now();
     for (let burst = 0; burst < 100 && performance.now() - noiseStarted < 2500; burst++) {
       await Promise.all(
@@ -195,7 +195,7 @@ describe('overlapping runs', () => {
       expect(run.body).toMatchObject({ done: false, written: 0, processed: 0 });
     }
     await expectNothingUncommittedBehind(working[0].body.syncedThrough);
-    const rest = await syncUntilDone({ url: fnUrl(), authToken: system.emulator.config.authToken, maxInvocations: 40, log: () => {} });
+    const rest = await syncRecentCalls(system, 40);
     expect(rest.done).toBe(true);
     await expectSynced();
   });

@@ -3,11 +3,11 @@
  * SDK reading back what landed in Sync. Expectations are computed from the emulator's own records (events and calls),
  * not from the job's code.
  */
-import { signedRequest, syncUntilDone } from '../../scripts/sync-calls';
+import { signedRequest } from '../../scripts/sync-calls';
 import { recentCallsMapName, RECENT_CALLS_MAP_PREFIX, CHECKPOINT_DOCUMENT_NAME } from '../../src/recent-calls/map-name';
 import { readWorkerIdentities } from '../../src/recent-calls/workers-source';
 import { handledCalls as handledCallsOf } from '../helpers/handled-calls';
-import { startSystem, type System } from '../helpers/system';
+import { jobUrl, startSystem, syncRecentCalls, type System } from '../helpers/system';
 
 const DAY_MS = 86_400_000;
 /** Calls starting this close to the 30-day boundary may land on either side of it during a run. */
@@ -22,7 +22,7 @@ afterAll(() => system?.stop());
 beforeEach(() => system.admin.reset());
 
 const service = () => system.twilio.sync.v1.services(system.emulator.config.syncServiceSid);
-const fnUrl = () => `http://localhost:${system.functions.port}/sync-recent-calls`;
+const fnUrl = () => jobUrl(system);
 
 async function invoke(init: { params?: Record<string, string>; token?: string; signUrl?: string; tamper?: boolean; unsigned?: boolean } = {}) {
   const params = init.params ?? { Invocation: '1' };
@@ -35,7 +35,7 @@ async function invoke(init: { params?: Record<string, string>; token?: string; s
 }
 
 async function syncAll(maxInvocations = 20) {
-  const result = await syncUntilDone({ url: fnUrl(), authToken: system.emulator.config.authToken, maxInvocations, log: () => {} });
+  const result = await syncRecentCalls(system, maxInvocations);
   expect(result.error).toBeUndefined();
   expect(result.done).toBe(true);
   return result;

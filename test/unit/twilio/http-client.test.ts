@@ -1,33 +1,24 @@
 /** The retrying HTTP layer against the emulator's injected faults (real sockets, real SDK). */
 import twilio from 'twilio';
-import { EmulatorAdmin } from '../../../emulator/admin-client';
-import { startEmulator, type Emulator } from '../../../emulator/server';
+import { useEmulator } from '../../helpers/emulator';
 import { createTwilioClient, emulatorUrl } from '../../../src/twilio/client-factory';
 import { Deadline } from '../../../src/twilio/deadline';
 import { TwilioHttpClient } from '../../../src/twilio/http-client';
 
-let emulator: Emulator;
-let admin: EmulatorAdmin;
-
-beforeAll(async () => {
-  emulator = await startEmulator();
-  admin = new EmulatorAdmin(emulator.url);
-});
-afterAll(() => emulator.close());
-beforeEach(() => admin.reset());
+const t = useEmulator();
 
 function client(options: ConstructorParameters<typeof TwilioHttpClient>[0] = {}) {
-  const http = new TwilioHttpClient({ emulatorUrl: emulator.url, ...options });
-  return { http, client: twilio(emulator.config.accountSid, emulator.config.authToken, { httpClient: http }) };
+  const http = new TwilioHttpClient({ emulatorUrl: t.emulator.url, ...options });
+  return { http, client: twilio(t.emulator.config.accountSid, t.emulator.config.authToken, { httpClient: http }) };
 }
 const fastPolicy = { maxAttempts: 8, baseDelayMs: 1, maxDelayMs: 5 };
 
 describe('TwilioHttpClient', () => {
   it('routes Twilio hosts to the emulator and records the server clock from the Date header', async () => {
     const { http, client: c } = client();
-    await admin.advanceClock(86_400);
-    const service = await c.sync.v1.services(emulator.config.syncServiceSid).fetch();
-    expect(service.url).toContain(emulator.url);
+    await t.admin.advanceClock(86_400);
+    const service = await c.sync.v1.services(t.emulator.config.syncServiceSid).fetch();
+    expect(service.url).toContain(t.emulator.url);
     // The Date header has second precision; the emulator is a day ahead of this process.
     expect(http.serverNow() - Date.now()).toBeGreaterThan(86_400_000 - 2000);
   });
@@ -41,13 +32,13 @@ describe('TwilioHttpClient', () => {
     const server = createServer((_req, res) => {
       const date = new Date(Math.floor((local + serverOffset) / 1000) * 1000).toUTCString();
       res.writeHead(200, { 'Content-Type': 'application/json', Date: date });
-      res.end(JSON.stringify({ sid: emulator.config.syncServiceSid }));
+      res.end(JSON.stringify({ sid: t.emulator.config.syncServiceSid }));
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as { port: number }).port;
     const http = new TwilioHttpClient({ emulatorUrl: `http://127.0.0.1:${port}`, monotonicNow: () => local });
-    const c = twilio(emulator.config.accountSid, emulator.config.authToken, { httpClient: http });
-    const fetchService = () => c.sync.v1.services(emulator.config.syncServiceSid).fetch();
+    const c = twilio(t.emulator.config.accountSid, t.emulator.config.authToken, { httpClient: http });
+    const fetchService = () => c.sync.v1.services(t.emulator.config.syncServiceSid).fetch();
     try {
       await fetchService();
       const first = http.serverNow() - (local + TRUE_OFFSET);
@@ -67,30 +58,30 @@ describe('TwilioHttpClient', () => {
   });
 
   it('retries injected 5xx and 429 answers until one succeeds, and counts them', async () => {
-    await admin.faults({ errorRate: 0.3, throttleRate: 0.3 });
+    await t.admin.faults({ errorRate: 0.3, throttleRate: 0.3 });
     const { http, client: c } = client({ policy: { ...fastPolicy, maxAttempts: 30 } });
-    for (let i = 0; i < 20; i++) await c.sync.v1.services(emulator.config.syncServiceSid).fetch();
+    for (let i = 0; i < 20; i++) await c.sync.v1.services(t.emulator.config.syncServiceSid).fetch();
     expect(http.metrics.retries).toBeGreaterThan(0);
     expect(http.metrics.retries).toBe(http.metrics.throttled + http.metrics.serverErrors);
     expect(http.metrics.requests).toBe(20 + http.metrics.retries);
   });
 
   it('retries dropped connections (network errors)', async () => {
-    await admin.faults({ dropRate: 0.5 });
+    await t.admin.faults({ dropRate: 0.5 });
     const { http, client: c } = client({ policy: { ...fastPolicy, maxAttempts: 30 } });
-    for (let i = 0; i < 10; i++) await c.sync.v1.services(emulator.config.syncServiceSid).fetch();
+    for (let i = 0; i < 10; i++) await c.sync.v1.services(t.emulator.config.syncServiceSid).fetch();
     expect(http.metrics.networkErrors).toBeGreaterThan(0);
   });
 
   it('gives up after maxAttempts and surfaces the real status and code', async () => {
-    await admin.faults({ throttleRate: 1 });
+    await t.admin.faults({ throttleRate: 1 });
     const { http, client: c } = client({ policy: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 } });
-    await expect(c.sync.v1.services(emulator.config.syncServiceSid).fetch()).rejects.toMatchObject({ status: 429, code: 54009 });
+    await expect(c.sync.v1.services(t.emulator.config.syncServiceSid).fetch()).rejects.toMatchObject({ status: 429, code: 54009 });
     expect(http.metrics.requests).toBe(3);
   });
 
   it('never sleeps past the deadline', async () => {
-    await admin.faults({ errorRate: 1 });
+    await t.admin.faults({ errorRate: 1 });
     const sleeps: number[] = [];
     const { client: c } = client({
       deadline: new Deadline(300),
@@ -101,7 +92,7 @@ describe('TwilioHttpClient', () => {
       },
     });
     const started = performance.now();
-    await expect(c.sync.v1.services(emulator.config.syncServiceSid).fetch()).rejects.toMatchObject({ status: expect.any(Number) });
+    await expect(c.sync.v1.services(t.emulator.config.syncServiceSid).fetch()).rejects.toMatchObject({ status: expect.any(Number) });
     expect(performance.now() - started).toBeLessThan(1000);
     expect(sleeps.reduce((a, b) => a + b, 0)).toBeLessThan(300);
   });
@@ -119,13 +110,13 @@ describe('TwilioHttpClient', () => {
         return;
       }
       res.writeHead(200, { 'Content-Type': 'application/json' });
-      res.end(JSON.stringify({ sid: emulator.config.syncServiceSid }));
+      res.end(JSON.stringify({ sid: t.emulator.config.syncServiceSid }));
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as { port: number }).port;
     const http = new TwilioHttpClient({ emulatorUrl: `http://127.0.0.1:${port}`, sleep: async (ms) => void sleeps.push(ms) });
-    const c = twilio(emulator.config.accountSid, emulator.config.authToken, { httpClient: http });
-    await c.sync.v1.services(emulator.config.syncServiceSid).fetch();
+    const c = twilio(t.emulator.config.accountSid, t.emulator.config.authToken, { httpClient: http });
+    await c.sync.v1.services(t.emulator.config.syncServiceSid).fetch();
     server.close();
     expect(sleeps).toHaveLength(1);
     expect(sleeps[0]).toBeGreaterThanOrEqual(1000);
@@ -134,17 +125,17 @@ describe('TwilioHttpClient', () => {
 
 describe('client factory', () => {
   const context = (extra: Record<string, string> = {}) => ({
-    ACCOUNT_SID: emulator.config.accountSid,
-    getTwilioClient: (opts?: Record<string, unknown>) => twilio(emulator.config.accountSid, emulator.config.authToken, opts),
+    ACCOUNT_SID: t.emulator.config.accountSid,
+    getTwilioClient: (opts?: Record<string, unknown>) => twilio(t.emulator.config.accountSid, t.emulator.config.authToken, opts),
     ...extra,
   });
 
   it('uses the emulator only when TWILIO_EMULATOR_URL is set', async () => {
     const { http } = createTwilioClient(context());
     expect((http as unknown as { emulatorUrl?: string }).emulatorUrl).toBeUndefined();
-    const routed = createTwilioClient(context({ TWILIO_EMULATOR_URL: emulator.url }));
-    const service = await routed.client.sync.v1.services(emulator.config.syncServiceSid).fetch();
-    expect(service.sid).toBe(emulator.config.syncServiceSid);
+    const routed = createTwilioClient(context({ TWILIO_EMULATOR_URL: t.emulator.url }));
+    const service = await routed.client.sync.v1.services(t.emulator.config.syncServiceSid).fetch();
+    expect(service.sid).toBe(t.emulator.config.syncServiceSid);
   });
 
   it('refuses an emulator URL that is not loopback', () => {
@@ -154,7 +145,7 @@ describe('client factory', () => {
   });
 
   it('fails loudly when the runtime ignores the httpClient option', () => {
-    const ignoring = { getTwilioClient: () => twilio(emulator.config.accountSid, emulator.config.authToken) };
+    const ignoring = { getTwilioClient: () => twilio(t.emulator.config.accountSid, t.emulator.config.authToken) };
     expect(() => createTwilioClient(ignoring)).toThrow(/httpClient/);
   });
 });
