@@ -1,6 +1,6 @@
 /** The real twilio SDK against the emulator's API 2010 Calls: list (filters, paging) and fetch. */
 import type { CallInstance } from 'twilio/lib/rest/api/v2010/account/call';
-import { useEmulator } from '../helpers/emulator';
+import { rejection, useEmulator } from '../helpers/emulator';
 import { emulatorClient } from '../helpers/system';
 
 const t = useEmulator();
@@ -19,14 +19,6 @@ const RFC_2822 =
   /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} \+0000$/;
 const DAY = 24 * 3600 * 1000;
 
-async function rejection(promise: Promise<unknown>): Promise<{ status: number; code: number; message: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as { status: number; code: number; message: string };
-  }
-  throw new Error('expected the call to fail');
-}
 
 const callsPath = () => `/2010-04-01/Accounts/${t.emulator.config.accountSid}/Calls.json`;
 

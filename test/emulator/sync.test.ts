@@ -1,19 +1,11 @@
 /** The real twilio SDK against the emulator's Sync v1: the behaviour the functions rely on. */
-import { useEmulator } from '../helpers/emulator';
+import { rejection, useEmulator } from '../helpers/emulator';
 import { emulatorClient } from '../helpers/system';
 
 const t = useEmulator();
 
 const service = () => t.client.sync.v1.services(t.emulator.config.syncServiceSid);
 
-async function rejection(promise: Promise<unknown>): Promise<{ status: number; code: number; message: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as { status: number; code: number; message: string };
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('maps and items', () => {
   it('creates a map, writes an item with a TTL and reads it back with the right date_expires', async () => {

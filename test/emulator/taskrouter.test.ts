@@ -1,7 +1,7 @@
 /** The real twilio SDK against the emulator's TaskRouter v1: workspaces, workers and the Events log. */
 import type { EventInstance } from 'twilio/lib/rest/taskrouter/v1/workspace/event';
 import type { SeedResult } from '../../emulator/seed';
-import { useEmulator } from '../helpers/emulator';
+import { rejection, useEmulator } from '../helpers/emulator';
 
 const t = useEmulator();
 
@@ -25,14 +25,6 @@ const DAY = 24 * 3600 * 1000;
 
 const workspace = () => t.client.taskrouter.v1.workspaces(t.emulator.config.workspaceSid);
 
-async function rejection(promise: Promise<unknown>): Promise<{ status: number; code: number; message: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as { status: number; code: number; message: string };
-  }
-  throw new Error('expected the call to fail');
-}
 
 /** The raw JSON the emulator answers, through the SDK's own HTTP path. */
 async function raw(path: string): Promise<{ status: number; body: Record<string, any> }> {

@@ -24,3 +24,13 @@ export function useEmulator(options: EmulatorOptions = {}): EmulatorFixture {
   beforeEach(() => fixture.admin.reset());
   return fixture;
 }
+
+/** The Twilio error a call fails with (the SDK's RestException: status, code, message); fails if it succeeds. */
+export async function rejection(promise: Promise<unknown>): Promise<{ status: number; code: number; message: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as { status: number; code: number; message: string };
+  }
+  throw new Error('expected the call to fail');
+}
