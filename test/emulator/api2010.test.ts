@@ -19,7 +19,6 @@ const RFC_2822 =
   /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} \+0000$/;
 const DAY = 24 * 3600 * 1000;
 
-
 const callsPath = () => `/2010-04-01/Accounts/${t.emulator.config.accountSid}/Calls.json`;
 
 async function raw(pathAndQuery: string): Promise<{ status: number; body: Record<string, any> }> {

@@ -6,7 +6,6 @@ const t = useEmulator();
 
 const service = () => t.client.sync.v1.services(t.emulator.config.syncServiceSid);
 
-
 describe('maps and items', () => {
   it('creates a map, writes an item with a TTL and reads it back with the right date_expires', async () => {
     const map = await service().syncMaps.create({ uniqueName: 'agent-calls' });

@@ -25,7 +25,6 @@ const DAY = 24 * 3600 * 1000;
 
 const workspace = () => t.client.taskrouter.v1.workspaces(t.emulator.config.workspaceSid);
 
-
 /** The raw JSON the emulator answers, through the SDK's own HTTP path. */
 async function raw(path: string): Promise<{ status: number; body: Record<string, any> }> {
   const response = await t.client.request({ method: 'get', uri: `https://taskrouter.twilio.com${path}` });
