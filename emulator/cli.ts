@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   API key ${c.apiKey} / secret ${c.apiSecret}
   Sync service ${c.syncServiceSid}, TaskRouter workspace ${c.workspaceSid}
   demo data: ${demo.agents.length} agents, ${demo.calls} calls, ${demo.events} events
-  admin API: ${emulator.url}/__admin/config (see README "Emulator")`);
+  admin API: ${emulator.url}/__admin/config (see docs/emulator.md)`);
   const stop = () => {
     void emulator.close().then(() => process.exit(0));
   };

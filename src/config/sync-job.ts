@@ -1,4 +1,4 @@
-/** The sync job's settings, read from the Functions environment (see README "Environment"). */
+/** The sync job's settings, read from the Functions environment (see docs/configuration.md). */
 import { integerInRange, requiredString, SID_PATTERNS, type Env } from './env';
 
 /** The largest SYNC_JOB_BUDGET_MS accepted (Functions stop at 10 s; the last save needs time after the budget). */

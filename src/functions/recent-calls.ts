@@ -2,8 +2,8 @@
  * GET or POST /recent-calls (public: browsers call it with the agent's Flex token).
  * The caller's own recent calls (or, for supervisors, the named worker's) from its Sync map, newest first, without
  * the items whose date_expires has passed by Twilio's clock, paged:
- * `{calls, workerSid, nextPageToken, serverTime}`, Cache-Control no-store. Parameters and error codes: README
- * "Recent calls endpoint" (src/recent-calls/read-request.ts, read-errors.ts).
+ * `{calls, workerSid, nextPageToken, serverTime}`, Cache-Control no-store. Parameters and error codes: docs/endpoints.md
+ * "Reading recent calls" (src/recent-calls/read-request.ts, read-errors.ts).
  */
 import { readRecentCallsConfig } from '../config/recent-calls';
 import { defineFunction } from '../http/function';

@@ -1,6 +1,6 @@
 /**
  * POST /sync-recent-calls (protected): the scheduled recent-calls sync. A scheduler calls it with a request signed
- * with the account's auth token (X-Twilio-Signature, see README "Signed requests"); each call does up to
+ * with the account's auth token (X-Twilio-Signature, see docs/endpoints.md "Signed requests"); each call does up to
  * SYNC_JOB_BUDGET_MS of work and answers
  *   {done, processed, written, skipped, failed, remaining, remainingExact, syncedThrough[, busy]};
  * call again until `done`.
