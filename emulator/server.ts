@@ -1,6 +1,6 @@
 /**
  * The local Twilio emulator: one loopback origin serving Sync v1, TaskRouter v1, API 2010 and IAM under Twilio's own
- * paths, plus the admin API under /__admin/. See README "Emulator" and ../shared/DESIGN.md for the contract.
+ * paths, plus the admin API under /__admin/. See README "Emulator" for the contract.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -3,7 +3,7 @@
  *
  * Events live in one array sorted by time. A list query binary-searches its time window (default: the last 15
  * minutes; never older than the 30-day retention), filters that slice linearly and answers newest first.
- * Ordering of the real Events list is unconfirmed: clients must not rely on it (see ../../shared/TWILIO-FACTS.md).
+ * Ordering of the real Events list is unconfirmed: clients must not rely on it.
  */
 import { isoDate } from '../core/clock';
 import { badRequest, notFound } from '../core/errors';

@@ -419,7 +419,7 @@ async function run(config: SyncJobConfig, deps: JobDeps, now: () => number, tall
   return summary;
 }
 
-/** The one summary line of an invocation, whatever happened (issue 7: counts at the end of every job run). */
+/** The one summary line of an invocation, whatever happened. */
 function logSummary(deps: JobDeps, now: () => number, t: RunTally, summary: JobSummary | undefined, failure: unknown): void {
   const { counts, io } = t;
   const failed = counts.failedRetryable + counts.failedPermanent;

@@ -1,16 +1,17 @@
 /**
- * Response validation against Twilio's official OpenAPI specs (../shared/twilio-oai) with ajv. Two adjustments, both
- * from DESIGN.md: `nullable` without a `type` is dropped (ajv refuses it), and since the specs mark nothing required,
- * every documented property of a response object is made required, so a missing field fails too.
+ * Response validation against Twilio's official OpenAPI specs (extracted into test/contract/twilio-oai, see its
+ * SOURCE.md) with ajv. Two adjustments: `nullable` without a `type` is dropped (ajv refuses it), and since the specs
+ * mark nothing required, every documented property of a response object is made required, so a missing field fails.
  */
 import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { fullFormats } from 'ajv-formats/dist/formats';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { EXTRACTED_SPEC_DIR, SPEC_FAMILIES, pathSkeleton } from '../../scripts/lib/openapi-extract';
 
-const SPEC_DIR = join(__dirname, '..', '..', '..', 'shared', 'twilio-oai');
-export const SPEC_FILES = ['twilio_sync_v1.json', 'twilio_taskrouter_v1.json', 'twilio_api_v2010.json'];
+const SPEC_DIR = join(__dirname, '..', '..', EXTRACTED_SPEC_DIR);
+export const SPEC_FILES = SPEC_FAMILIES.map(({ file }) => file);
 
 type Json = Record<string, unknown>;
 
@@ -33,7 +34,6 @@ export interface SpecOperation {
   method: string;
 }
 
-const skeleton = (path: string) => path.replace(/\{[^}]+\}/g, '{}').replace(/:[A-Za-z]+/g, '{}');
 
 export class OpenApiValidator {
   private readonly ajv: Ajv;
@@ -62,10 +62,10 @@ export class OpenApiValidator {
 
   /** The spec operation that documents this emulator route, e.g. ('GET', '/v1/Services/:ServiceSid/Maps'). */
   operation(method: string, emulatorPattern: string): SpecOperation | undefined {
-    const wanted = skeleton(emulatorPattern);
+    const wanted = pathSkeleton(emulatorPattern);
     for (const { id, doc } of this.specs) {
       for (const [path, item] of Object.entries(doc.paths as Json)) {
-        if (skeleton(path) === wanted && (item as Json)[method.toLowerCase()]) return { spec: id, path, method: method.toLowerCase() };
+        if (pathSkeleton(path) === wanted && (item as Json)[method.toLowerCase()]) return { spec: id, path, method: method.toLowerCase() };
       }
     }
     return undefined;

@@ -113,7 +113,7 @@ async function iamCalls(): Promise<number> {
   return (await system.admin.stats()).byRoute[IAM_ROUTE] ?? 0;
 }
 
-/** Cases that once broke the function, always sent whatever the seed (see the report in issue 6). */
+/** Cases that once broke the function, always sent whatever the seed. */
 function regressionCases(): HostileCase[] {
   const json = (label: string, body: unknown, codes: string[], endpoint: HostileCase['endpoint'] = 'sync-token'): HostileCase => ({
     endpoint,
