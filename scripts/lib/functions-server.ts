@@ -108,7 +108,7 @@ export async function startFunctionsServer(options: FunctionsServerOptions): Pro
     await waitUntilListening(url, child, options.readyTimeoutMs ?? 30_000);
   } catch (error) {
     await stop();
-    throw new Error(`${(error as Error).message}\n${output.slice(-20).join('\n')}`);
+    throw new Error(`${(error as Error).message}\n${output.slice(-20).join('\n')}`, { cause: error });
   }
   return { url, port: options.port, output, stop };
 }

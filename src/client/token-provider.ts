@@ -342,7 +342,7 @@ export function createSyncTokenProvider(options: SyncTokenProviderOptions): Sync
         // One refresh loop at a time: a second event while one runs is answered by the running one.
         if (detached || refreshing) return;
         refreshing = true;
-        refresh(event)
+        void refresh(event)
           .catch(() => undefined) // reported through onError
           .then(() => {
             refreshing = false;

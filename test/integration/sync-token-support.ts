@@ -8,7 +8,6 @@ export const IAM_ROUTE = 'POST /v1/Accounts/:AccountSid/Tokens/validate';
 export interface Reply {
   status: number;
   headers: Headers;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   body: any;
   text: string;
 }
@@ -48,7 +47,7 @@ export async function call(system: System, params: Record<string, unknown> | und
   });
   const text = await response.text();
   seenBodies.push(text);
-  let parsed: unknown = undefined;
+  let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {

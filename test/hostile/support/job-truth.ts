@@ -34,7 +34,7 @@ export interface Truth {
 }
 
 function callSidOf(attributes: unknown): string | undefined {
-  let a: Record<string, unknown> = {};
+  let a: Record<string, unknown>;
   try {
     a = JSON.parse(String(attributes)) as Record<string, unknown>;
   } catch {

@@ -8,6 +8,7 @@ import { HttpError } from '../../../src/http/errors';
 import { defineFunction, type FunctionSpec } from '../../../src/http/function';
 
 // The package's exports map hides its internals, so load the runtime's Response class by path.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { Response } = require(join(__dirname, '../../../node_modules/@twilio/runtime-handler/dist/dev-runtime/internal/response.js'));
 (globalThis as unknown as { Twilio: unknown }).Twilio = { Response };
 
