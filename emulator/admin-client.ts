@@ -1,6 +1,7 @@
 /** A typed client for the emulator's admin API (tests, scripts and outside tools drive the emulator with it). */
 import type { FaultSettings } from './core/faults';
 import type { SeedRequest, SeedResult } from './seed';
+import type { SyncClientStats } from './sync-client/stats';
 
 export interface EmulatorPublicConfig {
   accountSid: string;
@@ -65,6 +66,7 @@ export class EmulatorAdmin {
       byFamily: Record<string, number>;
       faults: Record<string, number>;
       rateLimited: number;
+      syncClient: SyncClientStats;
     }>('GET', 'stats');
   }
 }

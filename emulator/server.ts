@@ -17,8 +17,9 @@ import { Stats } from './core/stats';
 import { registerAdmin } from './families/admin';
 import { registerApi2010, createCallsState, type CallsState } from './families/api2010';
 import { registerIam, createIamState, type IamState } from './families/iam';
-import { registerSync, createSyncState, type SyncState } from './families/sync';
+import { registerSync, createSyncState, type SyncChange, type SyncState } from './families/sync';
 import { registerTaskRouter, createTaskRouterState, type TaskRouterState } from './families/taskrouter';
+import { SyncClientEndpoint } from './sync-client/endpoint';
 
 export interface EmulatorState {
   sync: SyncState;
@@ -67,6 +68,10 @@ export class Emulator {
   readonly beforeRequest: Array<() => void> = [];
   /** Sees every answer the emulator sends (the contract test validates them against the OpenAPI specs). */
   readonly observers: Array<(answer: ObservedAnswer) => void> = [];
+  /** Told of every change to Sync maps and their items, whoever made it (REST, Sync clients, the sweeper). */
+  readonly syncListeners: Array<(change: SyncChange) => void> = [];
+  /** The Sync SDK's WebSocket endpoint, /v3/wsconnect on the same port. */
+  readonly syncClient: SyncClientEndpoint;
   private server?: Server;
   private readonly sockets = new Set<import('node:net').Socket>();
 
@@ -79,10 +84,12 @@ export class Emulator {
     registerApi2010(this.router, this);
     registerIam(this.router, this);
     registerAdmin(this.router, this);
+    this.syncClient = new SyncClientEndpoint(this);
   }
 
   /** Back to the state at start: the configured service and workspace exist, empty; clock, faults and stats cleared. */
   reset(): void {
+    this.syncClient.dropAll();
     this.clock.reset();
     this.faults = NO_FAULTS;
     this.stats = new Stats();
@@ -114,6 +121,7 @@ export class Emulator {
   async listen(port = 0, host = '127.0.0.1'): Promise<string> {
     const server = createServer((req, res) => void this.handle(req, res));
     server.keepAliveTimeout = 5000;
+    server.on('upgrade', (req, socket, head) => this.syncClient.handleUpgrade(req, socket, head));
     server.on('connection', (socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
@@ -130,6 +138,7 @@ export class Emulator {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
+    this.syncClient.dropAll();
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }

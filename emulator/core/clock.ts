@@ -4,6 +4,8 @@
  */
 export class Clock {
   private offsetMs = 0;
+  /** Told after every move (the Sync client endpoint re-reads its token deadlines). */
+  readonly listeners: Array<() => void> = [];
 
   now(): number {
     return Date.now() + this.offsetMs;
@@ -11,10 +13,12 @@ export class Clock {
 
   advance(seconds: number): void {
     this.offsetMs += seconds * 1000;
+    for (const listener of this.listeners) listener();
   }
 
   reset(): void {
     this.offsetMs = 0;
+    for (const listener of this.listeners) listener();
   }
 
   get offsetSeconds(): number {

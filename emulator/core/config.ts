@@ -16,6 +16,8 @@ export interface EmulatorConfig {
   writeBurstSeconds: number;
   /** Expired objects stay readable this long after `date_expires` before the sweeper removes them. */
   sweepLagSeconds: number;
+  /** Sync clients get `token_about_to_expire` this many seconds before their token's `exp`. */
+  tokenWarningSeconds: number;
 }
 
 export const DEFAULT_CONFIG: EmulatorConfig = {
@@ -28,6 +30,8 @@ export const DEFAULT_CONFIG: EmulatorConfig = {
   writeRatePerSecond: 20,
   writeBurstSeconds: 1,
   sweepLagSeconds: 3600,
+  // The SDK's docs say the warning comes 3 minutes before expiry; the live service's exact lead is unconfirmed.
+  tokenWarningSeconds: 180,
 };
 
 function numberFromEnv(name: string, fallback: number): number {
@@ -51,6 +55,7 @@ export function configFromEnv(): Partial<EmulatorConfig> {
     writeRatePerSecond: numberFromEnv('EMULATOR_WRITE_RATE', DEFAULT_CONFIG.writeRatePerSecond),
     writeBurstSeconds: numberFromEnv('EMULATOR_WRITE_BURST_SECONDS', DEFAULT_CONFIG.writeBurstSeconds),
     sweepLagSeconds: numberFromEnv('EMULATOR_SWEEP_LAG_SECONDS', DEFAULT_CONFIG.sweepLagSeconds),
+    tokenWarningSeconds: numberFromEnv('EMULATOR_TOKEN_WARNING_SECONDS', DEFAULT_CONFIG.tokenWarningSeconds),
   };
   return Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined));
 }

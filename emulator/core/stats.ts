@@ -1,4 +1,6 @@
 /** Request counts by route and by outcome, read by GET /__admin/stats (benchmarks count API calls with it). */
+import { emptySyncClientStats } from '../sync-client/stats';
+
 export class Stats {
   total = 0;
   byRoute: Record<string, number> = {};
@@ -6,6 +8,8 @@ export class Stats {
   byFamily: Record<string, number> = {};
   faults = { errors: 0, throttles: 0, drops: 0, delayed: 0 };
   rateLimited = 0;
+  /** The Sync client WebSocket endpoint's counts. */
+  syncClient = emptySyncClientStats();
 
   record(family: string, routeKey: string, status: number): void {
     this.total += 1;
@@ -22,6 +26,7 @@ export class Stats {
       byFamily: this.byFamily,
       faults: this.faults,
       rateLimited: this.rateLimited,
+      syncClient: this.syncClient,
     };
   }
 }

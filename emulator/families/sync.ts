@@ -64,6 +64,18 @@ export interface SyncMap extends Timestamps {
   permissions: Map<string, SyncPermission>;
 }
 
+/**
+ * A change to a map or its items, told to every listener in `emu.syncListeners` whoever made it (REST, the Sync
+ * client endpoint, the sweeper): the Sync client endpoint turns them into live events for subscribed clients.
+ */
+export type SyncChange =
+  | { kind: 'item_added' | 'item_updated' | 'item_removed'; service: SyncService; map: SyncMap; item: SyncMapItem }
+  | { kind: 'map_removed'; service: SyncService; map: SyncMap };
+
+export function notifySyncChange(emu: Emulator, change: SyncChange): void {
+  for (const listener of emu.syncListeners) listener(change);
+}
+
 export interface SyncState {
   services: Map<string, SyncService>;
   lastSweep: { realMs: number; clockMs: number };
@@ -268,9 +280,15 @@ function sweep(emu: Emulator): void {
       if (gone(map)) {
         service.maps.delete(sid);
         emu.limiter.forget(`map:${sid}`);
+        notifySyncChange(emu, { kind: 'map_removed', service, map });
         continue;
       }
-      for (const [key, item] of map.items) if (gone(item)) map.items.delete(key);
+      for (const [key, item] of map.items) {
+        if (!gone(item)) continue;
+        map.items.delete(key);
+        // Removal by TTL reaches subscribers as a removal (unconfirmed: the live service's event for it).
+        notifySyncChange(emu, { kind: 'item_removed', service, map, item });
+      }
     }
   }
 }
@@ -443,6 +461,7 @@ export function registerSync(router: Router, emu: Emulator): void {
     const m = map(req, s);
     s.maps.delete(m.sid);
     emu.limiter.forget(`map:${m.sid}`);
+    notifySyncChange(emu, { kind: 'map_removed', service: s, map: m });
     return { status: 204 };
   });
 
@@ -481,6 +500,7 @@ export function registerSync(router: Router, emu: Emulator): void {
     };
     m.items.set(key, i);
     applyCollectionTtl(req, m, now);
+    notifySyncChange(emu, { kind: 'item_added', service: s, map: m, item: i });
     return { status: 201, body: r.item(req, s, m, i) };
   });
   add('GET', '/v1/Services/:ServiceSid/Maps/:MapSid/Items', (req) => {
@@ -522,6 +542,7 @@ export function registerSync(router: Router, emu: Emulator): void {
     i.revision += 1;
     i.dateUpdated = now;
     applyCollectionTtl(req, m, now);
+    notifySyncChange(emu, { kind: 'item_updated', service: s, map: m, item: i });
     return { status: 200, body: r.item(req, s, m, i) };
   });
   add('DELETE', '/v1/Services/:ServiceSid/Maps/:MapSid/Items/:Key', (req) => {
@@ -531,6 +552,7 @@ export function registerSync(router: Router, emu: Emulator): void {
     checkIfMatch(req, i.revision, 54205);
     limitWrite(m.sid);
     m.items.delete(i.key);
+    notifySyncChange(emu, { kind: 'item_removed', service: s, map: m, item: i });
     return { status: 204 };
   });
 
