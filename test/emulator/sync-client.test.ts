@@ -6,6 +6,7 @@
  */
 import { WebSocket } from 'ws';
 import type { SyncMapItem } from 'twilio-sync';
+import { DEFAULT_CONFIG } from '../../emulator/core/config';
 import { encodeFrame } from '../../emulator/sync-client/framing';
 import { useEmulator } from '../helpers/emulator';
 import { closeAll, connect, mintToken, nextEvent, reachState, syncClientUri, syncError } from '../helpers/sync-clients';
@@ -53,7 +54,10 @@ describe('maps', () => {
 
   it('pages through a map in both orders with From and PageSize', async () => {
     const keys = Array.from({ length: 25 }, (_, i) => `key-${String(i).padStart(2, '0')}`);
-    const map = await restMap('paged', keys.map((key) => ({ key, data: { key } })));
+    await t.admin.setLimits({ writeRatePerSecond: 0 }); // 0: no write limit while the test fills the map
+    const map = await restMap('paged', keys.map((key) => ({ key, data: { key } }))).finally(() =>
+      t.admin.setLimits({ writeRatePerSecond: DEFAULT_CONFIG.writeRatePerSecond }),
+    );
     await setAcl(false);
     const alice = client('alice');
     const opened = await alice.map({ id: map.sid, mode: 'open_existing' });
