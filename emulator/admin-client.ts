@@ -58,6 +58,24 @@ export class EmulatorAdmin {
   faults(settings: Partial<FaultSettings>) {
     return this.call<FaultSettings>('POST', 'faults', settings);
   }
+  /** Calls handled now, in real time: their events are pushed to the configured callback and sinks as they happen. */
+  liveCalls(input: { workerSid?: string; count?: number; direction?: 'inbound' | 'outbound'; talkSeconds?: number; spreadSeconds?: number } = {}) {
+    return this.call<{ calls: Array<{ taskSid: string; workerSid: string; callSid: string | null; direction: 'inbound' | 'outbound' }> }>(
+      'POST',
+      'live-calls',
+      input,
+    );
+  }
+  deliveries() {
+    return this.call<{
+      callbacks: Array<{ eventSid: string; eventType: string; status: number; ok: boolean; ms: number }>;
+      streams: Array<{ sinkSid: string; eventIds: string[]; eventTypes: string[]; attempt: number; status: number; ok: boolean; ms: number; at: number }>;
+      backlog: number;
+    }>('GET', 'deliveries');
+  }
+  eventStreams(settings: Record<string, number | boolean>) {
+    return this.call<Record<string, number>>('POST', 'event-streams', settings);
+  }
   stats() {
     return this.call<{
       total: number;

@@ -818,3 +818,58 @@ export function seed(emu: Emulator, request: SeedRequest): SeedResult {
     seed: seedValue,
   };
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Live calls (POST /__admin/live-calls): one call as the seed lays it out, its timeline compressed to happen now.
+
+export interface LiveCallRequest {
+  workerSid: string;
+  direction: 'inbound' | 'outbound';
+  /** Seconds between the agent accepting and wrap-up. */
+  talkSeconds: number;
+  /** When the call starts (emulator clock, ms). */
+  startMs: number;
+}
+
+export interface LiveCallPlan {
+  /** Sorted by time; store each when its time comes. */
+  events: EventRecord[];
+  call: CallRecord;
+  taskSid: string;
+  /** The call SID the task's attributes name (null for a Flex dialpad task, which names none). */
+  callSid: string | null;
+}
+
+/** Longest pause kept between two consecutive events of a live call (ms), except the talk itself. */
+const LIVE_MAX_GAP_MS = 400;
+
+export function planLiveCall(emu: Emulator, request: LiveCallRequest): LiveCallPlan {
+  const tr = emu.state.taskrouter;
+  const worker = tr.workers.get(request.workerSid);
+  if (!worker) throw new Error(`no worker ${request.workerSid}`);
+  const b = new SeedBuilder(emu, new Rng(createHash('sha256').update(`${request.workerSid}:${Math.random()}`).digest().readUInt32BE(0)));
+  const agent: Agent = { worker, attributesJson: JSON.stringify(worker.attributes), ip: '203.0.113.250', version: 1 };
+  if (request.direction === 'inbound') inboundCall(b, request.startMs, agent, undefined, false);
+  else outboundCall(b, request.startMs, agent);
+  const events = [...b.events].sort((x, y) => x.eventDateMs - y.eventDateMs);
+  // Re-time: same order, short pauses, the talk as asked; the task's creation moves with its task.created event.
+  const original = events.map((e) => e.eventDateMs);
+  let at = request.startMs;
+  events.forEach((e, i) => {
+    if (i > 0) at += e.eventType === 'task.wrapup' ? request.talkSeconds * SECOND : Math.min(LIVE_MAX_GAP_MS, original[i] - original[i - 1]);
+    e.eventDateMs = at;
+  });
+  const task = b.tasks[0];
+  task.createdMs = events.find((e) => e.eventType === 'task.created')!.eventDateMs;
+  const accepted = events.find((e) => e.eventType === 'reservation.accepted')!.eventDateMs;
+  const wrapup = events.find((e) => e.eventType === 'task.wrapup')!.eventDateMs;
+  const call = b.calls[0];
+  const startMs = request.direction === 'inbound' ? request.startMs - SECOND : accepted + 200;
+  call.startTimeMs = startMs;
+  call.endTimeMs = Math.max(startMs, wrapup - 100);
+  call.dateCreatedMs = startMs - 100;
+  call.dateUpdatedMs = call.endTimeMs + 500;
+  settleCall(call, 0);
+  const attributes = task.attributes as { call_sid?: unknown };
+  return { events, call, taskSid: task.sid, callSid: typeof attributes.call_sid === 'string' ? attributes.call_sid : null };
+}

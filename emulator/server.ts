@@ -1,6 +1,6 @@
 /**
- * The local Twilio emulator: one loopback origin serving Sync v1, TaskRouter v1, API 2010 and IAM under Twilio's own
- * paths, plus the admin API under /__admin/. See README "Emulator" for the contract.
+ * The local Twilio emulator: one loopback origin serving Sync v1, TaskRouter v1, Events v1, API 2010 and IAM under
+ * Twilio's own paths, plus the admin API under /__admin/. See README "Emulator" for the contract.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -20,12 +20,18 @@ import { registerIam, createIamState, type IamState } from './families/iam';
 import { registerSync, createSyncState, type SyncChange, type SyncState } from './families/sync';
 import { registerTaskRouter, createTaskRouterState, type TaskRouterState } from './families/taskrouter';
 import { SyncClientEndpoint } from './sync-client/endpoint';
+import { registerPushAdmin } from './events/admin-routes';
+import { registerEventStreams } from './events/event-streams';
+import { PushState } from './events/push';
+import { registerWorkspaceUpdate } from './events/workspace-callback';
 
 export interface EmulatorState {
   sync: SyncState;
   taskrouter: TaskRouterState;
   calls: CallsState;
   iam: IamState;
+  /** Pushed events: the workspace callback's and Event Streams' deliveries, and live calls under way. */
+  events: PushState;
 }
 
 export interface ObservedAnswer {
@@ -81,10 +87,13 @@ export class Emulator {
     this.resetState();
     registerSync(this.router, this);
     registerTaskRouter(this.router, this);
+    registerWorkspaceUpdate(this.router, this);
+    registerEventStreams(this.router, this);
     registerApi2010(this.router, this);
     registerIam(this.router, this);
     registerAdmin(this.router, this);
     this.syncClient = new SyncClientEndpoint(this);
+    registerPushAdmin(this.router, this);
   }
 
   /** Back to the state at start: the configured service and workspace exist, empty; clock, faults and stats cleared. */
@@ -103,12 +112,14 @@ export class Emulator {
   }
 
   private resetState(): void {
+    this.state?.events.stop();
     this.limiter = new WriteLimiter(this.config.writeRatePerSecond, this.config.writeBurstSeconds);
     this.state = {
       sync: createSyncState(this),
       taskrouter: createTaskRouterState(this),
       calls: createCallsState(this),
       iam: createIamState(this),
+      events: new PushState(this),
     };
   }
 
@@ -135,6 +146,7 @@ export class Emulator {
   }
 
   async close(): Promise<void> {
+    this.state.events.stop();
     const server = this.server;
     if (!server) return;
     this.server = undefined;
