@@ -90,6 +90,7 @@ export const SPEC_FAMILIES: ReadonlyArray<{ file: string; family: string }> = [
   { file: 'twilio_sync_v1.json', family: 'sync' },
   { file: 'twilio_taskrouter_v1.json', family: 'taskrouter' },
   { file: 'twilio_api_v2010.json', family: 'api' },
+  { file: 'twilio_events_v1.json', family: 'events' },
 ];
 
 /** Where the extracted specs live in this repository, relative to its root. */

@@ -65,6 +65,7 @@ async function exerciseEveryRoute(): Promise<void> {
   const ws = emulator.config.workspaceSid;
   await client.taskrouter.v1.workspaces.list();
   await client.taskrouter.v1.workspaces(ws).fetch();
+  await client.taskrouter.v1.workspaces(ws).update({ eventCallbackUrl: 'https://example.com/cb', eventsFilter: 'reservation.completed' });
   const workers = await client.taskrouter.v1.workspaces(ws).workers.list({ pageSize: 2 });
   await client.taskrouter.v1.workspaces(ws).workers(workers[0].sid).fetch();
   const events = await client.taskrouter.v1.workspaces(ws).events.list({
@@ -74,6 +75,41 @@ async function exerciseEveryRoute(): Promise<void> {
   });
   await client.taskrouter.v1.workspaces(ws).events(events[0].sid).fetch();
   await client.taskrouter.v1.workspaces(ws).events.list({ eventType: 'reservation.completed', workerSid: seeded.agents[0].workerSid });
+
+  // Events v1: sinks, subscriptions, subscribed events.
+  const es = client.events.v1;
+  const sink = await es.sinks.create({
+    description: 'contract',
+    sinkConfiguration: { destination: 'https://user:secret@example.com/es', method: 'POST' },
+    sinkType: 'webhook',
+  });
+  await es.sinks.list();
+  await es.sinks(sink.sid).fetch();
+  await es.sinks(sink.sid).update({ description: 'contract 2' });
+  await es.sinks(sink.sid).sinkValidate.create({ testId: 'TE' + '0'.repeat(32) });
+  // The test event goes to a loopback destination (the emulator itself, which refuses it): no outside network.
+  const local = await es.sinks.create({
+    description: 'contract test event',
+    sinkConfiguration: { destination: `${emulator.url}/__admin/stats`, method: 'POST' },
+    sinkType: 'webhook',
+  });
+  await es.sinks(local.sid).sinkTest.create();
+  const subscription = await es.subscriptions.create({
+    description: 'contract',
+    sinkSid: sink.sid,
+    types: [{ type: 'com.twilio.taskrouter.reservation.completed', schema_version: 1 }],
+  });
+  await es.subscriptions.list();
+  await es.subscriptions(subscription.sid).fetch();
+  await es.subscriptions(subscription.sid).update({ description: 'contract 2' });
+  const subscribed = es.subscriptions(subscription.sid).subscribedEvents;
+  await subscribed.create({ type: 'com.twilio.taskrouter.task.created', schemaVersion: 1 });
+  await subscribed.list();
+  await subscribed('com.twilio.taskrouter.task.created').fetch();
+  await subscribed('com.twilio.taskrouter.task.created').update({ schemaVersion: 2 });
+  await subscribed('com.twilio.taskrouter.task.created').remove();
+  await es.subscriptions(subscription.sid).remove();
+  await es.sinks(sink.sid).remove();
 
   // API 2010: calls.
   const calls = await client.calls.list({ startTimeAfter: new Date(Date.now() - 9 * 86_400_000), pageSize: 3, limit: 6 });
@@ -100,7 +136,7 @@ describe('emulator contract', () => {
     expect(served.filter((route) => !answered.has(route))).toEqual([]);
   });
 
-  it('documents every Sync, TaskRouter and API 2010 route it serves in the official specs', () => {
+  it('documents every Sync, TaskRouter, Events and API 2010 route it serves in the official specs', () => {
     const missing = emulator.router.routes
       .filter((r) => !r.admin && r.family !== 'iam')
       .filter((r) => !validator.operation(r.method, r.pattern))
