@@ -42,7 +42,8 @@ export const handler = defineFunction({
       limiter = new ObjectRateLimiter(settings);
     }
     const summary = await runSyncJob(config, {
-      work: createTwilioClient(context, { deadline: new Deadline(config.budgetMs) }),
+      // The pool must hold every write the job keeps in flight, or the SDK's 20-socket default caps it.
+      work: createTwilioClient(context, { deadline: new Deadline(config.budgetMs), maxSockets: config.concurrency }),
       control: createTwilioClient(context, { deadline: new Deadline(config.budgetMs + CONTROL_RESERVE_MS) }),
       limiter,
       log,

@@ -33,7 +33,7 @@ export function emulatorUrl(context: { TWILIO_EMULATOR_URL?: string }): string |
 
 export function createTwilioClient(
   context: TwilioContextLike,
-  options: { deadline?: Deadline; policy?: RetryPolicy } = {},
+  options: { deadline?: Deadline; policy?: RetryPolicy; maxSockets?: number } = {},
 ): ProjectTwilioClient {
   const http = new TwilioHttpClient({ ...options, emulatorUrl: emulatorUrl(context) });
   const client = context.getTwilioClient({ httpClient: http });

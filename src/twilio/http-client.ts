@@ -5,6 +5,8 @@
  * - remembers the Twilio server's clock (the Date header), which TTL and expiry decisions compare against;
  * - counts requests, retries and 429s for the job's summary log line.
  */
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import twilio from 'twilio';
 import { Deadline } from './deadline';
 import {
@@ -41,6 +43,33 @@ export interface TwilioHttpClientOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Monotonic clock in ms (tests inject one); default performance.now. */
   monotonicNow?: () => number;
+  /**
+   * Sockets open at once per host: the most requests this client can have in flight. The SDK's own agent allows 20
+   * (and keeps only 5 idle), so a caller that runs more requests at once must say so here.
+   */
+  maxSockets?: number;
+}
+
+/** The twilio SDK's own per-host default. */
+export const DEFAULT_MAX_SOCKETS = 20;
+/** Matches the SDK's socket timeout (ms): an idle pooled socket is closed after it. */
+const SOCKET_TIMEOUT_MS = 30_000;
+
+/**
+ * Connection pools, one per scheme and size, in module scope: a warm instance's invocations reuse their open
+ * (TLS) connections instead of paying a handshake per invocation. Every idle socket is kept, up to the pool's size,
+ * so the next burst of requests does not reconnect either.
+ */
+const agents = new Map<string, HttpAgent>();
+function pooledAgent(scheme: 'http' | 'https', maxSockets: number): HttpAgent {
+  const key = `${scheme}:${maxSockets}`;
+  let agent = agents.get(key);
+  if (!agent) {
+    const options = { keepAlive: true, maxSockets, maxFreeSockets: maxSockets, timeout: SOCKET_TIMEOUT_MS };
+    agent = scheme === 'https' ? new HttpsAgent(options) : new HttpAgent(options);
+    agents.set(key, agent);
+  }
+  return agent;
 }
 
 /**
@@ -63,6 +92,12 @@ export class TwilioHttpClient extends twilio.RequestClient {
 
   constructor(options: TwilioHttpClientOptions = {}) {
     super({ keepAlive: true });
+    const maxSockets = options.maxSockets ?? DEFAULT_MAX_SOCKETS;
+    // With HTTP_PROXY the SDK routes through its proxy agent: leave that one alone.
+    if (!process.env.HTTP_PROXY) this.axios.defaults.httpsAgent = pooledAgent('https', maxSockets);
+    // The emulator is plain http on loopback; give it the same pool limits so local runs and benches see
+    // production's concurrency, not Node's unlimited global agent.
+    this.axios.defaults.httpAgent = pooledAgent('http', maxSockets);
     this.deadline = options.deadline ?? Deadline.none();
     this.policy = options.policy ?? DEFAULT_RETRY_POLICY;
     this.emulatorUrl = options.emulatorUrl?.replace(/\/+$/, '');

@@ -1,4 +1,5 @@
 /** The retrying HTTP layer against the emulator's injected faults (real sockets, real SDK). */
+import { createServer } from 'node:http';
 import twilio from 'twilio';
 import { useEmulator } from '../../helpers/emulator';
 import { createTwilioClient, emulatorUrl } from '../../../src/twilio/client-factory';
@@ -25,7 +26,6 @@ describe('TwilioHttpClient', () => {
 
   it("converges on the server's clock from second-precision Date headers, and follows it back", async () => {
     // A server whose clock is TRUE_OFFSET ahead of the client's monotonic clock, printing it floored to the second.
-    const { createServer } = await import('node:http');
     const TRUE_OFFSET = 1_795_000_000_450;
     let local = 0;
     let serverOffset = TRUE_OFFSET;
@@ -100,7 +100,6 @@ describe('TwilioHttpClient', () => {
   it('honours Retry-After as the least delay', async () => {
     const sleeps: number[] = [];
     // A tiny server that throttles once with Retry-After: 1, then answers.
-    const { createServer } = await import('node:http');
     let calls = 0;
     const server = createServer((_req, res) => {
       calls += 1;
@@ -120,6 +119,60 @@ describe('TwilioHttpClient', () => {
     server.close();
     expect(sleeps).toHaveLength(1);
     expect(sleeps[0]).toBeGreaterThanOrEqual(1000);
+  });
+});
+
+describe('connection pool', () => {
+  /** Fires `count` requests at a server that holds every one; returns how many reached it at once. */
+  async function peakInFlight(count: number, maxSockets?: number): Promise<{ reached: number; queued: number }> {
+    const held: Array<() => void> = [];
+    let holding = true;
+    const server = createServer((_req, res) => {
+      const answer = () => {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end('{}');
+      };
+      if (holding) held.push(answer);
+      else answer();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    const http = new TwilioHttpClient({ emulatorUrl: `http://127.0.0.1:${port}`, maxSockets });
+    const agent = (http as unknown as { axios: { defaults: { httpAgent: import('node:http').Agent } } }).axios.defaults
+      .httpAgent;
+    const requests = Array.from({ length: count }, () =>
+      http.request({ method: 'get', uri: 'https://sync.twilio.com/v1/Services' }),
+    );
+    const expected = Math.min(count, maxSockets ?? 20);
+    for (let i = 0; i < 200 && held.length < expected; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    const reached = held.length;
+    const queued = Object.values(agent.requests).reduce((sum, list) => sum + (list?.length ?? 0), 0);
+    // Release everything; requests that waited in the pool's queue are answered as they arrive.
+    holding = false;
+    while (held.length > 0) held.shift()!();
+    const responses = await Promise.all(requests.map((request) => request.then((r) => r.statusCode)));
+    expect(responses.every((status) => status === 200)).toBe(true);
+    server.closeAllConnections();
+    server.close();
+    return { reached, queued };
+  }
+
+  it("caps requests in flight at the SDK's 20 sockets per host unless told otherwise", async () => {
+    expect(await peakInFlight(30)).toEqual({ reached: 20, queued: 10 });
+  });
+
+  it('lets a caller keep as many requests in flight as it asks for (the job asks for SYNC_WRITE_CONCURRENCY)', async () => {
+    expect(await peakInFlight(40, 32)).toEqual({ reached: 32, queued: 8 });
+  });
+
+  it('gives the https agent the same size (production) and keeps idle sockets for the next burst', () => {
+    const http = new TwilioHttpClient({ maxSockets: 32 });
+    const { httpsAgent } = (http as unknown as { axios: { defaults: { httpsAgent: import('node:https').Agent } } })
+      .axios.defaults;
+    expect(httpsAgent.maxSockets).toBe(32);
+    expect(httpsAgent.maxFreeSockets).toBe(32);
+    // A warm instance's next invocation reuses the same pool (and its open connections).
+    expect((new TwilioHttpClient({ maxSockets: 32 }) as unknown as typeof http).axios.defaults.httpsAgent).toBe(httpsAgent);
   });
 });
 
