@@ -13,6 +13,7 @@ export interface EmulatorPublicConfig {
   writeRatePerSecond: number;
   writeBurstSeconds: number;
   sweepLagSeconds: number;
+  accountConcurrency: number;
   clockOffsetSeconds: number;
   now: string;
 }
@@ -34,7 +35,12 @@ export class EmulatorAdmin {
   config(): Promise<EmulatorPublicConfig> {
     return this.call('GET', 'config');
   }
-  setLimits(limits: { writeRatePerSecond?: number; writeBurstSeconds?: number; sweepLagSeconds?: number }) {
+  setLimits(limits: {
+    writeRatePerSecond?: number;
+    writeBurstSeconds?: number;
+    sweepLagSeconds?: number;
+    accountConcurrency?: number;
+  }) {
     return this.call<EmulatorPublicConfig>('POST', 'config', limits);
   }
   reset(): Promise<{ reset: true }> {
@@ -85,6 +91,7 @@ export class EmulatorAdmin {
       faults: Record<string, number>;
       rateLimited: number;
       syncClient: SyncClientStats;
+      concurrencyLimited: number;
     }>('GET', 'stats');
   }
 }

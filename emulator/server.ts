@@ -81,6 +81,9 @@ export class Emulator {
   private server?: Server;
   private readonly sockets = new Set<import('node:net').Socket>();
 
+  /** REST requests being handled right now, for the account-wide concurrency limit. */
+  private inFlight = 0;
+
   constructor(options: Partial<EmulatorConfig> = {}) {
     this.config = { ...DEFAULT_CONFIG, ...options };
     this.limiter = new WriteLimiter(this.config.writeRatePerSecond, this.config.writeBurstSeconds);
@@ -106,7 +109,11 @@ export class Emulator {
   }
 
   /** Applies new rate-limit settings (admin config), keeping the data. */
-  setLimits(limits: Partial<Pick<EmulatorConfig, 'writeRatePerSecond' | 'writeBurstSeconds' | 'sweepLagSeconds'>>): void {
+  setLimits(
+    limits: Partial<
+      Pick<EmulatorConfig, 'writeRatePerSecond' | 'writeBurstSeconds' | 'sweepLagSeconds' | 'accountConcurrency'>
+    >,
+  ): void {
     Object.assign(this.config, limits);
     this.limiter = new WriteLimiter(this.config.writeRatePerSecond, this.config.writeBurstSeconds);
   }
@@ -188,9 +195,19 @@ export class Emulator {
         response = await route.handler(request);
       } else {
         request.principal = authenticate(req.headers, this.config);
-        drop = await this.injectFaults(family);
-        for (const hook of this.beforeRequest) hook();
-        response = await route.handler(request);
+        const limit = this.config.accountConcurrency;
+        if (limit > 0 && this.inFlight >= limit) {
+          this.stats.concurrencyLimited += 1;
+          throw new TwilioError(429, 20429, 'Too Many Requests');
+        }
+        this.inFlight += 1;
+        try {
+          drop = await this.injectFaults(family);
+          for (const hook of this.beforeRequest) hook();
+          response = await route.handler(request);
+        } finally {
+          this.inFlight -= 1;
+        }
       }
     } catch (error) {
       response = this.errorResponse(error, family);

@@ -18,6 +18,11 @@ export interface EmulatorConfig {
   sweepLagSeconds: number;
   /** Sync clients get `token_about_to_expire` this many seconds before their token's `exp`. */
   tokenWarningSeconds: number;
+  /**
+   * Account-wide limit on REST requests in flight at once (0: off). Over it, Twilio answers 429 with code 20429
+   * "Too Many Requests" (https://www.twilio.com/docs/api/errors/20429); the real limit depends on the account.
+   */
+  accountConcurrency: number;
 }
 
 export const DEFAULT_CONFIG: EmulatorConfig = {
@@ -32,6 +37,7 @@ export const DEFAULT_CONFIG: EmulatorConfig = {
   sweepLagSeconds: 3600,
   // The SDK's docs say the warning comes 3 minutes before expiry; the live service's exact lead is unconfirmed.
   tokenWarningSeconds: 180,
+  accountConcurrency: 0,
 };
 
 function numberFromEnv(name: string, fallback: number): number {
@@ -56,6 +62,7 @@ export function configFromEnv(): Partial<EmulatorConfig> {
     writeBurstSeconds: numberFromEnv('EMULATOR_WRITE_BURST_SECONDS', DEFAULT_CONFIG.writeBurstSeconds),
     sweepLagSeconds: numberFromEnv('EMULATOR_SWEEP_LAG_SECONDS', DEFAULT_CONFIG.sweepLagSeconds),
     tokenWarningSeconds: numberFromEnv('EMULATOR_TOKEN_WARNING_SECONDS', DEFAULT_CONFIG.tokenWarningSeconds),
+    accountConcurrency: numberFromEnv('EMULATOR_ACCOUNT_CONCURRENCY', DEFAULT_CONFIG.accountConcurrency),
   };
   return Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined));
 }

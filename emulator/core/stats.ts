@@ -10,6 +10,8 @@ export class Stats {
   rateLimited = 0;
   /** The Sync client WebSocket endpoint's counts. */
   syncClient = emptySyncClientStats();
+  /** 429 / 20429 answers of the account-wide concurrency limit. */
+  concurrencyLimited = 0;
 
   record(family: string, routeKey: string, status: number): void {
     this.total += 1;
@@ -27,6 +29,7 @@ export class Stats {
       faults: this.faults,
       rateLimited: this.rateLimited,
       syncClient: this.syncClient,
+      concurrencyLimited: this.concurrencyLimited,
     };
   }
 }

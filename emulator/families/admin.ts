@@ -47,19 +47,23 @@ export function registerAdmin(router: Router, emu: Emulator): void {
     writeRatePerSecond: emu.config.writeRatePerSecond,
     writeBurstSeconds: emu.config.writeBurstSeconds,
     sweepLagSeconds: emu.config.sweepLagSeconds,
+    accountConcurrency: emu.config.accountConcurrency,
     clockOffsetSeconds: emu.clock.offsetSeconds,
     now: new Date(emu.clock.now()).toISOString(),
   });
 
   add('GET', '/__admin/config', configView);
 
-  /** Changes the limits at run time: {writeRatePerSecond?, writeBurstSeconds?, sweepLagSeconds?}. */
+  /** Changes the limits at run time: {writeRatePerSecond?, writeBurstSeconds?, sweepLagSeconds?, accountConcurrency?}. */
   add('POST', '/__admin/config', (req) => {
     const b = body(req);
     const limits: Parameters<Emulator['setLimits']>[0] = {};
     if (b.writeRatePerSecond !== undefined) limits.writeRatePerSecond = number(b.writeRatePerSecond, 'writeRatePerSecond', 0, 100_000);
     if (b.writeBurstSeconds !== undefined) limits.writeBurstSeconds = number(b.writeBurstSeconds, 'writeBurstSeconds', 0, 3600);
     if (b.sweepLagSeconds !== undefined) limits.sweepLagSeconds = number(b.sweepLagSeconds, 'sweepLagSeconds', 0, 1e9);
+    if (b.accountConcurrency !== undefined) {
+      limits.accountConcurrency = number(b.accountConcurrency, 'accountConcurrency', 0, 10_000);
+    }
     emu.setLimits(limits);
     return configView();
   });
