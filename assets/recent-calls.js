@@ -257,7 +257,8 @@ function timeNode(iso, text, title) {
 
 function row(call) {
   const tr = document.createElement('tr');
-  tr.dataset.callSid = call.callSid;
+  tr.dataset.key = call.key;
+  if (call.callSid) tr.dataset.callSid = call.callSid;
   const outbound = typeof call.direction === 'string' && call.direction.startsWith('outbound');
 
   const direction = document.createElement('span');

@@ -6,7 +6,16 @@
  * - ~15% of inbound calls are first offered to another agent who rejects it or lets it time out;
  * - callers who hang up in queue (`reservation.canceled` + `task.canceled`, a Call but no agent): callsPerAgent / 10;
  * - chat (Conversations SMS) tasks whose attributes carry `from` / `direction` but no call: callsPerAgent / 8;
- * - worker.activity.update events: callsPerAgent / 5.
+ * - worker.activity.update events: callsPerAgent / 5;
+ * - transfers (one call, two agents, two tasks naming the same call): callsPerAgent / 15.
+ *
+ * Outbound (Flex dialpad) tasks look as Flex's StartOutboundCall writes them: `direction: "outbound"`, `from`,
+ * `to`, `outbound_to`, `name`, and no `call_sid` nor `conference` (flex-project-template, feature
+ * dual-channel-recording, addCallDataToTask: "Outbound calls initiated from Flex (via StartOutboundCall Action) do
+ * not include call_sid and conference metadata in task attributes"). A share (`enrichedOutboundShare`) is enriched
+ * the way that feature does it, from the browser once the call is up: `conference: {sid}` and `call_sid` written into
+ * the task. A few dialled numbers are kept as typed (national format, not E.164). The customer leg is an
+ * `outbound-api` call from the caller ID to the dialled number, starting seconds after the task was created.
  * Everything but the absolute times is deterministic for a given emulator state and request (seeded PRNG).
  *
  * Event and call shapes: see SeededEvent, inboundAttributes(), outboundCall() and callRecord().
@@ -32,7 +41,11 @@ export interface SeedRequest {
   days: number;
   /** PRNG seed; defaults to one derived from the request and the number of workers already seeded. */
   seed?: number;
+  /** Share of outbound tasks enriched with `call_sid` / `conference.sid` (0–1). Default DEFAULT_ENRICHED_OUTBOUND_SHARE. */
+  enrichedOutboundShare?: number;
 }
+
+export const DEFAULT_ENRICHED_OUTBOUND_SHARE = 0.25;
 
 export interface SeededAgent {
   workerSid: string;
@@ -46,7 +59,12 @@ export interface SeedResult {
   /** Call records created (handled voice calls plus calls abandoned in queue). */
   calls: number;
   events: number;
+  /** Calls one agent handled (inbound and outbound); transferred calls are counted in `transfers`. */
   handledCalls: number;
+  /** Calls handled by two agents in turn (two tasks, two completed reservations, one call). */
+  transfers: number;
+  outboundTasks: number;
+  enrichedOutboundTasks: number;
   abandonedCalls: number;
   chatTasks: number;
   seed: number;
@@ -152,6 +170,8 @@ interface Task {
   attributes: object;
   attributesJson: string;
   version: number;
+  /** The customer leg this task is about (what the emulator knows; unenriched outbound attributes don't say). */
+  customerCallSid?: string;
 }
 
 interface Reservation {
@@ -197,6 +217,7 @@ class SeededEvent implements EventRecord {
   private readonly agent: Agent | undefined;
   private readonly agentVersion: number;
   readonly reservationSid: string | undefined;
+  readonly customerCallSid: string | undefined;
   private readonly reservationVersion: number;
   private readonly byWorker: boolean;
   private readonly extra: Readonly<Record<string, string>> | undefined;
@@ -213,6 +234,7 @@ class SeededEvent implements EventRecord {
     this.agent = init.agent;
     this.agentVersion = init.agent?.version ?? 0;
     this.reservationSid = init.reservation?.sid;
+    this.customerCallSid = init.task?.customerCallSid;
     this.reservationVersion = init.reservation ? ++init.reservation.version : 0;
     this.byWorker = init.byWorker;
     this.extra = init.extra;
@@ -236,6 +258,9 @@ class SeededEvent implements EventRecord {
   }
   get taskChannelUniqueName() {
     return this.task?.channel.uniqueName;
+  }
+  get taskCreatedMs() {
+    return this.task?.createdMs;
   }
 
   get resourceSid(): string {
@@ -353,8 +378,9 @@ class SeedBuilder {
     this.channels = { voice: channel('voice'), chat: channel('chat') };
   }
 
-  newTask(channel: 'voice' | 'chat', createdMs: number, queue: TaskQueueRecord, attributes: object): Task {
+  newTask(channel: 'voice' | 'chat', createdMs: number, queue: TaskQueueRecord, attributes: object, customerCallSid?: string): Task {
     const task: Task = {
+      customerCallSid,
       sid: this.rng.sid('WT'),
       createdMs,
       channel: this.channels[channel],
@@ -529,14 +555,17 @@ function inboundAttributes(emu: Emulator, callSid: string, customer: Customer, o
 const COMPLETED = { task_completed_reason: 'Task has been completed' };
 const CANCELED_ON_HANGUP = { task_canceled_reason: 'hangup', reason: 'hangup' };
 
-/** The agent-side life of a task once reserved: accepted, talk, wrap-up, completed. */
+/**
+ * The agent-side life of a task once reserved: accepted, talk, wrap-up, completed. `laterAttributes` are merged into
+ * the task's attributes once the call is up (Flex adds the conference; an enriching plugin adds call_sid).
+ */
 function handle(
   b: SeedBuilder,
   task: Task,
   agent: Agent,
   reservedMs: number,
   talkEndMs: (acceptedMs: number) => number,
-  conference?: object,
+  laterAttributes?: object,
 ): void {
   const rng = b.rng;
   const reservation: Reservation = { sid: rng.sid('WR'), version: 0 };
@@ -544,7 +573,7 @@ function handle(
   const accepted = reservedMs + rng.int(1500, 12_000);
   b.reservationEvent('reservation.accepted', accepted, task, agent, reservation, 'assigned', true);
   const ended = talkEndMs(accepted);
-  if (conference) b.setAttributes(task, { ...task.attributes, conference });
+  if (laterAttributes) b.setAttributes(task, { ...task.attributes, ...laterAttributes });
   const wrapup = ended + rng.int(300, 1500);
   b.taskEvent('task.wrapup', wrapup, task, 'wrapping', agent);
   b.reservationEvent('reservation.wrapup', wrapup + 15, task, agent, reservation, 'wrapping', true);
@@ -613,7 +642,7 @@ function inboundCall(b: SeedBuilder, t: number, agent: Agent, other: Agent | und
   const ours = rng.pick(OUR_NUMBERS);
   const queue = rng.pick(b.queues);
   const created = t + rng.int(3000, 25_000);
-  const task = b.newTask('voice', created, queue, inboundAttributes(emu, callSid, customer, ours));
+  const task = b.newTask('voice', created, queue, inboundAttributes(emu, callSid, customer, ours), callSid);
   b.taskEvent('task.created', created, task, 'pending');
   b.taskEvent('task-queue.entered', created + rng.int(40, 120), task, 'pending');
   let cursor = created + rng.int(200, 1500);
@@ -630,7 +659,7 @@ function inboundCall(b: SeedBuilder, t: number, agent: Agent, other: Agent | und
     const conference = { sid: rng.sid('CF'), participants: { customer: callSid, worker: rng.sid('CA') } };
     let talkEnd = 0;
     const talk = (accepted: number) => (talkEnd = accepted + talkSeconds(rng) * SECOND);
-    handle(b, task, agent, cursor + rng.int(0, 45_000), talk, conference);
+    handle(b, task, agent, cursor + rng.int(0, 45_000), talk, { conference });
     end = talkEnd;
   }
   b.calls.push(
@@ -653,31 +682,37 @@ function talkSeconds(rng: Rng): number {
   return 20 + floor(rng.next() ** 2 * 880);
 }
 
+/** `+12065550123` as an agent may type it on the dialpad: `(206) 555-0123`; other numbers unchanged. */
+function asTyped(number: string): string {
+  const m = /^\+1(\d{3})(\d{3})(\d{4})$/.exec(number);
+  return m ? `(${m[1]}) ${m[2]}-${m[3]}` : number;
+}
+
 /**
  * A Flex dialpad call: Flex creates the task, the agent's reservation is accepted at once, then the customer leg
- * (outbound-api) is dialled. Attributes: `direction: "outbound"`, `from` (caller ID), `to` / `outbound_to` (customer).
- * No `call_sid` (unconfirmed for outbound): the customer leg appears in `conference.participants.customer` once the
- * conference starts.
+ * (outbound-api, from the caller ID to the dialled number) is dialled. Attributes as StartOutboundCall writes them
+ * (see the header): no call SID, unless `enriched` (then `call_sid` and `conference.sid` once the call is up).
  */
-function outboundCall(b: SeedBuilder, t: number, agent: Agent): void {
+function outboundCall(b: SeedBuilder, t: number, agent: Agent, enriched: boolean): void {
   const { rng } = b;
   const callSid = rng.sid('CA');
   const customer = customerNumber(rng);
   const ours = rng.pick(OUR_NUMBERS);
   const queue = b.queues[0];
-  const to = customer.number;
-  const attributes = { direction: 'outbound', from: ours.number, to, outbound_to: to, name: to };
-  const task = b.newTask('voice', t, queue, attributes);
+  const dialled = rng.chance(0.2) ? asTyped(customer.number) : customer.number;
+  const attributes = { direction: 'outbound', from: ours.number, to: dialled, outbound_to: dialled, name: dialled };
+  const task = b.newTask('voice', t, queue, attributes, callSid);
   b.taskEvent('task.created', t, task, 'pending');
   b.taskEvent('task-queue.entered', t + rng.int(40, 120), task, 'pending');
-  const conference = { sid: rng.sid('CF'), participants: { worker: rng.sid('CA'), customer: callSid } };
+  const conferenceSid = rng.sid('CF');
   let start = 0;
   let end = 0;
-  handle(b, task, agent, t + rng.int(300, 800), (accepted) => {
+  const talk = (accepted: number) => {
     start = accepted + rng.int(1000, 3000);
     end = start + (rng.int(4, 25) + talkSeconds(rng)) * SECOND;
     return end;
-  }, conference);
+  };
+  handle(b, task, agent, t + rng.int(300, 800), talk, enriched ? { conference: { sid: conferenceSid }, call_sid: callSid } : undefined);
   b.calls.push(
     callRecord({
       sid: callSid,
@@ -687,6 +722,47 @@ function outboundCall(b: SeedBuilder, t: number, agent: Agent): void {
       startTimeMs: start,
       endTimeMs: end,
       dateCreatedMs: start - rng.int(50, 300),
+      dateUpdatedMs: end + rng.int(500, 2000),
+      phoneNumberSid: ours.sid,
+    }),
+  );
+}
+
+/**
+ * An inbound call the first agent transfers to another (cold): the first task completes, a second task naming the
+ * same call (same attributes, its own reservation) is created for the other agent, who talks until the call ends.
+ */
+function transferredCall(b: SeedBuilder, t: number, agent: Agent, other: Agent): void {
+  const { rng } = b;
+  const callSid = rng.sid('CA');
+  const customer = customerNumber(rng);
+  const ours = rng.pick(OUR_NUMBERS);
+  const queue = rng.pick(b.queues);
+  const attributes = inboundAttributes(b.emu, callSid, customer, ours);
+  const created = t + rng.int(3000, 25_000);
+  const first = b.newTask('voice', created, queue, attributes, callSid);
+  b.taskEvent('task.created', created, first, 'pending');
+  b.taskEvent('task-queue.entered', created + rng.int(40, 120), first, 'pending');
+  const conference = { sid: rng.sid('CF'), participants: { customer: callSid, worker: rng.sid('CA') } };
+  let transferAt = 0;
+  handle(b, first, agent, created + rng.int(200, 1500), (accepted) => (transferAt = accepted + talkSeconds(rng) * SECOND), { conference });
+  const secondCreated = transferAt + rng.int(1000, 3000);
+  const second = b.newTask('voice', secondCreated, queue, { ...attributes, conference }, callSid);
+  b.taskEvent('task.created', secondCreated, second, 'pending');
+  b.taskEvent('task-queue.entered', secondCreated + rng.int(40, 120), second, 'pending');
+  let end = 0;
+  handle(b, second, other, secondCreated + rng.int(300, 1500), (accepted) => (end = accepted + talkSeconds(rng) * SECOND), {
+    conference: { ...conference, participants: { customer: callSid, worker: rng.sid('CA') } },
+  });
+  b.calls.push(
+    callRecord({
+      sid: callSid,
+      from: customer.number,
+      to: ours.number,
+      direction: 'inbound',
+      startTimeMs: t,
+      endTimeMs: end,
+      dateCreatedMs: t - rng.int(100, 800),
       dateUpdatedMs: end + rng.int(500, 2000),
       phoneNumberSid: ours.sid,
     }),
@@ -719,12 +795,15 @@ function activityChange(b: SeedBuilder, t: number, agent: Agent): void {
   b.activityEvent(t, agent, toBreak ? 'Available' : 'Break', toBreak ? 'Break' : 'Available', since);
 }
 
-type Kind = 'inbound' | 'outbound' | 'abandoned' | 'chat' | 'activity';
+type Kind = 'inbound' | 'outbound' | 'enriched-outbound' | 'transfer' | 'abandoned' | 'chat' | 'activity';
 
 /** What one agent's share of the seed consists of, in a deterministic shuffled order. */
-function agentPlan(rng: Rng, callsPerAgent: number): Kind[] {
+function agentPlan(rng: Rng, callsPerAgent: number, enrichedShare: number, canTransfer: boolean): Kind[] {
   const kinds: Kind[] = [];
-  for (let i = 0; i < callsPerAgent; i++) kinds.push(rng.chance(0.65) ? 'inbound' : 'outbound');
+  for (let i = 0; i < callsPerAgent; i++) {
+    kinds.push(rng.chance(0.65) ? 'inbound' : rng.chance(enrichedShare) ? 'enriched-outbound' : 'outbound');
+  }
+  if (canTransfer) for (let i = 0; i < floor(callsPerAgent / 15); i++) kinds.push('transfer');
   for (let i = 0; i < floor(callsPerAgent / 10); i++) kinds.push('abandoned');
   for (let i = 0; i < floor(callsPerAgent / 8); i++) kinds.push('chat');
   for (let i = 0; i < floor(callsPerAgent / 5); i++) kinds.push('activity');
@@ -735,7 +814,7 @@ function agentPlan(rng: Rng, callsPerAgent: number): Kind[] {
   return kinds;
 }
 
-/** Longer than any item lasts (a chat: up to ~32 minutes from creation to completion). */
+/** Longer than any item lasts (a chat: up to ~32 minutes from creation to completion; a transfer: two talks). */
 const MAX_ITEM_MS = 35 * 60 * SECOND;
 
 /**
@@ -746,7 +825,8 @@ function place(b: SeedBuilder, kind: Kind, agent: Agent, other: Agent | undefine
   const mark = { events: b.events.length, calls: b.calls.length, tasks: b.tasks.length };
   const draft = endMs - MAX_ITEM_MS;
   if (kind === 'inbound') inboundCall(b, draft, agent, other, false);
-  else if (kind === 'outbound') outboundCall(b, draft, agent);
+  else if (kind === 'outbound' || kind === 'enriched-outbound') outboundCall(b, draft, agent, kind === 'enriched-outbound');
+  else if (kind === 'transfer') transferredCall(b, draft, agent, other!);
   else if (kind === 'abandoned') inboundCall(b, draft, agent, undefined, true);
   else if (kind === 'chat') chatTask(b, draft, agent);
   else activityChange(b, draft, agent);
@@ -781,12 +861,16 @@ export function seed(emu: Emulator, request: SeedRequest): SeedResult {
   const now = emu.clock.now();
   const spanMs = request.days * DAY;
   const agents = createAgents(b, request.agents, now, spanMs);
+  const enrichedShare = request.enrichedOutboundShare ?? DEFAULT_ENRICHED_OUTBOUND_SHARE;
   let handledCalls = 0;
+  let transfers = 0;
+  let outboundTasks = 0;
+  let enrichedOutboundTasks = 0;
   let abandonedCalls = 0;
   let chatTasks = 0;
 
   agents.forEach((agent, index) => {
-    const plan = agentPlan(rng, request.callsPerAgent);
+    const plan = agentPlan(rng, request.callsPerAgent, enrichedShare, agents.length > 1);
     plan.forEach((kind, i) => {
       // Stratified: item i of n ends in the i-th slice of the span counted back from now, so a span over 30 days
       // always puts some items beyond the retention. Every item ends before now.
@@ -795,7 +879,10 @@ export function seed(emu: Emulator, request: SeedRequest): SeedResult {
       const end = floor((now - back) / SECOND) * SECOND - rng.int(1, 30) * SECOND;
       const other = agents.length > 1 ? agents[(index + rng.int(1, agents.length - 1)) % agents.length] : undefined;
       const calls = place(b, kind, agent, other, end);
-      if (kind === 'inbound' || kind === 'outbound') handledCalls += calls;
+      if (kind === 'inbound' || kind === 'outbound' || kind === 'enriched-outbound') handledCalls += calls;
+      if (kind === 'outbound' || kind === 'enriched-outbound') outboundTasks += 1;
+      if (kind === 'enriched-outbound') enrichedOutboundTasks += 1;
+      if (kind === 'transfer') transfers += 1;
       if (kind === 'abandoned') abandonedCalls += calls;
       if (kind === 'chat') chatTasks += 1;
     });
@@ -813,6 +900,9 @@ export function seed(emu: Emulator, request: SeedRequest): SeedResult {
     calls: b.calls.length,
     events: b.events.length,
     handledCalls,
+    transfers,
+    outboundTasks,
+    enrichedOutboundTasks,
     abandonedCalls,
     chatTasks,
     seed: seedValue,

@@ -79,6 +79,7 @@ export function registerAdmin(router: Router, emu: Emulator): void {
       agents: integer(b.agents, 'agents', 1, MAX_SEED_AGENTS, 5),
       callsPerAgent: integer(b.callsPerAgent, 'callsPerAgent', 0, MAX_SEED_CALLS_PER_AGENT, 10),
       days: number(b.days ?? 40, 'days', 0, 365),
+      enrichedOutboundShare: b.enrichedOutboundShare === undefined ? undefined : number(b.enrichedOutboundShare, 'enrichedOutboundShare', 0, 1),
     });
   });
 

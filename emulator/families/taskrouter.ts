@@ -97,6 +97,9 @@ export interface EventRecord {
   readonly workflowSid: string | undefined;
   readonly taskChannelSid: string | undefined;
   readonly taskChannelUniqueName: string | undefined;
+  // What the emulator knows and never renders (ground truth for tests): the task's customer leg and creation time.
+  readonly customerCallSid?: string;
+  readonly taskCreatedMs?: number;
 }
 
 export interface TaskRouterState {

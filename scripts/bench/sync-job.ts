@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import twilio, { type Twilio } from 'twilio';
 import { EmulatorAdmin } from '../../emulator/admin-client';
 import { startEmulator, type Emulator } from '../../emulator/server';
+import { itemKeyFromRestEvent } from '../../src/recent-calls/item-key';
 import { recentCallsMapName } from '../../src/recent-calls/map-name';
 import { TwilioHttpClient } from '../../src/twilio/http-client';
 import { hasStatus, hasTwilioCode } from '../../src/twilio/errors';
@@ -59,7 +60,7 @@ async function requestLatencyMs(emulator: Emulator): Promise<number> {
 async function countItems(client: Twilio, serviceSid: string, workerSids: string[]): Promise<number> {
   let total = 0;
   for (const sid of workerSids) {
-    total += (await client.sync.v1.services(serviceSid).syncMaps(recentCallsMapName(sid)).syncMapItems.list({ pageSize: 1000 })).length;
+    total += (await client.sync.v1.services(serviceSid).syncMaps(recentCallsMapName(sid)).syncMapItems.list({ pageSize: 100 })).length; // Sync lists: at most 100 per page
   }
   return total;
 }
@@ -91,7 +92,9 @@ async function naiveSync(emulator: Emulator): Promise<{ calls: number; ms: numbe
   for (const event of events) {
     const data = event.eventData as Record<string, string>;
     const task = JSON.parse(data.task_attributes);
-    const callSid: string = task.call_sid ?? task.conference?.participants?.customer;
+    const callSid: string | null = task.call_sid ?? null;
+    const key = itemKeyFromRestEvent(event);
+    if (!key) continue;
     const name = recentCallsMapName(data.worker_sid);
     await flat(async () => {
       try {
@@ -106,7 +109,7 @@ async function naiveSync(emulator: Emulator): Promise<{ calls: number; ms: numbe
     await flat(() =>
       service
         .syncMaps(name)
-        .syncMapItems.create({ key: callSid, data: { callSid, taskSid: data.task_sid }, itemTtl: 30 * 86_400 })
+        .syncMapItems.create({ key, data: { callSid, taskSid: data.task_sid }, itemTtl: 30 * 86_400 })
         .catch((e) => {
           if (!hasTwilioCode(e, 54208)) throw e;
         }),
@@ -152,7 +155,9 @@ export async function run(): Promise<void> {
     await admin.faults({});
     if (!result.done) throw new Error(`the job did not finish: ${result.error}`);
     const synced = await countItems(sdk(emulator).client, emulator.config.syncServiceSid, seeded.agents.map((a) => a.workerSid));
-    if (synced !== seeded.handledCalls) throw new Error(`synced ${synced} items for ${seeded.handledCalls} handled calls`);
+    // One item per completed reservation: a transferred call is in both agents' maps.
+    const reservations = seeded.handledCalls + 2 * seeded.transfers;
+    if (synced !== reservations) throw new Error(`synced ${synced} items for ${reservations} completed reservations`);
     const requests = twilioRequests(before, after);
     const rate = synced / (ms / 1000);
     const rateCeiling = AGENTS * SYNC_RATE;
@@ -171,7 +176,8 @@ export async function run(): Promise<void> {
     const naiveRequests = twilioRequests(naiveBefore, naiveAfter);
     const naiveRate = naive.calls / (naive.ms / 1000);
     const naivePerInvocation = naiveRate * (BUDGET_MS / 1000);
-    if (naive.calls !== naiveSeed.handledCalls) throw new Error(`naive wrote ${naive.calls} of ${naiveSeed.handledCalls}`);
+    const naiveReservations = naiveSeed.handledCalls + 2 * naiveSeed.transfers;
+    if (naive.calls !== naiveReservations) throw new Error(`naive wrote ${naive.calls} of ${naiveReservations}`);
 
     console.log(`\n  ${AGENTS} agents × ${CALLS_PER_AGENT} calls (${synced} handled calls), Sync limit ${SYNC_RATE} writes/s per map, +${LATENCY_MS} ms per request`);
     console.log(`  measured request latency ${fmt(latency)} ms; ceiling = min(${AGENTS} maps × ${SYNC_RATE}/s = ${rateCeiling}/s, ${CONCURRENCY} in flight / ${fmt(latency)} ms = ${fmt(concurrencyCeiling, 0)}/s) = ${fmt(ceiling, 0)} calls/s`);

@@ -14,13 +14,17 @@ const DAY_MS = 86_400_000;
 
 /** A call as the job handles it: the item's identifying fields plus its agent, timing and place in the checkpoint. */
 export interface CallRecord extends Pick<RecentCallItem, 'callSid' | 'taskSid' | 'direction' | 'from' | 'to' | 'queue'> {
+  /** The Sync item key (item-key.ts). */
+  itemKey: string;
   workerSid: string;
   identity?: string;
   startedAtMs: number;
   endedAtMs: number;
   durationSeconds: number;
-  /** Where startedAt came from: the Calls list, the task's age, or (last resort) the completion time. */
-  startSource: 'call' | 'task' | 'event';
+  /** Where startedAt came from: the Calls list, or the task (its creation; ended at its completion). */
+  startSource: 'call' | 'task';
+  /** How the call SID was found: named by the task, matched in the Calls list (outbound), or not at all. */
+  callSource: 'task' | 'matched' | 'none';
   /** The completion event's time and SID: the record's place in the checkpoint order. */
   eventDateMs: number;
   eventSid: string;
@@ -30,28 +34,32 @@ function clip(value: string, max: number): string {
   return value.length <= max ? value : value.slice(0, max);
 }
 
-export function buildCallRecord(completion: Completion, timing?: CallTiming): CallRecord {
+/**
+ * The record of one completed reservation. `timing` is the call's entry in the Calls list (the task's own call, or
+ * the customer leg `matchedCallSid` names for an unenriched outbound task); without it, the task's times.
+ */
+export function buildCallRecord(completion: Completion, timing?: CallTiming, matchedCallSid?: string): CallRecord {
   let startedAtMs: number;
   let startSource: CallRecord['startSource'];
   if (timing) {
     startedAtMs = timing.startMs;
     startSource = 'call';
-  } else if (completion.taskAgeSeconds !== undefined) {
-    startedAtMs = completion.eventDateMs - completion.taskAgeSeconds * 1000;
-    startSource = 'task';
   } else {
-    startedAtMs = completion.eventDateMs;
-    startSource = 'event';
+    startedAtMs = completion.taskCreatedMs;
+    startSource = 'task';
   }
+  const callSid = completion.callSid ?? matchedCallSid ?? null;
+  const callSource: CallRecord['callSource'] = completion.callSid ? 'task' : callSid ? 'matched' : 'none';
   let endedAtMs =
     timing?.endMs ??
     (timing?.durationSeconds !== undefined ? timing.startMs + timing.durationSeconds * 1000 : completion.eventDateMs);
   if (endedAtMs < startedAtMs) endedAtMs = startedAtMs;
   const durationSeconds = timing?.durationSeconds ?? Math.round((endedAtMs - startedAtMs) / 1000);
   return {
+    itemKey: completion.itemKey,
     workerSid: completion.workerSid,
     identity: completion.identity,
-    callSid: completion.callSid,
+    callSid,
     taskSid: completion.taskSid,
     direction: clip(completion.direction, 32),
     from: clip(completion.from, 64),
@@ -61,6 +69,7 @@ export function buildCallRecord(completion: Completion, timing?: CallTiming): Ca
     endedAtMs,
     durationSeconds,
     startSource,
+    callSource,
     eventDateMs: completion.eventDateMs,
     eventSid: completion.eventSid,
   };
@@ -83,11 +92,11 @@ export function toItem(record: CallRecord): RecentCallItem {
 /** The item's data as JSON, checked against the size budget (the clipped fields keep it far below). */
 export function itemJson(record: CallRecord): string {
   const json = JSON.stringify(toItem(record));
-  if (Buffer.byteLength(json, 'utf8') > MAX_ITEM_BYTES) throw new RangeError(`item for ${record.callSid} over ${MAX_ITEM_BYTES} bytes`);
+  if (Buffer.byteLength(json, 'utf8') > MAX_ITEM_BYTES) throw new RangeError(`item ${record.itemKey} over ${MAX_ITEM_BYTES} bytes`);
   return json;
 }
 
-/** The instant the item must expire: the call's start + ttlDays. */
+/** The instant the item must expire: the call's start (or the task's creation) + ttlDays. */
 export function expiryOf(record: Pick<CallRecord, 'startedAtMs'>, ttlDays: number): number {
   return record.startedAtMs + ttlDays * DAY_MS;
 }

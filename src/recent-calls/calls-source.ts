@@ -1,6 +1,10 @@
 /**
- * The calls' own timing (start, end, duration), read in bulk: one Calls list (`StartTime>` / `StartTime<`, 1000 per
- * page) per window of work, never one fetch per call.
+ * The calls' own timing (start, end, duration) and parties, read in bulk: one Calls list (`StartTime>` /
+ * `StartTime<`, 1000 per page) per window of work, never one fetch per call.
+ *
+ * The spec types both filters `date-time` but describes them as dates (`YYYY-MM-DD`): whether the time of day is
+ * honoured is unconfirmed, so the answer may hold the whole day(s) around the range. Calls outside [fromMs, toMs]
+ * are dropped here, and the caller keeps the list's cost bounded (maxCalls, the page budget).
  */
 import type { Twilio } from 'twilio';
 import type { CallInstance } from 'twilio/lib/rest/api/v2010/account/call';
@@ -14,9 +18,20 @@ export interface CallTiming {
   durationSeconds?: number;
 }
 
+/** A call of the list: its timing and what outbound matching compares (E.164 numbers, direction). */
+export interface CallSummary extends CallTiming {
+  sid: string;
+  from: string;
+  to: string;
+  direction: string;
+}
+
 /** The parts of a Call resource this module reads (the SDK's CallInstance has them). */
 export interface RawCall {
   sid: string;
+  from?: string | null;
+  to?: string | null;
+  direction?: string | null;
   startTime?: Date | string | null;
   endTime?: Date | string | null;
   duration?: string | number | null;
@@ -41,25 +56,37 @@ export function callTiming(call: RawCall): CallTiming | undefined {
 }
 
 export interface CallsRead {
-  calls: Map<string, CallTiming>;
+  calls: Map<string, CallSummary>;
   /** True when the list was cut at maxCalls (records without a match fall back to event times). */
   truncated: boolean;
   /** True when the budget ran out before the list was read (as far as it had to be): read a smaller window. */
   outOfBudget: boolean;
+  /** True when the answer held calls outside the range asked for (the time filter was honoured by the day only). */
+  beyondRange: boolean;
   pages: number;
 }
 
+export function callSummary(call: RawCall): CallSummary | undefined {
+  const timing = callTiming(call);
+  if (!timing) return undefined;
+  return { sid: call.sid, from: call.from ?? '', to: call.to ?? '', direction: call.direction ?? '', ...timing };
+}
+
 /**
- * Calls that started in [fromMs, toMs], keyed by call SID, at most `maxCalls`; no page is started that `budget`
- * says would end past the reads' deadline (then `outOfBudget`).
+ * Calls that started in [fromMs, toMs], keyed by call SID, at most `maxCalls` read; no page is started that `budget`
+ * says would end past the reads' deadline (then `outOfBudget`). With `wanted` and not `needAll`, the read stops
+ * once every wanted call is found, and only those are kept; `needAll` keeps every call of the range (outbound
+ * matching compares them all).
  */
 export async function readCallTimings(
   client: Twilio,
-  options: { fromMs: number; toMs: number; maxCalls: number; wanted?: ReadonlySet<string>; budget?: PageBudget },
+  options: { fromMs: number; toMs: number; maxCalls: number; wanted?: ReadonlySet<string>; needAll?: boolean; budget?: PageBudget },
 ): Promise<CallsRead> {
   const budget = options.budget ?? PageBudget.unlimited();
-  const calls = new Map<string, CallTiming>();
-  if (!budget.allowsPage()) return { calls, truncated: false, outOfBudget: true, pages: 0 };
+  const calls = new Map<string, CallSummary>();
+  const wanted = options.needAll ? undefined : options.wanted;
+  let beyondRange = false;
+  if (!budget.allowsPage()) return { calls, truncated: false, outOfBudget: true, beyondRange, pages: 0 };
   let page: PageLike<CallInstance> = await budget.page(() =>
     client.api.v2010.accounts(client.accountSid).calls.page({
       startTimeAfter: new Date(options.fromMs),
@@ -72,14 +99,18 @@ export async function readCallTimings(
   for (;;) {
     for (const call of page.instances) {
       seen += 1;
-      if (options.wanted && !options.wanted.has(call.sid)) continue;
-      const timing = callTiming(call);
-      if (timing) calls.set(call.sid, timing);
+      if (wanted && !wanted.has(call.sid)) continue;
+      const summary = callSummary(call);
+      // Outside the range: the filter was honoured by the day only (see the header).
+      if (!summary) continue;
+      if (summary.startMs < options.fromMs - 1000 || summary.startMs > options.toMs + 1000) beyondRange = true;
+      if (summary.startMs < options.fromMs || summary.startMs > options.toMs) continue;
+      calls.set(call.sid, summary);
     }
-    if (options.wanted && calls.size >= options.wanted.size) break; // found every call asked for
+    if (wanted && calls.size >= wanted.size) break; // found every call asked for
     if (!hasNextPage(page)) break;
-    if (seen >= options.maxCalls) return { calls, truncated: true, outOfBudget: false, pages };
-    if (!budget.allowsPage()) return { calls, truncated: false, outOfBudget: true, pages };
+    if (seen >= options.maxCalls) return { calls, truncated: true, outOfBudget: false, beyondRange, pages };
+    if (!budget.allowsPage()) return { calls, truncated: false, outOfBudget: true, beyondRange, pages };
     const current = page;
     const next = await budget.page(async () => current.nextPage());
     if (!next) break;
@@ -87,5 +118,5 @@ export async function readCallTimings(
     pages += 1;
     if (page.instances.length === 0) break;
   }
-  return { calls, truncated: false, outOfBudget: false, pages };
+  return { calls, truncated: false, outOfBudget: false, beyondRange, pages };
 }

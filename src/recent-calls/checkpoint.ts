@@ -21,7 +21,9 @@ import type { ObjectRateLimiter } from '../twilio/object-rate-limiter';
 import { CHECKPOINT_DOCUMENT_NAME } from './map-name';
 
 export interface CheckpointFailure {
-  callSid: string;
+  /** The item key of the record (item-key.ts). */
+  key: string;
+  callSid: string | null;
   workerSid: string;
   code: string;
   at: string;

@@ -1,5 +1,9 @@
 /**
  * Where the job learns which agent handled which call: TaskRouter `reservation.completed` events of the voice channel.
+ * One record per completed voice reservation (agent, task), keyed by item-key.ts; never merged by call SID, because
+ * Flex dialpad (outbound) tasks carry no call SID at all (flex-project-template, dual-channel-recording:
+ * "Outbound calls initiated from Flex (via StartOutboundCall Action) do not include call_sid and conference metadata
+ * in task attributes"). Those are tied to their customer leg later (outbound-match.ts).
  *
  * Why only `reservation.completed`: it is the one event per (agent, task) that says the agent really handled the task
  * (accepted, talked, wrapped up), and it carries everything the record needs except the call's own timing: the task
@@ -12,10 +16,13 @@
  */
 import type { Twilio } from 'twilio';
 import type { EventInstance } from 'twilio/lib/rest/taskrouter/v1/workspace/event';
+import { itemKeyFromRestEvent, keyTaskCreatedSeconds } from './item-key';
 import { hasNextPage, PageBudget, type PageLike } from './paging';
+import { toE164 } from './phone-number';
 
 export const COMPLETED_EVENT_TYPE = 'reservation.completed';
 export const VOICE_CHANNEL = 'voice';
+/** The Events list's PageSize maximum (official spec: taskrouter ListEvent PageSize, 1 to 1000). */
 const PAGE_SIZE = 1000;
 
 const CALL_SID = /^CA[0-9a-fA-F]{32}$/;
@@ -32,8 +39,15 @@ export interface Completion {
   identity?: string;
   taskSid: string;
   reservationSid?: string;
-  callSid: string;
+  /** The item's key (item-key.ts): fixed by the task, identical in every path that reports this reservation. */
+  itemKey: string;
+  /** When the task was created (epoch ms, whole seconds), as the key has it. */
+  taskCreatedMs: number;
+  /** The call the task names (`call_sid`, or the conference's customer leg); null for an unenriched outbound task. */
+  callSid: string | null;
   direction: string;
+  /** True for outbound (dialpad) tasks: `from` is the caller ID and `to` the dialled number. */
+  outbound: boolean;
   from: string;
   to: string;
   queue: string;
@@ -71,6 +85,8 @@ export function identityFromContactUri(contactUri: unknown): string | undefined 
   return match && match[1].length <= 256 ? match[1] : undefined;
 }
 
+const e164OrRaw = (value: string) => toE164(value) ?? value;
+
 function str(value: unknown): string {
   return typeof value === 'string' ? value : typeof value === 'number' ? String(value) : '';
 }
@@ -80,6 +96,16 @@ function eventTime(raw: RawEvent): number | undefined {
   if (raw.eventDateMs !== null && raw.eventDateMs !== undefined && Number.isFinite(ms) && ms > 0) return ms;
   const date = raw.eventDate instanceof Date ? raw.eventDate.getTime() : Date.parse(str(raw.eventDate));
   return Number.isFinite(date) ? date : undefined;
+}
+
+/**
+ * Task attributes as events older than 43,200 minutes carry them: the spec says they "will be redacted" (how is
+ * unconfirmed: absent, empty, not JSON, or a placeholder string). A voice task's attributes always name a direction
+ * or a party, so attributes that name none are taken as redacted.
+ */
+function isRedacted(raw: unknown, attributes: Record<string, unknown>): boolean {
+  if (raw === undefined || raw === null || raw === '') return true;
+  return !['call_sid', 'direction', 'from', 'to', 'caller', 'called', 'outbound_to'].some((k) => str(attributes[k]) !== '');
 }
 
 /** The call SID a voice task is about: `call_sid`, else the customer leg of its conference. */
@@ -104,13 +130,17 @@ export function parseCompletion(raw: RawEvent): ParseResult {
   const taskSid = str(data.task_sid);
   if (!TASK_SID.test(taskSid)) return { ok: false, reason: 'no-task' };
   const task = parseAttributes(data.task_attributes);
-  const callSid = callSidOf(task);
-  if (!callSid) return { ok: false, reason: 'no-call-sid' };
+  if (isRedacted(data.task_attributes, task)) return { ok: false, reason: 'redacted' };
+  const itemKey = itemKeyFromRestEvent({ eventDateMs, eventData: data });
+  const createdSeconds = keyTaskCreatedSeconds({ taskDateCreated: data.task_date_created, eventTime: eventDateMs, taskAge: data.task_age });
+  if (!itemKey || createdSeconds === undefined) return { ok: false, reason: 'no-task-time' };
+  const callSid = callSidOf(task) ?? null;
   const direction = str(task.direction) || 'inbound';
   const outbound = direction.toLowerCase().startsWith('outbound');
   // Inbound: caller → called. Outbound (Flex dialpad): caller ID → outbound_to (the customer).
-  const from = outbound ? str(task.from) : str(task.caller) || str(task.from);
-  const to = outbound ? str(task.outbound_to) || str(task.to) : str(task.called) || str(task.to);
+  // Dialled numbers may be as typed: E.164 when they can be read as a phone number (the Calls list's form).
+  const from = outbound ? e164OrRaw(str(task.from)) : str(task.caller) || str(task.from);
+  const to = outbound ? e164OrRaw(str(task.outbound_to) || str(task.to)) : str(task.called) || str(task.to);
   const worker = parseAttributes(data.worker_attributes);
   const age = Number(str(data.task_age));
   return {
@@ -122,8 +152,11 @@ export function parseCompletion(raw: RawEvent): ParseResult {
       identity: identityFromContactUri(worker.contact_uri),
       taskSid,
       reservationSid: str(data.reservation_sid) || undefined,
+      itemKey,
+      taskCreatedMs: createdSeconds * 1000,
       callSid,
       direction,
+      outbound,
       from,
       to,
       queue: str(data.task_queue_name),

@@ -24,7 +24,7 @@ import type { ProjectTwilioClient } from '../twilio/client-factory';
 import { isUpstreamFailure } from '../twilio/errors';
 import type { ObjectRateLimiter } from '../twilio/object-rate-limiter';
 import { buildCallRecord, type CallRecord } from './call-record';
-import { readCallTimings, type CallTiming } from './calls-source';
+import { readCallTimings, type CallSummary } from './calls-source';
 import {
   acquireLease,
   boundAttempts,
@@ -39,6 +39,7 @@ import {
 } from './checkpoint';
 import { MAX_BUDGET_MS, type SyncJobConfig } from '../config/sync-job';
 import { readCompletions, type Completion } from './events-source';
+import { indexOutboundCalls, matchOutboundCall, needsCallMatch } from './outbound-match';
 import { PageBudget } from './paging';
 import { readWorkerIdentities } from './workers-source';
 import { adaptWindow, commitCursor, initialWindow, MIN_WINDOW_MS, nextWindow, safeEnd, startCursor, type TimeWindow } from './window';
@@ -109,11 +110,12 @@ export function limiterSettings(config: Pick<SyncJobConfig, 'mapWritesPerSecond'
   return { ratePerSecond: config.mapWritesPerSecond, burst: LIMITER_BURST };
 }
 
+/** One record per (agent, task): a task completed twice for one agent (a repeated event) is written once. */
 function uniqueRecords(completions: readonly Completion[]): { first: Completion[]; duplicates: number } {
   const seen = new Set<string>();
   const first: Completion[] = [];
   for (const c of completions) {
-    const key = `${c.workerSid}|${c.callSid}`;
+    const key = `${c.workerSid}|${c.itemKey}`;
     if (seen.has(key)) continue;
     seen.add(key);
     first.push(c);
@@ -121,8 +123,23 @@ function uniqueRecords(completions: readonly Completion[]): { first: Completion[
   return { first, duplicates: completions.length - first.length };
 }
 
-function estimatedStart(c: Completion): number {
-  return c.eventDateMs - (c.taskAgeSeconds ?? 0) * 1000;
+/**
+ * Records from a window's completions and its Calls list: a task's own call gives the timing; an unenriched outbound
+ * task gets its customer leg only when exactly one call matches (outbound-match.ts), else the task's times.
+ */
+export function recordsOf(
+  completions: readonly Completion[],
+  calls: ReadonlyMap<string, CallSummary>,
+  options: { matchOutbound?: boolean } = {},
+): CallRecord[] {
+  const named = new Set(completions.flatMap((c) => (c.callSid ? [c.callSid] : [])));
+  // A call another task names is that task's: never a candidate for a dialpad task.
+  const index = options.matchOutbound !== false && completions.some(needsCallMatch) ? indexOutboundCalls([...calls.values()].filter((call) => !named.has(call.sid))) : undefined;
+  return completions.map((c) => {
+    if (c.callSid) return buildCallRecord(c, calls.get(c.callSid));
+    const match = index && needsCallMatch(c) ? matchOutboundCall(c, index) : undefined;
+    return buildCallRecord(c, match, match?.sid);
+  });
 }
 
 /** What reading one window gave: its records, or why it could not be read whole. */
@@ -135,7 +152,16 @@ type WindowReadResult =
 /** What the summary line reports, however the run ended. */
 interface RunTally {
   counts: Counts;
-  io: { windows: number; eventPages: number; callPages: number; callsMissing: number; readsOutOfBudget: number };
+  io: {
+    windows: number;
+    eventPages: number;
+    callPages: number;
+    callsMissing: number;
+    outboundMatched: number;
+    outboundUnmatched: number;
+    callListsPartial: number;
+    readsOutOfBudget: number;
+  };
   writer?: RecentCallsWriter;
   lostLease: boolean;
 }
@@ -144,7 +170,7 @@ export async function runSyncJob(config: SyncJobConfig, deps: JobDeps): Promise<
   const now = deps.now ?? (() => performance.now());
   const tally: RunTally = {
     counts: { written: 0, exists: 0, old: 0, duplicate: 0, ignored: 0, failedRetryable: 0, failedPermanent: 0, givenUp: 0, notAttempted: 0 },
-    io: { windows: 0, eventPages: 0, callPages: 0, callsMissing: 0, readsOutOfBudget: 0 },
+    io: { windows: 0, eventPages: 0, callPages: 0, callsMissing: 0, outboundMatched: 0, outboundUnmatched: 0, callListsPartial: 0, readsOutOfBudget: 0 },
     lostLease: false,
   };
   let summary: JobSummary | undefined;
@@ -234,8 +260,9 @@ async function run(config: SyncJobConfig, deps: JobDeps, now: () => number, tall
   };
 
   /** Reads one window whole (completions, then one Calls list), or says why it could not. */
-  const readWindow = async (window: TimeWindow): Promise<WindowReadResult> => {
+  const readWindow = async (window: TimeWindow, firstOfRun: boolean): Promise<WindowReadResult> => {
     let known = 0;
+    let partialCalls = false;
     let pagesRead = 0;
     try {
       const read = await readCompletions(deps.work.client, {
@@ -253,25 +280,40 @@ async function run(config: SyncJobConfig, deps: JobDeps, now: () => number, tall
       const { first, duplicates } = uniqueRecords(read.completions);
       known = first.length;
 
-      let timings = new Map<string, CallTiming>();
+      let timings = new Map<string, CallSummary>();
       if (first.length > 0) {
         const calls = await readCallTimings(deps.work.client, {
-          fromMs: Math.min(...first.map(estimatedStart)) - CALL_LOOKBACK_MS,
+          fromMs: Math.min(...first.map((c) => c.taskCreatedMs)) - CALL_LOOKBACK_MS,
           toMs: Math.max(...first.map((c) => c.eventDateMs)),
           maxCalls: MAX_CALLS_PER_WINDOW,
-          wanted: new Set(first.map((c) => c.callSid)),
+          wanted: new Set(first.flatMap((c) => (c.callSid ? [c.callSid] : []))),
+          needAll: first.some(needsCallMatch),
           budget: pages,
         });
         io.callPages += calls.pages;
         pagesRead += calls.pages;
-        if (calls.outOfBudget) return { kind: 'out-of-budget', pages: pagesRead, known };
+        // Out of budget: a shorter window (or a fresh run) reads a shorter list, unless the list answers whole days
+        // (a filter honoured by the day only) or the window is as short as it gets, and the run had its whole
+        // budget: then shrinking cannot help.
+        const cannotShrink = firstOfRun && (calls.beyondRange || window.toMs - window.fromMs <= MIN_WINDOW_MS);
+        if (calls.outOfBudget && !cannotShrink) return { kind: 'out-of-budget', pages: pagesRead, known };
         timings = calls.calls;
+        if (calls.outOfBudget || calls.truncated) {
+          // The Calls list could not be read whole even with the run's whole budget (a busy day, a filter honoured
+          // by the day only): write the window with what was read rather than retry the same list forever. An
+          // outbound leg is matched only against a whole list (a unique candidate in part of it proves nothing).
+          partialCalls = true;
+          io.callListsPartial += 1;
+          deps.log.warn('calls list not read whole: records without their call take the task times', { pages: calls.pages });
+        }
       }
       // Counted once the window is read whole (a window read again by the next run is counted then).
       for (const n of Object.values(read.ignored)) counts.ignored += n;
       counts.duplicate += duplicates;
-      const records = first.map((c) => buildCallRecord(c, timings.get(c.callSid)));
+      const records = recordsOf(first, timings, { matchOutbound: !partialCalls });
       io.callsMissing += records.filter((r) => r.startSource !== 'call').length;
+      io.outboundMatched += records.filter((r) => r.callSource === 'matched').length;
+      io.outboundUnmatched += records.filter((r) => r.callSource === 'none').length;
       return { kind: 'read', completions: read.completions, records };
     } catch (error) {
       // A read that failed at the reads' deadline (its timeout is the remaining budget): the window did not fit.
@@ -295,7 +337,7 @@ async function run(config: SyncJobConfig, deps: JobDeps, now: () => number, tall
       const firstOfRun = io.windows === 0;
       io.windows += 1;
       const spanMs = window.toMs - window.fromMs;
-      const read = await readWindow(window);
+      const read = await readWindow(window, firstOfRun);
       if (read.kind === 'overflow') {
         if (windowMs <= MIN_WINDOW_MS) throw new Error(`more than ${MAX_EVENTS_PER_WINDOW} completions in ${MIN_WINDOW_MS} ms`);
         windowMs = adaptWindow(Math.min(windowMs, spanMs), { overflow: true, finished: false, committedSpanMs: 0 }, maxWindowMs);
@@ -332,7 +374,7 @@ async function run(config: SyncJobConfig, deps: JobDeps, now: () => number, tall
           if (attempt.giveUp) {
             deps.log.error('recent call given up: it failed in too many runs', {
               workerSid: record.workerSid,
-              callSid: record.callSid,
+              key: record.itemKey,
               eventSid: record.eventSid,
               code: outcome.code,
               runs: attempt.runs,
@@ -347,7 +389,7 @@ async function run(config: SyncJobConfig, deps: JobDeps, now: () => number, tall
         outcomeOf.set(record.eventSid, outcome);
         countOutcome(counts, outcome);
         if (outcome.kind === 'failed' && !outcome.retryable) {
-          failures.push({ callSid: record.callSid, workerSid: record.workerSid, code: outcome.code, at: new Date(record.eventDateMs).toISOString() });
+          failures.push({ key: record.itemKey, callSid: record.callSid, workerSid: record.workerSid, code: outcome.code, at: new Date(record.eventDateMs).toISOString() });
         }
       });
       remaining = records.filter((r) => !isCommitted(outcomeOf.get(r.eventSid))).length;

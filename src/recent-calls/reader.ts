@@ -25,7 +25,10 @@ export const PAGE_SIZE = { default: 50, max: 100 } as const;
 
 /** One call as /recent-calls answers it. Dates are ISO 8601 UTC; null where the item does not say. */
 export interface RecentCall {
-  callSid: string;
+  /** The Sync item key (one per completed reservation: the task's creation second and SID). */
+  key: string;
+  /** Null for an outbound call whose customer leg was not identified. */
+  callSid: string | null;
   taskSid: string | null;
   direction: string | null;
   from: string | null;
@@ -131,7 +134,8 @@ function toSortable(item: StoredItem, nowMs: number): SortableCall | undefined {
     startedAtMs,
     key: item.key,
     call: {
-      callSid: item.key,
+      key: item.key,
+      callSid: text(data.callSid, 64),
       taskSid: text(data.taskSid, 64),
       direction: text(data.direction, 32),
       from: text(data.from, 64),

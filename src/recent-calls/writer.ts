@@ -2,7 +2,7 @@
  * Writes call records into the agents' maps: concurrently across maps, each map kept under its write rate by the
  * project's per-object limiter, every request inside the run's time budget.
  *
- * Per record: create the item (key = call SID) with ItemTtl (so date_expires = call start + TTL) and CollectionTtl
+ * Per record: create the item (key = the record's item key, item-key.ts) with ItemTtl (so date_expires = call start + TTL) and CollectionTtl
  * (refreshing the map's TTL in the same request). Outcomes:
  * - 201 → written; 409 / 54208 → already written (by an earlier, retried or overlapping run): idempotent;
  * - 404 (20404 / 54200) → the map does not exist yet: create it (409 / 54301 → another writer just did), then retry;
@@ -222,7 +222,7 @@ export class RecentCallsWriter {
       if (hasStatus(error, 429)) this.options.limiter.penalize(map.name, 1000);
       this.options.log.warn('recent call not written', {
         workerSid: record.workerSid,
-        callSid: record.callSid,
+        key: record.itemKey,
         code: failure.code,
         retryable: failure.retryable,
       });
@@ -245,7 +245,7 @@ export class RecentCallsWriter {
         if (ttl === undefined) return false;
         this.stats.itemCreates += 1;
         await this.syncMaps(map.name).syncMapItems.create({
-          key: record.callSid,
+          key: record.itemKey,
           data: toItem(record),
           itemTtl: ttl,
           collectionTtl: collectionTtlSeconds(this.options.ttlDays),

@@ -10,6 +10,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { recentCallsMapName } from '../../src/recent-calls/map-name';
 import type { SeededAgent } from '../../emulator/seed';
 import { startSystem, syncRecentCalls, type System } from '../helpers/system';
+import { handledCalls as handledCallsOf } from '../helpers/handled-calls';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = join(__dirname, '..', '..', 'test-artifacts');
@@ -72,20 +73,15 @@ describeInBrowser('recent-calls page in Chromium', () => {
     await system?.stop();
   });
 
-  /** The agent's handled voice calls according to the emulator: newest first, with the number the agent talked to. */
+  /** The agent's completed voice reservations according to the emulator, newest first, with the other party. */
   function handledCalls(workerSid: string) {
-    const { taskrouter, calls } = system.emulator.state;
-    const out = new Map<string, { callSid: string; startMs: number; otherParty: string; direction: string }>();
-    for (const e of taskrouter.events) {
-      if (e.eventType !== 'reservation.completed' || e.eventData.task_channel_unique_name !== 'voice') continue;
-      if (e.eventData.worker_sid !== workerSid) continue;
-      const task = JSON.parse(String(e.eventData.task_attributes));
-      const callSid: string = task.call_sid ?? task.conference?.participants?.customer;
-      const call = calls.calls.get(callSid)!;
-      const outbound = String(task.direction).startsWith('outbound');
-      out.set(callSid, { callSid, startMs: call.startTimeMs, otherParty: outbound ? call.to : call.from, direction: outbound ? 'Outbound' : 'Inbound' });
-    }
-    return [...out.values()].sort((a, b) => b.startMs - a.startMs);
+    return handledCallsOf(system.emulator)
+      .filter((c) => c.workerSid === workerSid)
+      .map((c) => {
+        const outbound = c.direction.startsWith('outbound');
+        return { itemKey: c.itemKey, startMs: c.startMs, otherParty: String(outbound ? c.data.to : c.data.from), direction: outbound ? 'Outbound' : 'Inbound' };
+      })
+      .sort((a, b) => b.startMs - a.startMs || (a.itemKey < b.itemKey ? 1 : -1));
   }
 
   const panelState = () => page.locator('#panel').getAttribute('data-state');
@@ -116,8 +112,8 @@ describeInBrowser('recent-calls page in Chromium', () => {
     await page.locator('#worker-sid').fill(agent.workerSid);
     await page.locator('#token-form button[type="submit"]').click();
     await waitForState('loaded');
-    const sids = await rows().evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset.callSid));
-    expect(sids).toEqual(expected.map((c) => c.callSid));
+    const keys = await rows().evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset.key));
+    expect(keys).toEqual(expected.map((c) => c.itemKey));
     // The token never lands in the URL.
     expect(page.url()).not.toContain(boss.token);
   }, 60_000);
@@ -139,8 +135,8 @@ describeInBrowser('recent-calls page in Chromium', () => {
 
     // Every seeded call of that agent, in order, with the other party's number and its direction.
     expect(await rows().count()).toBe(expected.length);
-    const sids = await rows().evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset.callSid));
-    expect(sids).toEqual(expected.map((c) => c.callSid));
+    const keys = await rows().evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset.key));
+    expect(keys).toEqual(expected.map((c) => c.itemKey));
     for (const index of [0, 1, expected.length - 1]) {
       const cells = rows().nth(index).locator('td');
       expect(await cells.nth(1).textContent()).toBe(expected[index].otherParty);

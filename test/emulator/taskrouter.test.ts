@@ -175,16 +175,55 @@ describe('events', () => {
     expect(call).toMatchObject({ from: attributes.from, to: attributes.to, direction: 'inbound', status: 'completed' });
   });
 
-  it('records outbound dialpad calls with from / to / outbound_to and the customer leg in the conference', async () => {
-    await seedRecent();
+  // flex-project-template, feature dual-channel-recording (addCallDataToTask, "Last Reviewed: 2021/02/01"):
+  // "Outbound calls initiated from Flex (via StartOutboundCall Action) do not include call_sid and conference
+  // metadata in task attributes"; that feature writes call_sid and conference.sid into the task itself.
+  it('records dialpad calls as StartOutboundCall writes them (no call SID), some enriched, the leg in the Calls list', async () => {
+    seeded = await t.admin.seed({ agents: 4, callsPerAgent: 10, days: 0, enrichedOutboundShare: 0.5 });
     const completed = (await allEvents(60, { eventType: 'reservation.completed', taskChannel: 'voice' })).filter(
       (e) => attributesOf(e).direction === 'outbound',
     );
-    expect(completed.length).toBeGreaterThan(0);
-    const attributes = attributesOf(completed[0]);
-    expect(attributes.outbound_to).toBe(attributes.to);
-    const call = await t.client.calls(attributes.conference.participants.customer).fetch();
-    expect(call).toMatchObject({ direction: 'outbound-api', from: attributes.from, to: attributes.outbound_to });
+    expect(completed.length).toBe(seeded.outboundTasks);
+    const enriched = completed.filter((e) => attributesOf(e).call_sid !== undefined);
+    const plain = completed.filter((e) => attributesOf(e).call_sid === undefined);
+    expect(enriched.length).toBe(seeded.enrichedOutboundTasks);
+    expect(enriched.length).toBeGreaterThan(0);
+    expect(plain.length).toBeGreaterThan(0);
+    for (const e of plain) {
+      const attributes = attributesOf(e);
+      expect(Object.keys(attributes).sort()).toEqual(['direction', 'from', 'name', 'outbound_to', 'to']);
+      expect(attributes.outbound_to).toBe(attributes.to);
+    }
+    for (const e of enriched) {
+      const attributes = attributesOf(e);
+      expect(attributes.conference).toEqual({ sid: expect.stringMatching(/^CF[0-9a-f]{32}$/) });
+      const call = await t.client.calls(attributes.call_sid).fetch();
+      expect(call).toMatchObject({ direction: 'outbound-api', from: attributes.from });
+      // The leg starts seconds after the task was created (task_date_created: epoch seconds, unconfirmed format).
+      const created = Number(e.eventData.task_date_created) * 1000;
+      expect(call.startTime.getTime()).toBeGreaterThanOrEqual(created);
+      expect(call.startTime.getTime()).toBeLessThan(created + 60_000);
+    }
+    // Every leg, enriched or not, is an outbound-api call to the dialled number from the caller ID.
+    const legs = (await t.client.calls.list({ pageSize: 1000 })).filter((c) => c.direction === 'outbound-api');
+    expect(legs).toHaveLength(completed.length);
+  });
+
+  it('seeds transfers: one call, two agents, two tasks naming it', async () => {
+    seeded = await t.admin.seed({ agents: 3, callsPerAgent: 30, days: 1 });
+    expect(seeded.transfers).toBeGreaterThan(0);
+    const completed = await allEvents(60 * 24 * 2, { eventType: 'reservation.completed', taskChannel: 'voice' });
+    const byCall = new Map<string, EventInstance[]>();
+    for (const e of completed) {
+      const sid = attributesOf(e).call_sid;
+      if (sid) byCall.set(sid, [...(byCall.get(sid) ?? []), e]);
+    }
+    const transferred = [...byCall.values()].filter((list) => list.length > 1);
+    expect(transferred).toHaveLength(seeded.transfers);
+    for (const [first, second] of transferred) {
+      expect(first.eventData.task_sid).not.toBe(second.eventData.task_sid);
+      expect(first.eventData.worker_sid).not.toBe(second.eventData.worker_sid);
+    }
   });
 
   it('runs every task from task.created to reservation.completed; the noise never looks handled', async () => {
@@ -214,7 +253,7 @@ describe('events', () => {
         expect(e.eventData.reservation_sid).not.toBe(accepted[0].eventData.reservation_sid);
       }
     }
-    expect(byTask.size).toBe(seeded.handledCalls + seeded.abandonedCalls + seeded.chatTasks);
+    expect(byTask.size).toBe(seeded.handledCalls + 2 * seeded.transfers + seeded.abandonedCalls + seeded.chatTasks);
     expect(declined).toBeGreaterThan(0); // the seed is deterministic: this one has a few
     const chats = events.filter((e) => e.eventType === 'task.created' && e.eventData.task_channel_unique_name === 'chat');
     expect(chats).toHaveLength(seeded.chatTasks);

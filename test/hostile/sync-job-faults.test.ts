@@ -265,7 +265,7 @@ function verify(title: string, firstRunAt: number): string[] {
   }
   const missing = expected.filter((c) => !itemAt.has(c.key));
   const present = expected.filter((c) => itemAt.has(c.key));
-  const duplicated = [...expected, ...boundary].filter((c) => (byCall.get(c.callSid) ?? []).length > 1);
+  const duplicated = [...expected, ...boundary].filter((c) => (byCall.get(c.itemKey) ?? []).length > 1);
   const rewritten = items.filter((i) => i.revision !== 0);
   const wrongData = [...expected, ...boundary].filter((c) => {
     const item = itemAt.get(c.key);
@@ -316,7 +316,7 @@ function verify(title: string, firstRunAt: number): string[] {
 
   return [
     ...missing.slice(0, 10).map((c) => `missing ${c.key} (started ${new Date(c.startMs).toISOString()})`),
-    ...duplicated.slice(0, 10).map((c) => `duplicated ${c.callSid} in ${(byCall.get(c.callSid) ?? []).map((i) => i.map).join(', ')}`),
+    ...duplicated.slice(0, 10).map((c) => `duplicated ${c.itemKey} in ${(byCall.get(c.itemKey) ?? []).map((i) => i.map).join(', ')}`),
     ...rewritten.slice(0, 5).map((i) => `rewritten ${i.map}|${i.key} (revision ${i.revision})`),
     ...wrongData.slice(0, 5).map((c) => `wrong data for ${c.key}`),
     ...oldPresent.slice(0, 5).map((c) => `old call present ${c.key}`),

@@ -120,16 +120,17 @@ describe('an agent reads its own recent calls', () => {
     expect(Math.abs(now - (await emulatorNow()))).toBeLessThan(5000); // the Twilio clock, not the function's
     const { all, live } = await expectedCalls(agent.workerSid, now);
     expect(live.length).toBeGreaterThan(3);
-    expect(res.body.calls.map((c) => c.callSid)).toEqual(live.map((i) => i.key));
+    expect(res.body.calls.map((c) => c.key)).toEqual(live.map((i) => i.key));
 
     const byKey = new Map(all.map((i) => [i.key, i]));
     for (const call of res.body.calls) {
       expect(Object.keys(call).sort()).toEqual(
-        ['callSid', 'direction', 'durationSeconds', 'endedAt', 'expiresAt', 'from', 'queue', 'startedAt', 'taskSid', 'to'],
+        ['callSid', 'direction', 'durationSeconds', 'endedAt', 'expiresAt', 'from', 'key', 'queue', 'startedAt', 'taskSid', 'to'],
       );
-      const item = byKey.get(call.callSid)!;
+      const item = byKey.get(call.key)!;
       const { callSid, taskSid, direction, from, to, queue, startedAt, endedAt, durationSeconds } = item.data;
       expect(call).toEqual({
+        key: item.key,
         callSid,
         taskSid,
         direction,
@@ -172,7 +173,7 @@ describe('an agent reads its own recent calls', () => {
     for (const size of [1, 3, 4]) {
       const { calls, pages } = await readAll(token, size);
       expect(pages).toBe(Math.ceil(whole.body.calls.length / size));
-      expect(calls.map((c) => c.callSid)).toEqual(whole.body.calls.map((c) => c.callSid));
+      expect(calls.map((c) => c.key)).toEqual(whole.body.calls.map((c) => c.key));
     }
     const defaultSize = await get(token);
     expect(defaultSize.body.calls.length).toBe(Math.min(50, whole.body.calls.length));
@@ -277,18 +278,18 @@ describe('expiry', () => {
     expect(expiredKeys.length).toBeGreaterThan(0); // some expired...
     expect(live.length).toBeGreaterThan(0); // ...some not
     expect(all.length).toBe(before.body.calls.length); // and Sync still holds every one of them
-    const answered = res.body.calls.map((c) => c.callSid).filter((k) => !near.has(k));
+    const answered = res.body.calls.map((c) => c.key).filter((k) => !near.has(k));
     expect(answered).toEqual(live.map((i) => i.key).filter((k) => !near.has(k)));
     for (const key of expiredKeys) if (!near.has(key)) expect(answered).not.toContain(key);
     for (const call of res.body.calls) expect(Date.parse(call.expiresAt!)).toBeGreaterThan(now);
 
     // The page after the first one (read before the jump) continues after it, without the calls that expired since.
-    const seen = new Set(firstPage.body.calls.map((c) => c.callSid));
+    const seen = new Set(firstPage.body.calls.map((c) => c.key));
     const next = await get(token, { PageSize: '100', PageToken: firstPage.body.nextPageToken! });
     expect(next.status).toBe(200);
     const lastSeen = Date.parse(firstPage.body.calls[firstPage.body.calls.length - 1].startedAt);
-    expect(next.body.calls.map((c) => c.callSid)).toEqual(
-      res.body.calls.filter((c) => !seen.has(c.callSid) && Date.parse(c.startedAt) <= lastSeen).map((c) => c.callSid),
+    expect(next.body.calls.map((c) => c.key)).toEqual(
+      res.body.calls.filter((c) => !seen.has(c.key) && Date.parse(c.startedAt) <= lastSeen).map((c) => c.key),
     );
   });
 

@@ -23,6 +23,7 @@ import { TwilioHttpClient } from '../../src/twilio/http-client';
 import { ObjectRateLimiter } from '../../src/twilio/object-rate-limiter';
 import type { RetryPolicy } from '../../src/twilio/retry-policy';
 import { emulatorClient } from '../helpers/system';
+import { handledCalls } from '../helpers/handled-calls';
 
 const DAY_MS = 86_400_000;
 /** As in src/functions/sync-recent-calls.protected.ts. */
@@ -102,24 +103,16 @@ function mapByName(name: string) {
   return [...syncService().maps.values()].find((m) => m.uniqueName === name);
 }
 
-/** Every handled voice call still inside its 30 days (with a margin), from the emulator's own records. */
-function eligibleCalls(): Array<{ workerSid: string; callSid: string }> {
+/** Every completed voice reservation still inside its 30 days (with a margin), from the emulator's own records. */
+function eligibleCalls(): Array<{ workerSid: string; itemKey: string }> {
   const boundary = emulator.clock.now() - 30 * DAY_MS + BOUNDARY_SLACK_MS;
-  const out: Array<{ workerSid: string; callSid: string }> = [];
-  for (const e of emulator.state.taskrouter.events) {
-    if (e.eventType !== 'reservation.completed' || e.eventData.task_channel_unique_name !== 'voice') continue;
-    const task = JSON.parse(String(e.eventData.task_attributes));
-    const callSid: string = task.call_sid ?? task.conference?.participants?.customer;
-    const call = emulator.state.calls.calls.get(callSid);
-    if (call && call.startTimeMs > boundary) out.push({ workerSid: String(e.eventData.worker_sid), callSid });
-  }
-  return out;
+  return handledCalls(emulator).filter((c) => c.startMs > boundary);
 }
 
 function missingCalls(except: (workerSid: string) => boolean = () => false): string[] {
   return eligibleCalls()
-    .filter((c) => !except(c.workerSid) && !mapByName(recentCallsMapName(c.workerSid))?.items.has(c.callSid))
-    .map((c) => `${c.workerSid}|${c.callSid}`);
+    .filter((c) => !except(c.workerSid) && !mapByName(recentCallsMapName(c.workerSid))?.items.has(c.itemKey))
+    .map((c) => `${c.workerSid}|${c.itemKey}`);
 }
 
 /** Rewrites the worker attributes the agent's events carry (as if its contact_uri had been set so in TaskRouter). */
@@ -149,6 +142,8 @@ function poisonContactUri(workerSid: string, contactUri: string): void {
       workflowSid: e.workflowSid,
       taskChannelSid: e.taskChannelSid,
       taskChannelUniqueName: e.taskChannelUniqueName,
+      customerCallSid: e.customerCallSid,
+      taskCreatedMs: e.taskCreatedMs,
     };
     events[i] = copy;
   });

@@ -70,15 +70,15 @@ async function expectSynced() {
   const { recent, old } = partition(now);
   const synced = await syncedItems();
   for (const call of recent) {
-    const found = synced.items.get(`${call.mapName}|${call.callSid}`);
+    const found = synced.items.get(call.key);
     expect(found).toBeDefined();
     expect(found!.item.data).toEqual(call.data);
     const drift = found!.item.dateExpires!.getTime() - (call.startMs + 30 * DAY_MS);
     expect(Math.abs(drift)).toBeLessThanOrEqual(2000);
     expect(found!.item.revision).toBe('0'); // created once, never rewritten
   }
-  for (const call of old) expect(synced.items.has(`${call.mapName}|${call.callSid}`)).toBe(false);
-  const handled = new Set(handledCalls().map((c) => `${c.mapName}|${c.callSid}`));
+  for (const call of old) expect(synced.items.has(call.key)).toBe(false);
+  const handled = new Set(handledCalls().map((c) => c.key));
   for (const key of synced.items.keys()) expect(handled.has(key)).toBe(true);
   return { ...synced, now, recent, old };
 }

@@ -24,7 +24,7 @@ function readAll(items: StoredItem[], nowMs: number, pageSize: number) {
   let after;
   for (let i = 0; i < 1000; i++) {
     const page = pageOfCalls(items, { workerSid: WK, nowMs, pageSize, after });
-    keys.push(...page.calls.map((c) => c.callSid));
+    keys.push(...page.calls.map((c) => c.key));
     if (!page.nextPageToken) return keys;
     after = decodePageToken(page.nextPageToken, WK);
   }
@@ -41,7 +41,7 @@ describe('pageOfCalls', () => {
       item('CAe', T0 - 5, null), // no expiry: kept
     ];
     const page = pageOfCalls(items, { workerSid: WK, nowMs: T0, pageSize: 10 });
-    expect(page.calls.map((c) => c.callSid)).toEqual(['CAc', 'CAb', 'CAa', 'CAe']);
+    expect(page.calls.map((c) => c.key)).toEqual(['CAc', 'CAb', 'CAa', 'CAe']);
     expect(page.calls[3].expiresAt).toBeNull();
     expect(page.nextPageToken).toBeNull();
   });
@@ -50,7 +50,8 @@ describe('pageOfCalls', () => {
     const odd: StoredItem = { key: 'CAodd', data: { startedAt: 'yesterday', durationSeconds: 'long' }, dateExpires: null, dateCreated: new Date(T0) };
     const [call] = pageOfCalls([odd], { workerSid: WK, nowMs: T0, pageSize: 1 }).calls;
     expect(call).toEqual({
-      callSid: 'CAodd',
+      key: 'CAodd',
+      callSid: null,
       taskSid: null,
       direction: null,
       from: null,
@@ -73,7 +74,7 @@ describe('pageOfCalls', () => {
         (specs, pageSize) => {
           const byKey = new Map(specs.map((s) => [`CA${s.n.toString(16).padStart(4, '0')}`, s]));
           const items = [...byKey].map(([key, s]) => item(key, T0 - s.start * 1000, T0 + s.ttl * 1000));
-          const whole = pageOfCalls(items, { workerSid: WK, nowMs: T0, pageSize: 1000 }).calls.map((c) => c.callSid);
+          const whole = pageOfCalls(items, { workerSid: WK, nowMs: T0, pageSize: 1000 }).calls.map((c) => c.key);
           expect(readAll(items, T0, pageSize)).toEqual(whole);
           expect(whole.length).toBe(items.filter((i) => i.dateExpires!.getTime() > T0).length);
         },
@@ -85,11 +86,11 @@ describe('pageOfCalls', () => {
   it('continues after the last call seen when calls arrive or expire between pages', () => {
     const items = Array.from({ length: 10 }, (_, i) => item(`CA${i}`, T0 - i * 60_000, T0 + (10 - i) * 1000));
     const first = pageOfCalls(items, { workerSid: WK, nowMs: T0, pageSize: 4 });
-    expect(first.calls.map((c) => c.callSid)).toEqual(['CA0', 'CA1', 'CA2', 'CA3']);
+    expect(first.calls.map((c) => c.key)).toEqual(['CA0', 'CA1', 'CA2', 'CA3']);
     // A new call arrives at the head, and CA9, CA8 (the oldest) expire.
     const later = [item('CAnew', T0 + 1, T0 + 99_000), ...items];
     const second = pageOfCalls(later, { workerSid: WK, nowMs: T0 + 2500, pageSize: 4, after: decodePageToken(first.nextPageToken, WK) });
-    expect(second.calls.map((c) => c.callSid)).toEqual(['CA4', 'CA5', 'CA6', 'CA7']);
+    expect(second.calls.map((c) => c.key)).toEqual(['CA4', 'CA5', 'CA6', 'CA7']);
     expect(second.nextPageToken).toBeNull();
   });
 });

@@ -11,6 +11,7 @@ import {
 } from '../../../src/recent-calls/call-record';
 import { callTiming } from '../../../src/recent-calls/calls-source';
 import type { Completion } from '../../../src/recent-calls/events-source';
+import { recentCallItemKey } from '../../../src/recent-calls/item-key';
 
 const DAY = 86_400_000;
 const COMPLETED = Date.parse('2026-03-01T10:20:00Z');
@@ -21,8 +22,11 @@ const completion = (overrides: Partial<Completion> = {}): Completion => ({
   workerSid: 'WK' + '1'.repeat(32),
   identity: 'alice_40example_2Ecom',
   taskSid: 'WT' + '2'.repeat(32),
+  itemKey: recentCallItemKey('WT' + '2'.repeat(32), (COMPLETED - 600_000) / 1000),
+  taskCreatedMs: COMPLETED - 600_000,
   callSid: 'CA' + '3'.repeat(32),
   direction: 'inbound',
+  outbound: false,
   from: '+12065550100',
   to: '+14155550100',
   queue: 'Support',
@@ -47,18 +51,27 @@ describe('buildCallRecord', () => {
     });
   });
 
-  it('falls back to the task creation (event time - task_age), then to the event time', () => {
+  it('without the call in the list, takes the task: created → completed', () => {
     expect(buildCallRecord(completion())).toMatchObject({
       startedAtMs: COMPLETED - 600_000,
       endedAtMs: COMPLETED,
       durationSeconds: 600,
       startSource: 'task',
+      callSource: 'task',
     });
-    expect(buildCallRecord(completion({ taskAgeSeconds: undefined }))).toMatchObject({
-      startedAtMs: COMPLETED,
-      durationSeconds: 0,
-      startSource: 'event',
+  });
+
+  it('an unenriched outbound task: the matched leg gives call SID and timing; unmatched, callSid null', () => {
+    const outbound = completion({ callSid: null, outbound: true, direction: 'outbound' });
+    const leg = callTiming({ sid: 'x', startTime: new Date(COMPLETED - 590_000), endTime: new Date(COMPLETED - 100_000), duration: '490' })!;
+    expect(buildCallRecord(outbound, leg, 'CA' + '9'.repeat(32))).toMatchObject({
+      callSid: 'CA' + '9'.repeat(32),
+      callSource: 'matched',
+      startSource: 'call',
+      durationSeconds: 490,
     });
+    expect(buildCallRecord(outbound)).toMatchObject({ callSid: null, callSource: 'none', startSource: 'task', startedAtMs: COMPLETED - 600_000 });
+    expect(toItem(buildCallRecord(outbound)).callSid).toBeNull();
   });
 
   it('reads RFC 2822 strings from the raw API too', () => {

@@ -1,4 +1,5 @@
 /** Reading completed voice reservations out of TaskRouter events (shapes as in TWILIO-FACTS.md and the seed). */
+import { recentCallItemKey } from '../../../src/recent-calls/item-key';
 import {
   identityFromContactUri,
   parseCompletion,
@@ -21,6 +22,7 @@ function event(overrides: Partial<RawEvent> = {}, data: Record<string, unknown> 
     eventData: {
       task_sid: WT,
       task_age: '320',
+      task_date_created: String(Math.floor(T0 / 1000) - 320),
       task_queue_name: 'Support',
       task_channel_unique_name: 'voice',
       worker_sid: WK,
@@ -54,8 +56,11 @@ describe('parseCompletion', () => {
         identity: 'alice_40example_2Ecom',
         taskSid: WT,
         reservationSid: 'WR' + '5'.repeat(32),
+        itemKey: recentCallItemKey(WT, Math.floor(T0 / 1000) - 320),
+        taskCreatedMs: T0 - 320_000,
         callSid: CA,
         direction: 'inbound',
+        outbound: false,
         from: '+12065550100',
         to: '+14155550100',
         queue: 'Support',
@@ -64,18 +69,31 @@ describe('parseCompletion', () => {
     });
   });
 
-  it('reads an outbound dialpad completion: call SID from the conference, customer from outbound_to', () => {
+  it('reads a Flex dialpad completion as StartOutboundCall writes it: no call SID, dialled number in E.164', () => {
+    // flex-project-template, dual-channel-recording (addCallDataToTask): "Outbound calls initiated from Flex (via
+    // StartOutboundCall Action) do not include call_sid and conference metadata in task attributes".
     const parsed = parseCompletion(
-      event({}, {}, {
-        call_sid: undefined,
-        direction: 'outbound',
-        from: '+14155550100',
-        to: '+13125550111',
-        outbound_to: '+13125550111',
-        conference: { sid: 'CF' + '6'.repeat(32), participants: { customer: CA2, worker: 'CA' + '7'.repeat(32) } },
-      }),
+      event({}, {}, { call_sid: undefined, caller: undefined, called: undefined, direction: 'outbound', from: '+14155550100', to: '(312) 555-0111', outbound_to: '(312) 555-0111', name: '(312) 555-0111' }),
     );
-    expect(parsed.ok && parsed.completion).toMatchObject({ callSid: CA2, direction: 'outbound', from: '+14155550100', to: '+13125550111' });
+    expect(parsed.ok && parsed.completion).toMatchObject({ callSid: null, outbound: true, direction: 'outbound', from: '+14155550100', to: '+13125550111' });
+  });
+
+  it('reads an enriched outbound completion (call_sid written into the task by a plugin)', () => {
+    const parsed = parseCompletion(
+      event({}, {}, { call_sid: CA2, direction: 'outbound', from: '+14155550100', to: '+13125550111', outbound_to: '+13125550111', conference: { sid: 'CF' + '6'.repeat(32) } }),
+    );
+    expect(parsed.ok && parsed.completion).toMatchObject({ callSid: CA2, outbound: true, to: '+13125550111' });
+  });
+
+  it('gives each completion the item key of its task; without task_date_created, event second minus task age', () => {
+    const parsed = parseCompletion(event({}, { task_date_created: undefined }));
+    expect(parsed.ok && parsed.completion.itemKey).toBe(recentCallItemKey(WT, Math.floor(T0 / 1000) - 320));
+  });
+
+  it('skips redacted attributes (events older than 43,200 minutes: official spec, taskrouter ListEvent Minutes)', () => {
+    for (const redacted of ['{}', '', 'REDACTED', undefined, '{"routing":{}}']) {
+      expect(parseCompletion(event({}, { task_attributes: redacted }))).toEqual({ ok: false, reason: 'redacted' });
+    }
   });
 
   it('accepts attributes as objects and event times from event_date alone', () => {
@@ -90,8 +108,7 @@ describe('parseCompletion', () => {
     expect(parseCompletion(event({}, { task_channel_unique_name: 'chat' }))).toEqual({ ok: false, reason: 'not-voice' });
     expect(parseCompletion(event({}, { worker_sid: undefined }))).toEqual({ ok: false, reason: 'no-worker' });
     expect(parseCompletion(event({}, { task_sid: 'nope' }))).toEqual({ ok: false, reason: 'no-task' });
-    expect(parseCompletion(event({}, {}, { call_sid: 'CH123' }))).toEqual({ ok: false, reason: 'no-call-sid' });
-    expect(parseCompletion(event({}, { task_attributes: '{not json' }))).toEqual({ ok: false, reason: 'no-call-sid' });
+    expect(parseCompletion(event({}, { task_date_created: undefined, task_age: undefined }))).toEqual({ ok: false, reason: 'no-task-time' });
     expect(parseCompletion(event({ eventDateMs: null, eventDate: null }))).toEqual({ ok: false, reason: 'no-event-date' });
   });
 });

@@ -25,6 +25,7 @@ function fakeClient(pages: number, perPage: number) {
           task_channel_unique_name: 'voice',
           worker_sid: `WK${'a'.repeat(32)}`,
           task_sid: `WT${hex}`,
+          task_date_created: String(Math.floor(FROM / 1000)),
           task_attributes: JSON.stringify({ call_sid: `CA${hex}`, direction: 'inbound' }),
         },
         startTime: new Date(FROM),

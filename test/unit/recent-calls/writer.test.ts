@@ -9,6 +9,7 @@ import { buildCallRecord, type CallRecord } from '../../../src/recent-calls/call
 import type { Completion } from '../../../src/recent-calls/events-source';
 import { recentCallsMapName } from '../../../src/recent-calls/map-name';
 import { RecentCallsWriter } from '../../../src/recent-calls/writer';
+import { recentCallItemKey } from '../../../src/recent-calls/item-key';
 
 const NOW = Date.parse('2026-03-10T12:00:00.000Z');
 const WK = (n: number) => 'WK' + String(n).repeat(32);
@@ -17,14 +18,18 @@ let seq = 0;
 function record(workerSid: string, identity: string | undefined, startedAgoMs = 3_600_000): CallRecord {
   seq += 1;
   const hex = seq.toString(16).padStart(32, '0');
+  const createdMs = Math.floor((NOW - startedAgoMs) / 1000) * 1000;
   const completion: Completion = {
     eventSid: `EV${hex}`,
     eventDateMs: NOW - startedAgoMs + 600_000,
     workerSid,
     identity,
     taskSid: `WT${hex}`,
+    itemKey: recentCallItemKey(`WT${hex}`, createdMs / 1000),
+    taskCreatedMs: createdMs,
     callSid: `CA${hex}`,
     direction: 'inbound',
+    outbound: false,
     from: '+12065550100',
     to: '+14155550100',
     queue: 'Support',
