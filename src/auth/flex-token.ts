@@ -5,7 +5,10 @@
  *
  * - Only `valid: true` is a success; any other answer, whatever its status, is a refusal (401).
  * - 429 / 5xx / network after the client's retries are an upstream failure (the wrapper answers 503 + Retry-After).
- * - 401 / 20003 means our own credentials were refused: a configuration error, not the caller's fault.
+ * - 401 / 20003 means our own credentials were refused, and 404 / 20404 that the account SID in the path is not the
+ *   credentials' (a made-up or mistyped ACCOUNT_SID; public fixture of twilio-flex-token-validator): configuration
+ *   errors, never the caller's bad token.
+ * - Flex tokens are JWEs (five segments), opaque here: nothing but IAM reads them.
  * - Results are cached per warm instance, keyed by a SHA-256 of the token (the token itself is never kept), for at
  *   most the configured seconds and never past the token's expiry by the Twilio server's clock; concurrent requests
  *   with one token share one IAM call.
@@ -22,7 +25,7 @@ import { SingleFlightCache, type CacheSource } from './flex-token-cache';
 
 export const IAM_ORIGIN = 'https://iam.twilio.com';
 
-/** Longest Flex token worth sending to IAM; real ones are ~1 KB JWTs. */
+/** Longest Flex token worth sending to IAM; real ones (JWEs) are a few KB at most. */
 export const MAX_FLEX_TOKEN_LENGTH = 8192;
 const TOKEN_CHARS = /^[A-Za-z0-9._~+/=-]+$/;
 const WORKER_SID = /^WK[0-9a-fA-F]{32}$/;
@@ -66,6 +69,9 @@ export function interpretIamAnswer(status: number, rawBody: unknown, serverNowMs
   if (isRetryableStatus(status)) throw new twilio.RestException({ statusCode: status, body });
   if ((status === 401 || status === 403) && body.code === 20003) {
     throw new ConfigError('AUTH_TOKEN', 'was refused by Twilio IAM (20003): check ACCOUNT_SID and AUTH_TOKEN');
+  }
+  if (status === 404 && body.code === 20404) {
+    throw new ConfigError('ACCOUNT_SID', 'is not the account of AUTH_TOKEN: Twilio IAM answered 404 (20404)');
   }
   const message = typeof body.message === 'string' ? body.message.slice(0, 200) : 'Flex token is not valid';
   if (status < 200 || status >= 300 || body.valid !== true) {

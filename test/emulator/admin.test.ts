@@ -105,7 +105,24 @@ describe('flex tokens and IAM', () => {
     const answer = await validate(token);
     expect(answer).toMatchObject({ valid: true, code: 0, identity: bob.identity, roles: ['agent'] });
     expect(answer.worker_sid).toBe(bob.workerSid);
-    expect(answer.expiration).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
+    // twilio/twilio-flex-token-validator fixtures: raw user name in realm_user_id, expiration with milliseconds.
+    expect(answer.realm_user_id).toBe(bob.friendlyName);
+    expect(answer.expiration).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+    expect(Object.keys(answer).sort()).toEqual(['code', 'expiration', 'identity', 'message', 'realm_user_id', 'roles', 'valid', 'worker_sid']);
+    // A Flex token is a JWE (Flex "User Token" docs): five dot-separated base64url segments, opaque.
+    expect(token.split('.')).toHaveLength(5);
+    expect(token).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
+  });
+
+  it('answers 404 / 20404 for an account SID that is not the caller\'s (validator fixture)', async () => {
+    const response = await t.client.request({
+      method: 'post',
+      uri: `https://iam.twilio.com/v1/Accounts/AC${'9'.repeat(32)}/Tokens/validate`,
+      data: { token: 'x' },
+      headers: { 'Content-Type': 'application/json' },
+    });
+    expect(response.statusCode).toBe(404);
+    expect(response.body).toMatchObject({ code: 20404, status: 404, message: `The requested resource /Accounts/AC${'9'.repeat(32)}/Tokens/validate was not found` });
   });
 
   it('answers valid: false for expired and unknown tokens, and no worker SID for a guest', async () => {
@@ -113,14 +130,15 @@ describe('flex tokens and IAM', () => {
     const { token } = await t.admin.flexToken({ identity: agents[0].identity, ttlSeconds: 60 });
     expect((await validate(token)).valid).toBe(true);
     await t.admin.advanceClock(61);
-    expect(await validate(token)).toMatchObject({ valid: false });
+    const refusal = { expiration: null, realm_user_id: null, identity: null, roles: null, worker_sid: null };
+    expect(await validate(token)).toEqual({ valid: false, code: 20104, message: 'Access Token expired or expiration date invalid', ...refusal });
 
-    expect(await validate('eyJhbGciOiJIUzI1NiJ9.e30.bm90LWEtdG9rZW4')).toMatchObject({ valid: false });
+    expect(await validate('eyJhbGciOiJIUzI1NiJ9.e30.bm90LWEtdG9rZW4')).toEqual({ valid: false, code: 20101, message: 'Invalid Access Token', ...refusal });
 
     const guest = await t.admin.flexToken({ identity: 'visitor', roles: ['guest'] });
     const answer = await validate(guest.token);
     expect(answer).toMatchObject({ valid: true, identity: 'visitor', roles: ['guest'] });
-    expect(answer.worker_sid).toBeUndefined();
+    expect(answer.worker_sid).toBeNull();
   });
 });
 

@@ -20,12 +20,10 @@ const valid = (overrides: Record<string, unknown> = {}) => ({
   code: 0,
   message: null,
   expiration: new Date(NOW + 3600_000).toISOString(),
-  realm_user_id: 'alice',
+  realm_user_id: 'alice@example.com',
   identity: 'alice',
   roles: ['agent'],
   worker_sid: WK,
-  flex_instance_sid: 'GO' + '1'.repeat(32),
-  flex_user_sid: 'FU' + '2'.repeat(32),
   ...overrides,
 });
 
@@ -58,7 +56,23 @@ describe('interpretIamAnswer', () => {
     expect(interpretIamAnswer(200, 'not json', NOW)).toMatchObject({ valid: false });
     expect(interpretIamAnswer(200, null, NOW)).toMatchObject({ valid: false });
     expect(interpretIamAnswer(400, valid(), NOW)).toMatchObject({ valid: false, reason: 'invalid' });
-    expect(interpretIamAnswer(404, { code: 20404 }, NOW)).toMatchObject({ valid: false });
+    expect(interpretIamAnswer(404, { code: 20001 }, NOW)).toMatchObject({ valid: false });
+  });
+
+  // twilio/twilio-flex-token-validator's public fixtures: expiration with and without milliseconds; the refusal body
+  // with every key present and null where unknown; guests with worker_sid null.
+  it('reads IAM answers in their real shapes', () => {
+    const withoutMs = valid({ expiration: '2026-01-01T13:00:00Z' });
+    expect(interpretIamAnswer(200, withoutMs, NOW)).toMatchObject({ valid: true, expiresAtMs: NOW + 3600_000 });
+    expect(interpretIamAnswer(200, valid({ expiration: '2026-01-01T13:00:00.240Z' }), NOW)).toMatchObject({ valid: true, expiresAtMs: NOW + 3600_240 });
+    const refusal = { code: 20101, worker_sid: null, roles: null, realm_user_id: null, valid: false, expiration: null, message: 'Invalid Access Token', identity: null };
+    expect(interpretIamAnswer(200, refusal, NOW)).toMatchObject({ valid: false, reason: 'invalid' });
+    expect(interpretIamAnswer(200, valid({ worker_sid: null, roles: ['guest'] }), NOW)).toMatchObject({ valid: true, user: { workerSid: null, roles: ['guest'] } });
+  });
+
+  // The validator's fixture for a made-up account SID: 404 / 20404 "The requested resource … was not found".
+  it('a wrong ACCOUNT_SID (404 / 20404) is a configuration error, not a bad token', () => {
+    expect(() => interpretIamAnswer(404, { code: 20404, message: 'The requested resource /Accounts/AC1/Tokens/validate was not found', status: 404 }, NOW)).toThrow(/ACCOUNT_SID/);
   });
 
   it('refuses a "valid" answer with no identity, no expiry, or an expiry already past by the server clock', () => {
@@ -129,8 +143,9 @@ describe('enforceFlexPolicy', () => {
 });
 
 describe('token shape and key', () => {
-  it('accepts JWT-like tokens and refuses what cannot be one', () => {
+  it('accepts opaque tokens of any number of segments (Flex tokens are five-segment JWEs) and refuses what cannot be one', () => {
     expect(looksLikeFlexToken('eyJhbGciOiJIUzI1NiJ9.eyJhIjoxfQ.c2ln-_')).toBe(true);
+    expect(looksLikeFlexToken('eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..aXY.Y2lwaGVy.dGFn')).toBe(true);
     for (const bad of ['', 'a b', 'a\nb', '<x>', 'é', 'x'.repeat(8193)]) expect(looksLikeFlexToken(bad)).toBe(false);
   });
 
