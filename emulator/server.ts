@@ -138,7 +138,9 @@ export class Emulator {
 
   async listen(port = 0, host = '127.0.0.1'): Promise<string> {
     const server = createServer((req, res) => void this.handle(req, res));
-    server.keepAliveTimeout = 5000;
+    // Long enough that an idle keep-alive socket is not closed under a client in this process whose event loop was
+    // busy for seconds (a test checking thousands of fields): the close and the next request would race (ECONNRESET).
+    server.keepAliveTimeout = 60_000;
     server.on('upgrade', (req, socket, head) => this.syncClient.handleUpgrade(req, socket, head));
     server.on('connection', (socket) => {
       this.sockets.add(socket);

@@ -293,9 +293,8 @@ async function run(config: SyncJobConfig, deps: JobDeps, now: () => number, tall
         io.callPages += calls.pages;
         pagesRead += calls.pages;
         // Out of budget: a shorter window (or a fresh run) reads a shorter list, unless the list answers whole days
-        // (a filter honoured by the day only) or the window is as short as it gets, and the run had its whole
-        // budget: then shrinking cannot help.
-        const cannotShrink = firstOfRun && (calls.beyondRange || window.toMs - window.fromMs <= MIN_WINDOW_MS);
+        // (a filter honoured by the day only) and the run had its whole budget: then shrinking cannot help.
+        const cannotShrink = firstOfRun && calls.beyondRange;
         if (calls.outOfBudget && !cannotShrink) return { kind: 'out-of-budget', pages: pagesRead, known };
         timings = calls.calls;
         if (calls.outOfBudget || calls.truncated) {
