@@ -40,6 +40,8 @@ export class EmulatorAdmin {
     writeBurstSeconds?: number;
     sweepLagSeconds?: number;
     accountConcurrency?: number;
+    eventsOrder?: 'newest' | 'oldest' | 'shuffled';
+    callsTimeFilter?: 'exact' | 'day';
   }) {
     return this.call<EmulatorPublicConfig>('POST', 'config', limits);
   }

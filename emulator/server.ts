@@ -111,7 +111,10 @@ export class Emulator {
   /** Applies new rate-limit settings (admin config), keeping the data. */
   setLimits(
     limits: Partial<
-      Pick<EmulatorConfig, 'writeRatePerSecond' | 'writeBurstSeconds' | 'sweepLagSeconds' | 'accountConcurrency'>
+      Pick<
+        EmulatorConfig,
+        'writeRatePerSecond' | 'writeBurstSeconds' | 'sweepLagSeconds' | 'accountConcurrency' | 'eventsOrder' | 'callsTimeFilter'
+      >
     >,
   ): void {
     Object.assign(this.config, limits);

@@ -23,6 +23,13 @@ export interface EmulatorConfig {
    * "Too Many Requests" (https://www.twilio.com/docs/api/errors/20429); the real limit depends on the account.
    */
   accountConcurrency: number;
+  /** Order of TaskRouter Events lists (undocumented on the real service): newest first, oldest first, or shuffled. */
+  eventsOrder: 'newest' | 'oldest' | 'shuffled';
+  /**
+   * How the Calls list applies `StartTime>` / `StartTime<`: to the second (`exact`) or by the day (`day`: every call
+   * of the days named), as the spec's descriptions ("a date as YYYY-MM-DD") suggest. Which one is real is unconfirmed.
+   */
+  callsTimeFilter: 'exact' | 'day';
 }
 
 export const DEFAULT_CONFIG: EmulatorConfig = {
@@ -38,6 +45,8 @@ export const DEFAULT_CONFIG: EmulatorConfig = {
   // The SDK's docs say the warning comes 3 minutes before expiry; the live service's exact lead is unconfirmed.
   tokenWarningSeconds: 180,
   accountConcurrency: 0,
+  eventsOrder: 'newest',
+  callsTimeFilter: 'exact',
 };
 
 function numberFromEnv(name: string, fallback: number): number {

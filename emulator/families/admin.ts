@@ -48,13 +48,18 @@ export function registerAdmin(router: Router, emu: Emulator): void {
     writeBurstSeconds: emu.config.writeBurstSeconds,
     sweepLagSeconds: emu.config.sweepLagSeconds,
     accountConcurrency: emu.config.accountConcurrency,
+    eventsOrder: emu.config.eventsOrder,
+    callsTimeFilter: emu.config.callsTimeFilter,
     clockOffsetSeconds: emu.clock.offsetSeconds,
     now: new Date(emu.clock.now()).toISOString(),
   });
 
   add('GET', '/__admin/config', configView);
 
-  /** Changes the limits at run time: {writeRatePerSecond?, writeBurstSeconds?, sweepLagSeconds?, accountConcurrency?}. */
+  /**
+   * Changes the limits at run time: {writeRatePerSecond?, writeBurstSeconds?, sweepLagSeconds?, accountConcurrency?,
+   * eventsOrder?, callsTimeFilter?}.
+   */
   add('POST', '/__admin/config', (req) => {
     const b = body(req);
     const limits: Parameters<Emulator['setLimits']>[0] = {};
@@ -63,6 +68,14 @@ export function registerAdmin(router: Router, emu: Emulator): void {
     if (b.sweepLagSeconds !== undefined) limits.sweepLagSeconds = number(b.sweepLagSeconds, 'sweepLagSeconds', 0, 1e9);
     if (b.accountConcurrency !== undefined) {
       limits.accountConcurrency = number(b.accountConcurrency, 'accountConcurrency', 0, 10_000);
+    }
+    if (b.eventsOrder !== undefined) {
+      if (b.eventsOrder !== 'newest' && b.eventsOrder !== 'oldest' && b.eventsOrder !== 'shuffled') throw badRequest('eventsOrder must be newest, oldest or shuffled');
+      limits.eventsOrder = b.eventsOrder;
+    }
+    if (b.callsTimeFilter !== undefined) {
+      if (b.callsTimeFilter !== 'exact' && b.callsTimeFilter !== 'day') throw badRequest('callsTimeFilter must be exact or day');
+      limits.callsTimeFilter = b.callsTimeFilter;
     }
     emu.setLimits(limits);
     return configView();

@@ -120,19 +120,23 @@ type CallTest = (c: CallRecord) => boolean;
 
 /**
  * `X>`: on or after; `X<`: on or before (inclusive, as the docs' "on or before midnight of this date" says);
- * `X` alone: during that UTC day (the day of the given instant for a date-time).
+ * `X` alone: during that UTC day (the day of the given instant for a date-time). With `byDay` (the emulator's
+ * `callsTimeFilter: 'day'`), `X>` and `X<` keep only the date of a date-time: every call of the days named.
  */
-function timeTests(req: EmuRequest, name: 'StartTime' | 'EndTime', pick: (c: CallRecord) => number): CallTest[] {
+function timeTests(req: EmuRequest, name: 'StartTime' | 'EndTime', pick: (c: CallRecord) => number, byDay = false): CallTest[] {
   const tests: CallTest[] = [];
+  const dayStart = (ms: number) => Math.floor(ms / DAY_MS) * DAY_MS;
   const after = req.query.get(`${name}>`);
   if (after) {
     const { ms } = parseTime(after, `${name}>`);
-    tests.push((c) => pick(c) >= ms);
+    const from = byDay ? dayStart(ms) : ms;
+    tests.push((c) => pick(c) >= from);
   }
   const before = req.query.get(`${name}<`);
   if (before) {
     const { ms } = parseTime(before, `${name}<`);
-    tests.push((c) => pick(c) <= ms);
+    const to = byDay ? dayStart(ms) + DAY_MS - 1 : ms;
+    tests.push((c) => pick(c) <= to);
   }
   const on = req.query.get(name);
   if (on) {
@@ -146,11 +150,11 @@ function timeTests(req: EmuRequest, name: 'StartTime' | 'EndTime', pick: (c: Cal
 /** A `+` sent unencoded arrives as a space; E.164 numbers never start with one. */
 const phoneParam = (value: string) => value.replace(/^ /, '+');
 
-function callTests(req: EmuRequest): CallTest[] {
+function callTests(req: EmuRequest, byDay: boolean): CallTest[] {
   const q = req.query;
   const tests: CallTest[] = [
-    ...timeTests(req, 'StartTime', (c) => c.startTimeMs),
-    ...timeTests(req, 'EndTime', (c) => c.endTimeMs),
+    ...timeTests(req, 'StartTime', (c) => c.startTimeMs, byDay),
+    ...timeTests(req, 'EndTime', (c) => c.endTimeMs, byDay),
   ];
   const to = q.get('To');
   if (to) tests.push((c) => c.to === phoneParam(to));
@@ -186,7 +190,7 @@ export function registerApi2010(router: Router, emu: Emulator): void {
 
   add('GET', '/2010-04-01/Accounts/:AccountSid/Calls.json', (req) => {
     checkAccount(req);
-    const tests = callTests(req);
+    const tests = callTests(req, emu.config.callsTimeFilter === 'day');
     const calls = emu.state.calls.ordered.filter((c) => tests.every((t) => t(c)));
     const filters = Object.fromEntries(CALL_PARAMS.map((n) => [n, req.query.get(n) ?? undefined]));
     return { status: 200, body: uriPage(req, 'calls', calls, (c) => renderCall(emu, c), filters) };

@@ -2,8 +2,13 @@
  * TaskRouter v1 (read side): Workspaces, Workers and the Events log the recent-calls job reads.
  *
  * Events live in one array sorted by time. A list query binary-searches its time window (default: the last 15
- * minutes; never older than the 30-day retention), filters that slice linearly and answers newest first.
- * Ordering of the real Events list is unconfirmed: clients must not rely on it.
+ * minutes), filters that slice linearly and answers in the configured order (`eventsOrder`: newest first, oldest
+ * first, or shuffled within each page): the real list's order is not documented, so clients must not rely on it.
+ *
+ * Retention (official spec, taskrouter ListEvent): the log keeps 30 days, yet `Minutes` has no maximum and "Task
+ * Attributes for Events occurring more 43,200 minutes ago will be redacted": so an event somewhat older than 30 days
+ * may still be listed, with its task attributes redacted. Unconfirmed: how long past 30 days (here one day) and what
+ * a redacted value looks like (here `"{}"`).
  */
 import { isoDate } from '../core/clock';
 import { badRequest, notFound } from '../core/errors';
@@ -11,9 +16,13 @@ import { metaPage } from '../core/paging';
 import type { EmuRequest, EmuResponse, Router } from '../core/router';
 import type { Emulator } from '../server';
 
-export const EVENT_RETENTION_MS = 30 * 24 * 3600 * 1000;
+/** Past this age an event's task attributes are redacted (43,200 minutes). */
+export const EVENT_REDACTION_MS = 43_200 * 60_000;
+/** How far back events are still listed or fetched (30 days, plus an unconfirmed day of redacted ones). */
+export const EVENT_RETENTION_MS = 31 * 24 * 3600 * 1000;
 const DEFAULT_EVENT_MINUTES = 15;
-const MAX_EVENT_MINUTES = 43_200;
+export const REDACTED_ATTRIBUTES = '{}';
+export type EventsOrder = 'newest' | 'oldest' | 'shuffled';
 
 /** A fixed, well-formed SID for the workspace's built-in objects (`WA000…01`). */
 export const fixedSid = (prefix: string, n: number) => prefix + n.toString(16).padStart(32, '0');
@@ -254,13 +263,14 @@ function render(emu: Emulator) {
     },
     event(req: EmuRequest, e: EventRecord) {
       const ws = wsUrl(req);
+      const redacted = e.eventDateMs < emu.clock.now() - EVENT_REDACTION_MS && e.eventData.task_attributes !== undefined;
       return {
         account_sid: emu.config.accountSid,
         actor_sid: e.actorSid,
         actor_type: e.actorType,
         actor_url: ws + e.actorPath,
         description: e.description,
-        event_data: e.eventData,
+        event_data: redacted ? { ...e.eventData, task_attributes: REDACTED_ATTRIBUTES } : e.eventData,
         event_date: isoDate(e.eventDateMs),
         event_date_ms: e.eventDateMs,
         event_type: e.eventType,
@@ -297,9 +307,7 @@ function parseMinutes(req: EmuRequest): number | undefined {
   const raw = req.query.get('Minutes');
   if (raw === null || raw === '') return undefined;
   const minutes = Number(raw);
-  if (!Number.isInteger(minutes) || minutes < 1 || minutes > MAX_EVENT_MINUTES) {
-    throw badRequest(`Invalid Minutes: must be an integer from 1 to ${MAX_EVENT_MINUTES}`);
-  }
+  if (!Number.isInteger(minutes) || minutes < 1) throw badRequest('Invalid Minutes: must be a positive integer');
   return minutes;
 }
 
@@ -326,8 +334,22 @@ const EVENT_FILTERS: ReadonlyArray<[string, EventTest]> = [
 ];
 const EVENT_PARAMS = ['StartDate', 'EndDate', 'Minutes', ...EVENT_FILTERS.map(([name]) => name)];
 
-/** The events a list query selects, newest first. */
-export function selectEvents(state: TaskRouterState, req: EmuRequest, now: number): EventRecord[] {
+/** Deterministic shuffle of each `pageSize` slice (by SID hash), so every page holds the same events in another order. */
+function shuffleWithinPages(events: EventRecord[], pageSize: number): EventRecord[] {
+  const hash = (sid: string) => {
+    let h = 2166136261;
+    for (let i = 0; i < sid.length; i++) h = Math.imul(h ^ sid.charCodeAt(i), 16777619);
+    return h >>> 0;
+  };
+  const out: EventRecord[] = [];
+  for (let i = 0; i < events.length; i += pageSize) {
+    out.push(...events.slice(i, i + pageSize).sort((a, b) => hash(a.sid) - hash(b.sid)));
+  }
+  return out;
+}
+
+/** The events a list query selects, in `order` (newest first by default). */
+export function selectEvents(state: TaskRouterState, req: EmuRequest, now: number, order: EventsOrder = 'newest'): EventRecord[] {
   const { start, end } = eventWindow(req, now);
   const tests = EVENT_FILTERS.flatMap(([name, test]) => {
     const value = req.query.get(name);
@@ -340,6 +362,11 @@ export function selectEvents(state: TaskRouterState, req: EmuRequest, now: numbe
   for (let i = lowerBound(events, end + 1) - 1; i >= first; i--) {
     const e = events[i];
     if (tests.every((t) => t(e))) out.push(e);
+  }
+  if (order === 'oldest') return out.reverse();
+  if (order === 'shuffled') {
+    const size = Number(req.query.get('PageSize') ?? 50);
+    return shuffleWithinPages(out, Number.isInteger(size) && size > 0 ? Math.min(size, 1000) : 50);
   }
   return out;
 }
@@ -447,7 +474,7 @@ export function registerTaskRouter(router: Router, emu: Emulator): void {
 
   add('GET', '/v1/Workspaces/:WorkspaceSid/Events', (req) => {
     workspace(req);
-    const events = selectEvents(state(), req, emu.clock.now());
+    const events = selectEvents(state(), req, emu.clock.now(), emu.config.eventsOrder);
     return { status: 200, body: metaPage(req, 'events', events, (e) => r.event(req, e), echoed(req, EVENT_PARAMS)) };
   });
   add('GET', '/v1/Workspaces/:WorkspaceSid/Events/:Sid', (req) => {

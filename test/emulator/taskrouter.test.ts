@@ -336,21 +336,46 @@ describe('events', () => {
     expect(next.searchParams.get('PageSize')).toBe('5');
   });
 
-  it('never returns events older than 30 days, even when asked', async () => {
+  // Official spec, taskrouter ListEvent: retention 30 days, `Minutes` with no maximum, and "Task Attributes for
+  // Events occurring more 43,200 minutes ago will be redacted" (how long past 30 days and the redacted form are
+  // unconfirmed: one day, "{}").
+  it('lists events up to a day past the 30-day retention, with their task attributes redacted; nothing older', async () => {
     const result = await t.admin.seed({ agents: 2, callsPerAgent: 12, days: 45 });
     const now = Date.now();
     const stored = t.emulator.state.taskrouter.events;
-    const old = stored.filter((e) => e.eventDateMs < now - 30 * DAY - 60_000);
-    expect(old.length).toBeGreaterThan(0);
+    const gone = stored.filter((e) => e.eventDateMs < now - 31 * DAY - 60_000);
+    expect(gone.length).toBeGreaterThan(0);
 
-    const listed = await workspace().events.list({ startDate: new Date(now - 60 * DAY), pageSize: 1000 });
+    const listed = await workspace().events.list({ minutes: 60 * 24 * 60, pageSize: 1000 }); // no cap on Minutes
     expect(listed.length).toBeGreaterThan(0);
     expect(listed.length).toBeLessThan(result.events);
-    for (const e of listed) {
-      expect(e.eventDateMs).toBeGreaterThanOrEqual(now - 30 * DAY - 5000);
-      expect(Number.isInteger(e.eventDateMs)).toBe(true);
+    const redacted = listed.filter((e) => e.eventDateMs < now - 43_200 * 60_000 - 5000);
+    const fresh = listed.filter((e) => e.eventDateMs > now - 43_200 * 60_000 + 5000);
+    expect(redacted.length).toBeGreaterThan(0);
+    for (const e of listed) expect(e.eventDateMs).toBeGreaterThanOrEqual(now - 31 * DAY - 5000);
+    for (const e of redacted) if (e.eventData.task_attributes !== undefined) expect(e.eventData.task_attributes).toBe('{}');
+    expect(fresh.some((e) => e.eventData.task_attributes !== undefined && e.eventData.task_attributes !== '{}')).toBe(true);
+    expect(await rejection(workspace().events(gone[0].sid).fetch())).toMatchObject({ status: 404, code: 20404 });
+  });
+
+  // Official docs (taskrouter/api/event): "Pagination is not supported under this resource" and no order is
+  // documented: the emulator can answer newest first, oldest first or shuffled within a page.
+  it('answers the same events in the configured order', async () => {
+    await seedRecent();
+    const sids = async () => (await workspace().events.list({ minutes: 60, pageSize: 7 })).map((e) => e.sid);
+    const newest = await sids();
+    await t.admin.setLimits({ eventsOrder: 'oldest' });
+    try {
+      expect(await sids()).toEqual([...newest].reverse());
+      await t.admin.setLimits({ eventsOrder: 'shuffled' });
+      const shuffled = await sids();
+      expect(shuffled).not.toEqual(newest);
+      expect([...shuffled].sort()).toEqual([...newest].sort());
+      // Within a page only: each page of 7 holds the same events as in newest-first order.
+      for (let i = 0; i < newest.length; i += 7) expect(shuffled.slice(i, i + 7).sort()).toEqual(newest.slice(i, i + 7).sort());
+    } finally {
+      await t.admin.setLimits({ eventsOrder: 'newest' });
     }
-    expect(await rejection(workspace().events(old[0].sid).fetch())).toMatchObject({ status: 404, code: 20404 });
   });
 
   it('fetches an event by SID and refuses bad parameters', async () => {
@@ -360,6 +385,7 @@ describe('events', () => {
     expect(fetched.toJSON()).toEqual(first.toJSON());
     expect(await rejection(workspace().events('EV' + '0'.repeat(32)).fetch())).toMatchObject({ status: 404, code: 20404 });
     expect(await rejection(workspace().events.list({ minutes: 0 }))).toMatchObject({ status: 400 });
+    expect(await workspace().events.list({ minutes: 43_201 })).toBeInstanceOf(Array); // no 43,200 cap
     const bad = await raw(`/v1/Workspaces/${t.emulator.config.workspaceSid}/Events?StartDate=yesterday`);
     expect(bad).toMatchObject({ status: 400, body: { status: 400, code: 20001 } });
   });
