@@ -940,7 +940,7 @@ export function planLiveCall(emu: Emulator, request: LiveCallRequest): LiveCallP
   const b = new SeedBuilder(emu, new Rng(createHash('sha256').update(`${request.workerSid}:${Math.random()}`).digest().readUInt32BE(0)));
   const agent: Agent = { worker, attributesJson: JSON.stringify(worker.attributes), ip: '203.0.113.250', version: 1 };
   if (request.direction === 'inbound') inboundCall(b, request.startMs, agent, undefined, false);
-  else outboundCall(b, request.startMs, agent);
+  else outboundCall(b, request.startMs, agent, false);
   const events = [...b.events].sort((x, y) => x.eventDateMs - y.eventDateMs);
   // Re-time: same order, short pauses, the talk as asked; the task's creation moves with its task.created event.
   const original = events.map((e) => e.eventDateMs);
