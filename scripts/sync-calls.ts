@@ -13,6 +13,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import twilio from 'twilio';
 import type { JobSummary } from '../src/recent-calls/job';
+import { barReporter, plainReporter, type ProgressReporter } from './lib/progress';
 
 /** What one invocation answers (the job's summary). */
 export type RunSummary = JobSummary;
@@ -24,6 +25,8 @@ export interface SyncUntilDoneOptions {
   /** Consecutive 5xx / network failures tolerated before giving up. */
   maxConsecutiveErrors?: number;
   log?: (line: string) => void;
+  /** Shows each invocation (a terminal's progress bar); default: each invocation's line goes to `log`. */
+  progress?: ProgressReporter;
   sleep?: (ms: number) => Promise<void>;
   /** Per-request timeout (the function answers within ~10 s). */
   timeoutMs?: number;
@@ -57,6 +60,20 @@ export async function syncUntilDone(options: SyncUntilDoneOptions): Promise<Sync
   const totals = { processed: 0, written: 0, skipped: 0, failed: 0 };
   let consecutiveErrors = 0;
   let last: RunSummary | undefined;
+  const startedAt = Date.now();
+  const report = (invocations: number, line: string) => {
+    if (!options.progress) return log(line);
+    options.progress.update(
+      {
+        invocations,
+        written: totals.written,
+        remaining: Number(last?.remaining ?? 0),
+        remainingExact: last ? last.remainingExact !== false : false,
+        elapsedMs: Date.now() - startedAt,
+      },
+      line,
+    );
+  };
 
   for (let n = 1; n <= maxInvocations; n++) {
     const started = Date.now();
@@ -81,11 +98,12 @@ export async function syncUntilDone(options: SyncUntilDoneOptions): Promise<Sync
       last = payload as RunSummary;
       for (const key of Object.keys(totals) as Array<keyof typeof totals>) totals[key] += Number(last[key] ?? 0);
       if (last.busy) {
-        log(`#${n} another run is in progress; waiting (${ms} ms)`);
+        report(n, `#${n} another run is in progress; waiting (${ms} ms)`);
         await sleep(2000);
         continue;
       }
-      log(
+      report(
+        n,
         `#${n} written=${last.written} skipped=${last.skipped} failed=${last.failed} remaining${last.remainingExact === false ? "≥" : "="}${last.remaining} ` +
           `syncedThrough=${last.syncedThrough ?? '-'} done=${last.done} (${ms} ms)`,
       );
@@ -94,11 +112,11 @@ export async function syncUntilDone(options: SyncUntilDoneOptions): Promise<Sync
     }
     const detail = payload && typeof payload === 'object' ? JSON.stringify(payload).slice(0, 300) : String(payload);
     if (status >= 400 && status < 500) {
-      log(`#${n} refused: HTTP ${status} ${detail}`);
+      report(n, `#${n} refused: HTTP ${status} ${detail}`);
       return { done: false, invocations: n, totals, last, error: `HTTP ${status}` };
     }
     consecutiveErrors += 1;
-    log(`#${n} failed: ${status ? `HTTP ${status}` : 'no answer'} ${detail} (${ms} ms)`);
+    report(n, `#${n} failed: ${status ? `HTTP ${status}` : 'no answer'} ${detail} (${ms} ms)`);
     if (consecutiveErrors >= maxErrors) {
       return { done: false, invocations: n, totals, last, error: `${consecutiveErrors} failures in a row` };
     }
@@ -167,10 +185,15 @@ async function main(): Promise<number> {
     console.error('AUTH_TOKEN is not set (environment or .env): it signs the requests');
     return 1;
   }
-  const result = await syncUntilDone({ url: args.url, authToken, maxInvocations });
+  // A bar on a terminal; plain lines in logs, CI and pipes.
+  const progress = process.stdout.isTTY ? barReporter(process.stdout) : plainReporter((line) => console.log(line));
+  const started = Date.now();
+  const result = await syncUntilDone({ url: args.url, authToken, maxInvocations, progress });
   const t = result.totals;
-  console.log(
+  const seconds = (Date.now() - started) / 1000;
+  progress.finish(
     `${result.done ? 'done' : 'NOT done'} after ${result.invocations} invocation(s): written=${t.written} skipped=${t.skipped} failed=${t.failed}` +
+      ` in ${seconds.toFixed(1)} s (${(t.written / Math.max(seconds, 0.001)).toFixed(1)} written/s)` +
       (result.error ? ` (${result.error})` : ''),
   );
   if (result.done) return 0;

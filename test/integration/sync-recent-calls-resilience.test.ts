@@ -3,6 +3,7 @@
  * budget, overlapping runs, and the checkpoint's If-Match race. Whatever happens, every handled call ends up in
  * Sync exactly once and the checkpoint never passes a call that is not there.
  */
+import type { ProgressState } from '../../scripts/lib/progress';
 import { signedRequest, syncUntilDone } from '../../scripts/sync-calls';
 import { acquireLease, CheckpointStore, EMPTY_STATE } from '../../src/recent-calls/checkpoint';
 import { RECENT_CALLS_MAP_PREFIX, recentCallsMapName } from '../../src/recent-calls/map-name';
@@ -128,6 +129,28 @@ describe('time budget', () => {
     expect(written.length).toBeGreaterThan(2); // the budget really cut the work
     const { items } = await expectSynced();
     expect(written.reduce((a, b) => a + b, 0)).toBe(items.size); // each item written by exactly one run
+  });
+});
+
+describe('the trigger (npm run sync-calls)', () => {
+  it('reports every invocation to its progress reporter: written adds up to the items, remaining ends at 0', async () => {
+    await seed(12, 20);
+    const states: ProgressState[] = [];
+    const lines: string[] = [];
+    const result = await syncUntilDone({
+      url: fnUrl(),
+      authToken: system.emulator.config.authToken,
+      maxInvocations: 40,
+      progress: { update: (state, line) => (states.push(state), lines.push(line)), finish: () => undefined },
+    });
+    expect(result.done).toBe(true);
+    expect(states.length).toBe(result.invocations);
+    expect(states.length).toBeGreaterThan(1); // the small budget cut the work into several runs
+    expect(states.map((s) => s.invocations)).toEqual(states.map((_, i) => i + 1));
+    const { items } = await expectSynced();
+    expect(states.at(-1)).toMatchObject({ written: items.size, remaining: 0, remainingExact: true });
+    for (let i = 1; i < states.length; i++) expect(states[i].written).toBeGreaterThanOrEqual(states[i - 1].written);
+    expect(lines.at(-1)).toMatch(/done=true/);
   });
 });
 
