@@ -23,6 +23,7 @@ import { hasStatus, hasTwilioCode } from '../../src/twilio/errors';
 import { buildFunctions } from '../build';
 import { startFunctionsServer } from '../lib/functions-server';
 import { localFunctionEnv } from '../lib/local-env';
+import { reportBench } from '../lib/bench-report';
 import { syncUntilDone } from '../sync-calls';
 import { freePort } from '../../test/helpers/ports';
 
@@ -41,6 +42,20 @@ function twilioRequests(before: Stats, after: Stats): number {
   const count = (s: Stats) => s.total - (s.byFamily.admin ?? 0);
   return count(after) - count(before);
 }
+
+/** Requests on the routes whose key (`METHOD /pattern`) passes `test`, between two stats snapshots. */
+function routeRequests(before: Stats, after: Stats, test: (route: string) => boolean): number {
+  let total = 0;
+  for (const [route, count] of Object.entries(after.byRoute)) {
+    if (test(route)) total += count - (before.byRoute[route] ?? 0);
+  }
+  return total;
+}
+
+const ITEM_WRITE = /^POST \/v1\/Services\/:ServiceSid\/Maps\/:MapSid\/Items$/;
+const CHECKPOINT_SAVE = /^POST \/v1\/Services\/:ServiceSid\/Documents/;
+/** Reads: every GET (event, call and worker pages, the checkpoint) of every Twilio family. */
+const READ = /^GET /;
 
 function sdk(emulator: Emulator, maxAttempts = 1): { client: Twilio; http: TwilioHttpClient } {
   const http = new TwilioHttpClient({ emulatorUrl: emulator.url, policy: { maxAttempts, baseDelayMs: 0, maxDelayMs: 0 } });
@@ -159,6 +174,22 @@ export async function run(): Promise<void> {
     const reservations = seeded.handledCalls + 2 * seeded.transfers;
     if (synced !== reservations) throw new Error(`synced ${synced} items for ${reservations} completed reservations`);
     const requests = twilioRequests(before, after);
+    // The floor the job should stay near: one request per written item, two per new map (create, permission),
+    // one per page read and per checkpoint save. Everything above it is retries, 429s and duplicate writes.
+    const reads = routeRequests(before, after, (route) => READ.test(route));
+    const saves = routeRequests(before, after, (route) => CHECKPOINT_SAVE.test(route));
+    const requestFloor = synced + 2 * AGENTS + reads + saves;
+
+    // A rerun with nothing new must write nothing.
+    const rerunBefore = await admin.stats();
+    const rerun = await syncUntilDone({
+      url: `http://localhost:${port}/sync-recent-calls`,
+      authToken: emulator.config.authToken,
+      maxInvocations: 5,
+      log: () => undefined,
+    });
+    const rerunWrites = routeRequests(rerunBefore, await admin.stats(), (route) => ITEM_WRITE.test(route));
+    if (!rerun.done) throw new Error(`the rerun did not finish: ${rerun.error}`);
     const rate = synced / (ms / 1000);
     const rateCeiling = AGENTS * SYNC_RATE;
     const concurrencyCeiling = CONCURRENCY / (latency / 1000);
@@ -194,6 +225,20 @@ export async function run(): Promise<void> {
       `\n  the emulator (this process) used ${fmt((cpu.user + cpu.system) / 1e6)} s of CPU in the job's ${fmt(ms / 1000)} s; ${availableParallelism()} CPU(s) ` +
         'shared with the function process (not measured): the gap to the ceiling includes the reads, checkpoint saves and that CPU',
     );
+    console.log(
+      `  requests: ${requests} measured, floor ${requestFloor} (${synced} items + 2 × ${AGENTS} maps + ${reads} reads + ${saves} checkpoint saves); rerun wrote ${rerunWrites} items`,
+    );
+    reportBench({
+      bench: 'sync-job',
+      calls: synced,
+      callsPerSecond: rate,
+      ceilingCallsPerSecond: ceiling,
+      fractionOfCeiling: rate / ceiling,
+      requestsPerCall: requests / synced,
+      requestFloorPerCall: requestFloor / synced,
+      rerunWrites,
+      naiveCallsPerSecond: naiveRate,
+    });
     console.log(`  job vs naive: ${fmt(rate / naiveRate)}× calls/s, ${fmt(naiveRequests / naive.calls / (requests / synced))}× fewer requests per call`);
     console.log(`  (naive run on ${NAIVE_AGENTS} agents × ${CALLS_PER_AGENT} calls; the job's requests include checkpoint, event and call reads)`);
   } finally {

@@ -6,10 +6,11 @@
  * - first-seen Flex tokens: every request carries a token the function has never validated (a pool minted first),
  *   so each one pays the IAM round trip;
  * - warm-cache tokens: a few tokens validated once beforehand, so every request is served from the validation cache.
+ * - an empty function under the same twilio-run: the runtime's own cost per request, the floor under the warm phase.
  * The emulator's request counts confirm each phase did what it claims (one IAM call per first-seen request, none
- * in the warm phase).
+ * in the warm phase). CPU per request is the twilio-run process's user + system time (/proc) over the phase.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { EmulatorAdmin } from '../../emulator/admin-client';
@@ -17,6 +18,7 @@ import { startEmulator } from '../../emulator/server';
 import { freePort } from '../../test/helpers/ports';
 import { buildFunctions } from '../build';
 import { startFunctionsServer } from '../lib/functions-server';
+import { reportBench } from '../lib/bench-report';
 import { localFunctionEnv } from '../lib/local-env';
 
 const IAM_LATENCY_MS = 50;
@@ -56,7 +58,24 @@ interface Phase {
   ok: number;
   failed: number;
   iamCalls: number;
+  /** CPU ms of the functions process per answered request (undefined where /proc is missing). */
+  cpuMsPerRequest?: number;
 }
+
+/** user + system CPU ms of a process, from /proc (Linux); undefined elsewhere. */
+function processCpuMs(pid: number | undefined): number | undefined {
+  if (!pid) return undefined;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    // utime and stime are fields 14 and 15 of the line, in clock ticks (100 per second on Linux).
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The smallest function twilio-run can serve: the runtime's own cost per request. */
+const EMPTY_FUNCTION = "exports.handler = (context, event, callback) => callback(null, { ok: true });\n";
 
 const workerSid = (i: number) => `WK${i.toString(16).padStart(32, '0')}`;
 
@@ -77,8 +96,11 @@ async function measure(
   admin: EmulatorAdmin,
   nextToken: () => string,
   limit: { amount: number } | { duration: number },
+  pid?: number,
+  path = '/sync-token',
 ): Promise<Phase> {
   const before = (await admin.stats()).byRoute[IAM_ROUTE] ?? 0;
+  const cpuBefore = processCpuMs(pid);
   const result = await autocannon({
     url,
     connections: CONNECTIONS,
@@ -87,14 +109,17 @@ async function measure(
     requests: [
       {
         method: 'POST',
-        path: '/sync-token',
+        path,
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         setupRequest: (request: AutocannonRequest) => ({ ...request, body: `Token=${encodeURIComponent(nextToken())}` }),
       },
     ],
   });
+  const cpuAfter = processCpuMs(pid);
   const after = (await admin.stats()).byRoute[IAM_ROUTE] ?? 0;
   return {
+    cpuMsPerRequest:
+      cpuBefore === undefined || cpuAfter === undefined ? undefined : (cpuAfter - cpuBefore) / Math.max(1, result['2xx']),
     name,
     rps: result['2xx'] / result.duration,
     p50: result.latency.p50,
@@ -112,6 +137,7 @@ export async function run(): Promise<void> {
   const buildDir = mkdtempSync(join(root, 'dist', 'bench-token-'));
   const functionsDir = join(buildDir, 'functions');
   await buildFunctions(functionsDir);
+  writeFileSync(join(functionsDir, 'bench-empty.js'), EMPTY_FUNCTION);
   const emulator = await startEmulator();
   const admin = new EmulatorAdmin(emulator.url);
   const port = await freePort();
@@ -133,7 +159,8 @@ export async function run(): Promise<void> {
     await measure('warm-up', url, admin, () => warmUp[w++ % warmUp.length], { amount: warmUp.length });
 
     let next = 0;
-    const cold = await measure('first-seen tokens', url, admin, () => firstSeen[next++], { amount: FIRST_SEEN_REQUESTS });
+    const pid = functions.pid;
+    const cold = await measure('first-seen tokens', url, admin, () => firstSeen[next++], { amount: FIRST_SEEN_REQUESTS }, pid);
     if (next > firstSeen.length) throw new Error('the first-seen pool ran out: its tokens were reused');
 
     for (const token of warm) {
@@ -141,9 +168,10 @@ export async function run(): Promise<void> {
       if (response.status !== 200) throw new Error(`warming a token failed: ${response.status} ${await response.text()}`);
     }
     let turn = 0;
-    const hot = await measure('warm-cache tokens', url, admin, () => warm[turn++ % warm.length], { duration: WARM_SECONDS });
+    const hot = await measure('warm-cache tokens', url, admin, () => warm[turn++ % warm.length], { duration: WARM_SECONDS }, pid);
+    const empty = await measure('empty function', url, admin, () => warm[0], { duration: WARM_SECONDS }, pid, '/bench-empty');
 
-    for (const phase of [cold, hot]) {
+    for (const phase of [cold, hot, empty]) {
       if (phase.failed > 0) throw new Error(`${phase.name}: ${phase.failed} requests failed`);
     }
 
@@ -151,13 +179,30 @@ export async function run(): Promise<void> {
       `\n  /sync-token, twilio-run without a fork per request, IAM +${IAM_LATENCY_MS} ms, ${CONNECTIONS} connections, loopback, ${availableParallelism()} CPU(s)`,
     );
     console.log('');
-    console.log('  Flex tokens          | requests | IAM calls | req/s  | p50 ms | p99 ms');
-    console.log('  ---------------------|----------|-----------|--------|--------|-------');
-    for (const p of [cold, hot]) {
+    console.log('  phase                | requests | IAM calls | req/s  | p50 ms | p99 ms | CPU ms/req');
+    console.log('  ---------------------|----------|-----------|--------|--------|--------|-----------');
+    for (const p of [cold, hot, empty]) {
+      const cpu = p.cpuMsPerRequest === undefined ? 'n/a' : fmt(p.cpuMsPerRequest, 2);
       console.log(
-        `  ${p.name.padEnd(20)} | ${String(p.ok).padStart(8)} | ${String(p.iamCalls).padStart(9)} | ${fmt(p.rps, 0).padStart(6)} | ${fmt(p.p50, 0).padStart(6)} | ${fmt(p.p99, 0).padStart(6)}`,
+        `  ${p.name.padEnd(20)} | ${String(p.ok).padStart(8)} | ${String(p.iamCalls).padStart(9)} | ${fmt(p.rps, 0).padStart(6)} | ${fmt(p.p50, 0).padStart(6)} | ${fmt(p.p99, 0).padStart(6)} | ${cpu.padStart(10)}`,
       );
     }
+    if (hot.cpuMsPerRequest !== undefined && empty.cpuMsPerRequest !== undefined) {
+      const ours = hot.cpuMsPerRequest - empty.cpuMsPerRequest;
+      console.log(
+        `\n  warm request vs empty function: ${fmt(empty.rps / hot.rps)}× the requests/s; our code's share of a warm request's CPU ≈ ${fmt(ours, 2)} ms of ${fmt(hot.cpuMsPerRequest, 2)} ms (${fmt((100 * ours) / hot.cpuMsPerRequest, 0)} %)`,
+      );
+    }
+    reportBench({
+      bench: 'token',
+      warmRequestsPerSecond: hot.rps,
+      coldRequestsPerSecond: cold.rps,
+      emptyFunctionRequestsPerSecond: empty.rps,
+      warmP50Ms: hot.p50,
+      coldP50Ms: cold.p50,
+      warmCpuMsPerRequest: hot.cpuMsPerRequest ?? null,
+      emptyFunctionCpuMsPerRequest: empty.cpuMsPerRequest ?? null,
+    });
     console.log(
       `\n  warm cache vs first seen: ${fmt(hot.rps / cold.rps)}× requests/s, p50 ${fmt(cold.p50 / Math.max(hot.p50, 1))}× lower, p99 ${fmt(cold.p99 / Math.max(hot.p99, 1))}× lower`,
     );

@@ -13,6 +13,8 @@ export interface FunctionsServer {
   port: number;
   /** Everything the process printed (function log lines included), for assertions on logs. */
   output: string[];
+  /** The twilio-run process id (benches read its CPU time). */
+  pid?: number;
   stop(): Promise<void>;
 }
 
@@ -110,5 +112,5 @@ export async function startFunctionsServer(options: FunctionsServerOptions): Pro
     await stop();
     throw new Error(`${(error as Error).message}\n${output.slice(-20).join('\n')}`, { cause: error });
   }
-  return { url, port: options.port, output, stop };
+  return { url, port: options.port, output, pid: child.pid, stop };
 }
