@@ -27,6 +27,9 @@ export interface FunctionsServerOptions {
   readyTimeoutMs?: number;
   /** Folder of built functions, relative to root or absolute (default dist/functions; tests build their own). */
   functionsFolder?: string;
+  /** Node options for the twilio-run process (benches preload a heap sampler), and variables for it. */
+  nodeArgs?: string[];
+  processEnv?: Record<string, string>;
 }
 
 const ROOT = join(__dirname, '..', '..');
@@ -65,6 +68,7 @@ export async function startFunctionsServer(options: FunctionsServerOptions): Pro
   const envPath = join(dir, '.env');
   writeFileSync(envPath, envFile(options.env), { mode: 0o600 });
   const args = [
+    ...(options.nodeArgs ?? []),
     join(root, 'node_modules', 'twilio-run', 'bin', 'twilio-run.js'),
     'start',
     '--port',
@@ -80,7 +84,7 @@ export async function startFunctionsServer(options: FunctionsServerOptions): Pro
   ];
   const child = spawn(process.execPath, args, {
     cwd: root,
-    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'development', FORCE_COLOR: '0' },
+    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'development', FORCE_COLOR: '0', ...options.processEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];

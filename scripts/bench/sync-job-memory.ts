@@ -1,0 +1,104 @@
+/**
+ * Memory of the recent-calls job (`npx tsx scripts/bench.ts sync-job-memory`).
+ *
+ * The Functions memory limit is small, so the job must not hold a backlog in memory: it reads one time window at a
+ * time (at most MAX_EVENTS_PER_WINDOW completions) and saves its progress after each. This bench syncs a backlog of
+ * 10,000 and one of 100,000 completions, each in a fresh twilio-run process whose V8 heap is sampled every 20 ms
+ * (scripts/lib/heap-sampler.cjs), and reports both peaks: the second must not grow with the backlog.
+ * The emulator runs without write limits or latency here: this measures memory, not pacing.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EmulatorAdmin } from '../../emulator/admin-client';
+import { startEmulator } from '../../emulator/server';
+import { freePort } from '../../test/helpers/ports';
+import { buildFunctions } from '../build';
+import { reportBench } from '../lib/bench-report';
+import { startFunctionsServer } from '../lib/functions-server';
+import { localFunctionEnv } from '../lib/local-env';
+import { syncUntilDone } from '../sync-calls';
+
+/** Both backlogs, as agents × calls each, spread over 25 days (inside the 30-day TTL). */
+const BACKLOGS = [
+  { agents: 100, callsPerAgent: 100 },
+  { agents: 500, callsPerAgent: 200 },
+];
+const DAYS = 25;
+/** The bound this project states for a run's peak heap in the function process (twilio-run and the SDK included). */
+export const PEAK_HEAP_BOUND_MB = 150;
+
+const mb = (bytes: number) => bytes / (1024 * 1024);
+
+async function peakHeapFor(functionsDir: string, backlog: { agents: number; callsPerAgent: number }) {
+  const emulator = await startEmulator({ writeRatePerSecond: 0 });
+  const admin = new EmulatorAdmin(emulator.url);
+  const sampleDir = mkdtempSync(join(tmpdir(), 'heap-'));
+  const sampleFile = join(sampleDir, 'peak');
+  const functions = await startFunctionsServer({
+    port: await freePort(),
+    env: localFunctionEnv(emulator.config, emulator.url),
+    functionsFolder: functionsDir,
+    nodeArgs: ['-r', join(__dirname, '..', 'lib', 'heap-sampler.cjs')],
+    processEnv: { HEAP_SAMPLE_FILE: sampleFile },
+  });
+  try {
+    const seeded = await admin.seed({ ...backlog, days: DAYS });
+    await admin.advanceClock(120);
+    const idlePeak = existsSync(sampleFile) ? Number(readFileSync(sampleFile, 'utf8')) : 0;
+    const started = performance.now();
+    const result = await syncUntilDone({
+      url: `${functions.url.replace('127.0.0.1', 'localhost')}/sync-recent-calls`,
+      authToken: emulator.config.authToken,
+      maxInvocations: 500,
+      log: () => undefined,
+    });
+    if (!result.done) throw new Error(`the job did not finish: ${result.error}`);
+    await new Promise((resolve) => setTimeout(resolve, 100)); // one more sample
+    const peak = Number(readFileSync(sampleFile, 'utf8'));
+    return {
+      completions: seeded.handledCalls,
+      written: result.totals.written,
+      invocations: result.invocations,
+      seconds: (performance.now() - started) / 1000,
+      idlePeakMb: mb(idlePeak),
+      peakHeapMb: mb(peak),
+    };
+  } finally {
+    await functions.stop();
+    await emulator.close();
+    rmSync(sampleDir, { recursive: true, force: true });
+  }
+}
+
+export async function run(): Promise<void> {
+  const root = join(__dirname, '..', '..');
+  const buildDir = mkdtempSync(join(root, 'dist', 'bench-memory-'));
+  const functionsDir = join(buildDir, 'functions');
+  await buildFunctions(functionsDir);
+  try {
+    const runs = [];
+    for (const backlog of BACKLOGS) runs.push(await peakHeapFor(functionsDir, backlog));
+    console.log('\n  backlog (completions) | written | invocations | wall s | idle heap MB | peak heap MB');
+    console.log('  ----------------------|---------|-------------|--------|--------------|-------------');
+    for (const r of runs) {
+      console.log(
+        `  ${String(r.completions).padStart(21)} | ${String(r.written).padStart(7)} | ${String(r.invocations).padStart(11)} | ${r.seconds.toFixed(1).padStart(6)} | ${r.idlePeakMb.toFixed(1).padStart(12)} | ${r.peakHeapMb.toFixed(1).padStart(12)}`,
+      );
+    }
+    const [small, large] = runs;
+    console.log(
+      `\n  ${(large.completions / small.completions).toFixed(0)}× the backlog → ${(large.peakHeapMb / small.peakHeapMb).toFixed(2)}× the peak heap; stated bound ${PEAK_HEAP_BOUND_MB} MB: ${large.peakHeapMb <= PEAK_HEAP_BOUND_MB ? 'within' : 'EXCEEDED'}`,
+    );
+    reportBench({
+      bench: 'sync-job-memory',
+      completions: large.completions,
+      peakHeapMb: large.peakHeapMb,
+      smallBacklogCompletions: small.completions,
+      smallBacklogPeakHeapMb: small.peakHeapMb,
+      peakHeapBoundMb: PEAK_HEAP_BOUND_MB,
+    });
+  } finally {
+    rmSync(buildDir, { recursive: true, force: true });
+  }
+}
