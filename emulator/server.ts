@@ -9,7 +9,7 @@ import { readBody } from './core/body';
 import { Clock } from './core/clock';
 import { DEFAULT_CONFIG, type EmulatorConfig } from './core/config';
 import { TwilioError } from './core/errors';
-import { appliesTo, NO_FAULTS, type FaultSettings } from './core/faults';
+import { appliesTo, FaultPlan, NO_FAULTS, objectIdentity, type FaultSettings, type RequestIdentity } from './core/faults';
 import { WriteLimiter } from './core/rate-limit';
 import { Router, type EmuRequest, type EmuResponse } from './core/router';
 import { newSid } from './core/sids';
@@ -66,7 +66,7 @@ export class Emulator {
   readonly config: EmulatorConfig;
   readonly clock = new Clock();
   readonly router = new Router();
-  faults: FaultSettings = NO_FAULTS;
+  private faultPlan = new FaultPlan(NO_FAULTS);
   stats = new Stats();
   limiter: WriteLimiter;
   state!: EmulatorState;
@@ -97,6 +97,15 @@ export class Emulator {
     registerAdmin(this.router, this);
     this.syncClient = new SyncClientEndpoint(this);
     registerPushAdmin(this.router, this);
+  }
+
+  /** The injected faults (POST /__admin/faults). Setting them starts a new plan: request counts start again. */
+  get faults(): FaultSettings {
+    return this.faultPlan.settings;
+  }
+
+  set faults(settings: FaultSettings) {
+    this.faultPlan = new FaultPlan(settings);
   }
 
   /** Back to the state at start: the configured service and workspace exist, empty; clock, faults and stats cleared. */
@@ -207,7 +216,8 @@ export class Emulator {
         }
         this.inFlight += 1;
         try {
-          drop = await this.injectFaults(family);
+          const identity = { route: routeKey, object: objectIdentity(url.pathname, url.search, body.form, body.json) };
+          drop = await this.injectFaults(family, identity);
           for (const hook of this.beforeRequest) hook();
           response = await route.handler(request);
         } finally {
@@ -232,28 +242,29 @@ export class Emulator {
   }
 
   /** Applies the configured faults; throws the injected error, or returns true when the answer must be dropped. */
-  private async injectFaults(family: string): Promise<boolean> {
+  private async injectFaults(family: string, identity: RequestIdentity): Promise<boolean> {
     const faults = this.faults;
     if (!appliesTo(faults, family)) return false;
+    // Decided on arrival, before the delay, so that the decision cannot depend on how long the delay took.
+    const decision = this.faultPlan.decide(family, identity);
     if (faults.latencyMs > 0) {
       this.stats.faults.delayed += 1;
       await new Promise((resolve) => setTimeout(resolve, faults.latencyMs));
     }
-    if (Math.random() < faults.errorRate) {
+    if (decision.kind === 'error') {
       this.stats.faults.errors += 1;
-      throw Math.random() < 0.5
+      throw decision.status === 500
         ? new TwilioError(500, 20500, 'Internal Server Error')
         : new TwilioError(503, 20503, 'Service Unavailable');
     }
-    if (Math.random() < faults.throttleRate) {
+    if (decision.kind === 'throttle') {
       this.stats.faults.throttles += 1;
       throw family === 'sync'
         ? new TwilioError(429, 54009, 'Rate limit exceeded')
         : new TwilioError(429, 20429, 'Too Many Requests');
     }
-    const drop = Math.random() < faults.dropRate;
-    if (drop) this.stats.faults.drops += 1;
-    return drop;
+    if (decision.kind === 'drop') this.stats.faults.drops += 1;
+    return decision.kind === 'drop';
   }
 
   private errorResponse(error: unknown, family: string): EmuResponse {
