@@ -49,7 +49,9 @@ describe('maps and items', () => {
   });
 
   it('counts a map and its items against one limit, and other maps separately', async () => {
-    await t.admin.setLimits({ writeRatePerSecond: 5, writeBurstSeconds: 1 });
+    // A bucket of 5 (0.005/s for 1000 s) that refills too slowly to matter during the test (one write per 200 s), so
+    // the count does not depend on how fast this machine serves the writes.
+    await t.admin.setLimits({ writeRatePerSecond: 0.005, writeBurstSeconds: 1000 });
     await service().syncMaps.create({ uniqueName: 'a' });
     await service().syncMaps.create({ uniqueName: 'b' });
     const writes = (name: string) =>
