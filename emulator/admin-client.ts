@@ -38,6 +38,8 @@ export class EmulatorAdmin {
   setLimits(limits: {
     writeRatePerSecond?: number;
     writeBurstSeconds?: number;
+    readRatePerSecond?: number;
+    permissionRatePerSecond?: number;
     sweepLagSeconds?: number;
     accountConcurrency?: number;
     eventsOrder?: 'newest' | 'oldest' | 'shuffled';

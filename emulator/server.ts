@@ -69,6 +69,10 @@ export class Emulator {
   private faultPlan = new FaultPlan(NO_FAULTS);
   stats = new Stats();
   limiter: WriteLimiter;
+  /** Sync reads per object (docs "Sync limits": 20/s), same burst window as writes. */
+  readLimiter!: WriteLimiter;
+  /** Sync map permission reads and writes per map (docs "Sync limits": 80/s). */
+  permissionLimiter!: WriteLimiter;
   state!: EmulatorState;
   /** Run before every Twilio (non-admin) request, e.g. the TTL sweeper. */
   readonly beforeRequest: Array<() => void> = [];
@@ -87,6 +91,7 @@ export class Emulator {
   constructor(options: Partial<EmulatorConfig> = {}) {
     this.config = { ...DEFAULT_CONFIG, ...options };
     this.limiter = new WriteLimiter(this.config.writeRatePerSecond, this.config.writeBurstSeconds);
+    this.makeLimiters();
     this.resetState();
     registerSync(this.router, this);
     registerTaskRouter(this.router, this);
@@ -122,17 +127,30 @@ export class Emulator {
     limits: Partial<
       Pick<
         EmulatorConfig,
-        'writeRatePerSecond' | 'writeBurstSeconds' | 'sweepLagSeconds' | 'accountConcurrency' | 'eventsOrder' | 'callsTimeFilter'
+        | 'writeRatePerSecond'
+        | 'writeBurstSeconds'
+        | 'readRatePerSecond'
+        | 'permissionRatePerSecond'
+        | 'sweepLagSeconds'
+        | 'accountConcurrency'
+        | 'eventsOrder'
+        | 'callsTimeFilter'
       >
     >,
   ): void {
     Object.assign(this.config, limits);
+    this.makeLimiters();
+  }
+
+  private makeLimiters(): void {
     this.limiter = new WriteLimiter(this.config.writeRatePerSecond, this.config.writeBurstSeconds);
+    this.readLimiter = new WriteLimiter(this.config.readRatePerSecond, this.config.writeBurstSeconds);
+    this.permissionLimiter = new WriteLimiter(this.config.permissionRatePerSecond, this.config.writeBurstSeconds);
   }
 
   private resetState(): void {
     this.state?.events.stop();
-    this.limiter = new WriteLimiter(this.config.writeRatePerSecond, this.config.writeBurstSeconds);
+    this.makeLimiters();
     this.state = {
       sync: createSyncState(this),
       taskrouter: createTaskRouterState(this),

@@ -12,9 +12,19 @@ export interface EmulatorConfig {
   workspaceSid: string;
   /** Sustained writes per second per Sync object (a map and its items together). */
   writeRatePerSecond: number;
-  /** How many seconds of writes may burst at once. 1 (the default) is stricter than the real service's 10. */
+  /**
+   * How many seconds of requests may burst at once: 10 (the default) is the real service's window (docs "Sync
+   * limits"); 1 is a stricter option for tests that pace writes.
+   */
   writeBurstSeconds: number;
-  /** Expired objects stay readable this long after `date_expires` before the sweeper removes them. */
+  /** Sustained reads per second per Sync object (docs "Sync limits": 20), 0: off. Over it: 429 / 54009. */
+  readRatePerSecond: number;
+  /** Map permission reads and writes per second per map (docs "Sync limits": 80), 0: off. */
+  permissionRatePerSecond: number;
+  /**
+   * Expired objects stay readable this long after `date_expires` before the sweeper removes them: "within minutes"
+   * on the real service (docs "objects-ttl"); hours for tests that need expired items to linger.
+   */
   sweepLagSeconds: number;
   /** Sync clients get `token_about_to_expire` this many seconds before their token's `exp`. */
   tokenWarningSeconds: number;
@@ -40,8 +50,10 @@ export const DEFAULT_CONFIG: EmulatorConfig = {
   syncServiceSid: 'IS00000000000000000000000000000001',
   workspaceSid: 'WS00000000000000000000000000000001',
   writeRatePerSecond: 20,
-  writeBurstSeconds: 1,
-  sweepLagSeconds: 3600,
+  writeBurstSeconds: 10,
+  readRatePerSecond: 20,
+  permissionRatePerSecond: 80,
+  sweepLagSeconds: 180,
   // The SDK's docs say the warning comes 3 minutes before expiry; the live service's exact lead is unconfirmed.
   tokenWarningSeconds: 180,
   accountConcurrency: 0,

@@ -46,6 +46,8 @@ export function registerAdmin(router: Router, emu: Emulator): void {
     workspaceSid: emu.config.workspaceSid,
     writeRatePerSecond: emu.config.writeRatePerSecond,
     writeBurstSeconds: emu.config.writeBurstSeconds,
+    readRatePerSecond: emu.config.readRatePerSecond,
+    permissionRatePerSecond: emu.config.permissionRatePerSecond,
     sweepLagSeconds: emu.config.sweepLagSeconds,
     accountConcurrency: emu.config.accountConcurrency,
     eventsOrder: emu.config.eventsOrder,
@@ -57,14 +59,18 @@ export function registerAdmin(router: Router, emu: Emulator): void {
   add('GET', '/__admin/config', configView);
 
   /**
-   * Changes the limits at run time: {writeRatePerSecond?, writeBurstSeconds?, sweepLagSeconds?, accountConcurrency?,
-   * eventsOrder?, callsTimeFilter?}.
+   * Changes the limits at run time: {writeRatePerSecond?, writeBurstSeconds?, readRatePerSecond?,
+   * permissionRatePerSecond?, sweepLagSeconds?, accountConcurrency?, eventsOrder?, callsTimeFilter?}.
    */
   add('POST', '/__admin/config', (req) => {
     const b = body(req);
     const limits: Parameters<Emulator['setLimits']>[0] = {};
     if (b.writeRatePerSecond !== undefined) limits.writeRatePerSecond = number(b.writeRatePerSecond, 'writeRatePerSecond', 0, 100_000);
     if (b.writeBurstSeconds !== undefined) limits.writeBurstSeconds = number(b.writeBurstSeconds, 'writeBurstSeconds', 0, 3600);
+    if (b.readRatePerSecond !== undefined) limits.readRatePerSecond = number(b.readRatePerSecond, 'readRatePerSecond', 0, 100_000);
+    if (b.permissionRatePerSecond !== undefined) {
+      limits.permissionRatePerSecond = number(b.permissionRatePerSecond, 'permissionRatePerSecond', 0, 100_000);
+    }
     if (b.sweepLagSeconds !== undefined) limits.sweepLagSeconds = number(b.sweepLagSeconds, 'sweepLagSeconds', 0, 1e9);
     if (b.accountConcurrency !== undefined) {
       limits.accountConcurrency = number(b.accountConcurrency, 'accountConcurrency', 0, 10_000);

@@ -296,6 +296,26 @@ function sweep(emu: Emulator): void {
 // ---------------------------------------------------------------------------------------------------------------
 // Routes
 
+/** Official spec (twilio_sync_v1.json): every Sync list's PageSize has `maximum: 100`; more is refused. */
+export const SYNC_MAX_PAGE_SIZE = 100;
+
+function syncPage<T, R>(
+  req: EmuRequest,
+  key: string,
+  all: readonly T[],
+  render: (item: T) => R,
+  filters: Record<string, string | undefined> = {},
+) {
+  const raw = req.query.get('PageSize');
+  if (raw !== null && Number(raw) > SYNC_MAX_PAGE_SIZE) {
+    throw badRequest(`Invalid PageSize: ${raw}, must be at most ${SYNC_MAX_PAGE_SIZE}`);
+  }
+  return metaPage(req, key, all, render, filters);
+}
+
+/** The revision as the ETag header (docs: If-Match takes the object's ETag); unconfirmed: unquoted, as revision. */
+const etag = (revision: number) => ({ ETag: String(revision) });
+
 export function registerSync(router: Router, emu: Emulator): void {
   const r = render(emu);
   const add = (method: string, pattern: string, handler: (req: EmuRequest) => EmuResponse) =>
@@ -324,6 +344,12 @@ export function registerSync(router: Router, emu: Emulator): void {
   const limitWrite = (objectSid: string, cost = 1) => {
     if (!emu.limiter.take(`map:${objectSid}`, cost)) throw new TwilioError(429, 54009, 'Rate limit exceeded');
   };
+  const limitRead = (objectSid: string) => {
+    if (!emu.readLimiter.take(`read:${objectSid}`)) throw new TwilioError(429, 54009, 'Rate limit exceeded');
+  };
+  const limitPermission = (mapSid: string) => {
+    if (!emu.permissionLimiter.take(`permission:${mapSid}`)) throw new TwilioError(429, 54009, 'Rate limit exceeded');
+  };
   const ensureUniqueName = (all: Map<string, { uniqueName: string | null }>, name: string | null) => {
     if (name !== null && [...all.values()].some((o) => o.uniqueName === name)) {
       throw new TwilioError(409, 54301, `Unique name already exists: ${name}`);
@@ -344,7 +370,7 @@ export function registerSync(router: Router, emu: Emulator): void {
   });
   add('GET', '/v1/Services', (req) => ({
     status: 200,
-    body: metaPage(req, 'services', [...emu.state.sync.services.values()], (s) => r.service(req, s)),
+    body: syncPage(req, 'services', [...emu.state.sync.services.values()], (s) => r.service(req, s)),
   }));
   add('GET', '/v1/Services/:ServiceSid', (req) => ({ status: 200, body: r.service(req, service(req)) }));
   add('POST', '/v1/Services/:ServiceSid', (req) => {
@@ -384,15 +410,17 @@ export function registerSync(router: Router, emu: Emulator): void {
     };
     limitWrite(d.sid, dataCost(data));
     s.documents.set(d.sid, d);
-    return { status: 201, body: r.document(req, s, d) };
+    return { status: 201, body: r.document(req, s, d), headers: etag(d.revision) };
   });
   add('GET', '/v1/Services/:ServiceSid/Documents', (req) => {
     const s = service(req);
-    return { status: 200, body: metaPage(req, 'documents', [...s.documents.values()], (d) => r.document(req, s, d)) };
+    return { status: 200, body: syncPage(req, 'documents', [...s.documents.values()], (d) => r.document(req, s, d)) };
   });
   add('GET', '/v1/Services/:ServiceSid/Documents/:DocumentSid', (req) => {
     const s = service(req);
-    return { status: 200, body: r.document(req, s, document(req, s)) };
+    const d = document(req, s);
+    limitRead(d.sid);
+    return { status: 200, body: r.document(req, s, d), headers: etag(d.revision) };
   });
   add('POST', '/v1/Services/:ServiceSid/Documents/:DocumentSid', (req) => {
     const s = service(req);
@@ -406,7 +434,7 @@ export function registerSync(router: Router, emu: Emulator): void {
     d.dateExpires = expiresAt(now, ttl, d.dateExpires);
     d.revision += 1;
     d.dateUpdated = now;
-    return { status: 200, body: r.document(req, s, d) };
+    return { status: 200, body: r.document(req, s, d), headers: etag(d.revision) };
   });
   add('DELETE', '/v1/Services/:ServiceSid/Documents/:DocumentSid', (req) => {
     const s = service(req);
@@ -417,10 +445,15 @@ export function registerSync(router: Router, emu: Emulator): void {
   });
 
   // Maps
+  /** Docs (Sync "objects-ttl"): when both are sent, CollectionTtl wins and Ttl is ignored. */
+  const mapTtl = (req: EmuRequest) => {
+    const ttl = parseTtl(req.form.get('Ttl'), 'Ttl');
+    return parseTtl(req.form.get('CollectionTtl'), 'CollectionTtl') ?? ttl;
+  };
   add('POST', '/v1/Services/:ServiceSid/Maps', (req) => {
     const s = service(req);
     const uniqueName = parseUniqueName(req.form.get('UniqueName'));
-    const ttl = parseTtl(req.form.get('Ttl'), 'Ttl') ?? parseTtl(req.form.get('CollectionTtl'), 'CollectionTtl');
+    const ttl = mapTtl(req);
     ensureUniqueName(s.maps, uniqueName);
     const now = emu.clock.now();
     const m: SyncMap = {
@@ -435,26 +468,28 @@ export function registerSync(router: Router, emu: Emulator): void {
     };
     limitWrite(m.sid);
     s.maps.set(m.sid, m);
-    return { status: 201, body: r.map(req, s, m) };
+    return { status: 201, body: r.map(req, s, m), headers: etag(m.revision) };
   });
   add('GET', '/v1/Services/:ServiceSid/Maps', (req) => {
     const s = service(req);
-    return { status: 200, body: metaPage(req, 'maps', [...s.maps.values()], (m) => r.map(req, s, m)) };
+    return { status: 200, body: syncPage(req, 'maps', [...s.maps.values()], (m) => r.map(req, s, m)) };
   });
   add('GET', '/v1/Services/:ServiceSid/Maps/:MapSid', (req) => {
     const s = service(req);
-    return { status: 200, body: r.map(req, s, map(req, s)) };
+    const m = map(req, s);
+    limitRead(m.sid);
+    return { status: 200, body: r.map(req, s, m), headers: etag(m.revision) };
   });
   add('POST', '/v1/Services/:ServiceSid/Maps/:MapSid', (req) => {
     const s = service(req);
     const m = map(req, s);
-    const ttl = parseTtl(req.form.get('Ttl'), 'Ttl') ?? parseTtl(req.form.get('CollectionTtl'), 'CollectionTtl');
+    const ttl = mapTtl(req);
     limitWrite(m.sid);
     const now = emu.clock.now();
     m.dateExpires = expiresAt(now, ttl, m.dateExpires);
     m.revision += 1;
     m.dateUpdated = now;
-    return { status: 200, body: r.map(req, s, m) };
+    return { status: 200, body: r.map(req, s, m), headers: etag(m.revision) };
   });
   add('DELETE', '/v1/Services/:ServiceSid/Maps/:MapSid', (req) => {
     const s = service(req);
@@ -501,7 +536,7 @@ export function registerSync(router: Router, emu: Emulator): void {
     m.items.set(key, i);
     applyCollectionTtl(req, m, now);
     notifySyncChange(emu, { kind: 'item_added', service: s, map: m, item: i });
-    return { status: 201, body: r.item(req, s, m, i) };
+    return { status: 201, body: r.item(req, s, m, i), headers: etag(i.revision) };
   });
   add('GET', '/v1/Services/:ServiceSid/Maps/:MapSid/Items', (req) => {
     const s = service(req);
@@ -511,6 +546,7 @@ export function registerSync(router: Router, emu: Emulator): void {
     const bounds = req.query.get('Bounds') ?? 'inclusive';
     if (bounds !== 'inclusive' && bounds !== 'exclusive') throw badRequest('Invalid Bounds: must be inclusive or exclusive');
     const from = req.query.get('From');
+    limitRead(m.sid);
     let items = [...m.items.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     if (order === 'desc') items.reverse();
     if (from !== null) {
@@ -520,12 +556,14 @@ export function registerSync(router: Router, emu: Emulator): void {
       });
     }
     const filters = { Order: req.query.get('Order') ?? undefined, From: from ?? undefined, Bounds: req.query.get('Bounds') ?? undefined };
-    return { status: 200, body: metaPage(req, 'items', items, (i) => r.item(req, s, m, i), filters) };
+    return { status: 200, body: syncPage(req, 'items', items, (i) => r.item(req, s, m, i), filters) };
   });
   add('GET', '/v1/Services/:ServiceSid/Maps/:MapSid/Items/:Key', (req) => {
     const s = service(req);
     const m = map(req, s);
-    return { status: 200, body: r.item(req, s, m, item(req, m)) };
+    limitRead(m.sid);
+    const i = item(req, m);
+    return { status: 200, body: r.item(req, s, m, i), headers: etag(i.revision) };
   });
   add('POST', '/v1/Services/:ServiceSid/Maps/:MapSid/Items/:Key', (req) => {
     const s = service(req);
@@ -541,9 +579,11 @@ export function registerSync(router: Router, emu: Emulator): void {
     i.dateExpires = expiresAt(now, ttl, i.dateExpires);
     i.revision += 1;
     i.dateUpdated = now;
-    applyCollectionTtl(req, m, now);
+    // Docs (Sync "objects-ttl"): on an item update, CollectionTtl applies only when the item's Data or TTL changes
+    // in the same request.
+    if (data || ttl !== undefined) applyCollectionTtl(req, m, now);
     notifySyncChange(emu, { kind: 'item_updated', service: s, map: m, item: i });
-    return { status: 200, body: r.item(req, s, m, i) };
+    return { status: 200, body: r.item(req, s, m, i), headers: etag(i.revision) };
   });
   add('DELETE', '/v1/Services/:ServiceSid/Maps/:MapSid/Items/:Key', (req) => {
     const s = service(req);
@@ -565,19 +605,22 @@ export function registerSync(router: Router, emu: Emulator): void {
   add('GET', '/v1/Services/:ServiceSid/Maps/:MapSid/Permissions', (req) => {
     const s = service(req);
     const m = map(req, s);
+    limitPermission(m.sid);
     return {
       status: 200,
-      body: metaPage(req, 'permissions', [...m.permissions.values()], (p) => r.permission(req, s, m, p)),
+      body: syncPage(req, 'permissions', [...m.permissions.values()], (p) => r.permission(req, s, m, p)),
     };
   });
   add('GET', '/v1/Services/:ServiceSid/Maps/:MapSid/Permissions/:Identity', (req) => {
     const s = service(req);
     const m = map(req, s);
+    limitPermission(m.sid);
     return { status: 200, body: r.permission(req, s, m, permission(req, m)) };
   });
   add('POST', '/v1/Services/:ServiceSid/Maps/:MapSid/Permissions/:Identity', (req) => {
     const s = service(req);
     const m = map(req, s);
+    limitPermission(m.sid);
     const flag = (name: string) => {
       const value = parseBool(req.form.get(name), name);
       if (value === undefined) throw badRequest(`Missing required parameter ${name} in the post body`);
@@ -594,6 +637,7 @@ export function registerSync(router: Router, emu: Emulator): void {
   add('DELETE', '/v1/Services/:ServiceSid/Maps/:MapSid/Permissions/:Identity', (req) => {
     const s = service(req);
     const m = map(req, s);
+    limitPermission(m.sid);
     m.permissions.delete(permission(req, m).identity);
     return { status: 204 };
   });

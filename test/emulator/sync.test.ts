@@ -1,4 +1,5 @@
 /** The real twilio SDK against the emulator's Sync v1: the behaviour the functions rely on. */
+import { DEFAULT_CONFIG } from '../../emulator/core/config';
 import { rejection, useEmulator } from '../helpers/emulator';
 import { emulatorClient } from '../helpers/system';
 
@@ -40,11 +41,80 @@ describe('maps and items', () => {
     const results = await Promise.allSettled(
       Array.from({ length: 30 }, (_, i) => service().syncMaps('busy').syncMapItems.create({ key: `k${i}`, data: { i } })),
     );
-    await t.admin.setLimits({ writeRatePerSecond: 20, writeBurstSeconds: 1 });
+    await t.admin.setLimits({ writeRatePerSecond: 20, writeBurstSeconds: DEFAULT_CONFIG.writeBurstSeconds });
     const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason);
     expect(failures).toHaveLength(11);
     for (const failure of failures) expect(failure).toMatchObject({ status: 429, code: 54009 });
     expect((await service().syncMaps('busy').syncMapItems.list()).length).toBe(19);
+  });
+
+  // Docs "Sync limits": 20 writes/s per object with a 10 s burst window; 20 reads/s per object; 80 permission
+  // requests/s. The defaults are those; the mechanics are checked at rates slow enough that no token refills during
+  // the test (a bucket holds rate × window).
+  it('defaults to the documented limits: 20 writes/s with a 10 s window, 20 reads/s, 80 permission requests/s', async () => {
+    expect(await t.admin.config()).toMatchObject({ writeRatePerSecond: 20, writeBurstSeconds: 10, readRatePerSecond: 20, permissionRatePerSecond: 80 });
+    await t.admin.setLimits({ writeRatePerSecond: 0.5, readRatePerSecond: 0.3, permissionRatePerSecond: 0.4 });
+    try {
+      // Buckets of 5 writes, 3 reads and 4 permission requests per object (rate × 10 s).
+      await service().syncMaps.create({ uniqueName: 'slow' }); // one write
+      const outcome = async (n: number, request: (i: number) => Promise<unknown>) => {
+        const settled = await Promise.allSettled(Array.from({ length: n }, (_, i) => request(i)));
+        for (const r of settled) if (r.status === 'rejected') expect(r.reason).toMatchObject({ status: 429, code: 54009 });
+        return settled.filter((r) => r.status === 'fulfilled').length;
+      };
+      expect(await outcome(6, (i) => service().syncMaps('slow').syncMapItems.create({ key: `k${i}`, data: {} }))).toBe(4);
+      expect(await outcome(5, () => service().syncMaps('slow').syncMapItems.page({ pageSize: 1 }))).toBe(3);
+      expect(await outcome(6, (i) => service().syncMaps('slow').syncMapPermissions(`a${i}`).update({ read: true, write: false, manage: false }))).toBe(4);
+    } finally {
+      await t.admin.setLimits({ writeRatePerSecond: 20, readRatePerSecond: 20, permissionRatePerSecond: 80 });
+    }
+  });
+
+  // twilio_sync_v1.json: every list's PageSize has maximum 100.
+  it('refuses PageSize above 100 on every Sync list', async () => {
+    await service().syncMaps.create({ uniqueName: 'paged' });
+    const lists = [
+      () => service().syncMaps.page({ pageSize: 101 }),
+      () => service().syncMaps('paged').syncMapItems.page({ pageSize: 101 }),
+      () => service().syncMaps('paged').syncMapPermissions.page({ pageSize: 101 }),
+      () => service().documents.page({ pageSize: 101 }),
+      () => t.client.sync.v1.services.page({ pageSize: 101 }),
+    ];
+    for (const list of lists) expect(await rejection(list())).toMatchObject({ status: 400 });
+    expect((await service().syncMaps('paged').syncMapItems.page({ pageSize: 100 })).instances).toEqual([]);
+  });
+
+  // Docs "objects-ttl": with both Ttl and CollectionTtl, CollectionTtl wins; on an item update, CollectionTtl applies
+  // only when the item's Data or TTL changes in the same request.
+  it('applies CollectionTtl over Ttl on maps, and on item updates only with Data or a TTL', async () => {
+    const map = await service().syncMaps.create({ uniqueName: 'both', ttl: 100, collectionTtl: 5000 });
+    expect(map.dateExpires!.getTime() - map.dateCreated.getTime()).toBe(5000 * 1000);
+    const updatedMap = await service().syncMaps('both').update({ ttl: 100, collectionTtl: 7000 });
+    expect(updatedMap.dateExpires!.getTime() - updatedMap.dateUpdated.getTime()).toBe(7000 * 1000);
+
+    await service().syncMaps('both').syncMapItems.create({ key: 'k', data: { v: 1 } });
+    const expiry = async () => (await service().syncMaps('both').fetch()).dateExpires!.getTime();
+    const before = await expiry();
+    await service().syncMaps('both').syncMapItems('k').update({ collectionTtl: 60 }); // nothing else changes: ignored
+    expect(await expiry()).toBe(before);
+    await service().syncMaps('both').syncMapItems('k').update({ data: { v: 2 }, collectionTtl: 60 });
+    expect(await expiry()).toBeLessThan(before);
+  });
+
+  // Docs: If-Match takes the object's ETag header, the revision.
+  it('answers an ETag header (the revision) that If-Match accepts', async () => {
+    const raw = async (method: 'get' | 'post', path: string, data?: Record<string, string>, headers: Record<string, string> = {}) =>
+      t.client.request({ method, uri: `https://sync.twilio.com/v1/Services/${t.emulator.config.syncServiceSid}${path}`, data, headers });
+    const created = await raw('post', '/Maps', { UniqueName: 'tagged' });
+    expect(created.headers.etag).toBe('0');
+    const item = await raw('post', '/Maps/tagged/Items', { Key: 'k', Data: '{}' });
+    expect(item.headers.etag).toBe((item.body as { revision: string }).revision);
+    const fetched = await raw('get', '/Maps/tagged/Items/k');
+    const updated = await raw('post', '/Maps/tagged/Items/k', { Data: '{"v":1}' }, { 'If-Match': String(fetched.headers.etag) });
+    expect(updated.statusCode).toBe(200);
+    expect(updated.headers.etag).toBe('1');
+    const stale = await raw('post', '/Maps/tagged/Items/k', { Data: '{"v":2}' }, { 'If-Match': String(fetched.headers.etag) });
+    expect(stale.statusCode).toBe(412);
   });
 
   it('counts a map and its items against one limit, and other maps separately', async () => {
@@ -59,7 +129,7 @@ describe('maps and items', () => {
     // Map creation took one token from each map's bucket, so each map lets 4 of its 5 item writes through.
     expect(a.filter((r) => r.status === 'fulfilled')).toHaveLength(4);
     expect(b.filter((r) => r.status === 'fulfilled')).toHaveLength(4);
-    await t.admin.setLimits({ writeRatePerSecond: 20, writeBurstSeconds: 1 });
+    await t.admin.setLimits({ writeRatePerSecond: 20, writeBurstSeconds: DEFAULT_CONFIG.writeBurstSeconds });
   });
 
   it('refuses data over 16 KiB (54006), an invalid TTL (54011) and an invalid key (54209)', async () => {
@@ -99,6 +169,17 @@ describe('maps and items', () => {
     const page = await items.page({ pageSize: 2 });
     expect(page.nextPageUrl).toContain(t.emulator.url);
     await t.admin.setLimits({ writeRatePerSecond: 20 });
+  });
+
+  // Docs "objects-ttl": expired objects are removed "within minutes", not at their expiry.
+  it('by default removes expired objects a few minutes after they expire', async () => {
+    expect((await t.admin.config()).sweepLagSeconds).toBe(180);
+    await service().syncMaps.create({ uniqueName: 'soon' });
+    await service().syncMaps('soon').syncMapItems.create({ key: 'k', data: {}, itemTtl: 60 });
+    await t.admin.advanceClock(90);
+    expect((await service().syncMaps('soon').syncMapItems('k').fetch()).key).toBe('k'); // expired, still there
+    await t.admin.advanceClock(200);
+    expect(await rejection(service().syncMaps('soon').syncMapItems('k').fetch())).toMatchObject({ code: 54201 });
   });
 
   it('keeps expired items readable until the sweeper removes them, and CollectionTtl refreshes the map TTL', async () => {
