@@ -26,7 +26,6 @@ const PASS_THROUGH = [
   'SYNC_MAP_WRITES_PER_SECOND',
   'RECENT_CALLS_EVENT_LAG_SECONDS',
   'RECENT_CALLS_SUPERVISOR_ROLES',
-  'RECENT_CALLS_MAX_ITEMS',
 ];
 
 async function main(): Promise<void> {

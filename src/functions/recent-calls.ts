@@ -8,7 +8,7 @@
 import { readRecentCallsConfig } from '../config/recent-calls';
 import { defineFunction } from '../http/function';
 import { readQuery } from '../recent-calls/read-request';
-import { pageOfCalls, readMapItems } from '../recent-calls/reader';
+import { readOrEmpty, readRecentCallsPage, syncItemLister } from '../recent-calls/reader';
 import { createTwilioClient, type ProjectTwilioClient } from '../twilio/client-factory';
 import { Deadline } from '../twilio/deadline';
 
@@ -27,19 +27,26 @@ export const handler = defineFunction({
 
     const query = await readQuery(request, config, twilioClient);
     const { client, http } = twilioClient();
-    const items = await readMapItems(client, {
-      serviceSid: config.syncServiceSid,
-      workerSid: query.workerSid,
-      maxItems: config.maxItems,
-      deadline,
-    });
+    const page = await readOrEmpty(
+      client,
+      config.syncServiceSid,
+      () =>
+        readRecentCallsPage(syncItemLister(client, config.syncServiceSid, query.workerSid), {
+          workerSid: query.workerSid,
+          nowMs: () => http.serverNow(),
+          pageSize: query.pageSize,
+          after: query.after,
+          deadline,
+        }),
+      { calls: [], nextPageToken: null, stats: { requests: 1, itemsRead: 0 } },
+    );
     const nowMs = http.serverNow();
-    const page = pageOfCalls(items ?? [], { workerSid: query.workerSid, nowMs, pageSize: query.pageSize, after: query.after });
     request.log.info('recent calls read', {
       identity: query.caller.identity,
       workerSid: query.workerSid,
       own: query.workerSid === query.caller.workerSid,
-      stored: items?.length ?? 0,
+      syncRequests: page.stats.requests,
+      itemsRead: page.stats.itemsRead,
       returned: page.calls.length,
       more: page.nextPageToken !== null,
     });

@@ -1,10 +1,11 @@
 /**
- * The `PageToken` of /recent-calls: an opaque keyset cursor, the position (start time, call SID) of the last call of
- * the page it follows, bound to the worker whose list it pages.
+ * The `PageToken` of /recent-calls: an opaque keyset cursor, the item key of the last call of the page it follows,
+ * bound to the worker whose list it pages. Keys sort by time (item-key.ts), so "every item strictly after this key
+ * in descending key order" is the rest of the list.
  *
- * A keyset cursor rather than an offset: the list is re-read and re-filtered on every request, and between two
- * requests items expire (dropping out of the list) or new calls arrive (at its head). An offset would then skip or
- * repeat calls; "everything strictly after this position" does neither for the calls that stay.
+ * A keyset cursor rather than an offset: between two requests items expire (dropping out of the list) or new calls
+ * arrive (at its head). An offset would then skip or repeat calls; "everything after this key" does neither for the
+ * calls that stay.
  *
  * It is base64url JSON, not a secret and not signed: whoever holds one may already read that list, and a forged one
  * can only move the position inside a list the caller is allowed to read.
@@ -13,24 +14,19 @@ import { HttpError } from '../http/errors';
 import { isWorkerSid } from './map-name';
 import { RECENT_CALLS_ERRORS } from './read-errors';
 
-const VERSION = 1;
+const VERSION = 2;
 export const MAX_PAGE_TOKEN_LENGTH = 1024;
 /** Sync item keys are at most 320 characters. */
 const MAX_KEY_LENGTH = 320;
 
-export interface ListPosition {
-  /** Start time of the call, epoch ms. */
-  startedAtMs: number;
-  /** Its call SID (the item key): breaks ties between calls that started in the same millisecond. */
+export interface PageCursor {
+  workerSid: string;
+  /** The item key of the last call answered. */
   key: string;
 }
 
-export interface PageCursor extends ListPosition {
-  workerSid: string;
-}
-
 export function encodePageToken(cursor: PageCursor): string {
-  const json = JSON.stringify({ v: VERSION, w: cursor.workerSid, t: cursor.startedAtMs, k: cursor.key });
+  const json = JSON.stringify({ v: VERSION, w: cursor.workerSid, k: cursor.key });
   return Buffer.from(json, 'utf8').toString('base64url');
 }
 
@@ -46,14 +42,12 @@ export function decodePageToken(token: unknown, workerSid: string): PageCursor {
   } catch {
     throw invalid('is not one this endpoint issued');
   }
-  const v = value as { v?: unknown; w?: unknown; t?: unknown; k?: unknown };
+  const v = value as { v?: unknown; w?: unknown; k?: unknown };
   if (
     typeof value !== 'object' ||
     value === null ||
     v.v !== VERSION ||
     !isWorkerSid(v.w) ||
-    typeof v.t !== 'number' ||
-    !Number.isSafeInteger(v.t) ||
     typeof v.k !== 'string' ||
     v.k.length === 0 ||
     v.k.length > MAX_KEY_LENGTH
@@ -61,5 +55,5 @@ export function decodePageToken(token: unknown, workerSid: string): PageCursor {
     throw invalid('is not one this endpoint issued');
   }
   if (v.w !== workerSid) throw invalid("belongs to another worker's list");
-  return { workerSid, startedAtMs: v.t, key: v.k };
+  return { workerSid, key: v.k };
 }

@@ -23,6 +23,4 @@ export const RECENT_CALLS_ERRORS = {
   WORKER_NOT_ALLOWED: 'WORKER_NOT_ALLOWED',
   /** 403: a guest Flex user (role guest, or no worker SID) has no recent calls to read. */
   GUEST_NOT_ALLOWED: 'GUEST_NOT_ALLOWED',
-  /** 500: the map holds more items than RECENT_CALLS_MAX_ITEMS; nothing is answered rather than a partial list. */
-  TOO_MANY_ITEMS: 'RECENT_CALLS_TOO_MANY',
 } as const;

@@ -81,7 +81,7 @@ describeInBrowser('recent-calls page in Chromium', () => {
         const outbound = c.direction.startsWith('outbound');
         return { itemKey: c.itemKey, startMs: c.startMs, otherParty: String(outbound ? c.data.to : c.data.from), direction: outbound ? 'Outbound' : 'Inbound' };
       })
-      .sort((a, b) => b.startMs - a.startMs || (a.itemKey < b.itemKey ? 1 : -1));
+      .sort((a, b) => (a.itemKey < b.itemKey ? 1 : -1)); // newest first by item key, as /recent-calls answers
   }
 
   const panelState = () => page.locator('#panel').getAttribute('data-state');

@@ -1,29 +1,47 @@
 /**
- * The in-memory half of /recent-calls (no servers): ordering, expiry filtering and the keyset cursor, including the
- * cases the end-to-end tests rarely meet (equal start times, items without expiry, lists that change between pages).
+ * The paging logic of /recent-calls without servers: readRecentCallsPage over an in-memory lister that answers like
+ * Sync's item list with `Order=desc`, `From` and `Bounds=exclusive` (the emulator test in
+ * test/integration/recent-calls-reader.test.ts checks the same against the emulator over HTTP). Here: any map,
+ * any page size, calls arriving and expiring between pages, and items another writer shaped differently.
  */
 import fc from 'fast-check';
+import { recentCallItemKey } from '../../../src/recent-calls/item-key';
 import { decodePageToken, encodePageToken } from '../../../src/recent-calls/page-token';
-import { pageOfCalls, type StoredItem } from '../../../src/recent-calls/reader';
+import { readRecentCallsPage, type ItemLister, type StoredItem } from '../../../src/recent-calls/reader';
 
 const WK = 'WK' + '1'.repeat(32);
 const OTHER_WK = 'WK' + '2'.repeat(32);
 const T0 = Date.parse('2025-03-01T12:00:00Z');
+const wt = (n: number) => 'WT' + n.toString(16).padStart(32, '0');
 
-function item(key: string, startMs: number, expiresMs: number | null, data: Record<string, unknown> = {}): StoredItem {
+function item(task: number, createdMs: number, expiresMs: number | null, data: Record<string, unknown> = {}): StoredItem {
   return {
-    key,
-    data: { callSid: key, startedAt: new Date(startMs).toISOString(), from: '+1206', to: '+1415', ...data },
+    key: recentCallItemKey(wt(task), Math.floor(createdMs / 1000)),
+    data: { callSid: null, taskSid: wt(task), startedAt: new Date(createdMs).toISOString(), ...data },
     dateExpires: expiresMs === null ? null : new Date(expiresMs),
-    dateCreated: new Date(startMs),
+    dateCreated: new Date(createdMs),
   };
 }
 
-function readAll(items: StoredItem[], nowMs: number, pageSize: number) {
+/** Sync's list with Order=desc over `items()` (read on every request, so the map may change between pages). */
+function lister(items: () => StoredItem[]): ItemLister & { requests: number } {
+  const fn = (async ({ pageSize, afterKey }) => {
+    fn.requests += 1;
+    const sorted = [...items()].sort((a, b) => (a.key < b.key ? 1 : a.key > b.key ? -1 : 0));
+    const rest = afterKey === undefined ? sorted : sorted.filter((i) => i.key < afterKey);
+    const page = rest.slice(0, pageSize);
+    return { instances: page, nextPageUrl: rest.length > pageSize ? 'next' : undefined, nextPage: () => undefined };
+  }) as ItemLister & { requests: number };
+  fn.requests = 0;
+  return fn;
+}
+
+async function readAll(items: () => StoredItem[], nowMs: () => number, pageSize: number): Promise<string[]> {
+  const list = lister(items);
   const keys: string[] = [];
   let after;
   for (let i = 0; i < 1000; i++) {
-    const page = pageOfCalls(items, { workerSid: WK, nowMs, pageSize, after });
+    const page = await readRecentCallsPage(list, { workerSid: WK, nowMs, pageSize, after });
     keys.push(...page.calls.map((c) => c.key));
     if (!page.nextPageToken) return keys;
     after = decodePageToken(page.nextPageToken, WK);
@@ -31,74 +49,87 @@ function readAll(items: StoredItem[], nowMs: number, pageSize: number) {
   throw new Error('did not end');
 }
 
-describe('pageOfCalls', () => {
-  it('sorts newest first, breaking equal start times by key, and drops what expired at now (Twilio clock)', () => {
-    const items = [
-      item('CAa', T0, T0 + 10),
-      item('CAc', T0 + 5, T0 + 10),
-      item('CAb', T0, T0 + 10),
-      item('CAd', T0 + 9, T0), // expires exactly at now: hidden
-      item('CAe', T0 - 5, null), // no expiry: kept
-    ];
-    const page = pageOfCalls(items, { workerSid: WK, nowMs: T0, pageSize: 10 });
-    expect(page.calls.map((c) => c.key)).toEqual(['CAc', 'CAb', 'CAa', 'CAe']);
-    expect(page.calls[3].expiresAt).toBeNull();
+describe('readRecentCallsPage', () => {
+  it('answers newest key first, leaves out what expired at now (Twilio clock), keeps items without expiry', async () => {
+    const items = [item(1, T0 - 3000, T0 + 10), item(2, T0 - 1000, T0 + 10), item(3, T0 - 2000, T0), item(4, T0 - 5000, null)];
+    const page = await readRecentCallsPage(lister(() => items), { workerSid: WK, nowMs: () => T0, pageSize: 10 });
+    expect(page.calls.map((c) => c.taskSid)).toEqual([wt(2), wt(1), wt(4)]);
+    expect(page.calls[2].expiresAt).toBeNull();
     expect(page.nextPageToken).toBeNull();
   });
 
-  it('tolerates items shaped by another writer', () => {
-    const odd: StoredItem = { key: 'CAodd', data: { startedAt: 'yesterday', durationSeconds: 'long' }, dateExpires: null, dateCreated: new Date(T0) };
-    const [call] = pageOfCalls([odd], { workerSid: WK, nowMs: T0, pageSize: 1 }).calls;
-    expect(call).toEqual({
-      key: 'CAodd',
-      callSid: null,
-      taskSid: null,
-      direction: null,
-      from: null,
-      to: null,
-      queue: null,
-      startedAt: new Date(T0).toISOString(),
-      endedAt: null,
-      durationSeconds: null,
-      expiresAt: null,
-    });
+  it('tolerates items shaped by another writer, and skips keys that are not of the contract', async () => {
+    const odd: StoredItem = { ...item(1, T0, null), data: { startedAt: 'yesterday', durationSeconds: 'long' } };
+    const foreign: StoredItem = { key: 'CA' + '9'.repeat(32), data: {}, dateExpires: null, dateCreated: new Date(T0) };
+    const { calls } = await readRecentCallsPage(lister(() => [odd, foreign]), { workerSid: WK, nowMs: () => T0, pageSize: 5 });
+    expect(calls).toEqual([
+      {
+        key: odd.key,
+        callSid: null,
+        taskSid: null,
+        direction: null,
+        from: null,
+        to: null,
+        queue: null,
+        startedAt: new Date(T0).toISOString(),
+        endedAt: null,
+        durationSeconds: null,
+        expiresAt: null,
+      },
+    ]);
   });
 
-  it('pages any list with no call lost or repeated, for any page size', () => {
-    fc.assert(
-      fc.property(
-        fc.array(fc.record({ n: fc.integer({ min: 0, max: 0xffff }), start: fc.integer({ min: 0, max: 20 }), ttl: fc.integer({ min: -5, max: 40 }) }), {
+  it('pages any map with no call lost or repeated, for any page size', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uniqueArray(fc.record({ task: fc.integer({ min: 1, max: 0xffff }), ageS: fc.integer({ min: 0, max: 4000 }), ttlS: fc.integer({ min: -5, max: 40 }) }), {
           maxLength: 60,
+          selector: (s) => s.task,
         }),
         fc.integer({ min: 1, max: 12 }),
-        (specs, pageSize) => {
-          const byKey = new Map(specs.map((s) => [`CA${s.n.toString(16).padStart(4, '0')}`, s]));
-          const items = [...byKey].map(([key, s]) => item(key, T0 - s.start * 1000, T0 + s.ttl * 1000));
-          const whole = pageOfCalls(items, { workerSid: WK, nowMs: T0, pageSize: 1000 }).calls.map((c) => c.key);
-          expect(readAll(items, T0, pageSize)).toEqual(whole);
-          expect(whole.length).toBe(items.filter((i) => i.dateExpires!.getTime() > T0).length);
+        async (specs, pageSize) => {
+          // Expiry follows age (older calls expire first), as start + TTL makes it.
+          const items = specs.map((s) => item(s.task, T0 - s.ageS * 1000, s.ageS > 3000 ? T0 - 1 : T0 + (s.ttlS + 10) * 1000));
+          const live = items.filter((i) => i.dateExpires!.getTime() > T0).sort((a, b) => (a.key < b.key ? 1 : -1)).map((i) => i.key);
+          expect(await readAll(() => items, () => T0, pageSize)).toEqual(live);
         },
       ),
-      { numRuns: 200 },
+      { numRuns: 150 },
     );
   });
 
-  it('continues after the last call seen when calls arrive or expire between pages', () => {
-    const items = Array.from({ length: 10 }, (_, i) => item(`CA${i}`, T0 - i * 60_000, T0 + (10 - i) * 1000));
-    const first = pageOfCalls(items, { workerSid: WK, nowMs: T0, pageSize: 4 });
-    expect(first.calls.map((c) => c.key)).toEqual(['CA0', 'CA1', 'CA2', 'CA3']);
-    // A new call arrives at the head, and CA9, CA8 (the oldest) expire.
-    const later = [item('CAnew', T0 + 1, T0 + 99_000), ...items];
-    const second = pageOfCalls(later, { workerSid: WK, nowMs: T0 + 2500, pageSize: 4, after: decodePageToken(first.nextPageToken, WK) });
-    expect(second.calls.map((c) => c.key)).toEqual(['CA4', 'CA5', 'CA6', 'CA7']);
+  it('reads one Sync page per page in the common case, and stops at the first expired item', async () => {
+    const items = Array.from({ length: 300 }, (_, i) => item(i + 1, T0 - i * 60_000, i < 250 ? T0 + 1000 : T0 - 1));
+    const list = lister(() => items);
+    const first = await readRecentCallsPage(list, { workerSid: WK, nowMs: () => T0, pageSize: 20 });
+    expect(first.calls).toHaveLength(20);
+    expect(list.requests).toBe(1);
+    // The page that reaches the expired items: 240 … 249, then the first expired one ends the read.
+    const tail = await readRecentCallsPage(list, { workerSid: WK, nowMs: () => T0, pageSize: 20, after: { workerSid: WK, key: items[239].key } });
+    expect(tail.calls.map((c) => c.taskSid)).toEqual(Array.from({ length: 10 }, (_, i) => wt(241 + i)));
+    expect(tail.nextPageToken).toBeNull();
+    expect(list.requests).toBe(2);
+  });
+
+  it('continues after the last call seen when calls arrive or expire between pages', async () => {
+    let items = Array.from({ length: 10 }, (_, i) => item(i, T0 - i * 60_000, T0 + (10 - i) * 1000));
+    const list = lister(() => items);
+    const first = await readRecentCallsPage(list, { workerSid: WK, nowMs: () => T0, pageSize: 4 });
+    expect(first.calls.map((c) => c.taskSid)).toEqual([0, 1, 2, 3].map(wt));
+    // A new call arrives at the head, and 8 and 9 (the oldest) expire.
+    items = [item(99, T0 + 1000, T0 + 99_000), ...items];
+    const second = await readRecentCallsPage(list, { workerSid: WK, nowMs: () => T0 + 2500, pageSize: 4, after: decodePageToken(first.nextPageToken, WK) });
+    expect(second.calls.map((c) => c.taskSid)).toEqual([4, 5, 6, 7].map(wt));
     expect(second.nextPageToken).toBeNull();
   });
 });
 
 describe('page tokens', () => {
+  const key = recentCallItemKey(wt(1), Math.floor(T0 / 1000));
+
   it('round-trip, and belong to one worker list', () => {
-    const token = encodePageToken({ workerSid: WK, startedAtMs: T0, key: 'CA0' });
-    expect(decodePageToken(token, WK)).toEqual({ workerSid: WK, startedAtMs: T0, key: 'CA0' });
+    const token = encodePageToken({ workerSid: WK, key });
+    expect(decodePageToken(token, WK)).toEqual({ workerSid: WK, key });
     expect(() => decodePageToken(token, OTHER_WK)).toThrow(expect.objectContaining({ status: 400, code: 'PAGE_TOKEN_INVALID' }));
   });
 
@@ -108,9 +139,9 @@ describe('page tokens', () => {
       'a b',
       'x'.repeat(1025),
       Buffer.from('[]').toString('base64url'),
-      Buffer.from(JSON.stringify({ v: 2, w: WK, t: T0, k: 'CA0' })).toString('base64url'),
-      Buffer.from(JSON.stringify({ v: 1, w: WK, t: 1.5, k: 'CA0' })).toString('base64url'),
-      Buffer.from(JSON.stringify({ v: 1, w: WK, t: T0, k: '' })).toString('base64url'),
+      Buffer.from(JSON.stringify({ v: 1, w: WK, t: T0, k: key })).toString('base64url'),
+      Buffer.from(JSON.stringify({ v: 2, w: WK, k: '' })).toString('base64url'),
+      Buffer.from(JSON.stringify({ v: 2, w: 'WK1', k: key })).toString('base64url'),
       123,
     ];
     for (const token of bad) {
