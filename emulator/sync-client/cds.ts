@@ -133,7 +133,10 @@ export class CdsRoutes {
   }
 
   handle(req: CdsRequest, who: ClientIdentity): CdsResponse {
-    const segments = req.path.split('/').filter(Boolean).map((s) => decodeURIComponent(s));
+    const segments = req.path
+      .split('/')
+      .filter(Boolean)
+      .map((s) => decodeURIComponent(s));
     const [version, collection, id, sub, key, extra] = segments;
     if (version === 'v4' && collection === 'Subscriptions' && segments.length === 2) {
       throw new TwilioError(500, 20500, 'subscriptions are handled by the session');
@@ -165,7 +168,10 @@ export class CdsRoutes {
     // live service, which documents no create permission).
     if (service.aclEnabled) throw forbidden();
     const uniqueName = body.unique_name === undefined || body.unique_name === null ? null : body.unique_name;
-    if (uniqueName !== null && (typeof uniqueName !== 'string' || uniqueName.length > 320 || /^[A-Z]{2}[0-9a-f]{32}$/.test(uniqueName))) {
+    if (
+      uniqueName !== null &&
+      (typeof uniqueName !== 'string' || uniqueName.length > 320 || /^[A-Z]{2}[0-9a-f]{32}$/.test(uniqueName))
+    ) {
       throw new TwilioError(400, 54302, 'Invalid unique name');
     }
     if (uniqueName !== null && this.findMap(service, uniqueName)) {
@@ -246,7 +252,9 @@ export class CdsRoutes {
       body: {
         items: page.map((i) => this.itemDescriptor(map, i, true)),
         meta: {
-          previous_token: hasPrevious ? encodePageToken({ order: order === 'asc' ? 'desc' : 'asc', from: sorted[first - 1].key }) : null,
+          previous_token: hasPrevious
+            ? encodePageToken({ order: order === 'asc' ? 'desc' : 'asc', from: sorted[first - 1].key })
+            : null,
           next_token: hasNext && last ? encodePageToken({ order, from: sorted[first + size].key }) : null,
         },
       },
@@ -276,7 +284,8 @@ export class CdsRoutes {
       throw new TwilioError(400, 54209, 'Invalid item key');
     }
     const data = body.data;
-    if (data === null || typeof data !== 'object' || Array.isArray(data)) throw badRequest('Invalid data: must be a JSON object');
+    if (data === null || typeof data !== 'object' || Array.isArray(data))
+      throw badRequest('Invalid data: must be a JSON object');
     if (Buffer.byteLength(JSON.stringify(data)) > MAX_DATA_BYTES) {
       throw new TwilioError(413, 54006, 'Maximum Sync data size exceeded: data must be at most 16 KiB');
     }
@@ -300,7 +309,14 @@ export class CdsRoutes {
       item.dateUpdated = now;
       if (ttl !== undefined) item.dateExpires = ttl === 0 ? null : now + ttl * 1000;
     } else {
-      item = { key, data: data as Record<string, unknown>, revision: 0, dateCreated: now, dateUpdated: now, dateExpires: ttl ? now + ttl * 1000 : null };
+      item = {
+        key,
+        data: data as Record<string, unknown>,
+        revision: 0,
+        dateCreated: now,
+        dateUpdated: now,
+        dateExpires: ttl ? now + ttl * 1000 : null,
+      };
       map.items.set(key, item);
     }
     notifySyncChange(this.emu, { kind: existing ? 'item_updated' : 'item_added', service, map, item });
@@ -308,7 +324,13 @@ export class CdsRoutes {
     return { status: existing ? 200 : 201, body: this.itemDescriptor(map, item, false) };
   }
 
-  private setItemTtl(service: SyncService, id: string, key: string, body: Record<string, unknown>, who: ClientIdentity): CdsResponse {
+  private setItemTtl(
+    service: SyncService,
+    id: string,
+    key: string,
+    body: Record<string, unknown>,
+    who: ClientIdentity,
+  ): CdsResponse {
     const map = this.map(service, id, who, 'write');
     const item = this.item(map, key);
     const ttl = ttlFrom(body);
@@ -321,7 +343,13 @@ export class CdsRoutes {
     return { status: 200, body: this.itemDescriptor(map, item, false) };
   }
 
-  private removeItem(service: SyncService, id: string, key: string, headers: Record<string, string>, who: ClientIdentity): CdsResponse {
+  private removeItem(
+    service: SyncService,
+    id: string,
+    key: string,
+    headers: Record<string, string>,
+    who: ClientIdentity,
+  ): CdsResponse {
     const map = this.map(service, id, who, 'write');
     const item = this.item(map, key);
     const ifMatch = headers['If-Match'] ?? headers['if-match'];
@@ -332,7 +360,10 @@ export class CdsRoutes {
     map.items.delete(key);
     notifySyncChange(this.emu, { kind: 'item_removed', service, map, item });
     // The SDK reads last_event_id and date_updated from this answer (syncmap.js remove).
-    return { status: 200, body: { key, last_event_id: this.events.lastEventId(map), date_updated: isoDate(this.now()) } };
+    return {
+      status: 200,
+      body: { key, last_event_id: this.events.lastEventId(map), date_updated: isoDate(this.now()) },
+    };
   }
 }
 

@@ -38,7 +38,8 @@ export function decodeFrame(data: Buffer): TwilsockFrame {
   } catch {
     throw new FrameError('header is not JSON');
   }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new FrameError('header is not an object');
+  if (typeof header !== 'object' || header === null || Array.isArray(header))
+    throw new FrameError('header is not an object');
   const h = header as TwilsockHeader;
   if (typeof h.method !== 'string') throw new FrameError('header has no method');
   const size = h.payload_size ?? 0;
@@ -65,5 +66,10 @@ export function encodeFrame(header: TwilsockHeader, payload?: unknown): Buffer {
   const body = payload === undefined ? '' : typeof payload === 'string' ? payload : JSON.stringify(payload);
   const bodyBytes = Buffer.from(body, 'utf8');
   const headerBytes = Buffer.from(JSON.stringify({ ...header, payload_size: bodyBytes.length }), 'utf8');
-  return Buffer.concat([Buffer.from(`TWILSOCK V3.0 ${headerBytes.length}\r\n`, 'latin1'), headerBytes, CRLF, bodyBytes]);
+  return Buffer.concat([
+    Buffer.from(`TWILSOCK V3.0 ${headerBytes.length}\r\n`, 'latin1'),
+    headerBytes,
+    CRLF,
+    bodyBytes,
+  ]);
 }

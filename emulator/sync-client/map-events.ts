@@ -42,7 +42,12 @@ export class MapEvents {
   }
 
   /** Records a change and returns the event subscribers receive. */
-  record(kind: MapEvent['event_type'], map: SyncMap, item: SyncMapItem | undefined, itemUrl: string | undefined): MapEvent {
+  record(
+    kind: MapEvent['event_type'],
+    map: SyncMap,
+    item: SyncMapItem | undefined,
+    itemUrl: string | undefined,
+  ): MapEvent {
     const log = this.log(map);
     const id = ++log.lastEventId;
     if (item && kind !== 'map_item_removed') this.itemEventIds.set(item, id);

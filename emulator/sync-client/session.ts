@@ -38,9 +38,20 @@ const newMessageId = () => `TM${randomBytes(16).toString('hex')}`;
 
 function statusText(code: number): string {
   const texts: Record<number, string> = {
-    200: 'OK', 201: 'Created', 204: 'No Content', 400: 'Bad Request', 401: 'UNAUTHORIZED', 403: 'Forbidden',
-    404: 'Not Found', 405: 'Method Not Allowed', 409: 'Conflict', 410: 'Gone', 412: 'Precondition Failed',
-    413: 'Payload Too Large', 429: 'Too Many Requests', 500: 'Internal Server Error',
+    200: 'OK',
+    201: 'Created',
+    204: 'No Content',
+    400: 'Bad Request',
+    401: 'UNAUTHORIZED',
+    403: 'Forbidden',
+    404: 'Not Found',
+    405: 'Method Not Allowed',
+    409: 'Conflict',
+    410: 'Gone',
+    412: 'Precondition Failed',
+    413: 'Payload Too Large',
+    429: 'Too Many Requests',
+    500: 'Internal Server Error',
   };
   return texts[code] ?? 'Error';
 }
@@ -131,20 +142,25 @@ export class SyncClientSession {
     this.phase = 'live';
     this.token = check.token;
     this.ctx.stats().initialized += 1;
-    this.reply(header, { code: 200, status: 'OK' }, {
-      continuation_token: `CT${randomBytes(16).toString('hex')}`,
-      continuation_token_status: { reused: false },
-      capabilities: ['client_update', 'offline_storage'],
-      offline_storage: { data_sync: { storage_id: `${check.token.serviceSid}:${check.token.identity}` } },
-      init_registrations: [],
-    });
+    this.reply(
+      header,
+      { code: 200, status: 'OK' },
+      {
+        continuation_token: `CT${randomBytes(16).toString('hex')}`,
+        continuation_token_status: { reused: false },
+        capabilities: ['client_update', 'offline_storage'],
+        offline_storage: { data_sync: { storage_id: `${check.token.serviceSid}:${check.token.identity}` } },
+        init_registrations: [],
+      },
+    );
     this.scheduleLifetime();
   }
 
   private update(header: TwilsockHeader): void {
     const check = verifyAccessToken(this.ctx.emu, header.token);
     const current = this.token!;
-    const sameClient = check.ok && check.token.identity === current.identity && check.token.serviceSid === current.serviceSid;
+    const sameClient =
+      check.ok && check.token.identity === current.identity && check.token.serviceSid === current.serviceSid;
     if (!check.ok || !sameClient) {
       this.ctx.stats().refusals += 1;
       // A token for someone else cannot take over a session (unconfirmed code).
@@ -163,10 +179,12 @@ export class SyncClientSession {
     const http = (header.http_request ?? {}) as Record<string, unknown>;
     const method = typeof http.method === 'string' ? http.method.toUpperCase() : '';
     const path = typeof http.path === 'string' ? http.path : '';
-    const headers = typeof http.headers === 'object' && http.headers !== null ? (http.headers as Record<string, string>) : {};
+    const headers =
+      typeof http.headers === 'object' && http.headers !== null ? (http.headers as Record<string, string>) : {};
     let result: { status: number; body?: unknown };
     try {
-      if (header.active_grant !== 'data_sync') throw new TwilioError(403, 20403, 'Only the data_sync grant is served here');
+      if (header.active_grant !== 'data_sync')
+        throw new TwilioError(403, 20403, 'Only the data_sync grant is served here');
       for (const hook of this.ctx.emu.beforeRequest) hook();
       const query = readQuery(http.params);
       const who = this.token!;
@@ -212,12 +230,20 @@ export class SyncClientSession {
     return { status: 200, body: { estimated_delivery_in_ms: ESTIMATED_DELIVERY_MS, max_batch_size: 100 } };
   }
 
-  private applySubscription(action: 'establish' | 'cancel', correlationId: unknown, request: Record<string, unknown>): void {
+  private applySubscription(
+    action: 'establish' | 'cancel',
+    correlationId: unknown,
+    request: Record<string, unknown>,
+  ): void {
     if (this.phase !== 'live') return;
     const sid = typeof request.object_sid === 'string' ? request.object_sid : '';
     if (action === 'cancel') {
       this.subscriptions.delete(sid);
-      this.notify({ event_type: 'subscription_canceled', correlation_id: correlationId, events: [{ object_sid: sid }] });
+      this.notify({
+        event_type: 'subscription_canceled',
+        correlation_id: correlationId,
+        events: [{ object_sid: sid }],
+      });
       return;
     }
     const who = this.token!;
@@ -249,7 +275,7 @@ export class SyncClientSession {
     if (this.phase !== 'live' || !this.subscriptions.has(map.sid)) return;
     const who = this.token!;
     const service = this.ctx.emu.state.sync.services.get(who.serviceSid);
-    if (!service || !service.maps.has(map.sid) && event.event_type !== 'map_removed') return;
+    if (!service || (!service.maps.has(map.sid) && event.event_type !== 'map_removed')) return;
     if (!allowed(service, map, who, 'read')) return;
     if (event.event_type === 'map_removed') this.subscriptions.delete(map.sid);
     this.ctx.stats().eventsDelivered += 1;
@@ -277,7 +303,11 @@ export class SyncClientSession {
 
   private expire(): void {
     this.ctx.stats().expired += 1;
-    this.send({ method: 'close', id: newMessageId(), status: { code: 410, status: 'TOKEN_EXPIRED', description: 'Token expired' } });
+    this.send({
+      method: 'close',
+      id: newMessageId(),
+      status: { code: 410, status: 'TOKEN_EXPIRED', description: 'Token expired' },
+    });
     this.closeAfterGrace();
   }
 
@@ -290,13 +320,26 @@ export class SyncClientSession {
     this.ws.send(encodeFrame(header, payload), { binary: true });
   }
 
-  private reply(request: TwilsockHeader, status: Record<string, unknown>, extra: Record<string, unknown> = {}, payload?: unknown): void {
-    this.send({ method: 'reply', id: typeof request.id === 'string' ? request.id : newMessageId(), status, ...extra }, payload);
+  private reply(
+    request: TwilsockHeader,
+    status: Record<string, unknown>,
+    extra: Record<string, unknown> = {},
+    payload?: unknown,
+  ): void {
+    this.send(
+      { method: 'reply', id: typeof request.id === 'string' ? request.id : newMessageId(), status, ...extra },
+      payload,
+    );
   }
 
   private notify(message: Record<string, unknown> | MapEvent): void {
     this.send(
-      { method: 'notification', id: newMessageId(), message_type: 'twilio.sync.event', payload_type: 'application/json' },
+      {
+        method: 'notification',
+        id: newMessageId(),
+        message_type: 'twilio.sync.event',
+        payload_type: 'application/json',
+      },
       message,
     );
   }
@@ -304,7 +347,11 @@ export class SyncClientSession {
   /** Tells the client it broke the protocol (406: the SDK treats it as fatal) and closes. */
   private protocolError(reason: string): void {
     if (this.phase === 'closing' || this.phase === 'closed') return;
-    this.send({ method: 'close', id: newMessageId(), status: { code: 406, status: 'Not Acceptable', description: reason } });
+    this.send({
+      method: 'close',
+      id: newMessageId(),
+      status: { code: 406, status: 'Not Acceptable', description: reason },
+    });
     this.closeAfterGrace(0);
   }
 

@@ -10,8 +10,9 @@ import { mintSyncToken } from '../tokens/access-token';
 import { identifyCaller } from '../tokens/caller';
 import { resolveLifetime } from '../tokens/lifetime';
 import { requireServiceAcl } from '../tokens/service-acl';
-import { createTwilioClient } from '../twilio/client-factory';
+import { createTwilioClient, emulatorUrl } from '../twilio/client-factory';
 import { Deadline } from '../twilio/deadline';
+import { estimatedServerNow } from '../twilio/http-client';
 
 /** The service's ACL setting is looked up at most every few minutes; this bounds that lookup, retries included. */
 const SERVICE_CHECK_BUDGET_MS = 1500;
@@ -29,7 +30,8 @@ export const handler = defineFunction({
       config.syncServiceSid,
       config.allowAclDisabled,
     );
-    const issued = mintSyncToken(config, caller.identity, ttl);
+    // iat/exp by Twilio's clock (the Date headers of its answers), the clock that will judge the token.
+    const issued = mintSyncToken(config, caller.identity, ttl, estimatedServerNow(emulatorUrl(request.context as { TWILIO_EMULATOR_URL?: string })));
     request.log.info('sync token issued', {
       identity: caller.identity,
       via: caller.via,

@@ -1,4 +1,10 @@
-/** Mints the Access Token with a Sync grant, with the SDK's AccessToken (HS256, signed with the API key secret). */
+/**
+ * Mints the Access Token with a Sync grant: the layout of the twilio SDK's AccessToken (HS256 with the API key secret,
+ * header `cty: twilio-fpa;v=1`, `jti` = key SID + iat, the grant from the SDK's SyncGrant), but with `iat`/`exp` taken
+ * from the time given: Twilio's clock as the functions estimate it, which is the clock that judges the token. The
+ * SDK's AccessToken can only read the host clock, so a skewed host would issue tokens that are stale or not yet valid.
+ */
+import jwt from 'jsonwebtoken';
 import twilio from 'twilio';
 
 export interface SyncTokenSigner {
@@ -18,12 +24,33 @@ export interface IssuedSyncToken {
   serviceSid: string;
 }
 
-export function mintSyncToken(signer: SyncTokenSigner, identity: string, ttlSeconds: number): IssuedSyncToken {
-  const { AccessToken } = twilio.jwt;
-  const accessToken = new AccessToken(signer.accountSid, signer.apiKey, signer.apiSecret, { identity, ttl: ttlSeconds });
-  accessToken.addGrant(new AccessToken.SyncGrant({ serviceSid: signer.syncServiceSid }));
-  const token = accessToken.toJwt();
-  // Read exp back from the token itself, so expiresAt is exactly what the token says.
-  const { exp } = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')) as { exp: number };
-  return { token, identity, ttl: ttlSeconds, expiresAt: new Date(exp * 1000).toISOString(), serviceSid: signer.syncServiceSid };
+/** `nowMs`: the current time by Twilio's clock (default the host clock). */
+export function mintSyncToken(
+  signer: SyncTokenSigner,
+  identity: string,
+  ttlSeconds: number,
+  nowMs: number = Date.now(),
+): IssuedSyncToken {
+  const grant = new twilio.jwt.AccessToken.SyncGrant({ serviceSid: signer.syncServiceSid });
+  const iat = Math.floor(nowMs / 1000);
+  const exp = iat + ttlSeconds;
+  const token = jwt.sign(
+    {
+      jti: `${signer.apiKey}-${iat}`,
+      grants: { identity, [grant.key]: grant.toPayload() },
+      iat,
+      exp,
+      iss: signer.apiKey,
+      sub: signer.accountSid,
+    },
+    signer.apiSecret,
+    { algorithm: 'HS256', header: { alg: 'HS256', cty: 'twilio-fpa;v=1', typ: 'JWT' } },
+  );
+  return {
+    token,
+    identity,
+    ttl: ttlSeconds,
+    expiresAt: new Date(exp * 1000).toISOString(),
+    serviceSid: signer.syncServiceSid,
+  };
 }

@@ -78,6 +78,15 @@ function pooledAgent(scheme: 'http' | 'https', maxSockets: number): HttpAgent {
  */
 const serverOffsets = new Map<string, number>();
 
+/**
+ * Twilio's current time by this instance's estimate, without a client: what `serverNow()` of any client for that
+ * server (Twilio, or the emulator at `emulatorUrl`) answers; the local clock until an answer was seen.
+ */
+export function estimatedServerNow(emulatorUrl?: string): number {
+  const offset = serverOffsets.get(emulatorUrl?.replace(/\/+$/, '') ?? 'twilio');
+  return offset === undefined ? Date.now() : performance.now() + offset;
+}
+
 const TWILIO_ORIGIN = /^https:\/\/[a-z0-9.-]+\.twilio\.com(?::443)?/i;
 
 export class TwilioHttpClient extends twilio.RequestClient {

@@ -48,16 +48,19 @@ describe('maps', () => {
 
     await t.admin.advanceClock(61);
     const fresh = connect(t.emulator.url, mintToken(t.emulator, { identity: 'alice' }));
-    const page = await (await fresh.map({ id: map.sid, mode: 'open_existing' })).getItems({ order: 'desc', pageSize: 10 });
+    const page = await (
+      await fresh.map({ id: map.sid, mode: 'open_existing' })
+    ).getItems({ order: 'desc', pageSize: 10 });
     expect(page.items.map((i: SyncMapItem) => i.key)).toEqual(['k3', 'k1']);
   });
 
   it('pages through a map in both orders with From and PageSize', async () => {
     const keys = Array.from({ length: 25 }, (_, i) => `key-${String(i).padStart(2, '0')}`);
     await t.admin.setLimits({ writeRatePerSecond: 0 }); // 0: no write limit while the test fills the map
-    const map = await restMap('paged', keys.map((key) => ({ key, data: { key } }))).finally(() =>
-      t.admin.setLimits({ writeRatePerSecond: DEFAULT_CONFIG.writeRatePerSecond }),
-    );
+    const map = await restMap(
+      'paged',
+      keys.map((key) => ({ key, data: { key } })),
+    ).finally(() => t.admin.setLimits({ writeRatePerSecond: DEFAULT_CONFIG.writeRatePerSecond }));
     await setAcl(false);
     const alice = client('alice');
     const opened = await alice.map({ id: map.sid, mode: 'open_existing' });
@@ -100,7 +103,9 @@ describe('live events', () => {
     await grant(map.sid, 'alice', { read: true, write: false, manage: false });
     const opened = await client('alice').map({ id: map.sid, mode: 'open_existing' });
     const added = nextEvent<{ item: SyncMapItem; isLocal: boolean }>(opened, 'itemAdded');
-    await service().syncMaps(map.sid).syncMapItems.create({ key: 'new', data: { n: 1 }, ttl: 3600 });
+    await service()
+      .syncMaps(map.sid)
+      .syncMapItems.create({ key: 'new', data: { n: 1 }, ttl: 3600 });
     const event = await added;
     expect(event.item.key).toBe('new');
     expect(event.item.data).toEqual({ n: 1 });
@@ -108,7 +113,10 @@ describe('live events', () => {
     expect(Date.parse(String(event.item.dateExpires))).toBeGreaterThan(t.emulator.clock.now());
 
     const updated = nextEvent<{ item: SyncMapItem }>(opened, 'itemUpdated');
-    await service().syncMaps(map.sid).syncMapItems('new').update({ data: { n: 2 } });
+    await service()
+      .syncMaps(map.sid)
+      .syncMapItems('new')
+      .update({ data: { n: 2 } });
     expect((await updated).item.data).toEqual({ n: 2 });
 
     const removed = nextEvent<{ key: string }>(opened, 'itemRemoved');
@@ -174,7 +182,9 @@ describe('tokens', () => {
   };
 
   it('refuses a token signed with another secret (20107), garbage (20101) and another service (20106)', async () => {
-    const signed = await refusal(mintToken(t.emulator, { identity: 'alice', apiSecret: 'not-the-secret-000000000000000000' }));
+    const signed = await refusal(
+      mintToken(t.emulator, { identity: 'alice', apiSecret: 'not-the-secret-000000000000000000' }),
+    );
     expect(signed.error).toMatchObject({ httpStatusCode: 401, errorCode: 20107, terminal: true });
     const garbage = await refusal('not.a.token');
     expect(garbage.error).toMatchObject({ httpStatusCode: 401, errorCode: 20101 });

@@ -37,7 +37,10 @@ export function mintToken(emulator: Emulator, input: TokenInput): string {
     iss: apiKey,
     sub: input.accountSid ?? c.accountSid,
   };
-  return jwt.sign(claims, input.apiSecret ?? c.apiSecret, { algorithm: 'HS256', header: { alg: 'HS256', cty: 'twilio-fpa;v=1', typ: 'JWT' } });
+  return jwt.sign(claims, input.apiSecret ?? c.apiSecret, {
+    algorithm: 'HS256',
+    header: { alg: 'HS256', cty: 'twilio-fpa;v=1', typ: 'JWT' },
+  });
 }
 
 const open: SyncClient[] = [];

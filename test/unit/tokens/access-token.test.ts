@@ -16,7 +16,10 @@ describe('mintSyncToken', () => {
       issuer: signer.apiKey,
       subject: signer.accountSid,
       complete: true,
-    }) as unknown as { header: Record<string, unknown>; payload: { iat: number; exp: number; jti: string; grants: unknown } };
+    }) as unknown as {
+      header: Record<string, unknown>;
+      payload: { iat: number; exp: number; jti: string; grants: unknown };
+    };
     expect(header.cty).toBe('twilio-fpa;v=1');
     expect(payload.grants).toEqual({ identity: 'alice', data_sync: { service_sid: signer.syncServiceSid } });
     expect(payload.exp - payload.iat).toBe(3600);
@@ -28,5 +31,17 @@ describe('mintSyncToken', () => {
       expiresAt: new Date(payload.exp * 1000).toISOString(),
       serviceSid: signer.syncServiceSid,
     });
+  });
+});
+
+describe('mintSyncToken with a server time', () => {
+  it('stamps iat and exp from the time given, not the host clock', () => {
+    const twilioNow = Date.parse('2030-01-02T03:04:05.678Z');
+    const issued = mintSyncToken(signer, 'alice', 1800, twilioNow);
+    const payload = jwt.decode(issued.token) as { iat: number; exp: number; jti: string };
+    expect(payload.iat).toBe(Math.floor(twilioNow / 1000));
+    expect(payload.exp).toBe(payload.iat + 1800);
+    expect(payload.jti).toBe(`${signer.apiKey}-${payload.iat}`);
+    expect(issued.expiresAt).toBe('2030-01-02T03:34:05.000Z');
   });
 });

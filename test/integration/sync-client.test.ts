@@ -1,0 +1,179 @@
+/**
+ * The real twilio-sync SDK end to end: Sync tokens from /sync-token (twilio-run, Flex tokens from the emulator's IAM),
+ * the emulator's /v3/wsconnect endpoint, maps the real job wrote. What an agent reads must match /recent-calls; ACLs
+ * keep agents to their own map; the job's writes reach a subscribed client live; tokens are stamped by Twilio's clock.
+ */
+import type { SyncMapItem } from 'twilio-sync';
+import type { SeededAgent } from '../../emulator/seed';
+import { withoutExpired } from '../../src/client/expiry';
+import { recentCallsMapName } from '../../src/recent-calls/map-name';
+import type { RecentCall } from '../../src/recent-calls/reader';
+import { closeAll, connect, nextEvent, reachState, syncError } from '../helpers/sync-clients';
+import { startSystem, syncRecentCalls, type System } from '../helpers/system';
+
+let system: System;
+
+beforeAll(async () => {
+  system = await startSystem();
+}, 60_000);
+afterAll(() => system?.stop());
+afterEach(() => closeAll());
+
+async function seedAndSync(request: { agents: number; callsPerAgent: number; days: number }): Promise<SeededAgent[]> {
+  await system.admin.reset();
+  const { agents } = await system.admin.seed(request);
+  await system.admin.advanceClock(120); // past the job's settling lag
+  const run = await syncRecentCalls(system);
+  expect(run.done).toBe(true);
+  return agents;
+}
+
+async function flexToken(identity: string, roles: string[] = ['agent']): Promise<string> {
+  return (await system.admin.flexToken({ identity, roles })).token;
+}
+
+async function syncToken(flex: string): Promise<{ token: string; expiresAt: string; identity: string }> {
+  const response = await fetch(`${system.functions.url}/sync-token`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ Token: flex }),
+    signal: AbortSignal.timeout(20_000),
+  });
+  expect(response.status).toBe(200);
+  return (await response.json()) as { token: string; expiresAt: string; identity: string };
+}
+
+const agentClient = async (identity: string) =>
+  connect(system.emulator.url, (await syncToken(await flexToken(identity))).token);
+
+async function recentCalls(flex: string): Promise<RecentCall[]> {
+  const response = await fetch(`${system.functions.url}/recent-calls?PageSize=100`, {
+    headers: { Authorization: `Bearer ${flex}` },
+    signal: AbortSignal.timeout(20_000),
+  });
+  expect(response.status).toBe(200);
+  return ((await response.json()) as { calls: RecentCall[] }).calls;
+}
+
+describe('an agent with a token from /sync-token', () => {
+  let agents: SeededAgent[];
+  beforeAll(async () => {
+    await system.admin.setLimits({ sweepLagSeconds: 90 * 86_400 }); // expired items stay: readers must hide them
+    agents = await seedAndSync({ agents: 3, callsPerAgent: 12, days: 40 });
+    await system.admin.advanceClock(12 * 86_400); // the older calls have expired now, and are still in the maps
+  }, 120_000);
+
+  it('opens its own map and reads the same non-expired calls as /recent-calls', async () => {
+    const agent = agents[0];
+    const flex = await flexToken(agent.identity);
+    const client = connect(system.emulator.url, (await syncToken(flex)).token);
+    const map = await client.map({ id: recentCallsMapName(agent.workerSid), mode: 'open_existing' });
+    const items: SyncMapItem[] = [];
+    let page = await map.getItems({ order: 'desc', pageSize: 100 });
+    for (let guard = 0; guard < 20; guard++) {
+      items.push(...page.items);
+      if (!page.hasNextPage) break;
+      page = await page.nextPage();
+    }
+    const visible = withoutExpired(items, system.emulator.clock.now());
+    expect(visible.length).toBeGreaterThan(0);
+    // The map still holds expired items (not swept yet); the SDK's reads leave them out (HideExpired).
+    const service = system.twilio.sync.v1.services(system.emulator.config.syncServiceSid);
+    const stored = await service.syncMaps(map.sid).syncMapItems.list({ pageSize: 100 });
+    expect(stored.length).toBeGreaterThan(items.length);
+    expect(visible).toHaveLength(items.length);
+    const viaSdk = visible.map((i) => (i.data as { taskSid: string }).taskSid).sort();
+    const viaFunction = (await recentCalls(flex)).map((c) => c.taskSid).sort();
+    expect(viaSdk).toEqual(viaFunction);
+  });
+
+  it("is refused another agent's map (SyncError 403), and so is a supervisor without a permission", async () => {
+    const [me, other] = agents;
+    const client = await agentClient(me.identity);
+    const denied = await syncError(client.map({ id: recentCallsMapName(other.workerSid), mode: 'open_existing' }));
+    expect(denied).toMatchObject({ status: 403, code: 54007 });
+
+    const supervisorIdentity = agents[2].identity;
+    const supervisor = connect(
+      system.emulator.url,
+      (await syncToken(await flexToken(supervisorIdentity, ['agent', 'supervisor']))).token,
+    );
+    const refused = await syncError(supervisor.map({ id: recentCallsMapName(other.workerSid), mode: 'open_existing' }));
+    expect(refused.status).toBe(403);
+    // Granted explicitly, the same token reads it.
+    const service = system.twilio.sync.v1.services(system.emulator.config.syncServiceSid);
+    await service
+      .syncMaps(recentCallsMapName(other.workerSid))
+      .syncMapPermissions(supervisorIdentity)
+      .update({ read: true, write: false, manage: false });
+    const opened = await supervisor.map({ id: recentCallsMapName(other.workerSid), mode: 'open_existing' });
+    expect((await opened.getItems({ pageSize: 5 })).items.length).toBeGreaterThan(0);
+  });
+
+  it('cannot write its own map (the job grants read only)', async () => {
+    const client = await agentClient(agents[1].identity);
+    const map = await client.map({ id: recentCallsMapName(agents[1].workerSid), mode: 'open_existing' });
+    expect(await syncError(map.set('forged', { callSid: 'CA0' }))).toMatchObject({ status: 403, code: 54007 });
+  });
+});
+
+describe('live', () => {
+  it('a call the job writes reaches the subscribed agent at once', async () => {
+    // Calls spread over the last ~3 minutes: the newest end inside the job's 60 s settling lag and wait for a run.
+    await system.admin.reset();
+    const { agents } = await system.admin.seed({ agents: 4, callsPerAgent: 6, days: 0.002 });
+    const first = await syncRecentCalls(system);
+    expect(first.done).toBe(true);
+    const service = system.twilio.sync.v1.services(system.emulator.config.syncServiceSid);
+    const withMap = [];
+    for (const agent of agents) {
+      const found = await service
+        .syncMaps(recentCallsMapName(agent.workerSid))
+        .fetch()
+        .then(
+          () => true,
+          () => false,
+        );
+      if (found) withMap.push(agent);
+    }
+    expect(withMap.length).toBeGreaterThan(0);
+    const clients = await Promise.all(
+      withMap.map(async (agent) => {
+        const client = await agentClient(agent.identity);
+        const map = await client.map({ id: recentCallsMapName(agent.workerSid), mode: 'open_existing' });
+        const before = (await map.getItems({ pageSize: 100 })).items.length;
+        return { agent, map, before, added: nextEvent<{ item: SyncMapItem; isLocal: boolean }>(map, 'itemAdded') };
+      }),
+    );
+    await system.admin.advanceClock(120);
+    const second = await syncRecentCalls(system);
+    expect(second.done).toBe(true);
+    // At least one subscribed agent got a new call from this run; each new call arrived as an itemAdded event.
+    let delivered = 0;
+    for (const c of clients) {
+      const now = (await service.syncMaps(c.map.sid).syncMapItems.list({ pageSize: 100 })).length;
+      if (now === c.before) continue;
+      const event = await c.added;
+      expect(event.isLocal).toBe(false);
+      expect((event.item.data as { callSid: string }).callSid).toMatch(/^CA[0-9a-f]{32}$/);
+      delivered += 1;
+    }
+    expect(delivered).toBeGreaterThan(0);
+  });
+});
+
+describe("tokens by Twilio's clock", () => {
+  it('a token issued after the emulator clock jumped a day is valid by that clock, and the SDK connects with it', async () => {
+    await system.admin.reset();
+    await system.admin.seed({ agents: 1, callsPerAgent: 2, days: 1 });
+    await system.admin.advanceClock(86_400);
+    const [agent] = (await system.admin.agents()).agents;
+    const flex = await flexToken(agent.identity); // IAM's answer carries the emulator's Date
+    const issued = await syncToken(flex);
+    const now = system.emulator.clock.now();
+    expect(Date.parse(issued.expiresAt)).toBeGreaterThan(now + 30 * 60_000);
+    const client = connect(system.emulator.url, issued.token);
+    await reachState(client, 'connected');
+    expect(client.connectionState).toBe('connected');
+  });
+});
