@@ -16,9 +16,20 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = { attempts: 4, baseDelayMs: 500
 /** Refreshing a live Sync client is worth more patience: the SDK warns 3 minutes before expiry. */
 export const DEFAULT_REFRESH_RETRY_POLICY: RetryPolicy = { attempts: 6, baseDelayMs: 1000, maxDelayMs: 30_000 };
 
-export type Sleep = (ms: number) => Promise<void>;
+/** Waits `ms`; an aborted `signal` ends the wait at once and clears its timer. */
+export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 
-export const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+export const realSleep: Sleep = (ms, signal) =>
+  new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, Math.max(0, ms));
+    signal?.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+  });
 
 /** Retry-After in ms (delta-seconds or an HTTP date): the project's one parser, browser-safe. */
 export { parseRetryAfter } from '../twilio/retry-policy';
@@ -64,6 +75,8 @@ export interface RetryOptions<E extends Retryable> {
   onFailure?: (error: E, attempt: number, willRetry: boolean) => void;
   /** Checked before each attempt and after each wait; true ends the loop with the last error. */
   cancelled?: () => boolean;
+  /** Ends a wait between attempts early (its timer cleared); `cancelled` then ends the loop. */
+  signal?: AbortSignal;
 }
 
 /** Runs `operation` up to `policy.attempts` times; rethrows the last (classified) error. */
@@ -83,7 +96,7 @@ export async function retrying<T, E extends Retryable>(
     const willRetry = error.retryable && attempt < policy.attempts && !tooLate && !options.cancelled?.();
     options.onFailure?.(error, attempt, willRetry);
     if (!willRetry) throw error;
-    await options.sleep(backoffDelayMs(attempt, policy, error.retryAfterMs, options.random));
+    await options.sleep(backoffDelayMs(attempt, policy, error.retryAfterMs, options.random), options.signal);
     if (options.cancelled?.()) throw error;
   }
 }

@@ -14,7 +14,7 @@ export const CLIENT_ERROR_CODES = {
   FLEX_TOKEN_UNAVAILABLE: 'FLEX_TOKEN_UNAVAILABLE',
   /** A token arrived already inside the refresh margin (a request that outlasted the margin). */
   TOKEN_STALE: 'TOKEN_STALE',
-  /** The Sync client refused `updateToken(token)`. */
+  /** The Sync client refused `updateToken(token)`, or it did not settle within `updateTimeoutMs`. */
   UPDATE_TOKEN_FAILED: 'UPDATE_TOKEN_FAILED',
 } as const;
 

@@ -7,7 +7,10 @@
  *   CONFIG_INVALID), network errors and timeouts are retried with backoff and Retry-After, a bounded number of times.
  * - `attach(syncClient)` answers the SDK's `tokenAboutToExpire` / `tokenExpired` with a freshly fetched token
  *   (never the cached one: that is the one expiring) and `updateToken`, retrying with backoff; one refresh at a time
- *   per client; the returned function detaches.
+ *   per client, and an event that arrives during one is answered by another when it ends; the returned function
+ *   detaches and stops every pending wait. After a `tokenExpired` the SDK spends a moment `disconnecting`, when an
+ *   `updateToken` never settles (twilsock's state machine has no such transition): the refresh waits that out, and
+ *   bounds `updateToken` with a timeout.
  *
  * One HTTP request at a time per provider: getToken() and refreshes that overlap share it.
  */
@@ -41,7 +44,10 @@ export interface SyncClientLike {
   on(event: string, listener: (...args: unknown[]) => void): unknown;
   off?(event: string, listener: (...args: unknown[]) => void): unknown;
   removeListener?(event: string, listener: (...args: unknown[]) => void): unknown;
+  /** Resolves (to nothing) once the server took the token; the same token twice does nothing. */
   updateToken(token: string): Promise<unknown>;
+  /** `connecting` | `connected` | `disconnecting` | `disconnected` | `denied` (twilio-sync's ConnectionState). */
+  readonly connectionState?: string;
 }
 
 export type SyncClientEvent = 'tokenAboutToExpire' | 'tokenExpired';
@@ -79,6 +85,8 @@ export interface SyncTokenProviderOptions {
   refreshRetry?: Partial<RetryPolicy>;
   /** Abort a request after this long (a timeout is retryable). Default 15000. */
   requestTimeoutMs?: number;
+  /** An attached client's `updateToken` that has not settled after this long counts as failed (retryable). Default 15000. */
+  updateTimeoutMs?: number;
   /** Told of every failed attempt (errors of attached refreshes have no other outlet). Must not throw. */
   onError?: (error: SyncTokenError, context: SyncTokenErrorContext) => void;
   /** Injectable for tests: the fetch implementation (default the global fetch). */
@@ -102,6 +110,11 @@ export interface SyncTokenProvider {
 
 export const DEFAULT_STORAGE_KEY = 'flex-sync-token';
 export const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
+export const DEFAULT_UPDATE_TIMEOUT_MS = 15_000;
+/** How long a refresh waits for the SDK to leave `disconnecting` (its own timer is 3 s: twilsock DISCONNECTING_TIMEOUT). */
+const SETTLE_TIMEOUT_MS = 10_000;
+/** States in which the client has no live session and needs a new token to get one. */
+const NEEDS_TOKEN = new Set(['disconnected', 'denied']);
 const REFRESH_EVENTS: readonly SyncClientEvent[] = ['tokenAboutToExpire', 'tokenExpired'];
 
 interface Fetched {
@@ -113,8 +126,10 @@ export function createSyncTokenProvider(options: SyncTokenProviderOptions): Sync
   const { endpoint, storageKey, now, sleep, random } = config;
   const storage = safeStorage(options.storage ?? defaultStorage());
 
-  /** Bumped by clear(): requests started before it must not fill the cache. */
+  /** Bumped by clear(): requests and getToken() loops started before it must not fill the cache. */
   let generation = 0;
+  /** Aborted by clear(): ends the waits of getToken() loops started before it. */
+  let clearSignal = new AbortController();
   let pendingRequest: Promise<Fetched> | null = null;
   let pendingGet: Promise<SyncTokenResult> | null = null;
   const attachments = new Map<SyncClientLike, () => void>();
@@ -170,7 +185,7 @@ export function createSyncTokenProvider(options: SyncTokenProviderOptions): Sync
   /** One POST to /sync-token, shared by everyone who asks while it is in flight. */
   function request(): Promise<Fetched> {
     if (!pendingRequest) {
-      const pending = requestOnce();
+      const pending = requestOnce(generation);
       pendingRequest = pending;
       const settle = () => {
         if (pendingRequest === pending) pendingRequest = null;
@@ -180,8 +195,7 @@ export function createSyncTokenProvider(options: SyncTokenProviderOptions): Sync
     return pendingRequest;
   }
 
-  async function requestOnce(): Promise<Fetched> {
-    const startedGeneration = generation;
+  async function requestOnce(startedGeneration: number): Promise<Fetched> {
     const flexToken = await readFlexToken();
     const user = fingerprint(flexToken);
     const body: Record<string, unknown> = { Token: flexToken };
@@ -252,7 +266,8 @@ export function createSyncTokenProvider(options: SyncTokenProviderOptions): Sync
     });
   }
 
-  async function fetchFresh(): Promise<SyncTokenResult> {
+  /** `startedGeneration`: the generation of the getToken() call; a clear() since then ends the loop. */
+  async function fetchFresh(startedGeneration: number, signal: AbortSignal): Promise<SyncTokenResult> {
     return retrying(
       async () => {
         const { entry } = await request();
@@ -272,17 +287,23 @@ export function createSyncTokenProvider(options: SyncTokenProviderOptions): Sync
         sleep,
         random,
         classify,
-        onFailure: (error, attempt, willRetry) => report(error, { source: 'getToken', attempt, willRetry }),
+        cancelled: () => generation !== startedGeneration,
+        signal,
+        onFailure: (error, attempt, willRetry) => {
+          if (generation === startedGeneration) report(error, { source: 'getToken', attempt, willRetry });
+        },
       },
     );
   }
 
   function getToken(): Promise<SyncTokenResult> {
     if (!pendingGet) {
+      const startedGeneration = generation;
+      const signal = clearSignal.signal;
       const pending = (async () => {
         const user = fingerprint(await readFlexToken());
         const cached = readCache(user);
-        return cached ? cached.result : fetchFresh();
+        return cached ? cached.result : fetchFresh(startedGeneration, signal);
       })();
       pendingGet = pending;
       const settle = () => {
@@ -295,6 +316,8 @@ export function createSyncTokenProvider(options: SyncTokenProviderOptions): Sync
 
   function clear(): void {
     generation++;
+    clearSignal.abort();
+    clearSignal = new AbortController();
     pendingGet = null;
     pendingRequest = null;
     removeEntry();
@@ -305,47 +328,95 @@ export function createSyncTokenProvider(options: SyncTokenProviderOptions): Sync
     if (existing) return existing;
 
     let detached = false;
-    let refreshing = false;
+    let running = false;
+    /** Counts the SDK's events; `answered` is the count a successful update covered. */
+    let events = 0;
+    let answered = 0;
+    let lastEvent: SyncClientEvent = 'tokenAboutToExpire';
+    /** The Flex token a refusal that retrying cannot fix was for: not asked again (nor reported) until it changes. */
+    let refusedFlexToken: string | null = null;
+    /** The token this client was last given: an identical one would be ignored by the SDK. */
+    let lastGiven: string | null = null;
+    const stop = new AbortController();
 
-    async function refresh(event: SyncClientEvent): Promise<void> {
-      await retrying(
-        async () => {
-          const { entry } = await request();
-          if (detached) return;
-          try {
-            await client.updateToken(entry.result.token);
-          } catch (cause) {
-            throw new SyncTokenError({
-              code: CLIENT_ERROR_CODES.UPDATE_TOKEN_FAILED,
-              message: cause instanceof Error ? `updateToken failed: ${cause.message}` : 'updateToken failed',
-              status: 0,
-              retryable: true,
-              cause,
-            });
-          }
-        },
-        {
-          policy: config.refreshRetry,
-          sleep,
-          random,
-          classify,
-          cancelled: () => detached,
-          onFailure: (error, attempt, willRetry) => {
-            if (!detached) report(error, { source: 'refresh', attempt, willRetry, event });
-          },
-        },
-      );
+    const updateFailed = (message: string, cause?: unknown) =>
+      new SyncTokenError({ code: CLIENT_ERROR_CODES.UPDATE_TOKEN_FAILED, message, status: 0, retryable: true, cause });
+
+    async function updateOnce(): Promise<void> {
+      const { entry } = await request();
+      if (detached) return;
+      const token = entry.result.token;
+      if (token === lastGiven) {
+        // Issued in the same second for the same user: the same JWT. Ask again a second later.
+        throw new SyncTokenError({ ...TOKEN_REPEATED, retryAfterMs: 1000 });
+      }
+      await settled(client, SETTLE_TIMEOUT_MS, stop.signal);
+      if (detached) return;
+      const seenEvents = events;
+      try {
+        await withTimeout(client.updateToken(token), config.updateTimeoutMs, stop.signal);
+      } catch (cause) {
+        // The SDK keeps the token it was given even when the update failed: a later getToken() must not hand it
+        // out again (the SDK would ignore it as unchanged), so the cached copy goes.
+        removeEntry();
+        lastGiven = token;
+        if (cause === TIMED_OUT) throw updateFailed(`updateToken did not settle within ${config.updateTimeoutMs} ms`);
+        throw updateFailed(cause instanceof Error ? `updateToken failed: ${cause.message}` : 'updateToken failed', cause);
+      }
+      lastGiven = token;
+      if (detached) return;
+      if (client.connectionState !== undefined && NEEDS_TOKEN.has(client.connectionState)) {
+        throw updateFailed(`the Sync client is still ${client.connectionState} after updateToken`);
+      }
+      answered = seenEvents;
+    }
+
+    async function refreshLoop(): Promise<void> {
+      while (!detached && events > answered) {
+        const event = lastEvent;
+        const flexToken = await currentFlexToken();
+        if (flexToken !== null && flexToken === refusedFlexToken) return; // already reported; nothing new to try
+        const target = events;
+        try {
+          await retrying(updateOnce, {
+            policy: config.refreshRetry,
+            sleep,
+            random,
+            classify,
+            cancelled: () => detached,
+            signal: stop.signal,
+            onFailure: (error, attempt, willRetry) => {
+              if (!detached) report(error, { source: 'refresh', attempt, willRetry, event });
+            },
+          });
+        } catch (error) {
+          if (error instanceof SyncTokenError && !error.retryable) refusedFlexToken = flexToken;
+          // Gave up: try again only if the SDK said something new meanwhile (it sends nothing more after tokenExpired).
+          if (events <= target) return;
+        }
+      }
+    }
+
+    async function currentFlexToken(): Promise<string | null> {
+      try {
+        return await readFlexToken();
+      } catch {
+        return null; // reported by the attempt itself
+      }
     }
 
     const listeners = REFRESH_EVENTS.map((event) => {
       const listener = () => {
-        // One refresh loop at a time: a second event while one runs is answered by the running one.
-        if (detached || refreshing) return;
-        refreshing = true;
-        void refresh(event)
+        if (detached) return;
+        events += 1;
+        lastEvent = event;
+        // One loop at a time; an event during it is answered by it (a later successful update) or by the next loop.
+        if (running) return;
+        running = true;
+        void refreshLoop()
           .catch(() => undefined) // reported through onError
           .then(() => {
-            refreshing = false;
+            running = false;
           });
       };
       client.on(event, listener);
@@ -355,17 +426,66 @@ export function createSyncTokenProvider(options: SyncTokenProviderOptions): Sync
     const detach = () => {
       if (detached) return;
       detached = true;
+      stop.abort();
       attachments.delete(client);
-      for (const { event, listener } of listeners) {
-        if (typeof client.off === 'function') client.off(event, listener);
-        else if (typeof client.removeListener === 'function') client.removeListener(event, listener);
-      }
+      for (const { event, listener } of listeners) removeListener(client, event, listener);
     };
     attachments.set(client, detach);
     return detach;
   }
 
   return { getToken, clear, attach };
+}
+
+const TOKEN_REPEATED = {
+  code: CLIENT_ERROR_CODES.TOKEN_STALE,
+  message: 'the token endpoint gave the same token again',
+  status: 0,
+  retryable: true,
+} as const;
+
+const TIMED_OUT = Symbol('timed out');
+
+function removeListener(client: SyncClientLike, event: string, listener: (...args: unknown[]) => void): void {
+  if (typeof client.off === 'function') client.off(event, listener);
+  else if (typeof client.removeListener === 'function') client.removeListener(event, listener);
+}
+
+/** Resolves once the client is not `disconnecting` (or after `timeoutMs`, or when `signal` aborts). */
+function settled(client: SyncClientLike, timeoutMs: number, signal: AbortSignal): Promise<void> {
+  if (client.connectionState !== 'disconnecting' || signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const listener = (...args: unknown[]) => {
+      if (args[0] !== 'disconnecting') done();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    signal.addEventListener('abort', done, { once: true });
+    client.on('connectionStateChanged', listener);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      removeListener(client, 'connectionStateChanged', listener);
+      resolve();
+    }
+  });
+}
+
+/** `promise`, or a rejection with TIMED_OUT after `ms` (or when `signal` aborts); the timer never outlives it. */
+function withTimeout<T>(promise: Promise<T>, ms: number, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => finish(() => reject(TIMED_OUT)), ms);
+    const onAbort = () => finish(() => reject(TIMED_OUT));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => finish(() => resolve(value)),
+      (error: unknown) => finish(() => reject(error)),
+    );
+    function finish(settle: () => void) {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      settle();
+    }
+  });
 }
 
 function parseJson(text: string): unknown {
@@ -403,6 +523,7 @@ interface Config {
   retry: RetryPolicy;
   refreshRetry: RetryPolicy;
   requestTimeoutMs: number;
+  updateTimeoutMs: number;
   fetch: FetchLike;
   now: () => number;
   sleep: Sleep;
@@ -422,6 +543,8 @@ function readOptions(options: SyncTokenProviderOptions): Config {
   }
   const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   if (!(requestTimeoutMs > 0 && Number.isFinite(requestTimeoutMs))) throw new TypeError('requestTimeoutMs must be > 0');
+  const updateTimeoutMs = options.updateTimeoutMs ?? DEFAULT_UPDATE_TIMEOUT_MS;
+  if (!(updateTimeoutMs > 0 && Number.isFinite(updateTimeoutMs))) throw new TypeError('updateTimeoutMs must be > 0');
   const storageKey = options.storageKey ?? DEFAULT_STORAGE_KEY;
   if (typeof storageKey !== 'string' || storageKey === '') throw new TypeError('storageKey must be a non-empty string');
   return {
@@ -432,6 +555,7 @@ function readOptions(options: SyncTokenProviderOptions): Config {
     retry: validatePolicy({ ...DEFAULT_RETRY_POLICY, ...options.retry }, 'retry'),
     refreshRetry: validatePolicy({ ...DEFAULT_REFRESH_RETRY_POLICY, ...options.refreshRetry }, 'refreshRetry'),
     requestTimeoutMs,
+    updateTimeoutMs,
     // Called through globalThis at request time: a detached `fetch` throws "Illegal invocation" in browsers.
     fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
     now: options.now ?? (() => Date.now()),

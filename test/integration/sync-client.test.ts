@@ -3,7 +3,13 @@
  * the emulator's /v3/wsconnect endpoint, maps the real job wrote. What an agent reads must match /recent-calls; ACLs
  * keep agents to their own map; the job's writes reach a subscribed client live; tokens are stamped by Twilio's clock.
  */
-import type { SyncMapItem } from 'twilio-sync';
+import type { SyncClient, SyncMapItem } from 'twilio-sync';
+import {
+  createSyncTokenProvider,
+  memoryStorage,
+  type SyncTokenError,
+  type SyncTokenErrorContext,
+} from '../../src/client';
 import type { SeededAgent } from '../../emulator/seed';
 import { withoutExpired } from '../../src/client/expiry';
 import { recentCallsMapName } from '../../src/recent-calls/map-name';
@@ -14,10 +20,17 @@ import { startSystem, syncRecentCalls, type System } from '../helpers/system';
 let system: System;
 
 beforeAll(async () => {
-  system = await startSystem();
+  // Validations are not reused here: these tests jump the emulator's clock past Flex tokens' expiry, and a cached
+  // validation is timed by the host clock.
+  system = await startSystem({ env: { FLEX_VALIDATION_CACHE_SECONDS: '0' } });
 }, 60_000);
 afterAll(() => system?.stop());
-afterEach(() => closeAll());
+/** Attached providers are detached before their clients shut down (a refresh would otherwise reconnect them). */
+const detachers: Array<() => void> = [];
+afterEach(async () => {
+  for (const detach of detachers.splice(0)) detach();
+  await closeAll();
+});
 
 async function seedAndSync(request: { agents: number; callsPerAgent: number; days: number }): Promise<SeededAgent[]> {
   await system.admin.reset();
@@ -175,5 +188,121 @@ describe("tokens by Twilio's clock", () => {
     const client = connect(system.emulator.url, issued.token);
     await reachState(client, 'connected');
     expect(client.connectionState).toBe('connected');
+  });
+});
+
+describe('refresh with attach()', () => {
+  const MAP = 'refresh-map';
+  let identity: string;
+
+  beforeEach(async () => {
+    await system.admin.reset();
+    const { agents } = await system.admin.seed({ agents: 1, callsPerAgent: 0, days: 1 });
+    identity = agents[0].identity;
+    const service = system.twilio.sync.v1.services(system.emulator.config.syncServiceSid);
+    await service.syncMaps.create({ uniqueName: MAP });
+    await service.syncMaps(MAP).syncMapPermissions(identity).update({ read: true, write: false, manage: false });
+  });
+
+  function provider(flex: string) {
+    const errors: Array<{ error: SyncTokenError; context: SyncTokenErrorContext }> = [];
+    const p = createSyncTokenProvider({
+      endpoint: `${system.functions.url}/sync-token`,
+      getFlexToken: () => flex,
+      storage: memoryStorage(),
+      ttlSeconds: 1800,
+      onError: (error, context) => errors.push({ error, context }),
+    });
+    return { provider: p, errors };
+  }
+
+  /** Resolves with the token of the client's next successful updateToken. */
+  function nextUpdate(client: SyncClient): Promise<string> {
+    const original = client.updateToken.bind(client);
+    return new Promise((resolve) => {
+      client.updateToken = async (token: string) => {
+        await original(token);
+        resolve(token);
+      };
+    });
+  }
+
+  const writeItem = (key: string) =>
+    system.twilio.sync.v1
+      .services(system.emulator.config.syncServiceSid)
+      .syncMaps(MAP)
+      .syncMapItems.create({ key, data: { key } });
+
+  it('tokenAboutToExpire: a fresh token from /sync-token, updateToken, and the session outlives the first exp', async () => {
+    const flex = (await system.admin.flexToken({ identity, ttlSeconds: 86_400 })).token;
+    const { provider: tokens, errors } = provider(flex);
+    const client = connect(system.emulator.url, (await tokens.getToken()).token);
+    detachers.push(tokens.attach(client));
+    const map = await client.map({ id: MAP, mode: 'open_existing' });
+    const first = nextEvent<{ item: SyncMapItem }>(map, 'itemAdded');
+    await writeItem('before');
+    await first;
+
+    const warned = nextEvent(client, 'tokenAboutToExpire');
+    const updated = nextUpdate(client);
+    await system.admin.advanceClock(1800 - 170);
+    await warned;
+    await updated;
+    await system.admin.advanceClock(600); // past the first token's exp
+    expect(client.connectionState).toBe('connected');
+    const later = nextEvent<{ item: SyncMapItem }>(map, 'itemAdded');
+    await writeItem('after');
+    expect((await later).item.key).toBe('after');
+    expect(errors).toEqual([]);
+
+    // The same jump without attach(): the SDK is told its token expired.
+    const bare = connect(system.emulator.url, (await provider(flex).provider.getToken()).token);
+    await bare.map({ id: MAP, mode: 'open_existing' });
+    const expired = nextEvent(bare, 'tokenExpired');
+    await system.admin.advanceClock(1801);
+    await expired;
+  });
+
+  it('tokenExpired (no warning came): waits out disconnecting, updates, reconnects and resubscribes', async () => {
+    const flex = (await system.admin.flexToken({ identity, ttlSeconds: 86_400 })).token;
+    const { provider: tokens } = provider(flex);
+    const client = connect(system.emulator.url, (await tokens.getToken()).token);
+    detachers.push(tokens.attach(client));
+    const map = await client.map({ id: MAP, mode: 'open_existing' });
+    map.on('itemAdded', () => undefined); // subscribed
+    const expired = nextEvent(client, 'tokenExpired');
+    const updated = nextUpdate(client);
+    await system.admin.advanceClock(1801); // straight past exp: a 410 close, no warning first
+    await expired;
+    await updated;
+    await reachState(client, 'connected');
+    const added = nextEvent<{ item: SyncMapItem }>(map, 'itemAdded');
+    await writeItem('after-reconnect');
+    expect((await added).item.key).toBe('after-reconnect');
+  });
+
+  it('a Flex token that expired by refresh time is reported once (a clear error), with no retry loop', async () => {
+    const flex = (await system.admin.flexToken({ identity, ttlSeconds: 900 })).token;
+    const { provider: tokens, errors } = provider(flex);
+    const client = connect(system.emulator.url, (await tokens.getToken()).token);
+    detachers.push(tokens.attach(client));
+    await client.map({ id: MAP, mode: 'open_existing' });
+    const iamBefore = (await system.admin.stats()).byRoute['POST /v1/Accounts/:AccountSid/Tokens/validate'] ?? 0;
+    const warned = nextEvent(client, 'tokenAboutToExpire');
+    await system.admin.advanceClock(1800 - 170);
+    await warned;
+    for (let i = 0; i < 100 && errors.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(errors).toHaveLength(1);
+    expect(errors[0].error.retryable).toBe(false);
+    expect(errors[0].error.status).toBe(401);
+    expect(errors[0].context).toMatchObject({ source: 'refresh', willRetry: false, event: 'tokenAboutToExpire' });
+
+    const expired = nextEvent(client, 'tokenExpired');
+    await system.admin.advanceClock(400);
+    await expired;
+    await system.admin.stats(); // a round trip: any refresh the event started would have called IAM by now
+    expect(errors).toHaveLength(1);
+    const iamAfter = (await system.admin.stats()).byRoute['POST /v1/Accounts/:AccountSid/Tokens/validate'] ?? 0;
+    expect(iamAfter - iamBefore).toBe(1);
   });
 });

@@ -49,7 +49,7 @@ describe('attach', () => {
     const { provider, server, client } = setup();
     const { token } = await provider.getToken(); // cached and still fresh: it is the one about to expire
     provider.attach(client);
-    client.emit(event, 180);
+    client.emit(event);
     await flush();
     expect(server.requests).toHaveLength(2);
     expect(client.updatedWith).toEqual(['sync-token-2']);
@@ -63,7 +63,7 @@ describe('attach', () => {
     const { provider, server, client, delays, errors } = setup();
     provider.attach(client);
     server.plan(refusal(503, 'UPSTREAM_UNAVAILABLE', { 'Retry-After': '3' }), new TypeError('Failed to fetch'));
-    client.emit('tokenAboutToExpire', 180);
+    client.emit('tokenAboutToExpire');
     await flush();
     expect(server.requests).toHaveLength(3);
     expect(client.updatedWith).toEqual(['sync-token-1']);
@@ -89,7 +89,7 @@ describe('attach', () => {
     const { provider, server, client, errors } = setup({ refreshRetry: { attempts: 3 } });
     provider.attach(client);
     server.plan(...Array.from({ length: 3 }, () => () => refusal(502, 'UPSTREAM_UNAVAILABLE')));
-    client.emit('tokenAboutToExpire', 180);
+    client.emit('tokenAboutToExpire');
     await flush();
     expect(server.requests).toHaveLength(3);
     expect(client.updatedWith).toEqual([]);
@@ -105,7 +105,7 @@ describe('attach', () => {
     await provider.getToken();
     provider.attach(client);
     server.plan(refusal(401, 'FLEX_TOKEN_EXPIRED'));
-    client.emit('tokenAboutToExpire', 180);
+    client.emit('tokenAboutToExpire');
     await flush();
     expect(server.requests).toHaveLength(2);
     expect(client.updatedWith).toEqual([]);
@@ -119,7 +119,7 @@ describe('attach', () => {
     provider.attach(client);
     const gate = deferred<Response>();
     server.plan(() => gate.promise);
-    client.emit('tokenAboutToExpire', 180);
+    client.emit('tokenAboutToExpire');
     client.emit('tokenAboutToExpire', 120);
     client.emit('tokenExpired');
     await flush();
@@ -128,7 +128,7 @@ describe('attach', () => {
     expect(server.requests).toHaveLength(1);
     expect(client.updatedWith).toEqual(['sync-token-1']);
 
-    client.emit('tokenAboutToExpire', 180); // a later event starts a new refresh
+    client.emit('tokenAboutToExpire'); // a later event starts a new refresh
     await flush();
     expect(client.updatedWith).toEqual(['sync-token-1', 'sync-token-2']);
   });
@@ -159,7 +159,7 @@ describe('attach', () => {
     detach();
     expect(client.listenerCount('tokenAboutToExpire')).toBe(0);
     expect(client.listenerCount('tokenExpired')).toBe(0);
-    client.emit('tokenAboutToExpire', 180);
+    client.emit('tokenAboutToExpire');
     await flush();
     expect(server.requests).toHaveLength(0);
     detach(); // idempotent
@@ -180,7 +180,7 @@ describe('attach', () => {
     const client = new FakeSyncClient();
     const detach = provider.attach(client);
     server.plan(refusal(503, 'UPSTREAM_UNAVAILABLE'));
-    client.emit('tokenAboutToExpire', 180);
+    client.emit('tokenAboutToExpire');
     await flush();
     expect(waits).toHaveLength(1);
     detach();

@@ -134,13 +134,21 @@ export class FakeStorage implements KeyValueStorage {
 
 type Listener = (...args: unknown[]) => void;
 
-/** The part of twilio-sync's SyncClient the provider touches: events, and updateToken. */
+/**
+ * The part of twilio-sync's SyncClient the provider touches, modelled on twilio-sync 4.0.1 / twilsock 1.0.2:
+ * `tokenAboutToExpire` / `tokenExpired` carry no argument; `updateToken` resolves to nothing, does nothing for the
+ * token it already has, and never settles while the client is `disconnecting` (twilsock's state machine has no
+ * transition for it there); `connectionState` and `connectionStateChanged` as the SDK has them.
+ */
 export class FakeSyncClient implements SyncClientLike {
   readonly listeners = new Map<string, Set<Listener>>();
   readonly updatedWith: string[] = [];
   readonly offCalls: string[] = [];
   /** Rejections to give the next updateToken calls. */
   failUpdates = 0;
+  connectionState = 'connected';
+  /** The token the SDK holds (it keeps one it was given even if the update never completed). */
+  token: string | null = null;
 
   on(event: string, listener: Listener): this {
     const set = this.listeners.get(event) ?? new Set<Listener>();
@@ -163,12 +171,21 @@ export class FakeSyncClient implements SyncClientLike {
     return this.listeners.get(event)?.size ?? 0;
   }
 
-  async updateToken(token: string): Promise<this> {
+  setState(state: string): void {
+    this.connectionState = state;
+    this.emit('connectionStateChanged', state);
+  }
+
+  updateToken(token: string): Promise<void> {
+    if (token === this.token) return Promise.resolve();
+    this.token = token;
     this.updatedWith.push(token);
+    if (this.connectionState === 'disconnecting') return new Promise<void>(() => undefined);
     if (this.failUpdates > 0) {
       this.failUpdates--;
-      throw new Error('Sync client refused the token');
+      return Promise.reject(new Error('Sync client refused the token'));
     }
-    return this;
+    if (this.connectionState !== 'connected') this.setState('connected');
+    return Promise.resolve();
   }
 }
