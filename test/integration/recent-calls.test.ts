@@ -162,6 +162,24 @@ describe('an agent reads its own recent calls', () => {
     expect(conflict).toMatchObject({ status: 400, body: { code: 'CREDENTIALS_CONFLICT' } });
   });
 
+  it('reads one Sync page per answered page, never the whole map', async () => {
+    const agent = agents[2];
+    const token = await tokenFor(agent);
+    const itemLists = async () => (await system.admin.stats()).byRoute['GET /v1/Services/:ServiceSid/Maps/:MapSid/Items'] ?? 0;
+    const stored = (await storedItems(agent.workerSid)).length;
+    expect(stored).toBeGreaterThan(6);
+    for (const size of ['2', '5']) {
+      const before = await itemLists();
+      const res = await get(token, { PageSize: size });
+      expect(res.status).toBe(200);
+      expect(res.body.calls).toHaveLength(Number(size));
+      expect(await itemLists()).toBe(before + 1);
+      const next = await get(token, { PageSize: size, PageToken: res.body.nextPageToken! });
+      expect(next.status).toBe(200);
+      expect(await itemLists()).toBe(before + 2);
+    }
+  });
+
   it('pages through the list with no call lost or repeated', async () => {
     const agent = agents[2];
     const token = await tokenFor(agent);
