@@ -37,6 +37,8 @@ describe('deploy shape', () => {
       '/sync-token': 'public',
       '/recent-calls': 'public',
       '/sync-recent-calls': 'protected',
+      // Public on purpose: it checks its callers itself (signature, Basic credentials), see docs/realtime.md.
+      '/taskrouter-events': 'public',
     });
     for (const fn of functions) {
       const code = String(fn.content);
