@@ -82,6 +82,7 @@ export const handler = defineFunction({
         limiter,
         log,
         stopAt: startedAt + config.budgetMs - STOP_MARGIN_MS,
+        startedAt,
       });
       const counts = countOutcomes(outcomes);
       Object.assign(summary, counts, stats);

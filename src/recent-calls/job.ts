@@ -23,8 +23,7 @@ import type { Logger } from '../observability/logger';
 import type { ProjectTwilioClient } from '../twilio/client-factory';
 import { isUpstreamFailure } from '../twilio/errors';
 import type { ObjectRateLimiter } from '../twilio/object-rate-limiter';
-import { buildCallRecord, type CallRecord } from './call-record';
-import { readCallTimings, type CallSummary } from './calls-source';
+import type { CallRecord } from './call-record';
 import {
   acquireLease,
   boundAttempts,
@@ -38,8 +37,8 @@ import {
   type RecordAttempts,
 } from './checkpoint';
 import { MAX_BUDGET_MS, type SyncJobConfig } from '../config/sync-job';
+import { readRecords, uniqueRecords } from './completion-records';
 import { readCompletions, type Completion } from './events-source';
-import { indexOutboundCalls, matchOutboundCall, needsCallMatch } from './outbound-match';
 import { PageBudget } from './paging';
 import { readWorkerIdentities } from './workers-source';
 import { adaptWindow, commitCursor, initialWindow, MIN_WINDOW_MS, nextWindow, safeEnd, startCursor, type TimeWindow } from './window';
@@ -55,8 +54,6 @@ const MAX_EVENTS_PER_WINDOW = 10_000;
 const MAX_CALLS_PER_WINDOW = 20_000;
 const MAX_WORKERS = 10_000;
 const MAX_WINDOWS_PER_RUN = 100;
-/** Calls can start this long before their task was created (IVR, queue before the task): widen the Calls list. */
-const CALL_LOOKBACK_MS = 60 * 60_000;
 const PER_MAP_CONCURRENCY = 4;
 const LIMITER_BURST = 3;
 
@@ -110,37 +107,8 @@ export function limiterSettings(config: Pick<SyncJobConfig, 'mapWritesPerSecond'
   return { ratePerSecond: config.mapWritesPerSecond, burst: LIMITER_BURST };
 }
 
-/** One record per (agent, task): a task completed twice for one agent (a repeated event) is written once. */
-function uniqueRecords(completions: readonly Completion[]): { first: Completion[]; duplicates: number } {
-  const seen = new Set<string>();
-  const first: Completion[] = [];
-  for (const c of completions) {
-    const key = `${c.workerSid}|${c.itemKey}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    first.push(c);
-  }
-  return { first, duplicates: completions.length - first.length };
-}
-
-/**
- * Records from a window's completions and its Calls list: a task's own call gives the timing; an unenriched outbound
- * task gets its customer leg only when exactly one call matches (outbound-match.ts), else the task's times.
- */
-export function recordsOf(
-  completions: readonly Completion[],
-  calls: ReadonlyMap<string, CallSummary>,
-  options: { matchOutbound?: boolean } = {},
-): CallRecord[] {
-  const named = new Set(completions.flatMap((c) => (c.callSid ? [c.callSid] : [])));
-  // A call another task names is that task's: never a candidate for a dialpad task.
-  const index = options.matchOutbound !== false && completions.some(needsCallMatch) ? indexOutboundCalls([...calls.values()].filter((call) => !named.has(call.sid))) : undefined;
-  return completions.map((c) => {
-    if (c.callSid) return buildCallRecord(c, calls.get(c.callSid));
-    const match = index && needsCallMatch(c) ? matchOutboundCall(c, index) : undefined;
-    return buildCallRecord(c, match, match?.sid);
-  });
-}
+// Shared with /taskrouter-events (completion-records.ts); re-exported for the job's users.
+export { recordsOf } from './completion-records';
 
 /** What reading one window gave: its records, or why it could not be read whole. */
 type WindowReadResult =
@@ -262,7 +230,6 @@ async function run(config: SyncJobConfig, deps: JobDeps, now: () => number, tall
   /** Reads one window whole (completions, then one Calls list), or says why it could not. */
   const readWindow = async (window: TimeWindow, firstOfRun: boolean): Promise<WindowReadResult> => {
     let known = 0;
-    let partialCalls = false;
     let pagesRead = 0;
     try {
       const read = await readCompletions(deps.work.client, {
@@ -280,36 +247,25 @@ async function run(config: SyncJobConfig, deps: JobDeps, now: () => number, tall
       const { first, duplicates } = uniqueRecords(read.completions);
       known = first.length;
 
-      let timings = new Map<string, CallSummary>();
-      if (first.length > 0) {
-        const calls = await readCallTimings(deps.work.client, {
-          fromMs: Math.min(...first.map((c) => c.taskCreatedMs)) - CALL_LOOKBACK_MS,
-          toMs: Math.max(...first.map((c) => c.eventDateMs)),
-          maxCalls: MAX_CALLS_PER_WINDOW,
-          wanted: new Set(first.flatMap((c) => (c.callSid ? [c.callSid] : []))),
-          needAll: first.some(needsCallMatch),
-          budget: pages,
-        });
-        io.callPages += calls.pages;
-        pagesRead += calls.pages;
-        // Out of budget: a shorter window (or a fresh run) reads a shorter list, unless the list answers whole days
-        // (a filter honoured by the day only) and the run had its whole budget: then shrinking cannot help.
-        const cannotShrink = firstOfRun && calls.beyondRange;
-        if (calls.outOfBudget && !cannotShrink) return { kind: 'out-of-budget', pages: pagesRead, known };
-        timings = calls.calls;
-        if (calls.outOfBudget || calls.truncated) {
-          // The Calls list could not be read whole even with the run's whole budget (a busy day, a filter honoured
-          // by the day only): write the window with what was read rather than retry the same list forever. An
-          // outbound leg is matched only against a whole list (a unique candidate in part of it proves nothing).
-          partialCalls = true;
-          io.callListsPartial += 1;
-          deps.log.warn('calls list not read whole: records without their call take the task times', { pages: calls.pages });
-        }
+      // Out of budget: a shorter window (or a fresh run) reads a shorter list, unless the list answers whole days
+      // (a filter honoured by the day only) and the run had its whole budget: then shrinking cannot help, and the
+      // window is written with what was read rather than retry the same list forever (a busy day).
+      const built = await readRecords(deps.work.client, first, {
+        maxCalls: MAX_CALLS_PER_WINDOW,
+        budget: pages,
+        acceptPartial: (calls) => firstOfRun && calls.beyondRange,
+      });
+      io.callPages += built.pages;
+      pagesRead += built.pages;
+      if (built.kind === 'out-of-budget') return { kind: 'out-of-budget', pages: pagesRead, known };
+      if (built.partialCalls) {
+        io.callListsPartial += 1;
+        deps.log.warn('calls list not read whole: records without their call take the task times', { pages: built.pages });
       }
       // Counted once the window is read whole (a window read again by the next run is counted then).
       for (const n of Object.values(read.ignored)) counts.ignored += n;
       counts.duplicate += duplicates;
-      const records = recordsOf(first, timings, { matchOutbound: !partialCalls });
+      const { records } = built;
       io.callsMissing += records.filter((r) => r.startSource !== 'call').length;
       io.outboundMatched += records.filter((r) => r.callSource === 'matched').length;
       io.outboundUnmatched += records.filter((r) => r.callSource === 'none').length;

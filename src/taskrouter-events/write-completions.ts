@@ -8,22 +8,31 @@
  * the TTL), `ignored` (not a completed voice reservation, or unreadable: acknowledged, never retried) or `failed`
  * (`retryable` when a retry could help: Twilio throttled or unavailable, or the budget ran out first).
  *
- * Costs per pushed call: one Call fetch for its timing (the job reads the Calls list in bulk; one call is cheaper
- * fetched), one item create, plus once per map and warm instance the read grant, and per warm instance the service's
- * ACL setting (cached) and the identity of a worker whose event lacked its attributes.
+ * Records: the job's own (completion-records.ts): one per (agent, task), the calls' timing from one Calls list around
+ * the delivery's tasks, which stops at the page holding every call the tasks name (an unenriched outbound task needs
+ * the whole range, to find its one customer leg). A list the budget cuts short is used as read: the delivery is not
+ * re-read in smaller pieces, as a window of the job is.
+ *
+ * Costs per delivery: one Calls list page (usually), one item create per call, plus once per map and warm instance
+ * the read grant, and per warm instance the service's ACL setting (cached) and the identity of a worker whose event
+ * lacked its attributes.
  */
 import type { Logger } from '../observability/logger';
 import type { ProjectTwilioClient } from '../twilio/client-factory';
 import { hasStatus } from '../twilio/errors';
 import type { ObjectRateLimiter } from '../twilio/object-rate-limiter';
-import { buildCallRecord } from '../recent-calls/call-record';
-import { callTiming, type CallTiming } from '../recent-calls/calls-source';
-import { COMPLETED_EVENT_TYPE, identityFromContactUri, parseAttributes, parseCompletion, type Completion } from '../recent-calls/events-source';
+import { readRecords, uniqueRecords } from '../recent-calls/completion-records';
+import { PageBudget } from '../recent-calls/paging';
+import { compareCompletions, COMPLETED_EVENT_TYPE, identityFromContactUri, parseAttributes, parseCompletion, type Completion } from '../recent-calls/events-source';
 import { classifyFailure, RecentCallsWriter, type WriteOutcome } from '../recent-calls/writer';
 import type { SyncJobConfig } from '../config/sync-job';
 import type { PushedEvent } from './pushed-event';
 
 const PER_MAP_CONCURRENCY = 4;
+/** Reads end this long before the writes' stop (at most a quarter of the budget), leaving time to write. */
+const READS_MARGIN_MS = 700;
+/** The most calls one delivery's Calls list may hold before it is used as read. */
+const MAX_CALLS = 5000;
 const CONCURRENCY = 8;
 const SERVICE_CACHE_MS = 5 * 60_000;
 
@@ -39,13 +48,16 @@ export interface PushWriteDeps {
   log: Logger;
   /** No write starts after this instant of `now()`. */
   stopAt: number;
+  /** performance.now() when the delivery arrived (the reads' share of the budget is counted from it). */
+  startedAt: number;
   now?: () => number;
 }
 
 export interface PushWriteStats {
   twilioRequests: number;
-  callsFetched: number;
+  callPages: number;
   callsMissing: number;
+  partialCalls: boolean;
 }
 
 /** The service's ACL setting, per warm instance (it changes only when an operator runs setup). */
@@ -57,16 +69,6 @@ async function aclEnabled(deps: PushWriteDeps): Promise<boolean> {
   const service = await deps.twilio.client.sync.v1.services(deps.config.serviceSid).fetch();
   serviceCache = { sid: deps.config.serviceSid, aclEnabled: service.aclEnabled, at: now };
   return service.aclEnabled;
-}
-
-/** The call's timing for the record, or undefined when the call is not (yet) known: the record takes the task's times. */
-async function fetchTiming(deps: PushWriteDeps, callSid: string): Promise<CallTiming | undefined> {
-  try {
-    return callTiming(await deps.twilio.client.calls(callSid).fetch());
-  } catch (error) {
-    if (hasStatus(error, 404)) return undefined;
-    throw error;
-  }
 }
 
 async function workerIdentity(deps: PushWriteDeps, workerSid: string): Promise<string | undefined> {
@@ -95,42 +97,41 @@ function fromWrite(position: number, eventType: string, outcome: WriteOutcome): 
 /** One outcome per pushed event, in the delivery's order. */
 export async function writePushedCompletions(events: readonly PushedEvent[], deps: PushWriteDeps): Promise<{ outcomes: EventOutcome[]; stats: PushWriteStats }> {
   const outcomes: EventOutcome[] = new Array(events.length);
-  const stats: PushWriteStats = { twilioRequests: 0, callsFetched: 0, callsMissing: 0 };
-  const firsts: Array<{ index: number; completion: Completion }> = [];
-  const seen = new Set<string>();
+  const stats: PushWriteStats = { twilioRequests: 0, callPages: 0, callsMissing: 0, partialCalls: false };
+  const parsed: Array<{ index: number; completion: Completion }> = [];
   events.forEach((event, index) => {
     if (!event.ok) {
       outcomes[index] = { position: event.position, eventType: event.eventType, outcome: 'ignored', reason: event.reason };
       return;
     }
-    const parsed = parseCompletion(event.raw);
-    if (!parsed.ok) {
-      outcomes[index] = { position: event.position, eventType: event.raw.eventType, outcome: 'ignored', reason: parsed.reason };
-      return;
-    }
-    const key = `${parsed.completion.workerSid}|${parsed.completion.callSid}`;
-    if (seen.has(key)) {
-      outcomes[index] = { position: event.position, eventType: event.raw.eventType, outcome: 'duplicate' };
-      return;
-    }
-    seen.add(key);
-    firsts.push({ index, completion: parsed.completion });
+    const result = parseCompletion(event.raw);
+    if (result.ok) parsed.push({ index, completion: result.completion });
+    else outcomes[index] = { position: event.position, eventType: event.raw.eventType, outcome: 'ignored', reason: result.reason };
   });
+  // Earliest completion first, as the job orders a window's records; repeats of a record are answered `duplicate`.
+  parsed.sort((a, b) => compareCompletions(a.completion, b.completion));
+  const { first } = uniqueRecords(parsed.map((p) => p.completion));
+  const firsts = parsed.filter((p) => first.includes(p.completion));
+  for (const p of parsed) {
+    if (!first.includes(p.completion)) outcomes[p.index] = { position: events[p.index].position, eventType: COMPLETED_EVENT_TYPE, outcome: 'duplicate' };
+  }
   if (firsts.length === 0) return { outcomes, stats };
 
+  const now = deps.now ?? (() => performance.now());
+  const readsEndBy = deps.stopAt - Math.min(READS_MARGIN_MS, (deps.stopAt - deps.startedAt) / 4);
   const requestsBefore = deps.twilio.http.metrics.requests;
   try {
-    const missingIdentity = [...new Set(firsts.filter((f) => !f.completion.identity).map((f) => f.completion.workerSid))];
-    const [acl, timings, identities] = await Promise.all([
+    const missingIdentity = [...new Set(first.filter((c) => !c.identity).map((c) => c.workerSid))];
+    const [acl, built, identities] = await Promise.all([
       aclEnabled(deps),
-      Promise.all(firsts.map((f) => fetchTiming(deps, f.completion.callSid))),
+      readRecords(deps.twilio.client, first, { maxCalls: MAX_CALLS, budget: new PageBudget(readsEndBy, now), acceptPartial: () => true }),
       Promise.all(missingIdentity.map(async (sid) => [sid, await workerIdentity(deps, sid)] as const)),
     ]);
-    stats.callsFetched = firsts.length;
-    stats.callsMissing = timings.filter((t) => t === undefined).length;
+    if (built.kind !== 'read') throw new Error('a partial Calls list is accepted, never out of budget');
+    stats.callPages = built.pages;
+    stats.partialCalls = built.partialCalls;
+    stats.callsMissing = built.records.filter((r) => r.startSource !== 'call').length;
     const identityOf = new Map(identities.filter((e): e is readonly [string, string] => e[1] !== undefined));
-    // Earliest completion first, as the job orders a window's records.
-    const order = firsts.map((f, i) => ({ ...f, timing: timings[i] })).sort((a, b) => a.completion.eventDateMs - b.completion.eventDateMs);
     const writer = new RecentCallsWriter({
       client: deps.twilio.client,
       serviceSid: deps.config.serviceSid,
@@ -145,8 +146,8 @@ export async function writePushedCompletions(events: readonly PushedEvent[], dep
       log: deps.log,
       identityOf: (workerSid) => identityOf.get(workerSid),
     });
-    const written = await writer.write(order.map((o) => buildCallRecord(o.completion, o.timing)));
-    order.forEach((o, i) => (outcomes[o.index] = fromWrite(events[o.index].position, COMPLETED_EVENT_TYPE, written[i])));
+    const written = await writer.write(built.records);
+    firsts.forEach((f, i) => (outcomes[f.index] = fromWrite(events[f.index].position, COMPLETED_EVENT_TYPE, written[i])));
   } catch (error) {
     // A read the records need failed after the HTTP layer's retries: every record of the delivery is still to do.
     const { code, retryable } = classifyFailure(error);
