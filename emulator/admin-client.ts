@@ -16,6 +16,37 @@ export interface EmulatorPublicConfig {
   accountConcurrency: number;
   clockOffsetSeconds: number;
   now: string;
+  /** The emulator as an HTTP proxy for https://*.twilio.com and *.twil.io (HTTP_PROXY). */
+  proxyUrl: string;
+  /** This run's CA certificate (PEM): what proxied HTTPS clients must trust. */
+  caPem: string;
+}
+
+/** GET /__admin/serverless: what was deployed (paths, visibility, runtime, dependencies, variable names). */
+export interface ServerlessRecord {
+  services: Array<{
+    sid: string;
+    uniqueName: string;
+    includeCredentials: boolean;
+    environments: Array<{
+      sid: string;
+      uniqueName: string;
+      domainSuffix: string | null;
+      domainName: string;
+      buildSid: string | null;
+      variableNames: string[];
+      deployments: string[];
+    }>;
+    builds: Array<{
+      sid: string;
+      status: 'building' | 'completed' | 'failed';
+      failure: string | null;
+      runtime: string;
+      dependencies: Array<{ name: string; version: string }>;
+      functions: Array<{ sid: string; path: string; visibility: string; contentType: string; bytes: number }>;
+      assets: Array<{ sid: string; path: string; visibility: string; contentType: string; bytes: number }>;
+    }>;
+  }>;
 }
 
 export class EmulatorAdmin {
@@ -46,6 +77,9 @@ export class EmulatorAdmin {
     callsTimeFilter?: 'exact' | 'day';
   }) {
     return this.call<EmulatorPublicConfig>('POST', 'config', limits);
+  }
+  serverless(): Promise<ServerlessRecord> {
+    return this.call('GET', 'serverless');
   }
   reset(): Promise<{ reset: true }> {
     return this.call('POST', 'reset', {});

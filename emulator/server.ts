@@ -24,6 +24,12 @@ import { registerPushAdmin } from './events/admin-routes';
 import { registerEventStreams } from './events/event-streams';
 import { PushState } from './events/push';
 import { registerWorkspaceUpdate } from './events/workspace-callback';
+import { registerServerless } from './families/serverless';
+import { MAX_UPLOAD_BYTES, registerServerlessUpload } from './families/serverless-upload';
+import { classifyHost, hostFromPath, HOST_ONLY_FAMILIES, type HostTarget } from './proxy/hosts';
+import { TwilioProxy } from './proxy/proxy';
+import { FunctionsRuntime } from './serverless/runtime';
+import { createServerlessState, type ServerlessState } from './serverless/state';
 
 export interface EmulatorState {
   sync: SyncState;
@@ -32,6 +38,7 @@ export interface EmulatorState {
   iam: IamState;
   /** Pushed events: the workspace callback's and Event Streams' deliveries, and live calls under way. */
   events: PushState;
+  serverless: ServerlessState;
 }
 
 export interface ObservedAnswer {
@@ -82,6 +89,13 @@ export class Emulator {
   readonly syncListeners: Array<(change: SyncChange) => void> = [];
   /** The Sync SDK's WebSocket endpoint, /v3/wsconnect on the same port. */
   readonly syncClient: SyncClientEndpoint;
+  /** Proxy mode: HTTP CONNECT on the same port, TLS terminated for Twilio hosts (see emulator/proxy/). */
+  readonly proxy = new TwilioProxy(
+    (req, res, host) => void this.handle(req, res, host),
+    (req, socket, head) => this.server?.emit('upgrade', req, socket, head),
+  );
+  /** Runs what was deployed through the Serverless API, on each environment's domain. */
+  readonly functionsRuntime = new FunctionsRuntime(this);
   private server?: Server;
   private readonly sockets = new Set<import('node:net').Socket>();
 
@@ -99,6 +113,8 @@ export class Emulator {
     registerEventStreams(this.router, this);
     registerApi2010(this.router, this);
     registerIam(this.router, this);
+    registerServerless(this.router, this);
+    registerServerlessUpload(this.router, this);
     registerAdmin(this.router, this);
     this.syncClient = new SyncClientEndpoint(this);
     registerPushAdmin(this.router, this);
@@ -150,6 +166,7 @@ export class Emulator {
 
   private resetState(): void {
     this.state?.events.stop();
+    this.functionsRuntime?.stopAll();
     this.makeLimiters();
     this.state = {
       sync: createSyncState(this),
@@ -157,6 +174,7 @@ export class Emulator {
       calls: createCallsState(this),
       iam: createIamState(this),
       events: new PushState(this),
+      serverless: createServerlessState(),
     };
   }
 
@@ -172,6 +190,7 @@ export class Emulator {
     // busy for seconds (a test checking thousands of fields): the close and the next request would race (ECONNRESET).
     server.keepAliveTimeout = 60_000;
     server.on('upgrade', (req, socket, head) => this.syncClient.handleUpgrade(req, socket, head));
+    server.on('connect', (req, socket, head) => this.proxy.connect(req, socket, head));
     server.on('connection', (socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
@@ -190,37 +209,58 @@ export class Emulator {
     if (!server) return;
     this.server = undefined;
     this.syncClient.dropAll();
+    this.proxy.closeTunnels();
+    this.functionsRuntime.close();
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /**
+   * Which host a request is for, the path under that host and the base of the URLs to answer with: the proxied
+   * host (HTTPS through the proxy), the host the loopback path starts with, or none (the historical loopback paths).
+   */
+  private target(req: IncomingMessage, url: URL, proxiedHost?: string): { host?: HostTarget; path: string; baseUrl: string } {
+    if (proxiedHost) return { host: classifyHost(proxiedHost), path: url.pathname, baseUrl: `https://${proxiedHost}` };
+    const carried = hostFromPath(url.pathname);
+    const origin = `http://${req.headers.host ?? '127.0.0.1'}`;
+    if (carried) return { host: carried.target, path: carried.path, baseUrl: `${origin}/${carried.target.host}` };
+    return { path: url.pathname, baseUrl: origin };
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse, proxiedHost?: string): Promise<void> {
     const method = req.method ?? 'GET';
     const url = new URL(req.url ?? '/', 'http://emulator.invalid');
-    const match = this.router.match(method, url.pathname);
+    const { host, path, baseUrl } = this.target(req, url, proxiedHost);
+    if (host?.kind === 'domain') {
+      await this.functionsRuntime.serve(req, res, host.host, path + url.search);
+      return;
+    }
+    const families = host?.kind === 'api' ? (f: string) => f === host.family : (f: string) => !host && !HOST_ONLY_FAMILIES.has(f);
+    const match = this.router.match(method, path, families);
     const family = typeof match === 'object' ? match.route.family : 'unknown';
     const routeKey = typeof match === 'object' ? `${method} ${match.route.pattern}` : `${method} (unmatched)`;
     let response: EmuResponse;
     let drop = false;
-    const isAdminPath = url.pathname.startsWith('/__admin/');
+    const isAdminPath = !host && url.pathname.startsWith('/__admin/');
     if (isAdminPath && method === 'OPTIONS') {
       this.send(res, { status: 204, headers: adminCorsHeaders(req.headers.origin) });
       return;
     }
     try {
-      if (match === 'not-found') throw new TwilioError(404, 20404, `The requested resource ${url.pathname} was not found`);
+      if (match === 'not-found') throw new TwilioError(404, 20404, `The requested resource ${path} was not found`);
       if (match === 'method') throw new TwilioError(405, 20004, `Method ${method} not allowed`);
       const { route, params } = match;
-      const body = await readBody(req);
+      const body = await readBody(req, route.family === 'serverless-upload' ? MAX_UPLOAD_BYTES : undefined);
       const request: EmuRequest = {
         method,
-        path: url.pathname,
+        path,
         params,
         query: url.searchParams,
         form: body.form,
         json: body.json,
+        bytes: body.bytes,
         headers: req.headers,
-        baseUrl: `http://${req.headers.host ?? '127.0.0.1'}`,
+        baseUrl,
       };
       if (route.admin) {
         if (!LOOPBACK.has(req.socket.remoteAddress ?? '')) throw new TwilioError(403, 20403, 'Admin API is loopback only');

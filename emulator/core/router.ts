@@ -13,6 +13,8 @@ export interface EmuRequest {
   headers: IncomingHttpHeaders;
   /** Scheme, host and port the client used: every URL the emulator prints starts with it. */
   baseUrl: string;
+  /** The body's bytes as they arrived (multipart uploads need them). */
+  bytes?: Buffer;
   /** Which credential authenticated the request: the account itself or an API key. */
   principal?: { kind: 'account' | 'apiKey'; sid: string };
 }
@@ -53,10 +55,18 @@ export class Router {
     this.routes.push({ method, pattern, family, admin, handler, names, regex: new RegExp(`^${source}$`) });
   }
 
-  /** The route for this method and path, or why there is none (404 for the path, 405 for the method). */
-  match(method: string, path: string): { route: Route; params: Record<string, string> } | 'not-found' | 'method' {
+  /**
+   * The route for this method and path, or why there is none (404 for the path, 405 for the method). `families`
+   * limits the search to the families that answer the request's host (Sync and Serverless share paths).
+   */
+  match(
+    method: string,
+    path: string,
+    families?: (family: string) => boolean,
+  ): { route: Route; params: Record<string, string> } | 'not-found' | 'method' {
     let pathMatched = false;
     for (const route of this.routes) {
+      if (families && !families(route.family)) continue;
       const m = route.regex.exec(path);
       if (!m) continue;
       pathMatched = true;

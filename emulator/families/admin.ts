@@ -54,6 +54,9 @@ export function registerAdmin(router: Router, emu: Emulator): void {
     callsTimeFilter: emu.config.callsTimeFilter,
     clockOffsetSeconds: emu.clock.offsetSeconds,
     now: new Date(emu.clock.now()).toISOString(),
+    // Proxy mode (emulator/proxy/): HTTP_PROXY for clients, and the CA they must trust (this run's own).
+    proxyUrl: emu.url,
+    caPem: emu.proxy.ca.certPem,
   });
 
   add('GET', '/__admin/config', configView);
