@@ -60,10 +60,14 @@ export class OpenApiValidator {
     }
   }
 
-  /** The spec operation that documents this emulator route, e.g. ('GET', '/v1/Services/:ServiceSid/Maps'). */
-  operation(method: string, emulatorPattern: string): SpecOperation | undefined {
+  /**
+   * The spec operation that documents this emulator route, e.g. ('GET', '/v1/Services/:ServiceSid/Maps'). With a
+   * family, only that family's spec is searched (Sync and Serverless share paths such as /v1/Services/{Sid}).
+   */
+  operation(method: string, emulatorPattern: string, family?: string): SpecOperation | undefined {
     const wanted = pathSkeleton(emulatorPattern);
-    for (const { id, doc } of this.specs) {
+    const file = family === undefined ? undefined : SPEC_FAMILIES.find((f) => f.family === family)?.file;
+    for (const { id, doc } of this.specs.filter((spec) => family === undefined || spec.id === file)) {
       for (const [path, item] of Object.entries(doc.paths as Json)) {
         if (pathSkeleton(path) === wanted && (item as Json)[method.toLowerCase()]) return { spec: id, path, method: method.toLowerCase() };
       }
