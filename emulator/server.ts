@@ -185,6 +185,7 @@ export class Emulator {
   }
 
   async listen(port = 0, host = '127.0.0.1'): Promise<string> {
+    await this.proxy.start();
     const server = createServer((req, res) => void this.handle(req, res));
     // Long enough that an idle keep-alive socket is not closed under a client in this process whose event loop was
     // busy for seconds (a test checking thousands of fields): the close and the next request would race (ECONNRESET).

@@ -29,9 +29,14 @@ export class TwilioProxy {
     private readonly onUpgrade: ProxiedUpgradeHandler,
   ) {}
 
-  /** This run's CA, created on first use (a key pair costs a few hundred ms; most test emulators never need one). */
+  /** Creates this run's CA (the emulator does it before it listens). */
+  async start(): Promise<void> {
+    this.authority ??= await ProxyCertificateAuthority.create();
+  }
+
+  /** This run's CA. */
   get ca(): ProxyCertificateAuthority {
-    this.authority ??= new ProxyCertificateAuthority();
+    if (!this.authority) throw new Error('the proxy has not started');
     return this.authority;
   }
 
@@ -64,12 +69,16 @@ export class TwilioProxy {
       SNICallback: (servername, callback) => {
         const target = classifyHost(servername);
         if (!target) return callback(new Error(`no certificate for ${servername}`));
-        let context = contexts.get(target.host);
-        if (!context) {
-          context = createSecureContext(this.ca.certificateFor(target.host));
-          contexts.set(target.host, context);
-        }
-        callback(null, context);
+        const cached = contexts.get(target.host);
+        if (cached) return callback(null, cached);
+        this.ca.certificateFor(target.host).then(
+          (leaf) => {
+            const context = createSecureContext(leaf);
+            contexts.set(target.host, context);
+            callback(null, context);
+          },
+          (error: Error) => callback(error),
+        );
       },
     });
     server.keepAliveTimeout = 5000;

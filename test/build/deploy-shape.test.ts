@@ -1,10 +1,16 @@
 /**
  * What `npm run deploy` would upload, asked of the same listing twilio-run's deploy uses
- * (@twilio-labs/serverless-api getListOfFunctionsAndAssets, with the folders the deploy script passes).
+ * (@twilio-labs/serverless-api getListOfFunctionsAndAssets, with the folders the deploy script passes), and what a
+ * real `twilio-run deploy` did upload, as the emulator recorded it (scripts/lib/deploy-rehearsal.ts).
  */
 import { getListOfFunctionsAndAssets } from '@twilio-labs/serverless-api/dist/utils/fs';
-import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { EmulatorAdmin, type ServerlessRecord } from '../../emulator/admin-client';
+import { startEmulator, type Emulator } from '../../emulator/server';
+import { deployToEmulator, rehearsalEnv, writeRehearsalEnvFile, type RehearsalResult } from '../../scripts/lib/deploy-rehearsal';
 
 const root = join(__dirname, '..', '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -60,5 +66,57 @@ describe('deploy shape', () => {
       expect(path).toMatch(/\.(html|js|css|svg|png|ico)$/);
     }
     for (const asset of assets) expect(asset.access).toBe('public');
+  });
+});
+
+describe('deploy shape, as the emulator recorded a real twilio-run deploy', () => {
+  let emulator: Emulator;
+  let work: string;
+  let result: RehearsalResult;
+  let env: Record<string, string>;
+  let service: ServerlessRecord['services'][number];
+
+  beforeAll(async () => {
+    emulator = await startEmulator({ authToken: randomBytes(16).toString('hex'), apiSecret: `secret-${randomBytes(16).toString('hex')}` });
+    const admin = new EmulatorAdmin(emulator.url);
+    work = mkdtempSync(join(tmpdir(), 'deploy-shape-'));
+    env = rehearsalEnv(await admin.config());
+    writeRehearsalEnvFile(join(work, '.env.emulator'), env);
+    result = await deployToEmulator({ emulatorUrl: emulator.url, envFile: join(work, '.env.emulator'), functionsFolder: process.env.FUNCTIONS_DIST! });
+    if (result.code !== 0) throw new Error(`twilio-run deploy failed:\n${result.output}`);
+    [service] = (await admin.serverless()).services;
+  });
+  afterAll(async () => {
+    await emulator?.close();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('uploaded the three functions with their visibility, and the assets, all public', async () => {
+    const [build] = service.builds;
+    expect(build.status).toBe('completed');
+    expect(Object.fromEntries(build.functions.map((f) => [f.path, f.visibility]))).toEqual({
+      '/sync-token': 'public',
+      '/recent-calls': 'public',
+      '/sync-recent-calls': 'protected',
+    });
+    const { assets } = await getListOfFunctionsAndAssets(root, { functionsFolderNames: [], assetsFolderNames: ['assets'] });
+    expect(build.assets.map((a) => a.path).sort()).toEqual(assets.map((a) => a.path).sort());
+    for (const asset of build.assets) expect(asset.visibility).toBe('public');
+    for (const fn of build.functions) expect(fn.bytes).toBeGreaterThan(0);
+  });
+
+  it("built on the deploy script's runtime with package.json's dependencies", () => {
+    const [build] = service.builds;
+    expect(build.runtime).toBe(flag(pkg.scripts.deploy, 'runtime'));
+    expect(build.dependencies).toEqual(Object.entries(pkg.dependencies).map(([name, version]) => ({ name, version })));
+  });
+
+  it('set the env file\'s variables by name, without the credentials twilio-run keeps to itself, and never a value in any output', () => {
+    const [environment] = service.environments;
+    const expected = Object.keys(env).filter((key) => key !== 'ACCOUNT_SID' && key !== 'AUTH_TOKEN').sort();
+    expect(environment.variableNames).toEqual(expected);
+    const seen = `${result.output}\n${JSON.stringify(service)}`;
+    for (const secret of [env.AUTH_TOKEN, env.API_SECRET]) expect(seen).not.toContain(secret);
+    for (const name of expected) expect(result.output).toContain(name); // twilio-run lists the names it sets
   });
 });
