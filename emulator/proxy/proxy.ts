@@ -92,7 +92,16 @@ export class TwilioProxy {
       }
       this.onRequest(req, res, host);
     });
-    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      // Only the Sync client's socket host (tsock.*) upgrades; the REST hosts and deployed domains do not.
+      const servername = String((req.socket as TLSSocket).servername ?? '');
+      const host = String(req.headers.host ?? '').toLowerCase().replace(/:443$/, '');
+      if (host !== servername.toLowerCase() || classifyHost(host)?.kind !== 'socket') {
+        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        return;
+      }
+      this.onUpgrade(req, socket, head);
+    });
     server.on('tlsClientError', (_error, socket) => socket.destroy());
     this.tls = server;
     return server;

@@ -5,7 +5,7 @@
 import { X509Certificate } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { useEmulator } from '../helpers/emulator';
-import { proxiedRequest } from '../helpers/proxied-https';
+import { proxiedRequest, proxiedUpgradeStatus } from '../helpers/proxied-https';
 
 const t = useEmulator();
 
@@ -74,6 +74,12 @@ describe('proxy mode', () => {
     const reply = await viaProxy('https://serverless.twilio.com/v1/Services', { headers: { Authorization: 'Basic bm9wZTpub3Bl' } });
     expect(reply.status).toBe(401);
     expect(reply.json().code).toBe(20003);
+  });
+
+  it("hands WebSocket upgrades on tsock.* to the Sync client endpoint, and on no other host", async () => {
+    const { caPem, proxyUrl } = await t.admin.config();
+    expect(await proxiedUpgradeStatus({ proxyUrl, ca: caPem, url: 'https://tsock.us1.twilio.com/v3/wsconnect' })).toBe(101);
+    expect(await proxiedUpgradeStatus({ proxyUrl, ca: caPem, url: 'https://sync.twilio.com/v3/wsconnect' })).toBe(404);
   });
 
   it('does not serve the admin API on Twilio hosts', async () => {

@@ -70,3 +70,34 @@ export async function proxiedRequest(options: ProxiedRequest): Promise<ProxiedRe
     req.end(options.body);
   });
 }
+
+/** Asks for a WebSocket upgrade through the proxy; resolves with the status (101 when the server upgraded). */
+export async function proxiedUpgradeStatus(options: { proxyUrl: string; ca: string; url: string }): Promise<number> {
+  const url = new URL(options.url);
+  const socket = await tunnel(options.proxyUrl, url.hostname, 443);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({
+      host: url.hostname,
+      path: url.pathname + url.search,
+      headers: {
+        Host: url.host,
+        Connection: 'Upgrade',
+        Upgrade: 'websocket',
+        'Sec-WebSocket-Version': '13',
+        'Sec-WebSocket-Key': Buffer.from('0123456789abcdef').toString('base64'),
+      },
+      createConnection: () => tlsConnect({ socket, servername: url.hostname, ca: options.ca }),
+    });
+    req.once('upgrade', (res, upgraded) => {
+      upgraded.destroy();
+      resolve(res.statusCode ?? 0);
+    });
+    req.once('response', (res) => {
+      res.resume();
+      socket.destroy();
+      resolve(res.statusCode ?? 0);
+    });
+    req.once('error', reject);
+    req.end();
+  });
+}
