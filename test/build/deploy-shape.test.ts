@@ -91,13 +91,14 @@ describe('deploy shape, as the emulator recorded a real twilio-run deploy', () =
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  it('uploaded the three functions with their visibility, and the assets, all public', async () => {
+  it('uploaded the functions with their visibility, and the assets, all public', async () => {
     const [build] = service.builds;
     expect(build.status).toBe('completed');
     expect(Object.fromEntries(build.functions.map((f) => [f.path, f.visibility]))).toEqual({
       '/sync-token': 'public',
       '/recent-calls': 'public',
       '/sync-recent-calls': 'protected',
+      '/taskrouter-events': 'public',
     });
     const { assets } = await getListOfFunctionsAndAssets(root, { functionsFolderNames: [], assetsFolderNames: ['assets'] });
     expect(build.assets.map((a) => a.path).sort()).toEqual(assets.map((a) => a.path).sort());
