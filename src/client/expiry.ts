@@ -1,7 +1,7 @@
 /**
  * Sync removes expired objects eventually, not at `date_expires`: readers must hide what has expired themselves
- * (Twilio's Sync best practices). Works with the twilio-sync SDK's items (`dateExpires`: a Date, or null for no
- * expiry) and with REST-shaped items (`date_expires`: an ISO 8601 string or null), e.g. from /recent-calls.
+ * (Twilio's Sync best practices). Works with the twilio-sync SDK's items (`dateExpires`: an ISO 8601 string as the
+ * server sent it, or null for no expiry; a Date is accepted too) and with REST-shaped items (`date_expires`: an ISO 8601 string or null), e.g. from /recent-calls.
  */
 export type ExpiryValue = Date | string | number | null | undefined;
 

@@ -20,6 +20,8 @@ export type { KeyValueStorage } from './storage';
 export { DEFAULT_REFRESH_RETRY_POLICY, DEFAULT_RETRY_POLICY, backoffDelayMs, parseRetryAfter } from './backoff';
 export type { RetryPolicy } from './backoff';
 export { expiresAtOf, isExpired, withoutExpired } from './expiry';
+export { MAX_NEWEST, newestItems } from './newest';
+export type { ItemsSource, PageLike } from './newest';
 export type { ExpiringItem, ExpiryValue } from './expiry';
 // The map naming contract, shared with the server (pure code, safe in browsers).
 export { RECENT_CALLS_MAP_PREFIX, isWorkerSid, recentCallsMapName } from '../recent-calls/map-name';

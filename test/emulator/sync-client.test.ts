@@ -8,6 +8,7 @@ import { WebSocket } from 'ws';
 import type { SyncMapItem } from 'twilio-sync';
 import { DEFAULT_CONFIG } from '../../emulator/core/config';
 import { encodeFrame } from '../../emulator/sync-client/framing';
+import { newestItems } from '../../src/client/newest';
 import { useEmulator } from '../helpers/emulator';
 import { closeAll, connect, mintToken, nextEvent, reachState, syncClientUri, syncError } from '../helpers/sync-clients';
 
@@ -274,5 +275,58 @@ describe('robustness', () => {
     const error = await new Promise<Error>((resolve) => ws.once('error', resolve));
     expect(error.message).toMatch(/404/);
     expect((await service().fetch()).sid).toBe(t.emulator.config.syncServiceSid);
+  });
+});
+
+describe('newestItems (the browser client) through the real SDK', () => {
+  it('reads the newest N non-expired items of a time-keyed map in one desc page, then fewer as they expire', async () => {
+    // Keys sort by time (as the recent-calls keys do); older items expire first.
+    await t.admin.setLimits({ writeRatePerSecond: 0 });
+    const map = await service().syncMaps.create({ uniqueName: 'timeline' });
+    for (let i = 1; i <= 30; i++) {
+      const key = `2026-11-${String(i).padStart(2, '0')}T10:00:00Z-WT${i}`;
+      await service()
+        .syncMaps(map.sid)
+        .syncMapItems.create({ key, data: { i }, itemTtl: 1000 + i * 100 });
+    }
+    await t.admin.setLimits({ writeRatePerSecond: DEFAULT_CONFIG.writeRatePerSecond });
+    await grant(map.sid, 'alice', { read: true, write: false, manage: false });
+    const opened = await client('alice').map({ id: map.sid, mode: 'open_existing' });
+    const now = () => t.emulator.clock.now();
+    const newest = await newestItems(opened, 10, now());
+    expect(newest.map((i) => (i.data as { i: number }).i)).toEqual([30, 29, 28, 27, 26, 25, 24, 23, 22, 21]);
+    const requests = t.emulator.stats.syncClient.byRequest['GET /v3/Maps/MP…/Items'];
+    expect(requests).toBe(1);
+
+    await t.admin.advanceClock(1000 + 27 * 100 + 1); // items 1–27 have expired
+    const fresh = await client('alice').map({ id: map.sid, mode: 'open_existing' });
+    expect((await newestItems(fresh, 10, now())).map((i) => (i.data as { i: number }).i)).toEqual([30, 29, 28]);
+    await t.admin.advanceClock(1000);
+    const later = await client('alice').map({ id: map.sid, mode: 'open_existing' });
+    expect(await newestItems(later, 10, now())).toEqual([]);
+  });
+
+  it('stops at the first expired item when the source still returns expired ones (no HideExpired)', async () => {
+    const at = Date.parse('2026-12-01T00:00:00Z');
+    const item = (key: string, expiresMs: number) => ({ key, dateExpires: new Date(expiresMs).toISOString() });
+    const pages = [
+      [item('k9', at + 10), item('k8', at + 5)],
+      [item('k7', at - 1), item('k6', at + 99)],
+    ];
+    let reads = 0;
+    const page = (
+      n: number,
+    ): { items: ReturnType<typeof item>[]; hasNextPage: boolean; nextPage: () => Promise<never> } => ({
+      items: pages[n],
+      hasNextPage: n + 1 < pages.length,
+      nextPage: () => {
+        reads += 1;
+        return Promise.resolve(page(n + 1)) as Promise<never>;
+      },
+    });
+    const source = { getItems: () => Promise.resolve(page(0)) };
+    expect((await newestItems(source, 5, at)).map((i) => i.key)).toEqual(['k9', 'k8']);
+    expect(reads).toBe(1);
+    await expect(newestItems(source, 0, at)).rejects.toThrow(RangeError);
   });
 });
