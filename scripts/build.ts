@@ -5,7 +5,7 @@
  * which `npm run build` runs first.
  */
 import { build } from 'esbuild';
-import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const root = join(__dirname, '..');
@@ -57,6 +57,19 @@ export async function buildClient(): Promise<void> {
     format: 'esm',
     logLevel: 'warning',
   });
+  copySyncSdk();
+}
+
+/**
+ * The live page loads the twilio-sync SDK's own browser build (pinned in package.json), copied from the installed
+ * package with its licence beside it; neither is committed. Flex plugins bring their own copy of the SDK.
+ */
+export function copySyncSdk(): void {
+  const sdk = join(root, 'node_modules', 'twilio-sync');
+  const out = join(root, 'assets', 'js');
+  mkdirSync(out, { recursive: true });
+  copyFileSync(join(sdk, 'builds', 'twilio-sync.min.js'), join(out, 'twilio-sync.min.js'));
+  copyFileSync(join(sdk, 'LICENSE'), join(out, 'twilio-sync.LICENSE.txt'));
 }
 
 if (require.main === module) {

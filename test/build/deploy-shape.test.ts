@@ -60,10 +60,13 @@ describe('deploy shape', () => {
       assetsFolderNames: ['assets'],
     });
     const paths = assets.map((a) => a.path).sort();
-    expect(paths).toEqual(expect.arrayContaining(['/index.html', '/js/flex-sync-client.js']));
+    expect(paths).toEqual(
+      expect.arrayContaining(['/index.html', '/live.html', '/js/flex-sync-client.js', '/js/twilio-sync.min.js', '/js/twilio-sync.LICENSE.txt']),
+    );
     for (const path of paths) {
       expect(path).not.toMatch(/\.(map|ts)$|test|emulator|\.env/);
-      expect(path).toMatch(/\.(html|js|css|svg|png|ico)$/);
+      // .txt: the licence notice shipped beside the twilio-sync browser build.
+      expect(path).toMatch(/\.(html|js|css|svg|png|ico|txt)$/);
     }
     for (const asset of assets) expect(asset.access).toBe('public');
   });
