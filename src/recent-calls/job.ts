@@ -39,6 +39,7 @@ import {
 import { MAX_BUDGET_MS, type SyncJobConfig } from '../config/sync-job';
 import { readRecords, uniqueRecords } from './completion-records';
 import { readCompletions, type Completion } from './events-source';
+import { Reconciler } from './reconcile';
 import { PageBudget } from './paging';
 import { readWorkerIdentities } from './workers-source';
 import { adaptWindow, commitCursor, initialWindow, MIN_WINDOW_MS, nextWindow, safeEnd, startCursor, type TimeWindow } from './window';
@@ -131,6 +132,7 @@ interface RunTally {
     readsOutOfBudget: number;
   };
   writer?: RecentCallsWriter;
+  reconciler?: Reconciler;
   lostLease: boolean;
 }
 
@@ -214,6 +216,9 @@ async function run(config: SyncJobConfig, deps: JobDeps, now: () => number, tall
     identityOf: (workerSid) => identities?.get(workerSid),
   });
   tally.writer = writer;
+  // Records already in their maps (written by /taskrouter-events) are found with one range read per map, not rewritten.
+  const reconciler = new Reconciler({ client: deps.work.client, serviceSid: config.serviceSid, stopAt, now });
+  tally.reconciler = reconciler;
 
   const save = async (next: CheckpointState): Promise<boolean> => {
     const saved = await store.save(next, checkpoint.revision);
@@ -318,7 +323,7 @@ async function run(config: SyncJobConfig, deps: JobDeps, now: () => number, tall
       if (service.aclEnabled && identities === undefined && records.some((r) => !r.identity)) {
         identities = await readWorkerIdentities(deps.control.client, { workspaceSid: config.workspaceSid, maxWorkers: MAX_WORKERS });
       }
-      const written = await writer.write(records);
+      const written = await reconciler.writeMissing(writer, records);
       // Twilio took writes in this window: a record failing with 5xx here is singled out, not an outage.
       const wroteOthers = written.some((o) => o.kind === 'written' || o.kind === 'exists');
       const outcomeOf = new Map<string, WriteOutcome>();
@@ -450,6 +455,7 @@ function logSummary(deps: JobDeps, now: () => number, t: RunTally, summary: JobS
     serverErrors: metrics.reduce((n, m) => n + m.serverErrors, 0),
     networkErrors: metrics.reduce((n, m) => n + m.networkErrors, 0),
     ...t.writer?.stats,
+    ...t.reconciler?.stats,
     ...io,
     lostLease: t.lostLease,
     elapsedMs: Math.round(now() - deps.startedAt),

@@ -131,6 +131,52 @@ describe('pushed through the workspace EventCallbackUrl', () => {
   });
 });
 
+/** The job's summary lines printed since `from` (an index into the functions' output). */
+function jobSummaries(from: number) {
+  return system.functions.output
+    .slice(from)
+    .filter((line) => line.includes('sync run summary'))
+    .map((line) => JSON.parse(line.slice(line.indexOf('{'))) as Record<string, number>);
+}
+const total = (lines: Array<Record<string, number>>, field: string) => lines.reduce((n, l) => n + (l[field] ?? 0), 0);
+
+describe('the scheduled job after pushes', () => {
+  it('writes nothing and reads each active agent\'s items about once per window', async () => {
+    const workers = await seedAgents(3);
+    await subscribeSink();
+    const { calls } = await system.admin.liveCalls({ count: 6, talkSeconds: 0 });
+    await quiet();
+    expect((await Promise.all(workers.map(items))).flat()).toHaveLength(calls.length);
+    const from = system.functions.output.length;
+    const result = await syncRecentCalls(system);
+    expect(result.done).toBe(true);
+    expect(result.totals.written).toBe(0);
+    const lines = jobSummaries(from);
+    expect(total(lines, 'itemCreates')).toBe(0);
+    expect(total(lines, 'alreadyThere')).toBe(calls.length);
+    const agents = new Set(calls.map((c) => c.workerSid)).size;
+    expect(total(lines, 'rangeReads')).toBeLessThanOrEqual(agents * total(lines, 'windows'));
+    expect(total(lines, 'rangeReads')).toBeGreaterThanOrEqual(agents);
+  });
+
+  it('writes the call whose push was lost (a callback answered 503 is not retried)', async () => {
+    const [workerSid] = await seedAgents();
+    await workspace().update({ eventCallbackUrl: fnUrl(), eventsFilter: 'reservation.completed' });
+    await system.admin.faults({ errorRate: 1, families: ['sync'] });
+    const { calls } = await system.admin.liveCalls({ workerSid, count: 2, talkSeconds: 0 });
+    await quiet();
+    const { callbacks } = await system.admin.deliveries();
+    expect(callbacks.map((c) => c.status)).toEqual([503, 503]);
+    await system.admin.faults({});
+    expect(await items(workerSid)).toHaveLength(0);
+    const from = system.functions.output.length;
+    const result = await syncRecentCalls(system);
+    expect(result.totals.written).toBe(2);
+    expect((await items(workerSid)).map((i) => (i.data as { taskSid: string }).taskSid).sort()).toEqual(calls.map((c) => c.taskSid).sort());
+    expect(total(jobSummaries(from), 'alreadyThere')).toBe(0);
+  });
+});
+
 describe('pushed through an Event Streams sink', () => {
   it('writes one item per call through duplicates and reordered batches', async () => {
     const workers = await seedAgents(2);

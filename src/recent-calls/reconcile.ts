@@ -1,0 +1,105 @@
+/**
+ * The scheduled job as a cheap reconciler: when pushed events (/taskrouter-events) already wrote most calls, a run
+ * should not pay one create (answered 409 / 54208) per record. Item keys sort by time (item-key.ts), so the items a
+ * window's records would be are one key range of each agent's map: one range read per active agent per window
+ * (`Order=asc`, `From=<first key>`, `Bounds=inclusive`, 100 a page, stopping past the last key) finds those already
+ * there, and only the missing ones go to the writer.
+ *
+ * A read that fails (after the HTTP layer's retries) or does not fit the budget proves nothing: that map's records
+ * all go to the writer, whose create answers 409 for the ones that exist, exactly as without the read.
+ */
+import type { Twilio } from 'twilio';
+import { hasStatus, hasTwilioCode } from '../twilio/errors';
+import type { SyncMapItemInstance } from 'twilio/lib/rest/sync/v1/service/syncMap/syncMapItem';
+import type { CallRecord } from './call-record';
+import { hasNextPage, type PageLike } from './paging';
+import { recentCallsMapName } from './map-name';
+import type { RecentCallsWriter, WriteOutcome } from './writer';
+
+/** Sync's largest item page. */
+const PAGE_SIZE = 100;
+/** Range reads in flight at once, all maps together. */
+const READ_CONCURRENCY = 8;
+/** A map's read is not started when less than this is left before the writes' stop. */
+const READ_MARGIN_MS = 500;
+
+export interface ReconcileStats {
+  /** Item pages read to find the records already there. */
+  rangeReads: number;
+  /** Records found in their map already (not written again). */
+  alreadyThere: number;
+  /** Maps whose range read failed or was skipped for the budget (their records were written as usual). */
+  rangeReadsSkipped: number;
+}
+
+export class Reconciler {
+  readonly stats: ReconcileStats = { rangeReads: 0, alreadyThere: 0, rangeReadsSkipped: 0 };
+  private readonly now: () => number;
+
+  constructor(
+    private readonly options: { client: Twilio; serviceSid: string; stopAt: number; now?: () => number },
+  ) {
+    this.now = options.now ?? (() => performance.now());
+  }
+
+  /** The keys of `keys` (one map's, sorted) that the map holds, or undefined when that could not be read. */
+  private async present(mapName: string, keys: readonly string[]): Promise<Set<string> | undefined> {
+    const items = this.options.client.sync.v1.services(this.options.serviceSid).syncMaps(mapName).syncMapItems;
+    const wanted = new Set(keys);
+    const last = keys[keys.length - 1];
+    const found = new Set<string>();
+    try {
+      let page: PageLike<SyncMapItemInstance> = await items.page({ order: 'asc', from: keys[0], bounds: 'inclusive', pageSize: PAGE_SIZE });
+      for (;;) {
+        this.stats.rangeReads += 1;
+        let beyond = false;
+        for (const item of page.instances) {
+          if (wanted.has(item.key)) found.add(item.key);
+          if (item.key >= last) beyond = true;
+        }
+        if (beyond || found.size === wanted.size || !hasNextPage(page)) return found;
+        if (this.now() >= this.options.stopAt - READ_MARGIN_MS) return undefined;
+        const next = await page.nextPage();
+        if (!next || next.instances.length === 0) return found;
+        page = next;
+      }
+    } catch (error) {
+      // No map yet: nothing of it is there.
+      if (hasTwilioCode(error, 20404) || hasTwilioCode(error, 54200) || (hasStatus(error, 404) && !hasTwilioCode(error, 54201))) return found;
+      return undefined;
+    }
+  }
+
+  /** Writes the records not already in their maps; one outcome per record, in order (`exists` for those found). */
+  async writeMissing(writer: RecentCallsWriter, records: readonly CallRecord[]): Promise<WriteOutcome[]> {
+    const byMap = new Map<string, number[]>();
+    records.forEach((record, index) => {
+      const name = recentCallsMapName(record.workerSid);
+      byMap.set(name, [...(byMap.get(name) ?? []), index]);
+    });
+    const there = new Set<number>();
+    const maps = [...byMap.entries()];
+    const reader = async () => {
+      for (let next = maps.shift(); next; next = maps.shift()) {
+        const [name, indexes] = next;
+        if (this.now() >= this.options.stopAt - READ_MARGIN_MS) {
+          this.stats.rangeReadsSkipped += 1;
+          continue;
+        }
+        const keys = [...new Set(indexes.map((i) => records[i].itemKey))].sort();
+        const found = await this.present(name, keys);
+        if (!found) {
+          this.stats.rangeReadsSkipped += 1;
+          continue;
+        }
+        for (const i of indexes) if (found.has(records[i].itemKey)) there.add(i);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, maps.length) }, reader));
+    this.stats.alreadyThere += there.size;
+    const missing = records.filter((_, i) => !there.has(i));
+    const written = await writer.write(missing);
+    let w = 0;
+    return records.map((_, i) => (there.has(i) ? { kind: 'exists' } : written[w++]));
+  }
+}
