@@ -45,3 +45,14 @@ describe('mintSyncToken with a server time', () => {
     expect(issued.expiresAt).toBe('2030-01-02T03:34:05.000Z');
   });
 });
+
+describe('mintSyncToken signing key', () => {
+  it('signs with the secret it is given each time, also when the secret changes (a rotated API key)', () => {
+    const first = mintSyncToken(signer, 'alice', 1800);
+    const rotated = { ...signer, apiSecret: 'rotated-secret' };
+    const second = mintSyncToken(rotated, 'alice', 1800);
+    expect(() => jwt.verify(first.token, signer.apiSecret, { algorithms: ['HS256'] })).not.toThrow();
+    expect(() => jwt.verify(second.token, 'rotated-secret', { algorithms: ['HS256'] })).not.toThrow();
+    expect(() => jwt.verify(second.token, signer.apiSecret, { algorithms: ['HS256'] })).toThrow(/invalid signature/);
+  });
+});
