@@ -75,7 +75,23 @@ export function buildCallRecord(completion: Completion, timing?: CallTiming, mat
   };
 }
 
+/** An item whose data would exceed MAX_ITEM_BYTES: permanent for its record (writing it again cannot help). */
+export class ItemTooLarge extends RangeError {
+  constructor(readonly itemKey: string, readonly bytes: number) {
+    super(`item ${itemKey} is ${bytes} bytes, over ${MAX_ITEM_BYTES}`);
+    this.name = 'ItemTooLarge';
+  }
+}
+
+/** The item's data, checked against the size budget where every write takes it (the clipped fields keep it far below). */
 export function toItem(record: CallRecord): RecentCallItem {
+  const item = itemData(record);
+  const bytes = Buffer.byteLength(JSON.stringify(item), 'utf8');
+  if (bytes > MAX_ITEM_BYTES) throw new ItemTooLarge(record.itemKey, bytes);
+  return item;
+}
+
+function itemData(record: CallRecord): RecentCallItem {
   return {
     callSid: record.callSid,
     taskSid: record.taskSid,
@@ -87,13 +103,6 @@ export function toItem(record: CallRecord): RecentCallItem {
     endedAt: new Date(record.endedAtMs).toISOString(),
     durationSeconds: record.durationSeconds,
   };
-}
-
-/** The item's data as JSON, checked against the size budget (the clipped fields keep it far below). */
-export function itemJson(record: CallRecord): string {
-  const json = JSON.stringify(toItem(record));
-  if (Buffer.byteLength(json, 'utf8') > MAX_ITEM_BYTES) throw new RangeError(`item ${record.itemKey} over ${MAX_ITEM_BYTES} bytes`);
-  return json;
 }
 
 /** The instant the item must expire: the call's start (or the task's creation) + ttlDays. */

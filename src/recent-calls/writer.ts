@@ -24,7 +24,7 @@ import type { Logger } from '../observability/logger';
 import { hasStatus, hasTwilioCode, isRestError, isUpstreamFailure } from '../twilio/errors';
 import type { ObjectRateLimiter } from '../twilio/object-rate-limiter';
 import { isRetryableNetworkError } from '../twilio/retry-policy';
-import { collectionTtlSeconds, itemTtlSeconds, toItem, type CallRecord } from './call-record';
+import { collectionTtlSeconds, ItemTooLarge, itemTtlSeconds, toItem, type CallRecord } from './call-record';
 import { Notifier } from './concurrency';
 import { recentCallsMapName } from './map-name';
 
@@ -93,6 +93,7 @@ class NotStarted extends Error {}
  * it keeps failing (job.ts).
  */
 export function classifyFailure(error: unknown): Failure {
+  if (error instanceof ItemTooLarge) return { retryable: false, code: 'ITEM_TOO_LARGE', cause: 'rejected' };
   if (isRestError(error)) {
     const code = error.code !== undefined ? String(error.code) : `HTTP_${error.status}`;
     if (error.status === 429) return { retryable: true, code, cause: 'throttled' };

@@ -4,7 +4,7 @@ import {
   buildCallRecord,
   collectionTtlSeconds,
   expiryOf,
-  itemJson,
+  ItemTooLarge,
   itemTtlSeconds,
   MAX_ITEM_BYTES,
   toItem,
@@ -12,6 +12,7 @@ import {
 import { callTiming } from '../../../src/recent-calls/calls-source';
 import type { Completion } from '../../../src/recent-calls/events-source';
 import { recentCallItemKey } from '../../../src/recent-calls/item-key';
+import { classifyFailure } from '../../../src/recent-calls/writer';
 
 const DAY = 86_400_000;
 const COMPLETED = Date.parse('2026-03-01T10:20:00Z');
@@ -101,13 +102,31 @@ describe('the item', () => {
   });
 
   it('stays under 2 KiB whatever the attributes hold', () => {
+    // size: 'max' makes fast-check draw lengths up to 5,000 (its default sizes stay short), so clipping really runs.
+    const long = (unit?: 'binary') => fc.string({ maxLength: 5000, size: 'max', ...(unit ? { unit } : {}) });
+    let longest = 0;
     fc.assert(
-      fc.property(fc.string({ maxLength: 5000, unit: 'binary' }), fc.string({ maxLength: 5000 }), fc.string({ maxLength: 5000, unit: 'binary' }), (from, to, queue) => {
-        const json = itemJson(buildCallRecord(completion({ from, to, queue, direction: queue })));
+      fc.property(long('binary'), long(), long('binary'), (from, to, queue) => {
+        longest = Math.max(longest, from.length, to.length, queue.length);
+        const json = JSON.stringify(toItem(buildCallRecord(completion({ from, to, queue, direction: queue }))));
         return Buffer.byteLength(json) <= MAX_ITEM_BYTES;
       }),
       { numRuns: 100 },
     );
+    expect(longest).toBeGreaterThan(MAX_ITEM_BYTES);
+  });
+
+  it('refuses to build an item over 2 KiB, and the writer treats that as permanent for the record', () => {
+    const record = buildCallRecord(completion({}));
+    const oversized = { ...record, from: 'x'.repeat(MAX_ITEM_BYTES) };
+    expect(() => toItem(oversized)).toThrow(ItemTooLarge);
+    let thrown: unknown;
+    try {
+      toItem(oversized);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(classifyFailure(thrown)).toEqual({ retryable: false, code: 'ITEM_TOO_LARGE', cause: 'rejected' });
   });
 });
 
