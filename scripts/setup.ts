@@ -12,6 +12,7 @@ import { EMPTY_STATE } from '../src/recent-calls/checkpoint';
 import { CHECKPOINT_DOCUMENT_NAME } from '../src/recent-calls/map-name';
 import { hasStatus } from '../src/twilio/errors';
 import { TwilioHttpClient } from '../src/twilio/http-client';
+import { setupPushedEvents, type EventsSetupOptions } from './lib/events-setup';
 
 export const SERVICE_FRIENDLY_NAME = 'flex-sync-functions';
 const FLEX_WORKSPACE_NAME = 'Flex Task Assignment';
@@ -165,6 +166,8 @@ async function checkApiKey(target: Target, serviceSid: string, apiKey?: string, 
 export interface SetupOptions {
   /** Turn ACLs on for an existing service that has them off (it affects every client of that service). */
   enableAcl?: boolean;
+  /** Also point TaskRouter's pushed events at /taskrouter-events (scripts/lib/events-setup.ts). */
+  events?: Pick<EventsSetupOptions, 'mode' | 'baseUrl' | 'force' | 'requireBasic' | 'envFile'>;
 }
 
 export async function runSetup(env: NodeJS.ProcessEnv = process.env, options: SetupOptions = {}): Promise<SetupResult> {
@@ -181,6 +184,16 @@ export async function runSetup(env: NodeJS.ProcessEnv = process.env, options: Se
     steps.push(await checkApiKey(target, service.sid, apiKey, env.API_SECRET || target.defaults.apiSecret));
   }
   const out: Record<string, string> = {};
+  if (options.events) {
+    const pushed = await setupPushedEvents(client, {
+      ...options.events,
+      workspaceSid: workspace.sid,
+      username: env.TASKROUTER_EVENTS_USERNAME || undefined,
+      secret: env.TASKROUTER_EVENTS_SECRET || undefined,
+    });
+    steps.push(...pushed.steps);
+    Object.assign(out, pushed.env);
+  }
   if (service.sid) out.SYNC_SERVICE_SID = service.sid;
   if (workspace.sid) out.TWILIO_WORKSPACE_SID = workspace.sid;
   if (apiKey) out.API_KEY = apiKey;
@@ -199,12 +212,20 @@ if (require.main === module) {
   const envFile = join(process.cwd(), '.env');
   if (existsSync(envFile)) process.loadEnvFile(envFile);
   const args = process.argv.slice(2);
-  const unknown = args.filter((arg) => arg !== '--enable-acl');
-  if (unknown.length > 0) {
-    console.error(`setup: unknown argument ${unknown[0]}\nusage: npm run setup [-- --enable-acl]`);
+  const usage = 'usage: npm run setup [-- --enable-acl] [--events callback|streams --url <public base URL> [--force] [--require-basic]]';
+  const value = (flag: string) => (args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined);
+  const flags = new Set(['--enable-acl', '--force', '--require-basic']);
+  const unknown = args.filter((arg, i) => !flags.has(arg) && !['--events', '--url'].includes(arg) && !['--events', '--url'].includes(args[i - 1]));
+  const mode = value('--events');
+  const url = value('--url');
+  if (unknown.length > 0 || (mode !== undefined && mode !== 'callback' && mode !== 'streams') || (mode !== undefined) !== (url !== undefined)) {
+    console.error(`setup: ${unknown.length > 0 ? `unknown argument ${unknown[0]}` : '--events needs callback or streams, with --url'}\n${usage}`);
     process.exit(2);
   }
-  runSetup(process.env, { enableAcl: args.includes('--enable-acl') })
+  const events = mode
+    ? { mode: mode as 'callback' | 'streams', baseUrl: url!, force: args.includes('--force'), requireBasic: args.includes('--require-basic'), envFile }
+    : undefined;
+  runSetup(process.env, { enableAcl: args.includes('--enable-acl'), events })
     .then((result) => {
       print(result);
       process.exit(result.ok ? 0 : 1);

@@ -70,6 +70,14 @@ async function main(): Promise<void> {
     synced = run.done ? `${run.totals.written} calls written to Sync` : `not finished (${run.error ?? 'unknown error'})`;
   }
 
+  // Pushed events: the emulator's workspace calls /taskrouter-events for each completed reservation (live calls only).
+  let pushed = 'off (no taskrouter-events function)';
+  if (built.some((name) => name.startsWith('taskrouter-events'))) {
+    emulator.state.taskrouter.workspace.eventCallbackUrl = `${local}/taskrouter-events`;
+    emulator.state.taskrouter.workspace.eventsFilter = 'reservation.completed';
+    pushed = `workspace EventCallbackUrl -> ${local}/taskrouter-events (reservation.completed)`;
+  }
+
   const agent = demo.agents[0];
   const token = agent
     ? mintFlexToken(emulator, { identity: agent.identity, roles: agent.roles, workerSid: agent.workerSid, ttlSeconds: 86_400 }).token
@@ -81,6 +89,7 @@ async function main(): Promise<void> {
     `Demo data                ${demo.agents.length} agents, ${demo.calls} calls over the last 40 days`,
   ];
   lines.push(`Recent-calls sync        ${synced}`);
+  lines.push(`Pushed events            ${pushed}`);
   if (existsSync(join(__dirname, '..', 'assets', 'index.html'))) {
     lines.push(`Recent-calls page        ${local}/index.html?emulator=${emulator.url}`);
   }
@@ -97,6 +106,13 @@ async function main(): Promise<void> {
   if (built.some((name) => name.startsWith('sync-recent-calls'))) {
     lines.push(
       `  AUTH_TOKEN=${emulator.config.authToken} npm run sync-calls -- --url ${local}/sync-recent-calls`,
+    );
+  }
+  if (built.some((name) => name.startsWith('taskrouter-events')) && agent) {
+    lines.push(
+      '',
+      'Simulate a call handled now (it appears on the recent-calls page a second after wrap-up, pushed, no sync run):',
+      `  curl -s -X POST ${emulator.url}/__admin/live-calls -H 'Content-Type: application/json' -d '{"workerSid": "${agent.workerSid}", "talkSeconds": 3}'`,
     );
   }
   lines.push('', 'Ctrl-C stops both.', '');
