@@ -14,7 +14,9 @@ import type { SeededAgent } from '../../emulator/seed';
 import { withoutExpired } from '../../src/client/expiry';
 import { recentCallsMapName } from '../../src/recent-calls/map-name';
 import type { RecentCall } from '../../src/recent-calls/reader';
-import { closeAll, connect, nextEvent, reachState, syncError } from '../helpers/sync-clients';
+import { startRecentCalls } from '../../src/client/examples/flex-plugin-recent-calls';
+import type { RecentCallData } from '../../src/client';
+import { closeAll, connect, nextEvent, reachState, syncClientUri, syncError } from '../helpers/sync-clients';
 import { startSystem, syncRecentCalls, type System } from '../helpers/system';
 
 let system: System;
@@ -304,5 +306,58 @@ describe('refresh with attach()', () => {
     expect(errors).toHaveLength(1);
     const iamAfter = (await system.admin.stats()).byRoute['POST /v1/Accounts/:AccountSid/Tokens/validate'] ?? 0;
     expect(iamAfter - iamBefore).toBe(1);
+  });
+});
+
+describe('the Flex plugin sample (docs/flex-plugin.md)', () => {
+  it('shows the newest calls and adds the ones the job writes, live', async () => {
+    await system.admin.reset();
+    const { agents } = await system.admin.seed({ agents: 4, callsPerAgent: 6, days: 0.002 });
+    expect((await syncRecentCalls(system)).done).toBe(true);
+    const service = system.twilio.sync.v1.services(system.emulator.config.syncServiceSid);
+    const count = (workerSid: string) =>
+      service
+        .syncMaps(recentCallsMapName(workerSid))
+        .syncMapItems.list({ pageSize: 100 })
+        .then(
+          (i) => i.length,
+          () => 0,
+        );
+    const started = [];
+    for (const agent of agents) {
+      const before = await count(agent.workerSid);
+      if (before === 0) continue;
+      const seen: RecentCallData[][] = [];
+      const flex = (await system.admin.flexToken({ identity: agent.identity, ttlSeconds: 86_400 })).token;
+      const stop = await startRecentCalls({
+        manager: { user: { token: flex }, workerClient: { sid: agent.workerSid } },
+        endpoint: `${system.functions.url}/sync-token`,
+        onCalls: (calls) => seen.push(calls),
+        syncClientOptions: { twilsock: { uri: syncClientUri(system.emulator.url) }, logLevel: 'silent' },
+      });
+      started.push({ agent, before, seen, stop });
+    }
+    expect(started.length).toBeGreaterThan(0);
+    for (const s of started) {
+      expect(s.seen[0]).toHaveLength(s.before);
+      // Newest first: descending key order (keys sort by time), as the map holds them.
+      const stored = await service.syncMaps(recentCallsMapName(s.agent.workerSid)).syncMapItems.list({ pageSize: 100 });
+      const byKeyDesc = stored.sort((a, b) => (a.key < b.key ? 1 : -1)).map((i) => (i.data as RecentCallData).taskSid);
+      expect(s.seen[0].map((c) => c.taskSid)).toEqual(byKeyDesc);
+    }
+    await system.admin.advanceClock(120);
+    expect((await syncRecentCalls(system)).done).toBe(true);
+    let grew = 0;
+    for (const s of started) {
+      const after = await count(s.agent.workerSid);
+      if (after > s.before) {
+        for (let i = 0; i < 200 && s.seen[s.seen.length - 1].length < after; i++)
+          await new Promise((r) => setTimeout(r, 25));
+        expect(s.seen[s.seen.length - 1]).toHaveLength(after);
+        grew += 1;
+      }
+      await s.stop();
+    }
+    expect(grew).toBeGreaterThan(0);
   });
 });
