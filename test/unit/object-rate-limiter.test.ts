@@ -88,6 +88,49 @@ describe('ObjectRateLimiter', () => {
     expect(limiter.size).toBeLessThan(10);
   });
 
+  it('takes a slot that starts exactly at notAfter, not one a millisecond later', () => {
+    const { now } = fakeClock();
+    const limiter = new ObjectRateLimiter({ ratePerSecond: 10, burst: 1, now });
+    limiter.reserve('m');
+    expect(limiter.reserve('m', 1, 99)).toBeUndefined();
+    expect(limiter.reserve('m', 1, 100)).toEqual({ at: 100, waitMs: 100 });
+  });
+
+  it('spaces a write of cost c by c intervals, and ignores a negative penalty', () => {
+    const { now } = fakeClock();
+    const limiter = new ObjectRateLimiter({ ratePerSecond: 10, burst: 1, now });
+    limiter.reserve('m', 3);
+    expect(limiter.reserve('m')!.at).toBe(300);
+    limiter.penalize('m', -1000);
+    expect(limiter.reserve('m')!.at).toBe(400);
+  });
+
+  it('sweeps every 1024 reservations, forgetting only keys idle for longer than idleForgetMs (a busy key keeps its schedule)', () => {
+    const fake = fakeClock();
+    const limiter = new ObjectRateLimiter({ ratePerSecond: 10, burst: 1, now: fake.now, idleForgetMs: 1000 });
+    limiter.reserve('idle'); // its schedule ends at 100
+    limiter.reserve('edge'); // ends at 100 too
+    fake.clock.t = 1100; // 'edge' and 'idle' have been idle exactly 1000 ms: not yet longer
+    for (let i = 0; i < 1021; i++) limiter.reserve('busy'); // reservation 1023: no sweep yet
+    expect(limiter.size).toBe(3);
+    fake.clock.t = 1101;
+    limiter.reserve('busy'); // reservation 1024: the sweep
+    expect(limiter.size).toBe(1); // 'idle' and 'edge' are gone, 'busy' (booked far ahead) stays
+    expect(limiter.nextSlotAt('busy')).toBe(1100 + 1022 * 100); // 1022 writes booked from 1100 on
+  });
+
+  it('forgets after a minute of idleness by default, and defaults to a burst of 1', () => {
+    const fake = fakeClock();
+    const limiter = new ObjectRateLimiter({ ratePerSecond: 1000, now: fake.now });
+    expect(limiter.burst).toBe(1);
+    limiter.reserve('old');
+    fake.clock.t = 59_000;
+    limiter.reserve('recent');
+    fake.clock.t = 60_002;
+    for (let i = 0; i < 1022; i++) limiter.reserve(`k${i % 2}`);
+    expect(limiter.size).toBe(3); // the sweep at 1024 dropped 'old' (idle > 60 s), kept 'recent'
+  });
+
   it('rejects nonsense settings', () => {
     expect(() => new ObjectRateLimiter({ ratePerSecond: 0 })).toThrow(RangeError);
     expect(() => new ObjectRateLimiter({ ratePerSecond: 5, burst: 0.5 })).toThrow(RangeError);

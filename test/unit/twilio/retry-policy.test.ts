@@ -43,4 +43,35 @@ describe('retry policy', () => {
     expect(max(4)).toBeCloseTo(800, 0);
     expect(max(10)).toBeCloseTo(2000, 0);
   });
+
+  it('retries every transient network error code, and a timeout or hang-up named only in the message', () => {
+    const codes = ['ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'ERR_NETWORK', 'ERR_SOCKET_CONNECTION_TIMEOUT'];
+    for (const code of codes) expect([code, isRetryableNetworkError(Object.assign(new Error('x'), { code }))]).toEqual([code, true]);
+    expect(isRetryableNetworkError(Object.assign(new Error('x'), { code: 'ENOTFOUND' }))).toBe(false);
+    expect(isRetryableNetworkError(new Error('Request TIMEOUT after 5000 ms'))).toBe(true);
+    expect(isRetryableNetworkError(new Error('Socket hang up'))).toBe(true);
+    expect(isRetryableNetworkError(null)).toBe(false);
+    expect(isRetryableNetworkError(undefined)).toBe(false);
+    expect(isRetryableNetworkError({})).toBe(false);
+  });
+
+  it('reads fractional and padded seconds, and refuses values that are neither seconds nor a date', () => {
+    expect(parseRetryAfter('0.25')).toBe(250);
+    expect(parseRetryAfter(' 5 ')).toBe(5000);
+    expect(parseRetryAfter('0')).toBe(0);
+    expect(parseRetryAfter('5x')).toBeUndefined();
+    expect(parseRetryAfter('1e3')).toBeUndefined();
+    expect(parseRetryAfter('   ')).toBeUndefined();
+    expect(parseRetryAfter(5 as unknown)).toBeUndefined();
+    const now = Date.parse('2026-01-01T00:00:10Z');
+    expect(parseRetryAfter('Thu, 01 Jan 2026 00:00:03 GMT', now)).toBe(0); // a date in the past: retry now
+  });
+
+  it('draws the delay as random x ceiling, and takes Retry-After when it is longer', () => {
+    expect(backoffDelayMs(3, policy, undefined, () => 0.5)).toBe(200);
+    expect(backoffDelayMs(1, policy, undefined, () => 0)).toBe(0);
+    expect(backoffDelayMs(3, policy, 150, () => 0.5)).toBe(200);
+    expect(backoffDelayMs(3, policy, 250, () => 0.5)).toBe(250);
+    expect(backoffDelayMs(30, policy, undefined, () => 0.5)).toBe(1000);
+  });
 });

@@ -1,0 +1,23 @@
+/**
+ * `npm run test:mutation` (StrykerJS, stryker.config.json): the pure unit tests of the mutated modules only, with no
+ * global setup (nothing is built, no emulator, no twilio-run), so that each mutant runs in well under a second.
+ */
+const { transform, testEnvironment } = require('./jest.config');
+
+module.exports = {
+  testEnvironment,
+  transform,
+  rootDir: __dirname,
+  roots: ['<rootDir>/test/unit'],
+  testMatch: [
+    '<rootDir>/test/unit/twilio/retry-policy.test.ts',
+    '<rootDir>/test/unit/object-rate-limiter.test.ts',
+    '<rootDir>/test/unit/tokens/lifetime.test.ts',
+    '<rootDir>/test/unit/tokens/identity.test.ts',
+    '<rootDir>/test/unit/tokens/flex-token-cache.test.ts',
+    '<rootDir>/test/unit/client/building-blocks.test.ts',
+    '<rootDir>/test/unit/client/token-cache.test.ts',
+    '<rootDir>/test/unit/client/expiry.test.ts',
+    '<rootDir>/test/unit/recent-calls/window.test.ts',
+  ],
+};
