@@ -19,9 +19,12 @@ import { requiredString } from '../config/env';
 import { defineFunction } from '../http/function';
 import { runSyncJob, limiterSettings } from '../recent-calls/job';
 import { readSyncJobConfig } from '../config/sync-job';
-import { createTwilioClient } from '../twilio/client-factory';
+import { createTwilioClient, twilioNow } from '../twilio/client-factory';
 import { Deadline } from '../twilio/deadline';
 import { ObjectRateLimiter } from '../twilio/object-rate-limiter';
+
+/** What a signed request may name (besides SignedAt): the trigger's invocation number and time, both informative. */
+const SIGNED_JOB_PARAMS = ['Invocation', 'RequestedAt'];
 
 /** Time kept after the budget for the last checkpoint save (Functions stop at 10 s). */
 const CONTROL_RESERVE_MS = 1200;
@@ -35,7 +38,10 @@ export const handler = defineFunction({
   cors: false,
   async handle({ context, params, headers, requestId, log }) {
     const startedAt = performance.now();
-    verifySignature({ context, params, headers }, requiredString(context, 'AUTH_TOKEN'));
+    verifySignature({ context, params, headers }, requiredString(context, 'AUTH_TOKEN'), {
+      allowed: SIGNED_JOB_PARAMS,
+      now: () => twilioNow(context),
+    });
     const config = readSyncJobConfig(context);
     const settings = limiterSettings(config);
     if (!limiter || limiter.ratePerSecond !== settings.ratePerSecond || limiter.burst !== settings.burst) {

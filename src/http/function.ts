@@ -12,6 +12,7 @@ import { createLogger, type Logger } from '../observability/logger';
 import { isUpstreamFailure } from '../twilio/errors';
 import { corsHeaders, DEFAULT_ALLOWED_ORIGINS, isAllowedOrigin, originOf } from './cors';
 import { ERROR_CODES, HttpError, type ErrorBody } from './errors';
+import { checkParamsShape } from './params-shape';
 import { jsonResponse, type FunctionResponse } from './response';
 
 export type FunctionContext = Record<string, unknown> & {
@@ -91,6 +92,7 @@ export function defineFunction(spec: FunctionSpec) {
           Allow: [...spec.methods, 'OPTIONS'].join(', '),
         });
       }
+      checkParamsShape(params);
       const result = await spec.handle({
         context,
         params,

@@ -2,7 +2,8 @@
  * Who is asking for a Sync token, from a verified source only:
  * 1. a `Token` parameter: a Flex user's token, verified with Twilio IAM; its identity is IAM's, and any `Identity`
  *    parameter next to it is ignored;
- * 2. otherwise an X-Twilio-Signature: a server-side signer holding the auth token, which names the `Identity`;
+ * 2. otherwise an X-Twilio-Signature: a server-side signer holding the auth token, which names the `Identity` (and
+ *    optionally `Ttl` and `SignedAt`; any other parameter, an empty `Token` included, is refused);
  * 3. otherwise nothing: 401 CREDENTIALS_MISSING.
  */
 import { hasSignature, verifySignature } from '../auth/signature';
@@ -11,13 +12,16 @@ import type { CacheSource } from '../auth/flex-token-cache';
 import type { SyncTokenConfig } from '../config/sync-token';
 import type { FunctionRequest } from '../http/function';
 import { HttpError } from '../http/errors';
-import { createTwilioClient } from '../twilio/client-factory';
+import { createTwilioClient, twilioNow } from '../twilio/client-factory';
 import { Deadline } from '../twilio/deadline';
 import { SYNC_TOKEN_ERRORS } from './errors';
 import { validateIdentity } from './identity';
 
 /** Time allowed for IAM (retries included), inside the 10 s Functions limit. */
 export const IAM_BUDGET_MS = 8000;
+
+/** What a signed /sync-token request may name (besides SignedAt). */
+export const SIGNED_TOKEN_PARAMS = ['Identity', 'Ttl'] as const;
 
 export type VerifiedCaller =
   | { via: 'flex'; identity: string; roles: string[]; validation: CacheSource }
@@ -38,7 +42,7 @@ export async function identifyCaller(request: FunctionRequest, config: SyncToken
     return { via: 'flex', identity: user.identity, roles: user.roles, validation: source };
   }
   if (hasSignature(request.headers)) {
-    verifySignature(request, config.authToken);
+    verifySignature(request, config.authToken, { allowed: SIGNED_TOKEN_PARAMS, now: () => twilioNow(request.context) });
     return { via: 'signature', identity: validateIdentity(request.params.Identity) };
   }
   throw new HttpError(401, SYNC_TOKEN_ERRORS.CREDENTIALS_MISSING, 'Send the Flex token as Token, or sign the request');

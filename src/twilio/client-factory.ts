@@ -43,3 +43,9 @@ export function createTwilioClient(
   }
   return { client, http };
 }
+
+/** Twilio's current time as this warm instance estimates it (Date headers seen so far; the local clock before any). */
+export function twilioNow(context: Record<string, unknown>): number {
+  const url = typeof context.TWILIO_EMULATOR_URL === 'string' ? context.TWILIO_EMULATOR_URL : undefined;
+  return new TwilioHttpClient({ emulatorUrl: emulatorUrl({ TWILIO_EMULATOR_URL: url }) }).serverNow();
+}

@@ -161,6 +161,7 @@ interface Seen {
 export function expectedCode(seen: Seen, pools: TokenPools): string {
   if (seen.origin !== undefined && seen.origin !== '' && seen.origin !== ALLOWED_ORIGIN) return 'ORIGIN_NOT_ALLOWED';
   if (!seen.contentType) return 'METHOD_NOT_ALLOWED';
+  if (nestingDepth(seen.params) - 1 >= MAX_PARAMS_DEPTH) return 'INVALID_REQUEST';
   const ttl = ttlCode(seen.params.Ttl);
   if (ttl) return ttl;
   const token = seen.params.Token;
@@ -172,9 +173,37 @@ export function expectedCode(seen: Seen, pools: TokenPools): string {
     if (pools.guest.includes(token)) return 'GUEST_NOT_ALLOWED';
     return 'FLEX_TOKEN_INVALID';
   }
+  // A signed request names only Identity, Ttl and SignedAt, each a plain value: anything else is refused before the
+  // signature is judged (a form signature could otherwise be re-split into other names).
+  if (seen.signature !== undefined && seen.signature !== 'none' && !signedShapeOk(seen.params, seen.contentType === 'application/json')) return 'SIGNATURE_INVALID';
   if (seen.signature === 'valid') return identityCode(seen.params.Identity) ?? 'ISSUE';
   if (seen.signature === 'invalid') return 'SIGNATURE_INVALID';
   return 'CREDENTIALS_MISSING';
+}
+
+/** The names a signed /sync-token request may carry (src/tokens/caller.ts, src/auth/signature.ts). */
+export const SIGNED_TOKEN_NAMES = ['Identity', 'Ttl', 'SignedAt'];
+
+function signedShapeOk(params: Record<string, unknown>, isJson: boolean): boolean {
+  return Object.entries(params).every(
+    ([name, value]) => SIGNED_TOKEN_NAMES.includes(name) && (typeof value === 'string' || (isJson && typeof value === 'number' && Number.isFinite(value))),
+  );
+}
+
+/** The wrapper refuses parameters nested deeper than this (src/http/params-shape.ts) before any function code. */
+export const MAX_PARAMS_DEPTH = 32;
+
+/** How deep `value` nests (iteratively: the cases themselves may be thousands deep). */
+export function nestingDepth(value: unknown): number {
+  let deepest = 0;
+  const pending: Array<[unknown, number]> = [[value, 0]];
+  while (pending.length > 0) {
+    const [item, depth] = pending.pop()!;
+    if (item === null || typeof item !== 'object') continue;
+    deepest = Math.max(deepest, depth + 1);
+    for (const child of Object.values(item)) pending.push([child, depth + 1]);
+  }
+  return deepest;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -640,7 +669,10 @@ function malformedBodies(ctx: CaseContext): fc.Arbitrary<HostileCase> {
     fc.constantFrom('null', 'true', '"Token"', '123', '{"Token":}', '{Token:"x"}', "{'Token':'x'}", '{"Token":"x",}', '[', '{"a":NaN}', '\ufeff{}', '{"Token":"\\ud800"}').map((text) =>
       raw(`bad JSON ${JSON.stringify(text)}`, 'application/json', Buffer.from(text), ANY_CODE, [400]),
     ),
-    fc.integer({ min: 100, max: 4000 }).map((depth) => raw(`JSON nested ${depth} deep`, 'application/json', Buffer.from(`{"a":${'['.repeat(depth)}${']'.repeat(depth)}}`), ['CREDENTIALS_MISSING'])),
+    // Parameters nested deeper than the wrapper's bound are refused before any function code (depth 0 is the body).
+    fc.integer({ min: 1, max: 6000 }).map((depth) =>
+      raw(`JSON nested ${depth} deep`, 'application/json', Buffer.from(`{"a":${'['.repeat(depth)}${']'.repeat(depth)}}`), [depth >= MAX_PARAMS_DEPTH ? 'INVALID_REQUEST' : 'CREDENTIALS_MISSING']),
+    ),
     fc.integer({ min: 10_000, max: 300_000 }).map((n) => raw(`junk parameter of ${n} bytes`, 'application/x-www-form-urlencoded', Buffer.from(`Junk=${'x'.repeat(n)}`), ['CREDENTIALS_MISSING'])),
     fc.tuple(fc.integer({ min: 9_000, max: 300_000 }), fc.constantFrom('form', 'json')).map(([n, enc]) =>
       raw(`Token of ${n} bytes (${enc})`, enc === 'json' ? 'application/json' : 'application/x-www-form-urlencoded', Buffer.from(enc === 'json' ? JSON.stringify({ Token: 'eyJ' + 'a'.repeat(n) }) : `Token=eyJ${'a'.repeat(n)}`), ['FLEX_TOKEN_INVALID']),

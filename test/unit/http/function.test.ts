@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { ConfigError } from '../../../src/config/errors';
 import { HttpError } from '../../../src/http/errors';
 import { defineFunction, type FunctionSpec } from '../../../src/http/function';
+import { MAX_PARAMS_DEPTH, MAX_PARAMS_VALUES } from '../../../src/http/params-shape';
 
 // The package's exports map hides its internals, so load the runtime's Response class by path.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -102,5 +103,22 @@ describe('defineFunction', () => {
     expect(lines.length).toBeGreaterThanOrEqual(2);
     for (const secret of [authToken, apiSecret, flexToken]) expect(all).not.toContain(secret);
     for (const line of lines) expect(JSON.parse(line)).toMatchObject({ requestId: expect.any(String), fn: 'test' });
+  });
+  it('refuses a body nested deeper than MAX_PARAMS_DEPTH (or holding too many values) with 400, before the function runs', async () => {
+    const nest = (depth: number) => {
+      let value: unknown = 'x';
+      for (let i = 0; i < depth; i++) value = [value];
+      return value;
+    };
+    let ran = 0;
+    const handle = async () => ((ran += 1), { body: { ok: true } });
+    for (const params of [{ a: nest(5000) }, { a: nest(MAX_PARAMS_DEPTH + 1) }, { a: Array.from({ length: MAX_PARAMS_VALUES }, () => 1) }]) {
+      const { answer } = await call({ handle }, post({}, params));
+      expect(answer.statusCode).toBe(400);
+      expect(answer.body).toMatchObject({ code: 'INVALID_REQUEST', status: 400 });
+    }
+    expect(ran).toBe(0);
+    expect((await call({ handle }, post({}, { a: nest(MAX_PARAMS_DEPTH - 1) }))).answer.statusCode).toBe(200);
+    expect(ran).toBe(1);
   });
 });
