@@ -7,7 +7,7 @@ const { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } = require('no
 const { join } = require('node:path');
 
 const WIDTH = 100;
-const ORDER = ['token-endpoint', 'sync-job-faults'];
+const ORDER = ['token-endpoint', 'sync-job-faults', 'audit'];
 
 class HostileSummaryReporter {
   constructor(globalConfig) {

@@ -1,0 +1,203 @@
+/**
+ * Regression cases from an outside audit of the running system, each attack sent as the auditor sent it (raw bytes
+ * over loopback to the built functions under twilio-run, the emulator behind them), with the answer the fix gives:
+ *
+ * 1. a captured form signature re-split into another identity or lifetime (Twilio's form signature concatenates
+ *    sorted names and values with no separator), and signed requests replayed after their SignedAt;
+ * 2. JSON nested 5,000 deep, unauthenticated, on every endpoint (it once overflowed the stack of the signature check);
+ *
+ * Every case also checks that no answer carries a token it should not, a 5xx, or a secret. The figures go to the
+ * summary table (one row per case, counted as checks).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import twilio from 'twilio';
+import { startSystem, type System } from '../helpers/system';
+import { writeFigures, type FigureRow, type FigureSection } from './support/figures';
+import { header, send, type RawRequest, type RawResult } from './support/raw-http';
+import { SecretIndex } from './support/secrets';
+import { formBody } from './support/token-cases';
+
+const hex = (bytes: number) => randomBytes(bytes).toString('hex');
+
+let system: System;
+const secrets = new SecretIndex();
+const sections: FigureSection[] = [];
+/** Tokens the control cases got: looked for in the logs at the end (two tokens share much of their payload). */
+const issuedTokens: string[] = [];
+
+interface Expected {
+  status: number;
+  /** The error code, for a refusal. */
+  code?: string;
+  /** A 200 that must carry an issued token (a control case). */
+  token?: boolean;
+}
+
+interface Answer {
+  status: number;
+  body: Record<string, unknown>;
+  headers: Record<string, string[]>;
+}
+
+const url = (path: string) => `http://localhost:${system.functions.port}${path}`;
+
+function parse(result: RawResult): Answer | undefined {
+  if (!result.ok) return undefined;
+  let body: Record<string, unknown> = {};
+  try {
+    body = JSON.parse(result.response.body.toString('utf8')) as Record<string, unknown>;
+  } catch {
+    body = { unparsed: result.response.body.toString('utf8').slice(0, 200) };
+  }
+  return { status: result.response.status, body, headers: result.response.headers };
+}
+
+/** What is wrong with an answer, given what the fix must answer (empty: right). */
+function problemsOf(result: RawResult, expected: Expected): string[] {
+  if (!result.ok) return [`no answer: ${result.error}`];
+  const answer = parse(result)!;
+  const problems: string[] = [];
+  const found = secrets.scan(result.response.text);
+  if (found.length > 0) problems.push(`secret in the answer: ${found.map((h) => h.label).join(', ')}`);
+  if (answer.status >= 500) problems.push(`status ${answer.status}`);
+  if (answer.status !== expected.status) problems.push(`status ${answer.status}, expected ${expected.status}`);
+  if (expected.code !== undefined && answer.body.code !== expected.code) problems.push(`code ${String(answer.body.code)}, expected ${expected.code}`);
+  const issued = typeof answer.body.token === 'string';
+  if (issued && !expected.token) problems.push('TOKEN ISSUED');
+  if (!issued && expected.token) problems.push('no token in a control answer');
+  if (issued) issuedTokens.push(String(answer.body.token));
+  if (header(result.response, 'cache-control') !== 'no-store') problems.push('no Cache-Control: no-store');
+  return problems;
+}
+
+/** The rows of one point's section, and the failures to assert. */
+class Point {
+  readonly rows: FigureRow[] = [];
+  readonly failures: string[] = [];
+  constructor(readonly title: string) {
+    sections.push({ title, rows: this.rows });
+  }
+
+  record(label: string, problems: string[], shown?: string): void {
+    this.rows.push({ label, value: shown ?? (problems.length === 0 ? 'as fixed' : 'WRONG'), ok: problems.length === 0 });
+    if (problems.length > 0) this.failures.push(`${label}: ${problems.join('; ')}`);
+  }
+
+  async expect(label: string, request: RawRequest, expected: Expected): Promise<Answer | undefined> {
+    const result = await send(system.functions.port, request);
+    const answer = parse(result);
+    this.record(label, problemsOf(result, expected), answer ? `${answer.status} ${String(answer.body.code ?? (expected.token ? 'token' : ''))}`.trim() : 'no answer');
+    return answer;
+  }
+}
+
+const formRequest = (path: string, params: Record<string, string> | Array<[string, string]>, signature?: string, extra: Array<[string, string]> = []): RawRequest => ({
+  method: 'POST',
+  target: path,
+  headers: [['Content-Type', 'application/x-www-form-urlencoded'], ...(signature ? ([['X-Twilio-Signature', signature]] as Array<[string, string]>) : []), ...extra],
+  body: Buffer.from(formBody(params)),
+});
+
+const jsonRequest = (path: string, bodyText: string, headers: Array<[string, string]> = []): RawRequest => ({
+  method: 'POST',
+  target: path,
+  headers: [['Content-Type', 'application/json'], ...headers],
+  body: Buffer.from(bodyText),
+});
+
+/** A JSON request signed the documented way: the signature covers `<url>?bodySHA256=<hash of the exact body>`. */
+function signedJson(path: string, bodyText: string, authToken = system.emulator.config.authToken): RawRequest {
+  const hash = createHash('sha256').update(bodyText).digest('hex');
+  const signature = twilio.getExpectedTwilioSignature(authToken, `${url(path)}?bodySHA256=${hash}`, {});
+  return jsonRequest(`${path}?bodySHA256=${hash}`, bodyText, [['X-Twilio-Signature', signature]]);
+}
+
+const signForm = (path: string, params: Record<string, string>) => twilio.getExpectedTwilioSignature(system.emulator.config.authToken, url(path), params);
+
+const nested = (depth: number, leaf = '"x"') => `${'['.repeat(depth)}${leaf}${']'.repeat(depth)}`;
+
+beforeAll(async () => {
+  system = await startSystem({ emulator: { authToken: hex(16), apiSecret: `secret-${hex(16)}` } });
+  secrets.add(system.emulator.config.authToken, 'AUTH_TOKEN', { exact: true });
+  secrets.add(system.emulator.config.apiSecret, 'API_SECRET', { exact: true });
+}, 60_000);
+
+afterAll(async () => {
+  writeFigures('audit', sections);
+  await system?.stop();
+});
+
+describe('audit point 1: one captured form signature re-split into another identity or lifetime', () => {
+  it('each re-split replay is refused before the signature is judged; the captured requests themselves still work', async () => {
+    const point = new Point('audit 1: signed-parameter re-splitting and replay (/sync-token, /sync-recent-calls)');
+    const captures: Array<{ captured: Record<string, string>; replayed: Array<[string, string]>; what: string }> = [
+      { captured: { Identity: 'alice_40example_2Ecom_reporting' }, replayed: [['Identity', 'alice_40example_2Ecom'], ['_reporting', '']], what: 'another identity' },
+      { captured: { Identity: 'x', Ttl: '1800' }, replayed: [['Identity', 'x'], ['Ttl1800', '']], what: 'a longer lifetime' },
+      { captured: { Identity: 'bobToken' }, replayed: [['Identity', 'bob'], ['Token', '']], what: 'another identity, empty Token' },
+    ];
+    for (const { captured, replayed, what } of captures) {
+      const signature = signForm('/sync-token', captured);
+      // The premise: Twilio's validator itself accepts the re-split with the captured signature.
+      expect(twilio.validateRequest(system.emulator.config.authToken, signature, url('/sync-token'), Object.fromEntries(replayed))).toBe(true);
+      await point.expect(`captured ${JSON.stringify(captured)} (control)`, formRequest('/sync-token', captured, signature), { status: 200, token: true });
+      await point.expect(`re-split for ${what}: ${replayed.map(([k, v]) => `${k}=${v}`).join('&')}`, formRequest('/sync-token', replayed, signature), { status: 401, code: 'SIGNATURE_INVALID' });
+    }
+
+    const nowSeconds = Math.floor(system.emulator.clock.now() / 1000);
+    const fresh = { Identity: 'svc-reporting', SignedAt: String(nowSeconds) };
+    await point.expect('SignedAt now (control)', formRequest('/sync-token', fresh, signForm('/sync-token', fresh)), { status: 200, token: true });
+    for (const [label, at] of [['SignedAt 10 min ago (a replay)', nowSeconds - 600], ['SignedAt 10 min ahead', nowSeconds + 600]] as const) {
+      const params = { Identity: 'svc-reporting', SignedAt: String(at) };
+      await point.expect(label, formRequest('/sync-token', params, signForm('/sync-token', params)), { status: 401, code: 'SIGNATURE_INVALID' });
+    }
+    await point.expect('JSON variant with SignedAt (control)', signedJson('/sync-token', JSON.stringify({ Identity: 'svc-json', SignedAt: nowSeconds })), { status: 200, token: true });
+    const staleJson = JSON.stringify({ Identity: 'svc-json', SignedAt: nowSeconds - 600 });
+    await point.expect('JSON variant, SignedAt 10 min ago', signedJson('/sync-token', staleJson), { status: 401, code: 'SIGNATURE_INVALID' });
+
+    // The same rules on the job: a re-split that names a parameter the endpoint does not take never runs the job.
+    const job = { Invocation: '1', RequestedAt: 'X' };
+    const jobSignature = signForm('/sync-recent-calls', job);
+    const resplit: Array<[string, string]> = [['Invocation', '1'], ['Requested', 'AtX']];
+    expect(twilio.validateRequest(system.emulator.config.authToken, jobSignature, url('/sync-recent-calls'), Object.fromEntries(resplit))).toBe(true);
+    await point.expect('job: re-split Invocation=1&Requested=AtX', formRequest('/sync-recent-calls', resplit, jobSignature), { status: 401, code: 'SIGNATURE_INVALID' });
+    const staleJob = { Invocation: '1', SignedAt: String(nowSeconds - 600) };
+    await point.expect('job: SignedAt 10 min ago', formRequest('/sync-recent-calls', staleJob, signForm('/sync-recent-calls', staleJob)), { status: 401, code: 'SIGNATURE_INVALID' });
+    const service = system.emulator.state.sync.services.get(system.emulator.config.syncServiceSid)!;
+    point.record('job runs started by the refused requests', service.documents.size === 0 ? [] : ['the checkpoint exists'], String(service.documents.size));
+
+    expect(point.failures).toEqual([]);
+  });
+});
+
+describe('audit point 2: deep JSON and non-string values never reach a recursive step', () => {
+  it('a body nested 5,000 deep is a 400 on every endpoint; non-string signed values are a 401', async () => {
+    const point = new Point('audit 2: deep JSON, non-string signed values (every endpoint)');
+    const bogus: Array<[string, string]> = [['X-Twilio-Signature', 'Zm9yZ2Vk']];
+    for (const depth of [1000, 5000]) {
+      const body = `{"Identity":${nested(depth)}}`;
+      const hash = createHash('sha256').update(body).digest('hex');
+      await point.expect(`/sync-token, ${depth} deep, bodySHA256 + bogus signature`, jsonRequest(`/sync-token?bodySHA256=${hash}`, body, bogus), { status: 400, code: 'INVALID_REQUEST' });
+      await point.expect(`/sync-recent-calls, ${depth} deep, bodySHA256 + bogus signature`, jsonRequest(`/sync-recent-calls?bodySHA256=${hash}`, body, bogus), { status: 400, code: 'INVALID_REQUEST' });
+      await point.expect(`/recent-calls, ${depth} deep, bogus Bearer`, jsonRequest('/recent-calls', `{"PageSize":${nested(depth)}}`, [['Authorization', 'Bearer abc.def.ghi']]), { status: 400, code: 'INVALID_REQUEST' });
+      await point.expect(`/sync-token, ${depth} deep, no credential`, jsonRequest('/sync-token', `{"a":${nested(depth, '{}')}}`), { status: 400, code: 'INVALID_REQUEST' });
+    }
+    // Flat but not plain: refused as a signed request without serialising anything.
+    const objectIdentity = JSON.stringify({ Identity: { toString: 1 } });
+    const hash = createHash('sha256').update(objectIdentity).digest('hex');
+    await point.expect('/sync-token, signed JSON with an object Identity', jsonRequest(`/sync-token?bodySHA256=${hash}`, objectIdentity, bogus), { status: 401, code: 'SIGNATURE_INVALID' });
+    await point.expect('/sync-token, signed form with Identity[a]=x (an object)', formRequest('/sync-token', [['Identity[a]', 'x']], 'Zm9yZ2Vk'), { status: 401, code: 'SIGNATURE_INVALID' });
+    await point.expect('/sync-token, signed form with Identity twice (an array)', formRequest('/sync-token', [['Identity', 'a'], ['Identity', 'b']], 'Zm9yZ2Vk'), { status: 401, code: 'SIGNATURE_INVALID' });
+    const lines = system.functions.output.filter((line) => /RangeError|Maximum call stack/.test(line));
+    point.record('stack overflows in the functions\' output', lines.length === 0 ? [] : lines.slice(0, 3), String(lines.length));
+    expect(point.failures).toEqual([]);
+  });
+});
+
+describe('no secret in the functions\' output', () => {
+  it('no auth token, API secret or issued token in any line the functions process printed', () => {
+    for (const token of issuedTokens) secrets.add(token, 'an issued Sync token', { exact: true });
+    const hits = system.functions.output.flatMap((line, i) => secrets.scan(line, 1).map((h) => `line ${i}: ${h.label} in ${line.slice(0, 160)}`));
+    sections.push({ title: 'audit: logs of the functions process', rows: [{ label: 'secrets found in logs', value: hits.length, expect: '0', ok: hits.length === 0 }] });
+    expect(hits.slice(0, 10)).toEqual([]);
+  });
+});
