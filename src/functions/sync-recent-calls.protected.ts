@@ -17,6 +17,7 @@ import { randomUUID } from 'node:crypto';
 import { verifySignature } from '../auth/signature';
 import { requiredString } from '../config/env';
 import { defineFunction } from '../http/function';
+import { checkpointKey } from '../recent-calls/checkpoint-seal';
 import { runSyncJob, limiterSettings } from '../recent-calls/job';
 import { readSyncJobConfig } from '../config/sync-job';
 import { createTwilioClient, twilioNow } from '../twilio/client-factory';
@@ -52,6 +53,7 @@ export const handler = defineFunction({
       work: createTwilioClient(context, { deadline: new Deadline(config.budgetMs), maxSockets: config.concurrency }),
       control: createTwilioClient(context, { deadline: new Deadline(config.budgetMs + CONTROL_RESERVE_MS) }),
       limiter,
+      checkpointKey: checkpointKey(context),
       log,
       runId: `${requestId}-${randomUUID().slice(0, 8)}`,
       startedAt,

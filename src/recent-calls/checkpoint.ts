@@ -10,14 +10,19 @@
  *   time). A record that keeps failing is given up after a few runs (recorded in `failures`), so that no record
  *   blocks the cursor forever.
  *
- * The document lives in the same Sync service as the agents' maps, so its content is not trusted blindly: a lease
- * that ends later than any run could have taken it is ignored, and so is a cursor ahead of Twilio's clock (see
- * `acquireLease` and `trustedCursor`); stored values are read tolerantly and bounded (`readState`).
+ * The document lives in the same Sync service as the agents' maps, so its content is not trusted blindly:
+ * - every save carries a seal (an HMAC keyed from a secret only the functions hold, checkpoint-seal.ts); a state
+ *   whose seal does not verify, lease included, is ignored as if there were none, and a save that finds such a
+ *   state in its way (412) overwrites it instead of stopping, so a forger rewriting the document cannot stall the job;
+ * - and even a sealed state is checked: a lease that ends later than any run could have taken it is ignored, and so
+ *   is a cursor ahead of Twilio's clock (see `acquireLease` and `trustedCursor`); stored values are read tolerantly
+ *   and bounded (`readState`).
  */
 import { randomUUID } from 'node:crypto';
 import type { Twilio } from 'twilio';
 import { hasStatus, hasTwilioCode } from '../twilio/errors';
 import type { ObjectRateLimiter } from '../twilio/object-rate-limiter';
+import { sealMatches, sealOf } from './checkpoint-seal';
 import { CHECKPOINT_DOCUMENT_NAME } from './map-name';
 
 export interface CheckpointFailure {
@@ -76,7 +81,14 @@ export const EMPTY_STATE: CheckpointState = {
 export interface Checkpoint {
   state: CheckpointState;
   revision: string;
+  /** The stored state failed its seal check and was replaced by EMPTY_STATE: no seal, or a seal that does not match. */
+  rejected?: SealFailure;
 }
+
+export type SealFailure = 'unsealed' | 'tampered';
+
+/** A save overwrites at most this many forged states in a row before it reports a conflict. */
+const MAX_FORGED_OVERWRITES = 3;
 
 /** Reads stored data tolerantly (a document written by an older or newer version, or by hand). */
 export function readState(data: unknown): CheckpointState {
@@ -90,11 +102,26 @@ export function readState(data: unknown): CheckpointState {
     lease:
       lease && typeof lease.owner === 'string' && iso(lease.until) ? { owner: lease.owner, until: iso(lease.until)! } : null,
     updatedAt: iso(d.updatedAt),
-    failures: Array.isArray(d.failures) ? (d.failures as CheckpointFailure[]).slice(-MAX_FAILURES) : [],
-    lastRun: d.lastRun && typeof d.lastRun === 'object' ? (d.lastRun as CheckpointState['lastRun']) : null,
+    failures: Array.isArray(d.failures) ? d.failures.filter(isFailure).slice(-MAX_FAILURES) : [],
+    lastRun: readLastRun(d.lastRun),
     writeId: typeof d.writeId === 'string' ? d.writeId : null,
     attempts: readAttempts(d.attempts),
   };
+}
+
+function isFailure(value: unknown): value is CheckpointFailure {
+  const f = (value && typeof value === 'object' ? value : {}) as Record<string, unknown>;
+  return ['callSid', 'workerSid', 'code', 'at'].every((key) => typeof f[key] === 'string' && (f[key] as string).length <= 200);
+}
+
+/** The last run's summary fields: flat, primitive values only. */
+function readLastRun(value: unknown): CheckpointState['lastRun'] {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return null;
+  const out: Record<string, number | string | boolean> = {};
+  for (const [key, item] of Object.entries(value as Record<string, unknown>).slice(0, 50)) {
+    if (typeof item === 'number' || typeof item === 'string' || typeof item === 'boolean') out[key] = item;
+  }
+  return out;
 }
 
 function readAttempts(value: unknown): Record<string, RecordAttempts> {
@@ -142,9 +169,14 @@ function isConflict(error: unknown): boolean {
 export type SaveResult = { ok: true; checkpoint: Checkpoint } | { ok: false; reason: 'conflict' };
 
 export class CheckpointStore {
+  /** How many forged states (failing their seal) this store has met: ignored on load, or overwritten by a save. */
+  forgeries = 0;
+
   constructor(
     private readonly client: Twilio,
     private readonly serviceSid: string,
+    /** The seal key (checkpointKey): only states sealed with it are trusted. */
+    private readonly key: Buffer,
     private readonly limiter?: ObjectRateLimiter,
     readonly name = CHECKPOINT_DOCUMENT_NAME,
   ) {}
@@ -153,10 +185,29 @@ export class CheckpointStore {
     return this.client.sync.v1.services(this.serviceSid).documents;
   }
 
+  private get scope(): string {
+    return `${this.serviceSid}/${this.name}`;
+  }
+
+  /** The document's data for `state`: the state as readState will read it back, and its seal. */
+  private sealed(state: CheckpointState): Record<string, unknown> {
+    const read = readState(state);
+    return { ...read, seal: sealOf(this.key, this.scope, read) };
+  }
+
+  /** The stored state if its seal verifies; else EMPTY_STATE, saying why. */
+  private open(data: unknown, revision: string): Checkpoint {
+    const state = readState(data);
+    const seal = data && typeof data === 'object' ? (data as Record<string, unknown>).seal : undefined;
+    if (sealMatches(this.key, this.scope, state, seal)) return { state, revision };
+    this.forgeries += 1;
+    return { state: EMPTY_STATE, revision, rejected: seal === undefined ? 'unsealed' : 'tampered' };
+  }
+
   async load(): Promise<Checkpoint | undefined> {
     try {
       const doc = await this.documents(this.name).fetch();
-      return { state: readState(doc.data), revision: doc.revision };
+      return this.open(doc.data, doc.revision);
     } catch (error) {
       if (isMissing(error)) return undefined;
       throw error;
@@ -169,8 +220,8 @@ export class CheckpointStore {
     if (existing) return existing;
     try {
       await this.limiter?.acquire(this.name);
-      const doc = await this.documents.create({ uniqueName: this.name, data: EMPTY_STATE });
-      return { state: readState(doc.data), revision: doc.revision };
+      const doc = await this.documents.create({ uniqueName: this.name, data: this.sealed(EMPTY_STATE) });
+      return this.open(doc.data, doc.revision);
     } catch (error) {
       if (!hasTwilioCode(error, 54301)) throw error;
       const created = await this.load();
@@ -181,19 +232,24 @@ export class CheckpointStore {
 
   /**
    * Saves `state` only if the document is still at `revision`; a 412 means another run moved it, unless the document
-   * holds this very write (the update was applied, its answer lost, and the retry found the revision moved on).
+   * holds this very write (the update was applied, its answer lost, and the retry found the revision moved on), or a
+   * state that fails its seal: no run wrote that, so it is overwritten (a few times at most) rather than obeyed.
    */
   async save(state: CheckpointState, revision: string): Promise<SaveResult> {
-    const data: CheckpointState = { ...state, writeId: randomUUID() };
-    try {
-      await this.limiter?.acquire(this.name);
-      const doc = await this.documents(this.name).update({ data, ifMatch: revision });
-      return { ok: true, checkpoint: { state: readState(doc.data), revision: doc.revision } };
-    } catch (error) {
-      if (!isConflict(error)) throw error;
-      const current = await this.load();
-      if (current && current.state.writeId === data.writeId) return { ok: true, checkpoint: current };
-      return { ok: false, reason: 'conflict' };
+    const data = this.sealed({ ...state, writeId: randomUUID() });
+    let ifMatch = revision;
+    for (let overwrites = 0; ; overwrites++) {
+      try {
+        await this.limiter?.acquire(this.name);
+        const doc = await this.documents(this.name).update({ data, ifMatch });
+        return { ok: true, checkpoint: this.open(doc.data, doc.revision) };
+      } catch (error) {
+        if (!isConflict(error)) throw error;
+        const current = await this.load();
+        if (current && !current.rejected && current.state.writeId === data.writeId) return { ok: true, checkpoint: current };
+        if (!current?.rejected || overwrites >= MAX_FORGED_OVERWRITES) return { ok: false, reason: 'conflict' };
+        ifMatch = current.revision;
+      }
     }
   }
 }
@@ -204,13 +260,16 @@ export type LeaseResult =
       checkpoint: Checkpoint;
       /** Another holder's lease that was ignored because no run could have set it (it ended too far ahead). */
       ignoredLease?: { owner: string; until: string };
+      /** The stored state (lease and cursor included) failed its seal check and was ignored. */
+      rejectedState?: SealFailure;
     }
   | { ok: false; reason: 'busy' | 'conflict'; until?: string };
 
 /**
  * Takes the lease for `owner` for `leaseMs`, unless another run holds an unexpired one (`nowMs`: Twilio's clock).
  * A lease ending more than `maxLeaseMs` (the longest lease any run takes) from now is not a run's: it is ignored,
- * so that a forged `until` far ahead cannot keep the job busy forever.
+ * so that a forged `until` far ahead cannot keep the job busy forever. A state that failed its seal check has been
+ * replaced by EMPTY_STATE already (no lease): the run takes the lease over it.
  */
 export async function acquireLease(
   store: Pick<CheckpointStore, 'loadOrCreate' | 'save'>,
@@ -230,7 +289,11 @@ export async function acquireLease(
     current.revision,
   );
   if (!saved.ok) return { ok: false, reason: 'conflict' };
-  return forged && lease ? { ...saved, ignoredLease: lease } : saved;
+  return {
+    ...saved,
+    ...(forged && lease ? { ignoredLease: lease } : {}),
+    ...(current.rejected ? { rejectedState: current.rejected } : {}),
+  };
 }
 
 /** A record failing retryably for another reason (not an answer from Twilio) is given up after this many runs. */

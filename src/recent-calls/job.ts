@@ -64,6 +64,8 @@ export interface JobDeps {
   /** Checkpoint and service reads/saves; its deadline leaves room to save after the budget. */
   control: ProjectTwilioClient;
   limiter: ObjectRateLimiter;
+  /** Seals the checkpoint (checkpointKey): a stored state without this key's seal is ignored. */
+  checkpointKey: Buffer;
   log: Logger;
   runId: string;
   /** performance.now() when the invocation started. */
@@ -89,6 +91,8 @@ export interface JobSummary {
   busy?: boolean;
   /** The checkpoint: every completion before this instant is synced. */
   syncedThrough: string | null;
+  /** Present when a stored checkpoint failed its seal check (not written by this job): it was ignored. */
+  checkpointIgnored?: 'unsealed' | 'tampered';
 }
 
 interface Counts {
@@ -163,7 +167,7 @@ async function run(config: SyncJobConfig, deps: JobDeps, now: () => number, tall
   const serverNow = () => deps.control.http.serverNow();
   const maxWindowMs = config.ttlDays * DAY_MS;
   const { counts, io } = tally;
-  const store = new CheckpointStore(deps.control.client, config.serviceSid, deps.limiter);
+  const store = new CheckpointStore(deps.control.client, config.serviceSid, deps.checkpointKey, deps.limiter);
 
   const [leaseResult, serviceResult] = await Promise.allSettled([
     acquireLease(store, deps.runId, serverNow, config.budgetMs + LEASE_MARGIN_MS, MAX_BUDGET_MS + LEASE_MARGIN_MS),
@@ -174,6 +178,9 @@ async function run(config: SyncJobConfig, deps: JobDeps, now: () => number, tall
   if (!lease.ok) {
     deps.log.info('sync run skipped: another run holds the lease', { reason: lease.reason, until: lease.until });
     return { done: false, busy: true, processed: 0, written: 0, skipped: 0, failed: 0, remaining: 0, remainingExact: false, syncedThrough: null };
+  }
+  if (lease.rejectedState) {
+    deps.log.warn('checkpoint failed its seal check (not written by this job): ignored, starting from the oldest call inside the TTL', { reason: lease.rejectedState });
   }
   if (lease.ignoredLease) {
     deps.log.warn('checkpoint lease ends further ahead than any run takes it: ignored', { owner: lease.ignoredLease.owner, until: lease.ignoredLease.until });
@@ -416,6 +423,7 @@ async function run(config: SyncJobConfig, deps: JobDeps, now: () => number, tall
   }
   summary.remainingExact = summary.done;
   summary.syncedThrough = state.cursor;
+  if (lease.rejectedState || store.forgeries > 0) summary.checkpointIgnored = lease.rejectedState ?? 'tampered';
   // Twilio unreachable before anything was done (→ 503), or a bug (→ 500): fail the invocation after saving.
   if (readError !== undefined && (summary.processed === 0 || !isUpstreamFailure(readError))) throw readError;
   return summary;
@@ -509,5 +517,6 @@ function summaryFields(s: JobSummary): Record<string, number | boolean | string>
     remaining: s.remaining,
     remainingExact: s.remainingExact,
     syncedThrough: s.syncedThrough ?? '',
+    ...(s.checkpointIgnored ? { checkpointIgnored: s.checkpointIgnored } : {}),
   };
 }

@@ -16,6 +16,7 @@ import { startEmulator, type Emulator } from '../../emulator/server';
 import type { SyncJobConfig } from '../../src/config/sync-job';
 import { createLogger } from '../../src/observability/logger';
 import { acquireLease, CheckpointStore, type CheckpointState } from '../../src/recent-calls/checkpoint';
+import { checkpointKey } from '../../src/recent-calls/checkpoint-seal';
 import { limiterSettings, runSyncJob, type JobSummary } from '../../src/recent-calls/job';
 import { recentCallsMapName } from '../../src/recent-calls/map-name';
 import { Deadline } from '../../src/twilio/deadline';
@@ -80,6 +81,7 @@ function jobRunner(config: SyncJobConfig, policy?: RetryPolicy) {
         work: project(config.budgetMs),
         control: project(config.budgetMs + CONTROL_RESERVE_MS),
         limiter,
+        checkpointKey: checkpointKey({ AUTH_TOKEN: emulator.config.authToken }),
         log,
         runId: `test-${n}`,
         startedAt,
@@ -93,7 +95,7 @@ function jobRunner(config: SyncJobConfig, policy?: RetryPolicy) {
   };
 }
 
-const store = () => new CheckpointStore(sdk, emulator.config.syncServiceSid);
+const store = () => new CheckpointStore(sdk, emulator.config.syncServiceSid, checkpointKey({ AUTH_TOKEN: emulator.config.authToken }));
 async function checkpoint(): Promise<CheckpointState | undefined> {
   return (await store().load())?.state;
 }

@@ -6,6 +6,7 @@
 import type { ProgressState } from '../../scripts/lib/progress';
 import { signedRequest, syncUntilDone } from '../../scripts/sync-calls';
 import { acquireLease, CheckpointStore, EMPTY_STATE } from '../../src/recent-calls/checkpoint';
+import { checkpointKey } from '../../src/recent-calls/checkpoint-seal';
 import { RECENT_CALLS_MAP_PREFIX } from '../../src/recent-calls/map-name';
 import { TwilioHttpClient } from '../../src/twilio/http-client';
 import { handledCalls as handledCallsOf } from '../helpers/handled-calls';
@@ -223,7 +224,7 @@ describe('checkpoint document', () => {
   const store = () => {
     const http = new TwilioHttpClient({ emulatorUrl: system.emulator.url });
     const client = twilio(system.emulator.config.accountSid, system.emulator.config.authToken, { httpClient: http });
-    return { store: new CheckpointStore(client, system.emulator.config.syncServiceSid), http };
+    return { store: new CheckpointStore(client, system.emulator.config.syncServiceSid, checkpointKey({ AUTH_TOKEN: system.emulator.config.authToken })), http };
   };
 
   it('If-Match: of two saves from the same revision exactly one wins', async () => {
