@@ -670,7 +670,7 @@ function malformedBodies(ctx: CaseContext): fc.Arbitrary<HostileCase> {
       raw(`bad JSON ${JSON.stringify(text)}`, 'application/json', Buffer.from(text), ANY_CODE, [400]),
     ),
     // Parameters nested deeper than the wrapper's bound are refused before any function code (depth 0 is the body).
-    fc.integer({ min: 1, max: 6000 }).map((depth) =>
+    fc.integer({ min: 1, max: 5000 }).map((depth) =>
       raw(`JSON nested ${depth} deep`, 'application/json', Buffer.from(`{"a":${'['.repeat(depth)}${']'.repeat(depth)}}`), [depth >= MAX_PARAMS_DEPTH ? 'INVALID_REQUEST' : 'CREDENTIALS_MISSING']),
     ),
     fc.integer({ min: 10_000, max: 300_000 }).map((n) => raw(`junk parameter of ${n} bytes`, 'application/x-www-form-urlencoded', Buffer.from(`Junk=${'x'.repeat(n)}`), ['CREDENTIALS_MISSING'])),
