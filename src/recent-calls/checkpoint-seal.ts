@@ -14,7 +14,7 @@
  */
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { ConfigError } from '../config/errors';
-import { requiredString, type Env } from '../config/env';
+import { optionalString, requiredString, type Env } from '../config/env';
 
 const KEY_INFO = 'flex-sync-functions recent-calls checkpoint seal v1';
 /** A dedicated secret shorter than this is refused (the auth token is 32 characters). */
@@ -22,7 +22,7 @@ export const MIN_CHECKPOINT_SECRET_LENGTH = 32;
 
 /** The seal key: from CHECKPOINT_SECRET when set, else from AUTH_TOKEN. */
 export function checkpointKey(env: Env): Buffer {
-  const dedicated = typeof env.CHECKPOINT_SECRET === 'string' ? env.CHECKPOINT_SECRET.trim() : '';
+  const dedicated = optionalString(env, 'CHECKPOINT_SECRET', '');
   if (dedicated !== '' && dedicated.length < MIN_CHECKPOINT_SECRET_LENGTH) {
     throw new ConfigError('CHECKPOINT_SECRET', `must be at least ${MIN_CHECKPOINT_SECRET_LENGTH} characters (or unset: then AUTH_TOKEN keys the seal)`);
   }

@@ -22,7 +22,7 @@ import { randomUUID } from 'node:crypto';
 import type { Twilio } from 'twilio';
 import { hasStatus, hasTwilioCode } from '../twilio/errors';
 import type { ObjectRateLimiter } from '../twilio/object-rate-limiter';
-import { sealMatches, sealOf } from './checkpoint-seal';
+import { canonicalJson, sealMatches, sealOf } from './checkpoint-seal';
 import { CHECKPOINT_DOCUMENT_NAME } from './map-name';
 
 export interface CheckpointFailure {
@@ -200,6 +200,8 @@ export class CheckpointStore {
     const state = readState(data);
     const seal = data && typeof data === 'object' ? (data as Record<string, unknown>).seal : undefined;
     if (sealMatches(this.key, this.scope, state, seal)) return { state, revision };
+    // An unsealed empty state (as `npm run setup` creates it) says nothing a run could be misled by.
+    if (seal === undefined && canonicalJson(state) === canonicalJson(EMPTY_STATE)) return { state: EMPTY_STATE, revision };
     this.forgeries += 1;
     return { state: EMPTY_STATE, revision, rejected: seal === undefined ? 'unsealed' : 'tampered' };
   }

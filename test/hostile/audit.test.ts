@@ -5,13 +5,17 @@
  * 1. a captured form signature re-split into another identity or lifetime (Twilio's form signature concatenates
  *    sorted names and values with no separator), and signed requests replayed after their SignedAt;
  * 2. JSON nested 5,000 deep, unauthenticated, on every endpoint (it once overflowed the stack of the signature check);
+ * 3. a forged checkpoint: a plausible recent cursor written over REST (the calls before it were skipped), and a forger
+ *    renewing a live lease again and again while the job runs (it kept the job busy);
  *
  * Every case also checks that no answer carries a token it should not, a 5xx, or a secret. The figures go to the
  * summary table (one row per case, counted as checks).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import twilio from 'twilio';
-import { startSystem, type System } from '../helpers/system';
+import { signedRequest } from '../../scripts/sync-calls';
+import { jobUrl, startSystem, type System } from '../helpers/system';
+import { CHECKPOINT_NAME, readSync, readTruth } from './support/job-truth';
 import { writeFigures, type FigureRow, type FigureSection } from './support/figures';
 import { header, send, type RawRequest, type RawResult } from './support/raw-http';
 import { SecretIndex } from './support/secrets';
@@ -189,6 +193,96 @@ describe('audit point 2: deep JSON and non-string values never reach a recursive
     await point.expect('/sync-token, signed form with Identity twice (an array)', formRequest('/sync-token', [['Identity', 'a'], ['Identity', 'b']], 'Zm9yZ2Vk'), { status: 401, code: 'SIGNATURE_INVALID' });
     const lines = system.functions.output.filter((line) => /RangeError|Maximum call stack/.test(line));
     point.record('stack overflows in the functions\' output', lines.length === 0 ? [] : lines.slice(0, 3), String(lines.length));
+    expect(point.failures).toEqual([]);
+  });
+});
+
+/** One signed invocation of the job, as the trigger sends it. */
+async function invokeJob(n: number): Promise<{ status: number; body: Record<string, unknown> }> {
+  const signed = signedRequest(jobUrl(system), system.emulator.config.authToken, { Invocation: String(n), RequestedAt: new Date().toISOString() });
+  const response = await fetch(jobUrl(system), { method: 'POST', headers: signed.headers, body: signed.body, signal: AbortSignal.timeout(30_000) });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+/** Handled calls still inside their 30 days that are not in their agent's map (from the emulator's own records). */
+function missingCalls(): string[] {
+  const now = system.emulator.clock.now();
+  const present = new Set(readSync(system.emulator).items.map((i) => `${i.map}|${String(i.data.callSid ?? i.key)}`));
+  return [...readTruth(system.emulator).handled.values()].filter((c) => c.expiresMs > now + 60_000 && !present.has(c.key)).map((c) => c.key);
+}
+
+function checkpointDocument() {
+  const service = system.emulator.state.sync.services.get(system.emulator.config.syncServiceSid)!;
+  return [...service.documents.values()].find((d) => d.uniqueName === CHECKPOINT_NAME);
+}
+
+describe('audit point 3: a forged checkpoint neither skips calls nor stalls the job', () => {
+  beforeAll(async () => {
+    await system.admin.reset();
+    await system.admin.seed({ agents: 4, callsPerAgent: 6, days: 10 });
+  });
+
+  it('a plausible recent cursor written over REST is ignored and reported; every call reaches Sync', async () => {
+    const point = new Point('audit 3a: forged plausible cursor (written with REST credentials, no seal)');
+    const first = await invokeJob(1);
+    point.record('first run (creates the sealed checkpoint)', first.status === 200 ? [] : [`status ${first.status}`], String(first.status));
+    // Wipe what the job wrote, then forge a cursor one minute ago: trusted, it would skip every call.
+    const service = system.emulator.state.sync.services.get(system.emulator.config.syncServiceSid)!;
+    for (const map of service.maps.values()) map.items.clear();
+    const forgedCursor = new Date(system.emulator.clock.now() - 60_000).toISOString();
+    await system.twilio.sync.v1.services(system.emulator.config.syncServiceSid).documents(CHECKPOINT_NAME).update({ data: { v: 1, cursor: forgedCursor, lease: null, failures: [], attempts: {} } });
+    const answers: Array<Record<string, unknown>> = [];
+    for (let n = 2; n < 20; n++) {
+      const answer = await invokeJob(n);
+      answers.push(answer.body);
+      if (answer.body.done === true) break;
+    }
+    const firstAnswer = answers[0] ?? {};
+    point.record('the next run reports checkpointIgnored', firstAnswer.checkpointIgnored === 'unsealed' ? [] : [`answered ${JSON.stringify(firstAnswer).slice(0, 200)}`], String(firstAnswer.checkpointIgnored));
+    point.record('the job reaches done', answers.at(-1)?.done === true ? [] : ['not done'], String(answers.at(-1)?.done));
+    const missing = missingCalls();
+    point.record('calls missing from Sync afterwards', missing.length === 0 ? [] : missing.slice(0, 5), String(missing.length));
+    const cursor = readSync(system.emulator).checkpoint?.cursor;
+    point.record('stored cursor sealed again (not the forged one)', cursor !== forgedCursor && typeof readSync(system.emulator).checkpoint?.seal === 'string' ? [] : [`cursor ${String(cursor)}`]);
+    expect(point.failures).toEqual([]);
+  });
+
+  it('a forger renewing a live lease while the job runs does not keep it busy', async () => {
+    const point = new Point('audit 3b: forged renewing lease (rewritten every 7th Twilio request)');
+    // Start over: no items, no checkpoint (the first run creates it, the forger then rewrites it).
+    const service = system.emulator.state.sync.services.get(system.emulator.config.syncServiceSid)!;
+    for (const map of service.maps.values()) map.items.clear();
+    service.documents.delete(checkpointDocument()!.sid);
+    let requests = 0;
+    let forgeries = 0;
+    // In-process and counted in requests, not time: deterministic on a loaded machine.
+    const forger = () => {
+      requests += 1;
+      const doc = checkpointDocument();
+      if (!doc || requests % 7 !== 0) return;
+      const until = new Date(system.emulator.clock.now() + 10_000).toISOString();
+      doc.data = { v: 1, cursor: new Date(system.emulator.clock.now() - 60_000).toISOString(), lease: { owner: 'mallory', until }, failures: [], attempts: {} };
+      doc.revision += 1;
+      forgeries += 1;
+    };
+    system.emulator.beforeRequest.push(forger);
+    const answers: Array<Record<string, unknown>> = [];
+    try {
+      for (let n = 1; n <= 25; n++) {
+        const answer = await invokeJob(100 + n);
+        answers.push(answer.body);
+        if (answer.body.done === true) break;
+      }
+    } finally {
+      system.emulator.beforeRequest.splice(system.emulator.beforeRequest.indexOf(forger), 1);
+    }
+    const busy = answers.filter((a) => a.busy === true).length;
+    point.record('forgeries written during the runs', forgeries > 0 ? [] : ['the forger never wrote'], String(forgeries));
+    point.record('invocations until done', answers.at(-1)?.done === true ? [] : ['never done'], String(answers.length));
+    point.record('answers busy because of the forged lease', busy === 0 ? [] : [`${busy} busy answers`], String(busy));
+    point.record('answers reporting checkpointIgnored', answers.some((a) => a.checkpointIgnored !== undefined) ? [] : ['none reported it'], String(answers.filter((a) => a.checkpointIgnored !== undefined).length));
+    const missing = missingCalls();
+    point.record('calls missing from Sync afterwards', missing.length === 0 ? [] : missing.slice(0, 5), String(missing.length));
     expect(point.failures).toEqual([]);
   });
 });
