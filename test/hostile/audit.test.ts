@@ -47,7 +47,7 @@ const url = (path: string) => `http://localhost:${system.functions.port}${path}`
 
 function parse(result: RawResult): Answer | undefined {
   if (!result.ok) return undefined;
-  let body: Record<string, unknown> = {};
+  let body: Record<string, unknown>;
   try {
     body = JSON.parse(result.response.body.toString('utf8')) as Record<string, unknown>;
   } catch {
