@@ -14,7 +14,7 @@ import { WriteLimiter } from './core/rate-limit';
 import { Router, type EmuRequest, type EmuResponse } from './core/router';
 import { newSid } from './core/sids';
 import { Stats } from './core/stats';
-import { registerAdmin } from './families/admin';
+import { adminCorsHeaders, adminRefusal, registerAdmin } from './families/admin';
 import { registerApi2010, createCallsState, type CallsState } from './families/api2010';
 import { registerIam, createIamState, type IamState } from './families/iam';
 import { registerSync, createSyncState, type SyncChange, type SyncState } from './families/sync';
@@ -56,18 +56,6 @@ export interface EmulatorOptions extends Partial<EmulatorConfig> {
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
-/** Pages served on loopback (npm start's recent-calls page) may call the admin API from the browser. */
-const LOOPBACK_ORIGIN = /^http:\/\/(localhost|127\.0\.0\.1)(:\d+)?$/;
-
-function adminCorsHeaders(origin: string | undefined): Record<string, string> {
-  if (!origin || !LOOPBACK_ORIGIN.test(origin)) return {};
-  return {
-    'Access-Control-Allow-Origin': origin,
-    'Access-Control-Allow-Methods': 'GET, POST, OPTIONS',
-    'Access-Control-Allow-Headers': 'Content-Type',
-    Vary: 'Origin',
-  };
-}
 
 export class Emulator {
   readonly config: EmulatorConfig;
@@ -243,9 +231,17 @@ export class Emulator {
     let response: EmuResponse;
     let drop = false;
     const isAdminPath = !host && url.pathname.startsWith('/__admin/');
-    if (isAdminPath && method === 'OPTIONS') {
-      this.send(res, { status: 204, headers: adminCorsHeaders(req.headers.origin) });
-      return;
+    if (isAdminPath) {
+      // Host, Origin and Content-Type checks (families/admin.ts), before any route and for preflights too.
+      const refusal = adminRefusal(method, req.headers);
+      if (refusal) {
+        this.send(res, { status: refusal.status, body: refusal.toBody() });
+        return;
+      }
+      if (method === 'OPTIONS') {
+        this.send(res, { status: 204, headers: adminCorsHeaders(req.headers.origin) });
+        return;
+      }
     }
     try {
       if (match === 'not-found') throw new TwilioError(404, 20404, `The requested resource ${path} was not found`);

@@ -1,8 +1,17 @@
 /**
  * The admin API under /__admin/ (JSON in and out, no Twilio auth, loopback only): how tests and outside tools drive
- * the emulator. Routes and bodies are listed in README "Emulator".
+ * the emulator. Routes and bodies are listed in docs/emulator.md.
+ *
+ * It is the emulator's own API (not a model of Twilio), and it hands out the emulator's credentials, so it guards
+ * itself against the web pages a developer visits (`adminRefusal`):
+ * - the Host must be a loopback name (localhost, 127.x, [::1]): a DNS-rebinding page reaches 127.0.0.1 under its own
+ *   host name and is refused, so it cannot read /__admin/config;
+ * - an Origin, when sent, must be a loopback origin, and only those get CORS grants: another site's page is refused;
+ * - a POST must be `Content-Type: application/json`, which a browser cannot send cross-origin without a preflight,
+ *   so a "simple" cross-origin form or text/plain POST cannot reset or reseed the emulator.
  */
-import { badRequest } from '../core/errors';
+import type { IncomingHttpHeaders } from 'node:http';
+import { badRequest, TwilioError } from '../core/errors';
 import { parseFaults } from '../core/faults';
 import type { EmuRequest, Router } from '../core/router';
 import { seed } from '../seed';
@@ -31,6 +40,35 @@ function number(value: unknown, name: string, min: number, max: number): number 
     throw badRequest(`${name} must be a number from ${min} to ${max}`);
   }
   return value;
+}
+
+const LOOPBACK_HOST = /^(localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\])(:\d{1,5})?$/i;
+const LOOPBACK_ORIGIN = /^https?:\/\/(localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\])(:\d{1,5})?$/i;
+
+/** Why an admin request must be refused before any route runs (403 / 415), or undefined. */
+export function adminRefusal(method: string, headers: IncomingHttpHeaders): TwilioError | undefined {
+  if (!LOOPBACK_HOST.test(headers.host ?? '')) {
+    return new TwilioError(403, 20403, 'Admin API answers only requests addressed to localhost, 127.x or [::1]');
+  }
+  if (headers.origin !== undefined && !LOOPBACK_ORIGIN.test(headers.origin)) {
+    return new TwilioError(403, 20403, 'Admin API answers only pages served from a loopback origin');
+  }
+  const type = (headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  if (method === 'POST' && type !== 'application/json') {
+    return new TwilioError(415, 20415, 'Admin API POSTs must be Content-Type: application/json');
+  }
+  return undefined;
+}
+
+/** CORS grants for a loopback origin (npm start's page calls the admin API from the browser); none for others. */
+export function adminCorsHeaders(origin: string | undefined): Record<string, string> {
+  if (!origin || !LOOPBACK_ORIGIN.test(origin)) return {};
+  return {
+    'Access-Control-Allow-Origin': origin,
+    'Access-Control-Allow-Methods': 'GET, POST, OPTIONS',
+    'Access-Control-Allow-Headers': 'Content-Type',
+    Vary: 'Origin',
+  };
 }
 
 export function registerAdmin(router: Router, emu: Emulator): void {

@@ -67,9 +67,12 @@ export function defineFunction(spec: FunctionSpec) {
   return async function handler(context: FunctionContext, event: FunctionEvent, callback: Callback): Promise<void> {
     const { request, ...params } = event ?? {};
     const headers = normaliseHeaders(request?.headers);
-    const requestId = REQUEST_ID.test(headers['x-request-id'] ?? '') ? headers['x-request-id'] : randomUUID();
+    // Our own id, always: a client's X-Request-Id is logged next to it as the client's, so it cannot pose as ours.
+    const requestId = randomUUID();
+    const clientRequestId = REQUEST_ID.test(headers['x-request-id'] ?? '') ? headers['x-request-id'] : undefined;
+    const fields = { fn: spec.name, requestId, ...(clientRequestId === undefined ? {} : { clientRequestId }) };
     const secrets = [context.AUTH_TOKEN, context.API_SECRET].filter((s): s is string => typeof s === 'string');
-    let log = createLogger({ fields: { fn: spec.name, requestId }, secrets });
+    let log = createLogger({ fields, secrets });
     const origin = originOf(headers);
     let cors: Record<string, string> = {};
     const started = performance.now();
@@ -104,7 +107,7 @@ export function defineFunction(spec: FunctionSpec) {
         },
         addSecret(value: string) {
           secrets.push(value);
-          log = createLogger({ fields: { fn: spec.name, requestId }, secrets });
+          log = createLogger({ fields, secrets });
         },
       });
       log.info('request done', { status: result.status ?? 200, ms: Math.round(performance.now() - started) });

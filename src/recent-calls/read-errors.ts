@@ -5,13 +5,14 @@
  * ORIGIN_NOT_ALLOWED, CONFIG_INVALID, UPSTREAM_UNAVAILABLE and INTERNAL.
  */
 export const RECENT_CALLS_ERRORS = {
-  /** 401: no Flex token (neither `Authorization: Bearer …` nor a `Token` body parameter). */
+  /** 401: no `Authorization: Bearer <Flex token>` header. */
   CREDENTIALS_MISSING: 'CREDENTIALS_MISSING',
-  /** 400: `Token` in a GET's query string; URLs end up in access logs and browser history. */
+  /**
+   * 400: a `Token` parameter. The runtime merges the query string into the parameters, so it may have come from the
+   * URL (URLs end up in access logs and browser history): the token is taken only from `Authorization: Bearer`.
+   */
   TOKEN_IN_URL: 'TOKEN_IN_URL',
-  /** 400: both an Authorization header and a `Token` parameter, naming different tokens. */
-  CREDENTIALS_CONFLICT: 'CREDENTIALS_CONFLICT',
-  /** 400: the Authorization header is not `Bearer <token>`, or `Token` is not a string. */
+  /** 400: the Authorization header is not `Bearer <token>`. */
   INVALID_REQUEST: 'INVALID_REQUEST',
   /** 400: `PageSize` is not a whole number from 1 to 100. */
   PAGE_SIZE_INVALID: 'PAGE_SIZE_INVALID',

@@ -1,9 +1,10 @@
 /**
  * Who is asking /recent-calls, and for what:
  *
- * - Credentials: the caller's Flex token, as `Authorization: Bearer <token>` (any method; the way for GETs) or as a
- *   `Token` parameter in a POST body (as /sync-token takes it). A `Token` in a GET's query string is refused: URLs
- *   end up in access logs, proxies and browser history. Verified with Twilio IAM through the shared Flex verifier.
+ * - Credentials: the caller's Flex token, only as `Authorization: Bearer <token>` (any method). A `Token`
+ *   parameter is refused whatever the method: the runtime merges the query string into the body's parameters, so
+ *   the function cannot tell a body's `Token` from a URL's, and URLs end up in access logs, proxies and browser
+ *   history (twilio-run's own request log prints them). Verified with Twilio IAM through the shared Flex verifier.
  * - Target: the verified token's own `worker_sid`; `WorkerSid` may name another worker only for supervisor roles.
  * - Paging: `PageSize` (1–100, default 50) and `PageToken` (from the previous answer's `nextPageToken`).
  */
@@ -28,7 +29,7 @@ export interface RecentCallsQuery {
 const present = (value: unknown) => value !== undefined && value !== null && value !== '';
 
 /** The Flex token of the request (not yet verified), or a 400 / 401. */
-export function flexTokenOf(request: Pick<FunctionRequest, 'params' | 'headers' | 'method'>): string {
+export function flexTokenOf(request: Pick<FunctionRequest, 'params' | 'headers'>): string {
   const header = request.headers.authorization;
   let fromHeader: string | undefined;
   if (present(header)) {
@@ -36,20 +37,12 @@ export function flexTokenOf(request: Pick<FunctionRequest, 'params' | 'headers' 
     if (!match) throw new HttpError(400, RECENT_CALLS_ERRORS.INVALID_REQUEST, 'Authorization must be "Bearer <Flex token>"');
     fromHeader = match[1];
   }
-  const param = request.params.Token;
-  if (present(param)) {
-    if (typeof param !== 'string') throw new HttpError(400, RECENT_CALLS_ERRORS.INVALID_REQUEST, 'Token must be a string');
-    if (request.method === 'GET') {
-      throw new HttpError(
-        400,
-        RECENT_CALLS_ERRORS.TOKEN_IN_URL,
-        'Send the Flex token as "Authorization: Bearer <token>" (or as Token in a POST body), never in the URL',
-      );
-    }
-    if (fromHeader !== undefined && fromHeader !== param) {
-      throw new HttpError(400, RECENT_CALLS_ERRORS.CREDENTIALS_CONFLICT, 'Authorization and Token name different tokens');
-    }
-    return param;
+  if (present(request.params.Token)) {
+    throw new HttpError(
+      400,
+      RECENT_CALLS_ERRORS.TOKEN_IN_URL,
+      'Send the Flex token only as "Authorization: Bearer <token>": a Token parameter may have come from the URL',
+    );
   }
   if (fromHeader !== undefined) return fromHeader;
   throw new HttpError(401, RECENT_CALLS_ERRORS.CREDENTIALS_MISSING, 'Send the Flex token as "Authorization: Bearer <token>"');

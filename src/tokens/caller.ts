@@ -1,7 +1,7 @@
 /**
  * Who is asking for a Sync token, from a verified source only:
- * 1. a `Token` parameter: a Flex user's token, verified with Twilio IAM; its identity is IAM's, and any `Identity`
- *    parameter next to it is ignored;
+ * 1. a `Token` parameter: a Flex user's token, verified with Twilio IAM; its identity is IAM's (bounded like a signed
+ *    one before it goes into a token), and any `Identity` parameter next to it is ignored;
  * 2. otherwise an X-Twilio-Signature: a server-side signer holding the auth token, which names the `Identity` (and
  *    optionally `Ttl` and `SignedAt`; any other parameter, an empty `Token` included, is refused);
  * 3. otherwise nothing: 401 CREDENTIALS_MISSING.
@@ -15,7 +15,7 @@ import { HttpError } from '../http/errors';
 import { createTwilioClient, twilioNow } from '../twilio/client-factory';
 import { Deadline } from '../twilio/deadline';
 import { SYNC_TOKEN_ERRORS } from './errors';
-import { validateIdentity } from './identity';
+import { validateFlexIdentity, validateIdentity } from './identity';
 
 /** Time allowed for IAM (retries included), inside the 10 s Functions limit. */
 export const IAM_BUDGET_MS = 8000;
@@ -39,7 +39,7 @@ export async function identifyCaller(request: FunctionRequest, config: SyncToken
       policy: { allowGuests: config.allowGuests, allowedRoles: config.allowedRoles },
       twilioClient: () => createTwilioClient(request.context, { deadline }),
     });
-    return { via: 'flex', identity: user.identity, roles: user.roles, validation: source };
+    return { via: 'flex', identity: validateFlexIdentity(user.identity), roles: user.roles, validation: source };
   }
   if (hasSignature(request.headers)) {
     verifySignature(request, config.authToken, { allowed: SIGNED_TOKEN_PARAMS, now: () => twilioNow(request.context) });

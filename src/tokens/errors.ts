@@ -15,6 +15,8 @@ export const SYNC_TOKEN_ERRORS = {
   ROLE_NOT_ALLOWED: 'ROLE_NOT_ALLOWED',
   /** A signed request named no Identity, or one that is empty, too long or not printable. */
   IDENTITY_INVALID: 'IDENTITY_INVALID',
+  /** IAM accepted the Flex token but named an identity that is empty, over 121 characters or not printable ASCII. */
+  FLEX_IDENTITY_INVALID: 'FLEX_IDENTITY_INVALID',
   /** `Ttl` is not a whole number of seconds. */
   TTL_INVALID: 'TTL_INVALID',
   /** `Ttl` is below the minimum or above the configured lifetime. */

@@ -7,6 +7,13 @@
  * 2. JSON nested 5,000 deep, unauthenticated, on every endpoint (it once overflowed the stack of the signature check);
  * 3. a forged checkpoint: a plausible recent cursor written over REST (the calls before it were skipped), and a forger
  *    renewing a live lease again and again while the job runs (it kept the job busy);
+ * 4. a Flex token in the URL of a POST to /recent-calls (it was accepted), or anywhere but Authorization: Bearer;
+ * 5. header games through the `request` key the runtime merges into `event` (a spoofed Origin got a token): none
+ *    gets a token, data or a CORS grant for the real origin it would not get otherwise;
+ * 6. identities IAM returns that cannot go into a token (oversized, non-printable, padded), and a client-chosen
+ *    X-Request-Id posing as the function's own;
+ * 7. the emulator's admin API from a web page: a cross-origin "simple" POST /__admin/reset, other origins, and DNS
+ *    rebinding (a Host that is not a loopback name) reading /__admin/config;
  *
  * Every case also checks that no answer carries a token it should not, a 5xx, or a secret. The figures go to the
  * summary table (one row per case, counted as checks).
@@ -287,11 +294,172 @@ describe('audit point 3: a forged checkpoint neither skips calls nor stalls the 
   });
 });
 
+/** Flex tokens sent where they do not belong: they must stay out of the functions' own (structured) log lines. */
+const misplacedTokens = new SecretIndex();
+/** The same tokens as sent in URLs: twilio-run's own request log prints URLs (that is why they are refused). */
+const urlTokens: string[] = [];
+
+async function agentTokens(): Promise<{ a: { token: string; workerSid: string }; b: { token: string; workerSid: string } }> {
+  let { agents } = await system.admin.agents();
+  if (agents.length < 2) {
+    await system.admin.seed({ agents: 2, callsPerAgent: 3, days: 5 });
+    agents = (await system.admin.agents()).agents;
+  }
+  const mint = async (i: number) => {
+    const { token } = await system.admin.flexToken({ identity: agents[i].identity, roles: ['agent'], workerSid: agents[i].workerSid, ttlSeconds: 3600 });
+    secrets.add(token, `Flex token of ${agents[i].identity}`, { exact: true });
+    return { token, workerSid: agents[i].workerSid };
+  };
+  return { a: await mint(0), b: await mint(1) };
+}
+
+const getRequest = (target: string, headers: Array<[string, string]> = []): RawRequest => ({ method: 'GET', target, headers });
+const bearer = (token: string): [string, string] => ['Authorization', `Bearer ${token}`];
+
+describe('audit point 4: the Flex token of /recent-calls only in Authorization: Bearer', () => {
+  it('a Token parameter is refused in a POST\'s URL, in a body and in a GET\'s URL; the Bearer header works', async () => {
+    const point = new Point('audit 4: Flex token in the URL or body of /recent-calls');
+    const { a } = await agentTokens();
+    misplacedTokens.add(a.token, 'a Flex token sent as a Token parameter', { exact: true });
+    urlTokens.push(a.token);
+    await point.expect('GET with Authorization: Bearer (control)', getRequest('/recent-calls', [bearer(a.token)]), { status: 200 });
+    await point.expect('POST /recent-calls?Token=<valid> with a JSON body {}', jsonRequest(`/recent-calls?Token=${encodeURIComponent(a.token)}`, '{}'), { status: 400, code: 'TOKEN_IN_URL' });
+    await point.expect('GET /recent-calls?Token=<valid>', getRequest(`/recent-calls?Token=${encodeURIComponent(a.token)}`), { status: 400, code: 'TOKEN_IN_URL' });
+    await point.expect('POST with Token=<valid> in a form body', formRequest('/recent-calls', { Token: a.token }), { status: 400, code: 'TOKEN_IN_URL' });
+    await point.expect('POST with {"Token": <valid>} in a JSON body', jsonRequest('/recent-calls', JSON.stringify({ Token: a.token })), { status: 400, code: 'TOKEN_IN_URL' });
+    await point.expect('Bearer and the same token as ?Token=', getRequest(`/recent-calls?Token=${encodeURIComponent(a.token)}`, [bearer(a.token)]), { status: 400, code: 'TOKEN_IN_URL' });
+    const structured = system.functions.output.filter((line) => line.startsWith('{'));
+    const hits = structured.filter((line) => misplacedTokens.scan(line, 1).length > 0);
+    point.record('the token in the functions\' own log lines', hits.length === 0 ? [] : hits.slice(0, 2), String(hits.length));
+    expect(point.failures).toEqual([]);
+  });
+});
+
+describe('audit point 5: header games through the runtime\'s `request` key', () => {
+  it('no header trick gets a token, data, or a CORS grant for the origin that really sent it', async () => {
+    const point = new Point('audit 5: `request`-key header games (/sync-token, /recent-calls)');
+    const { a, b } = await agentTokens();
+    const evil: [string, string] = ['Origin', 'https://evil.example'];
+    const spoofed = { 'content-type': 'application/json', origin: 'https://flex.twilio.com' };
+
+    // The auditor's finding: the spoofed Origin passes the (best-effort) Origin check, but the grant names the spoofed
+    // origin, so the page on evil.example that sent it cannot read the answer.
+    const issued = await send(system.functions.port, jsonRequest('/sync-token', JSON.stringify({ Token: a.token, request: { headers: spoofed } }), [evil]));
+    const grant = issued.ok ? header(issued.response, 'access-control-allow-origin') : undefined;
+    point.record('spoofed allowed Origin, real Origin evil: CORS grant for evil', grant === 'https://evil.example' ? ['granted to the real origin'] : [], String(grant ?? 'none'));
+    if (issued.ok && typeof parse(issued)?.body.token === 'string') issuedTokens.push(String(parse(issued)!.body.token));
+
+    await point.expect('/sync-token: smuggled X-Twilio-Signature, Identity=admin', jsonRequest('/sync-token', JSON.stringify({ Identity: 'admin', request: { headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': 'Zm9yZ2Vk' } } })), { status: 401, code: 'SIGNATURE_INVALID' });
+    await point.expect('/sync-token: smuggled signature settings and Origin, no credential', jsonRequest('/sync-token', JSON.stringify({ request: { headers: { ...spoofed, 'x-twilio-webhooks-signature-settings': 'algorithm=none' } } })), { status: 401, code: 'CREDENTIALS_MISSING' });
+    await point.expect('/recent-calls: agent A\'s token smuggled as a header, WorkerSid of B', jsonRequest('/recent-calls', JSON.stringify({ WorkerSid: b.workerSid, request: { headers: { 'content-type': 'application/json', authorization: `Bearer ${a.token}`, 'x-flex-roles': 'supervisor' } } })), { status: 403, code: 'WORKER_NOT_ALLOWED' });
+    await point.expect('/recent-calls: real Bearer replaced by a body `request` without one', jsonRequest('/recent-calls', JSON.stringify({ request: { headers: { 'content-type': 'application/json' } } }), [bearer(a.token)]), { status: 401, code: 'CREDENTIALS_MISSING' });
+    await point.expect('/recent-calls: a forged token smuggled as a header', jsonRequest('/recent-calls', JSON.stringify({ request: { headers: { 'content-type': 'application/json', authorization: 'Bearer eyJhbGciOiJIUzI1NiJ9.eyJmb3JnZWQiOnRydWV9.c2lnbmF0dXJlLWZvcmdlZA' } } })), { status: 401, code: 'FLEX_TOKEN_INVALID' });
+    await point.expect('/recent-calls: headers replaced through the query string', getRequest('/recent-calls?request[headers][authorization]=Bearer%20forged.token.value&request[headers][origin]=https://flex.twilio.com'), { status: 401, code: 'FLEX_TOKEN_INVALID' });
+    const own = await send(system.functions.port, jsonRequest('/recent-calls', JSON.stringify({ request: { headers: { ...spoofed, authorization: `Bearer ${a.token}` } } }), [evil]));
+    const ownAnswer = parse(own);
+    const ownGrant = own.ok ? header(own.response, 'access-control-allow-origin') : undefined;
+    const onlyOwn = ownAnswer?.status === 200 && ownAnswer.body.workerSid === a.workerSid && ownGrant !== 'https://evil.example';
+    point.record('/recent-calls: spoofed Origin + A\'s own token: only A\'s calls, no grant for evil', onlyOwn ? [] : [`answered ${ownAnswer?.status} ${String(ownAnswer?.body.workerSid)} grant ${String(ownGrant)}`], `${ownAnswer?.status} ${ownGrant ?? 'no grant for evil'}`);
+    expect(point.failures).toEqual([]);
+  });
+});
+
+describe('audit point 6: IAM identities are bounded; client request ids are logged as the client\'s', () => {
+  it('a Flex token whose IAM identity cannot go into a token is refused with 403, never issued', async () => {
+    const point = new Point('audit 6: identities IAM returns, client-chosen X-Request-Id');
+    const worker = () => `WK${hex(16)}`;
+    const bad: Array<[string, string]> = [
+      ['oversized (500 characters)', 'a'.repeat(500)],
+      ['122 characters', 'b'.repeat(122)],
+      ['NUL inside', 'ali\u0000ce'],
+      ['CR/LF header injection', 'alice\r\nX-Injected: 1'],
+      ['leading space', ' alice'],
+      ['non-ASCII', '\u00e5lice'],
+      ['right-to-left override', '\u202eecila'],
+      ['tab', 'ali\tce'],
+    ];
+    for (const [label, identity] of bad) {
+      const { token } = await system.admin.flexToken({ identity, roles: ['agent'], workerSid: worker(), ttlSeconds: 3600 });
+      secrets.add(token, `Flex token with a ${label} identity`, { exact: true });
+      await point.expect(`IAM identity ${label}`, jsonRequest('/sync-token', JSON.stringify({ Token: token })), { status: 403, code: 'FLEX_IDENTITY_INVALID' });
+    }
+    const { token } = await system.admin.flexToken({ identity: 'c'.repeat(121), roles: ['agent'], workerSid: worker(), ttlSeconds: 3600 });
+    secrets.add(token, 'Flex token with a 121-character identity', { exact: true });
+    await point.expect('IAM identity of 121 characters (control)', jsonRequest('/sync-token', JSON.stringify({ Token: token })), { status: 200, token: true });
+
+    const chosen = 'forged-request-id-1234';
+    const result = await send(system.functions.port, jsonRequest('/sync-token', '{}', [['X-Request-Id', chosen]]));
+    const id = result.ok ? header(result.response, 'x-request-id') : undefined;
+    point.record('a client X-Request-Id is not taken as ours', id !== undefined && id !== chosen && /^[0-9a-f-]{36}$/.test(id) ? [] : [`X-Request-Id ${String(id)}`], String(id === chosen ? 'echoed' : 'own id'));
+    const lines = system.functions.output.filter((line) => line.startsWith('{') && line.includes(chosen)).map((line) => JSON.parse(line) as Record<string, unknown>);
+    const logged = lines.length > 0 && lines.every((l) => l.clientRequestId === chosen && l.requestId === id);
+    point.record('logged as clientRequestId next to our requestId', logged ? [] : [`lines ${JSON.stringify(lines).slice(0, 200)}`], String(lines.length));
+    expect(point.failures).toEqual([]);
+  });
+});
+
+describe('audit point 7: the emulator\'s admin API against web pages', () => {
+  it('cross-origin simple POSTs, other origins and rebinding Host names are refused; loopback callers still work', async () => {
+    const point = new Point('audit 7: emulator admin API (cross-origin POST, DNS rebinding)');
+    const port = Number(new URL(system.emulator.url).port);
+    const workers = () => system.emulator.state.taskrouter.workers.size;
+    if (workers() === 0) await system.admin.seed({ agents: 2, callsPerAgent: 1, days: 1 });
+    const before = workers();
+    const admin = async (label: string, request: RawRequest, status: number, check: (r: RawResult) => string[] = () => []) => {
+      const result = await send(port, request);
+      const problems: string[] = [];
+      if (!result.ok) problems.push(`no answer: ${result.error}`);
+      else {
+        if (result.response.status !== status) problems.push(`status ${result.response.status}, expected ${status}`);
+        if (status >= 400 && secrets.scan(result.response.text).length > 0) problems.push('a secret in the refusal');
+        problems.push(...check(result));
+      }
+      point.record(label, problems, result.ok ? String(result.response.status) : 'no answer');
+    };
+    const evilOrigin: [string, string] = ['Origin', 'https://evil.example'];
+    const noGrant = (r: RawResult) => (r.ok && header(r.response, 'access-control-allow-origin') ? ['a CORS grant'] : []);
+    const text = (target: string, headers: Array<[string, string]>): RawRequest => ({ method: 'POST', target, headers: [['Content-Type', 'text/plain'], ...headers], body: Buffer.from('{}') });
+
+    await admin('simple POST /__admin/reset (text/plain) from evil.example', text('/__admin/reset', [evilOrigin]), 403, noGrant);
+    await admin('POST /__admin/reset as text/plain, no Origin', text('/__admin/reset', []), 415);
+    await admin('POST /__admin/seed as a form', { method: 'POST', target: '/__admin/seed', headers: [['Content-Type', 'application/x-www-form-urlencoded']], body: Buffer.from('agents=1') }, 415);
+    await admin('JSON POST /__admin/reset from evil.example', { ...jsonRequest('/__admin/reset', '{}', [evilOrigin]) }, 403, noGrant);
+    await admin('preflight from evil.example', { method: 'OPTIONS', target: '/__admin/reset', headers: [evilOrigin, ['Access-Control-Request-Method', 'POST'], ['Access-Control-Request-Headers', 'content-type']] }, 403, noGrant);
+    point.record('the emulator\'s data after those requests', workers() === before ? [] : ['wiped'], `${workers()} workers`);
+    for (const host of ['evil.example', `rebind.evil.example:${port}`, 'localhost.evil.example', '127.0.0.1.nip.io']) {
+      await admin(`GET /__admin/config with Host ${host} (DNS rebinding)`, { method: 'GET', target: '/__admin/config', headers: [['Host', host]] }, 403, (r) => (r.ok && r.response.text.includes(system.emulator.config.authToken) ? ['auth token in the answer'] : []));
+    }
+    await admin('GET /__admin/config from 127.0.0.1 (control)', { method: 'GET', target: '/__admin/config', headers: [['Host', `127.0.0.1:${port}`]] }, 200);
+    await admin('preflight from http://localhost:3000 (control: npm start\'s page)', { method: 'OPTIONS', target: '/__admin/flex-tokens', headers: [['Host', `127.0.0.1:${port}`], ['Origin', 'http://localhost:3000'], ['Access-Control-Request-Method', 'POST']] }, 204, (r) => (r.ok && header(r.response, 'access-control-allow-origin') === 'http://localhost:3000' ? [] : ['no CORS grant']));
+    await admin('JSON POST /__admin/clock from localhost (control)', { ...jsonRequest('/__admin/clock', '{"advanceSeconds":0}', [['Host', `localhost:${port}`]]) }, 200);
+    expect(point.failures).toEqual([]);
+  });
+});
+
 describe('no secret in the functions\' output', () => {
   it('no auth token, API secret or issued token in any line the functions process printed', () => {
     for (const token of issuedTokens) secrets.add(token, 'an issued Sync token', { exact: true });
-    const hits = system.functions.output.flatMap((line, i) => secrets.scan(line, 1).map((h) => `line ${i}: ${h.label} in ${line.slice(0, 160)}`));
-    sections.push({ title: 'audit: logs of the functions process', rows: [{ label: 'secrets found in logs', value: hits.length, expect: '0', ok: hits.length === 0 }] });
+    // twilio-run's request log ("400 GET /recent-calls?Token=…") quotes the URLs audit 4 sent a token in: counted
+    // apart. The functions' own lines must not hold it (checked in audit 4), and nothing else may be in any line.
+    let urlEchoes = 0;
+    const hits = system.functions.output.flatMap((raw, i) => {
+      let line = raw;
+      if (!raw.startsWith('{')) {
+        for (const token of urlTokens) if (line.includes(`Token=${token}`) || line.includes(`Token=${encodeURIComponent(token)}`)) {
+          urlEchoes += 1;
+          line = line.split(token).join('[URL TOKEN]').split(encodeURIComponent(token)).join('[URL TOKEN]');
+        }
+      }
+      return secrets.scan(line, 1).map((h) => `line ${i}: ${h.label} in ${line.slice(0, 160)}`);
+    });
+    sections.push({
+      title: 'audit: logs of the functions process',
+      rows: [
+        { label: 'secrets found in logs', value: hits.length, expect: '0', ok: hits.length === 0 },
+        { label: 'twilio-run request lines quoting a URL token', value: urlEchoes },
+      ],
+      notes: ['twilio-run prints each request\'s URL: a token sent in a URL is in that log whatever the function does (audit 4).'],
+    });
     expect(hits.slice(0, 10)).toEqual([]);
   });
 });

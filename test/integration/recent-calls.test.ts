@@ -144,22 +144,24 @@ describe('an agent reads its own recent calls', () => {
     expect([...keys].sort().reverse()).toEqual(keys);
   });
 
-  it('takes the token as Token in a POST body too, and refuses it in a GET query string', async () => {
+  it('takes the token only from Authorization: Bearer; a Token parameter (URL or body) is 400 TOKEN_IN_URL', async () => {
     const agent = agents[1];
     const token = await tokenFor(agent);
-    const viaPost = await post({ Token: token, PageSize: '100' });
-    expect(viaPost.status).toBe(200);
     const viaGet = await get(token, { PageSize: '100' });
+    expect(viaGet.status).toBe(200);
+    const viaPost = await post({ PageSize: '100' }, { Authorization: `Bearer ${token}` });
+    expect(viaPost.status).toBe(200);
     expect(viaPost.body.calls).toEqual(viaGet.body.calls);
 
     // The token is a secret of the request: never in the function's logs.
     expect(system.functions.output.some((line) => line.includes(token))).toBe(false);
+    // The runtime merges query and body: a Token anywhere is refused, with or without a Bearer next to it.
     const inUrl = await answer(await fetch(url({ Token: await tokenFor(agent) })));
-    expect(inUrl.status).toBe(400);
-    expect(inUrl.body.code).toBe('TOKEN_IN_URL');
-
-    const conflict = await post({ Token: token }, { Authorization: `Bearer ${await tokenFor(agents[2])}` });
-    expect(conflict).toMatchObject({ status: 400, body: { code: 'CREDENTIALS_CONFLICT' } });
+    expect(inUrl).toMatchObject({ status: 400, body: { code: 'TOKEN_IN_URL' } });
+    expect(await post({ Token: token })).toMatchObject({ status: 400, body: { code: 'TOKEN_IN_URL' } });
+    expect(await post({ Token: token }, { Authorization: `Bearer ${token}` })).toMatchObject({ status: 400, body: { code: 'TOKEN_IN_URL' } });
+    const postWithQuery = await answer(await fetch(url({ Token: token }), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' }));
+    expect(postWithQuery).toMatchObject({ status: 400, body: { code: 'TOKEN_IN_URL' } });
   });
 
   it('reads one Sync page per answered page, never the whole map', async () => {

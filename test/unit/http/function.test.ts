@@ -44,6 +44,17 @@ describe('defineFunction', () => {
     expect(seen).toEqual({ A: '1' });
   });
 
+  it('answers with its own request id: a client\'s X-Request-Id is logged next to it as clientRequestId', async () => {
+    const { answer, lines } = await call({}, post({ 'x-request-id': 'client-chosen-1' }));
+    const own = answer.headers['X-Request-Id'];
+    expect(own).toMatch(/^[0-9a-f-]{36}$/);
+    expect(lines.map((line) => JSON.parse(line))).toEqual(
+      expect.arrayContaining([expect.objectContaining({ requestId: own, clientRequestId: 'client-chosen-1' })]),
+    );
+    const unsafe = await call({}, post({ 'x-request-id': 'bad id with spaces' }));
+    expect(unsafe.lines.map((line) => JSON.parse(line)).every((l) => l.clientRequestId === undefined)).toBe(true);
+  });
+
   it('refuses a request without a body (a GET) with 405 and Allow', async () => {
     const { answer } = await call({}, { request: { headers: {} } });
     expect(answer.statusCode).toBe(405);

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { HttpError } from '../../../src/http/errors';
-import { MAX_IDENTITY_LENGTH, validateIdentity } from '../../../src/tokens/identity';
+import { MAX_IDENTITY_LENGTH, validateFlexIdentity, validateIdentity } from '../../../src/tokens/identity';
 
 const refused = (value: unknown) => {
   try {
@@ -29,5 +29,14 @@ describe('validateIdentity (signed requests)', () => {
     const outside = fc.string({ unit: 'binary', minLength: 1 }).filter((s) => /[^\x20-\x7e]/.test(s));
     const withOutside = fc.tuple(fc.string(), outside, fc.string()).map(([a, b, c]) => a + b + c);
     fc.assert(fc.property(withOutside, (id) => expect(refused(id)).toBe(true)));
+  });
+});
+
+describe('validateFlexIdentity (the identity IAM returns)', () => {
+  it('applies the same bounds, refusing with 403 FLEX_IDENTITY_INVALID (the caller cannot fix it by retrying)', () => {
+    expect(validateFlexIdentity('alice_40example_2Ecom')).toBe('alice_40example_2Ecom');
+    for (const value of ['', 'x'.repeat(MAX_IDENTITY_LENGTH + 1), ' alice', 'ali\u0000ce', 'alice\r\nX: 1', '\u00e5lice']) {
+      expect(() => validateFlexIdentity(value)).toThrow(expect.objectContaining({ status: 403, code: 'FLEX_IDENTITY_INVALID' }));
+    }
   });
 });
