@@ -12,6 +12,7 @@ import { EmulatorAdmin } from '../../emulator/admin-client';
 import { startEmulator, type Emulator } from '../../emulator/server';
 import type { SyncJobConfig } from '../../src/config/sync-job';
 import { createLogger } from '../../src/observability/logger';
+import { checkpointKey } from '../../src/recent-calls/checkpoint-seal';
 import { limiterSettings, runSyncJob, type JobSummary } from '../../src/recent-calls/job';
 import { Deadline } from '../../src/twilio/deadline';
 import { TwilioHttpClient } from '../../src/twilio/http-client';
@@ -54,6 +55,7 @@ async function syncAll(ttlDays = 30, max = 30): Promise<JobSummary[]> {
       work: project(config.budgetMs),
       control: project(config.budgetMs + CONTROL_RESERVE_MS),
       limiter,
+      checkpointKey: checkpointKey({ AUTH_TOKEN: emulator.config.authToken }),
       log: createLogger({ write: () => undefined }),
       runId: `shapes-${n}`,
       startedAt: performance.now(),
