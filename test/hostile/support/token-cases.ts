@@ -33,6 +33,7 @@ export const SYNC_TOKEN_CODES: Readonly<Record<string, number>> = {
 
 /** /sync-recent-calls refuses with these (src/auth/signature.ts, src/http/errors.ts; README troubleshooting). */
 export const SYNC_JOB_CODES: Readonly<Record<string, number>> = {
+  INVALID_REQUEST: 400,
   SIGNATURE_MISSING: 401,
   SIGNATURE_INVALID: 401,
   METHOD_NOT_ALLOWED: 405,
