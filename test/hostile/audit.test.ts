@@ -214,7 +214,7 @@ async function invokeJob(n: number): Promise<{ status: number; body: Record<stri
 /** Handled calls still inside their 30 days that are not in their agent's map (from the emulator's own records). */
 function missingCalls(): string[] {
   const now = system.emulator.clock.now();
-  const present = new Set(readSync(system.emulator).items.map((i) => `${i.map}|${String(i.data.callSid ?? i.key)}`));
+  const present = new Set(readSync(system.emulator).items.map((i) => `${i.map}|${i.key}`));
   return [...readTruth(system.emulator).handled.values()].filter((c) => c.expiresMs > now + 60_000 && !present.has(c.key)).map((c) => c.key);
 }
 
