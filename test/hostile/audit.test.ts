@@ -313,6 +313,16 @@ async function agentTokens(): Promise<{ a: { token: string; workerSid: string };
   return { a: await mint(0), b: await mint(1) };
 }
 
+/** The functions' structured lines holding `text`, once the first has arrived (their stdout is read asynchronously). */
+async function functionLinesWith(text: string, attempts = 200): Promise<string[]> {
+  for (let i = 0; i < attempts; i++) {
+    const lines = system.functions.output.filter((line) => line.startsWith('{') && line.includes(text));
+    if (lines.length > 0) return lines;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return [];
+}
+
 const getRequest = (target: string, headers: Array<[string, string]> = []): RawRequest => ({ method: 'GET', target, headers });
 const bearer = (token: string): [string, string] => ['Authorization', `Bearer ${token}`];
 
@@ -391,7 +401,7 @@ describe('audit point 6: IAM identities are bounded; client request ids are logg
     const result = await send(system.functions.port, jsonRequest('/sync-token', '{}', [['X-Request-Id', chosen]]));
     const id = result.ok ? header(result.response, 'x-request-id') : undefined;
     point.record('a client X-Request-Id is not taken as ours', id !== undefined && id !== chosen && /^[0-9a-f-]{36}$/.test(id) ? [] : [`X-Request-Id ${String(id)}`], String(id === chosen ? 'echoed' : 'own id'));
-    const lines = system.functions.output.filter((line) => line.startsWith('{') && line.includes(chosen)).map((line) => JSON.parse(line) as Record<string, unknown>);
+    const lines = (await functionLinesWith(chosen)).map((line) => JSON.parse(line) as Record<string, unknown>);
     const logged = lines.length > 0 && lines.every((l) => l.clientRequestId === chosen && l.requestId === id);
     point.record('logged as clientRequestId next to our requestId', logged ? [] : [`lines ${JSON.stringify(lines).slice(0, 200)}`], String(lines.length));
     expect(point.failures).toEqual([]);
