@@ -9,7 +9,8 @@
  *   re-serialised for the hash check: formatting other than JSON.stringify's fails verification.
  * - each endpoint names the parameters a signed request may carry; any other name is refused before the signature
  *   is judged. Twilio's form signature concatenates sorted names and values with no separator, so without this rule
- *   a captured `{Identity: "bobToken"}` could be re-split and replayed as `Identity=bob&Token=`.
+ *   a captured `{Identity: "bobToken"}` could be re-split and replayed as `Identity=bob&Token=`. (Twilio's own
+ *   webhooks, whose parameter names Twilio chooses, are verified without a list.)
  * - values are plain strings (a form), or strings and numbers (JSON): nothing nested, so no recursive work is ever
  *   done on what an unauthenticated caller sent.
  * - an optional `SignedAt` (Unix seconds, signed with the rest) bounds replay: a request whose SignedAt is more than
@@ -26,8 +27,12 @@ export interface SignedRequest {
 }
 
 export interface SignedRequestRules {
-  /** The parameter names a signed request to this endpoint may carry (besides SignedAt, and bodySHA256 for JSON). */
-  allowed: readonly string[];
+  /**
+   * The parameter names a signed request to this endpoint may carry (besides SignedAt, and bodySHA256 for JSON).
+   * Leave it out only for Twilio's own webhooks, whose parameter names Twilio chooses: any name is then accepted and
+   * non-string values are serialised for the check (the wrapper has bounded their depth), as before this rule.
+   */
+  allowed?: readonly string[];
   /** Twilio's current time in ms, for SignedAt (the project's server-clock estimate); default Date.now. */
   now?: () => number;
 }
@@ -54,14 +59,14 @@ const invalid = (message: string) => new HttpError(401, SIGNATURE_ERRORS.INVALID
  * Throws a 401 HttpError (SIGNATURE_MISSING / SIGNATURE_INVALID) unless the request is signed with `authToken`,
  * names only the parameters `rules.allowed` lists, and (when it has one) carries a current SignedAt.
  */
-export function verifySignature(request: SignedRequest, authToken: string, rules: SignedRequestRules): void {
+export function verifySignature(request: SignedRequest, authToken: string, rules: SignedRequestRules = {}): void {
   const signature = request.headers['x-twilio-signature'];
   if (!signature) {
     throw new HttpError(401, SIGNATURE_ERRORS.MISSING, 'This endpoint needs a request signed with X-Twilio-Signature');
   }
   const isJson = (request.headers['content-type'] ?? '').toLowerCase().includes('application/json');
   const { bodySHA256, ...params } = request.params;
-  checkSignedParams(isJson ? params : request.params, rules.allowed, isJson);
+  if (rules.allowed) checkSignedParams(isJson ? params : request.params, rules.allowed, isJson);
 
   const algorithm = twilio.getSignatureAlgorithm(request.headers['x-twilio-webhooks-signature-settings']);
   const url = publicUrl(request.context);
@@ -72,7 +77,8 @@ export function verifySignature(request: SignedRequest, authToken: string, rules
       /^[0-9a-f]{64}$/.test(bodySHA256) &&
       twilio.validateRequestWithBody(authToken, signature, `${url}?bodySHA256=${bodySHA256}`, JSON.stringify(params), algorithm);
   } else {
-    valid = twilio.validateRequest(authToken, signature, url, request.params as Record<string, string>, algorithm);
+    const form = rules.allowed ? (request.params as Record<string, string>) : formParams(request.params);
+    valid = twilio.validateRequest(authToken, signature, url, form, algorithm);
   }
   if (!valid) throw invalid('The X-Twilio-Signature does not match this request');
   checkSignedAt(params[SIGNED_AT], (rules.now ?? Date.now)());
@@ -91,6 +97,18 @@ function checkSignedParams(params: Record<string, unknown>, allowed: readonly st
     const plain = typeof value === 'string' || (isJson && typeof value === 'number' && Number.isFinite(value));
     if (!plain) throw invalid(`Signed parameter ${name} must be a single ${isJson ? 'string or number' : 'string'}`);
   }
+}
+
+/** Form parameters as the validator expects them (open mode): strings, or arrays of strings for repeated keys. */
+function formParams(params: Record<string, unknown>): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [key, value] of Object.entries(params)) out[key] = Array.isArray(value) ? value.map(formValue) : formValue(value);
+  return out;
+}
+
+function formValue(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  return typeof value === 'string' ? value : (JSON.stringify(value) ?? '');
 }
 
 function checkSignedAt(value: unknown, nowMs: number): void {
