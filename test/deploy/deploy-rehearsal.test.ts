@@ -107,7 +107,7 @@ describe('deploy rehearsal', () => {
 
     const agent = seeded.agents[0];
     const { token } = await admin.flexToken({ identity: agent.identity, workerSid: agent.workerSid });
-    const calls = await call('/recent-calls', form({ Token: token }));
+    const calls = await call('/recent-calls', { method: 'GET', headers: { Authorization: `Bearer ${token}` } });
     expect(calls.status).toBe(200);
     expect(calls.json().workerSid).toBe(agent.workerSid);
     expect(calls.json().calls.length).toBeGreaterThan(0);
