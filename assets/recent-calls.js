@@ -67,7 +67,12 @@ async function mintDemoToken(agent) {
   const response = await fetchWithTimeout(`${demo.emulator}/__admin/flex-tokens`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ identity: agent.identity, roles: agent.roles, workerSid: agent.workerSid, ttlSeconds: 3600 }),
+    body: JSON.stringify({
+      identity: agent.identity,
+      roles: agent.roles,
+      workerSid: agent.workerSid,
+      ttlSeconds: 3600,
+    }),
   });
   const body = await readJson(response);
   if (!response.ok || typeof body.token !== 'string') {
@@ -108,7 +113,10 @@ async function fetchWithTimeout(url, init) {
     return await fetch(url, { ...init, signal: controller.signal, cache: 'no-store' });
   } catch (error) {
     const timedOut = error && error.name === 'AbortError';
-    throw problem(timedOut ? 'TIMEOUT' : 'NETWORK_ERROR', timedOut ? 'The request timed out' : `Could not reach ${new URL(url).host}`);
+    throw problem(
+      timedOut ? 'TIMEOUT' : 'NETWORK_ERROR',
+      timedOut ? 'The request timed out' : `Could not reach ${new URL(url).host}`,
+    );
   } finally {
     clearTimeout(timer);
   }
@@ -219,7 +227,10 @@ function render() {
     const n = calls.length;
     el.status.textContent = `${n} call${n === 1 ? '' : 's'}${view.nextPageToken ? ' shown, older ones available' : ''}, as of ${dateTime.format(new Date(serverNow()))}.`;
   } else if (state === 'error') el.status.textContent = '';
-  else el.status.textContent = isLocal ? 'Choose a demo agent to see their recent calls.' : 'Paste a Flex token to see your recent calls.';
+  else
+    el.status.textContent = isLocal
+      ? 'Choose a demo agent to see their recent calls.'
+      : 'Paste a Flex token to see your recent calls.';
 }
 
 function errorContent(error) {
@@ -324,14 +335,20 @@ async function setupDemo() {
   el.emulatorUrl.textContent = demo.emulator || '(invalid)';
   if (!demo.emulator) {
     el.agent.replaceChildren(new Option('No emulator', ''));
-    view.error = problem('EMULATOR_URL_INVALID', 'The emulator parameter must be a loopback http URL, e.g. http://127.0.0.1:3001');
+    view.error = problem(
+      'EMULATOR_URL_INVALID',
+      'The emulator parameter must be a loopback http URL, e.g. http://127.0.0.1:3001',
+    );
     setState('error');
     return;
   }
   try {
-    const response = await fetchWithTimeout(`${demo.emulator}/__admin/agents`, { headers: { Accept: 'application/json' } });
+    const response = await fetchWithTimeout(`${demo.emulator}/__admin/agents`, {
+      headers: { Accept: 'application/json' },
+    });
     const body = await readJson(response);
-    if (!response.ok || !Array.isArray(body.agents)) throw problem('EMULATOR_ERROR', `The emulator answered HTTP ${response.status}`);
+    if (!response.ok || !Array.isArray(body.agents))
+      throw problem('EMULATOR_ERROR', `The emulator answered HTTP ${response.status}`);
     demo.agents = body.agents.filter((a) => a && typeof a.identity === 'string' && a.identity !== '');
   } catch (error) {
     el.agent.replaceChildren(new Option('Emulator not reachable', ''));
@@ -339,7 +356,9 @@ async function setupDemo() {
     setState('error');
     return;
   }
-  const options = demo.agents.map((a, i) => new Option(`${a.fullName || a.friendlyName || a.identity} (${a.identity})`, String(i)));
+  const options = demo.agents.map(
+    (a, i) => new Option(`${a.fullName || a.friendlyName || a.identity} (${a.identity})`, String(i)),
+  );
   el.agent.replaceChildren(new Option(demo.agents.length ? 'Choose an agent…' : 'No agents seeded', ''), ...options);
   el.agent.addEventListener('change', () => {
     const agent = selectedAgent();

@@ -91,10 +91,9 @@ export class EmulatorAdmin {
     return this.call<{ token: string; expiration: string }>('POST', 'flex-tokens', input);
   }
   agents() {
-    return this.call<{ agents: Array<{ workerSid: string; identity: string; friendlyName: string; fullName: string; roles: string[] }> }>(
-      'GET',
-      'agents',
-    );
+    return this.call<{
+      agents: Array<{ workerSid: string; identity: string; friendlyName: string; fullName: string; roles: string[] }>;
+    }>('GET', 'agents');
   }
   advanceClock(advanceSeconds: number) {
     return this.call<{ now: string; offsetSeconds: number }>('POST', 'clock', { advanceSeconds });
@@ -103,17 +102,32 @@ export class EmulatorAdmin {
     return this.call<FaultSettings>('POST', 'faults', settings);
   }
   /** Calls handled now, in real time: their events are pushed to the configured callback and sinks as they happen. */
-  liveCalls(input: { workerSid?: string; count?: number; direction?: 'inbound' | 'outbound'; talkSeconds?: number; spreadSeconds?: number } = {}) {
-    return this.call<{ calls: Array<{ taskSid: string; workerSid: string; callSid: string | null; direction: 'inbound' | 'outbound' }> }>(
-      'POST',
-      'live-calls',
-      input,
-    );
+  liveCalls(
+    input: {
+      workerSid?: string;
+      count?: number;
+      direction?: 'inbound' | 'outbound';
+      talkSeconds?: number;
+      spreadSeconds?: number;
+    } = {},
+  ) {
+    return this.call<{
+      calls: Array<{ taskSid: string; workerSid: string; callSid: string | null; direction: 'inbound' | 'outbound' }>;
+    }>('POST', 'live-calls', input);
   }
   deliveries() {
     return this.call<{
       callbacks: Array<{ eventSid: string; eventType: string; status: number; ok: boolean; ms: number }>;
-      streams: Array<{ sinkSid: string; eventIds: string[]; eventTypes: string[]; attempt: number; status: number; ok: boolean; ms: number; at: number }>;
+      streams: Array<{
+        sinkSid: string;
+        eventIds: string[];
+        eventTypes: string[];
+        attempt: number;
+        status: number;
+        ok: boolean;
+        ms: number;
+        at: number;
+      }>;
       backlog: number;
     }>('GET', 'deliveries');
   }

@@ -73,8 +73,32 @@ export interface SeedResult {
 const SECOND = 1000;
 const DAY = 24 * 3600 * SECOND;
 const NAMES = [
-  'alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi', 'ivan', 'judy', 'ken', 'laura', 'mallory',
-  'niaj', 'olivia', 'peggy', 'quentin', 'rupert', 'sybil', 'trent', 'ursula', 'victor', 'walter', 'xena', 'yves', 'zoe',
+  'alice',
+  'bob',
+  'carol',
+  'dave',
+  'erin',
+  'frank',
+  'grace',
+  'heidi',
+  'ivan',
+  'judy',
+  'ken',
+  'laura',
+  'mallory',
+  'niaj',
+  'olivia',
+  'peggy',
+  'quentin',
+  'rupert',
+  'sybil',
+  'trent',
+  'ursula',
+  'victor',
+  'walter',
+  'xena',
+  'yves',
+  'zoe',
 ];
 const SURNAMES = ['Anders', 'Baker', 'Chen', 'Diaz', 'Evans', 'Fischer', 'Garcia', 'Huang', 'Ito', 'Jones'];
 /** Contact-center numbers (555-01XX: reserved for fiction). */
@@ -378,7 +402,13 @@ class SeedBuilder {
     this.channels = { voice: channel('voice'), chat: channel('chat') };
   }
 
-  newTask(channel: 'voice' | 'chat', createdMs: number, queue: TaskQueueRecord, attributes: object, customerCallSid?: string): Task {
+  newTask(
+    channel: 'voice' | 'chat',
+    createdMs: number,
+    queue: TaskQueueRecord,
+    attributes: object,
+    customerCallSid?: string,
+  ): Task {
     const task: Task = {
       customerCallSid,
       sid: this.rng.sid('WT'),
@@ -712,7 +742,14 @@ function outboundCall(b: SeedBuilder, t: number, agent: Agent, enriched: boolean
     end = start + (rng.int(4, 25) + talkSeconds(rng)) * SECOND;
     return end;
   };
-  handle(b, task, agent, t + rng.int(300, 800), talk, enriched ? { conference: { sid: conferenceSid }, call_sid: callSid } : undefined);
+  handle(
+    b,
+    task,
+    agent,
+    t + rng.int(300, 800),
+    talk,
+    enriched ? { conference: { sid: conferenceSid }, call_sid: callSid } : undefined,
+  );
   b.calls.push(
     callRecord({
       sid: callSid,
@@ -745,15 +782,29 @@ function transferredCall(b: SeedBuilder, t: number, agent: Agent, other: Agent):
   b.taskEvent('task-queue.entered', created + rng.int(40, 120), first, 'pending');
   const conference = { sid: rng.sid('CF'), participants: { customer: callSid, worker: rng.sid('CA') } };
   let transferAt = 0;
-  handle(b, first, agent, created + rng.int(200, 1500), (accepted) => (transferAt = accepted + talkSeconds(rng) * SECOND), { conference });
+  handle(
+    b,
+    first,
+    agent,
+    created + rng.int(200, 1500),
+    (accepted) => (transferAt = accepted + talkSeconds(rng) * SECOND),
+    { conference },
+  );
   const secondCreated = transferAt + rng.int(1000, 3000);
   const second = b.newTask('voice', secondCreated, queue, { ...attributes, conference }, callSid);
   b.taskEvent('task.created', secondCreated, second, 'pending');
   b.taskEvent('task-queue.entered', secondCreated + rng.int(40, 120), second, 'pending');
   let end = 0;
-  handle(b, second, other, secondCreated + rng.int(300, 1500), (accepted) => (end = accepted + talkSeconds(rng) * SECOND), {
-    conference: { ...conference, participants: { customer: callSid, worker: rng.sid('CA') } },
-  });
+  handle(
+    b,
+    second,
+    other,
+    secondCreated + rng.int(300, 1500),
+    (accepted) => (end = accepted + talkSeconds(rng) * SECOND),
+    {
+      conference: { ...conference, participants: { customer: callSid, worker: rng.sid('CA') } },
+    },
+  );
   b.calls.push(
     callRecord({
       sid: callSid,
@@ -825,7 +876,8 @@ function place(b: SeedBuilder, kind: Kind, agent: Agent, other: Agent | undefine
   const mark = { events: b.events.length, calls: b.calls.length, tasks: b.tasks.length };
   const draft = endMs - MAX_ITEM_MS;
   if (kind === 'inbound') inboundCall(b, draft, agent, other, false);
-  else if (kind === 'outbound' || kind === 'enriched-outbound') outboundCall(b, draft, agent, kind === 'enriched-outbound');
+  else if (kind === 'outbound' || kind === 'enriched-outbound')
+    outboundCall(b, draft, agent, kind === 'enriched-outbound');
   else if (kind === 'transfer') transferredCall(b, draft, agent, other!);
   else if (kind === 'abandoned') inboundCall(b, draft, agent, undefined, true);
   else if (kind === 'chat') chatTask(b, draft, agent);
@@ -937,7 +989,10 @@ export function planLiveCall(emu: Emulator, request: LiveCallRequest): LiveCallP
   const tr = emu.state.taskrouter;
   const worker = tr.workers.get(request.workerSid);
   if (!worker) throw new Error(`no worker ${request.workerSid}`);
-  const b = new SeedBuilder(emu, new Rng(createHash('sha256').update(`${request.workerSid}:${Math.random()}`).digest().readUInt32BE(0)));
+  const b = new SeedBuilder(
+    emu,
+    new Rng(createHash('sha256').update(`${request.workerSid}:${Math.random()}`).digest().readUInt32BE(0)),
+  );
   const agent: Agent = { worker, attributesJson: JSON.stringify(worker.attributes), ip: '203.0.113.250', version: 1 };
   if (request.direction === 'inbound') inboundCall(b, request.startMs, agent, undefined, false);
   else outboundCall(b, request.startMs, agent, false);
@@ -946,7 +1001,11 @@ export function planLiveCall(emu: Emulator, request: LiveCallRequest): LiveCallP
   const original = events.map((e) => e.eventDateMs);
   let at = request.startMs;
   events.forEach((e, i) => {
-    if (i > 0) at += e.eventType === 'task.wrapup' ? request.talkSeconds * SECOND : Math.min(LIVE_MAX_GAP_MS, original[i] - original[i - 1]);
+    if (i > 0)
+      at +=
+        e.eventType === 'task.wrapup'
+          ? request.talkSeconds * SECOND
+          : Math.min(LIVE_MAX_GAP_MS, original[i] - original[i - 1]);
     e.eventDateMs = at;
   });
   const task = b.tasks[0];
@@ -961,5 +1020,10 @@ export function planLiveCall(emu: Emulator, request: LiveCallRequest): LiveCallP
   call.dateUpdatedMs = call.endTimeMs + 500;
   settleCall(call, 0);
   const attributes = task.attributes as { call_sid?: unknown };
-  return { events, call, taskSid: task.sid, callSid: typeof attributes.call_sid === 'string' ? attributes.call_sid : null };
+  return {
+    events,
+    call,
+    taskSid: task.sid,
+    callSid: typeof attributes.call_sid === 'string' ? attributes.call_sid : null,
+  };
 }

@@ -9,7 +9,14 @@ import { readBody } from './core/body';
 import { Clock } from './core/clock';
 import { DEFAULT_CONFIG, type EmulatorConfig } from './core/config';
 import { TwilioError } from './core/errors';
-import { appliesTo, FaultPlan, NO_FAULTS, objectIdentity, type FaultSettings, type RequestIdentity } from './core/faults';
+import {
+  appliesTo,
+  FaultPlan,
+  NO_FAULTS,
+  objectIdentity,
+  type FaultSettings,
+  type RequestIdentity,
+} from './core/faults';
 import { WriteLimiter } from './core/rate-limit';
 import { Router, type EmuRequest, type EmuResponse } from './core/router';
 import { newSid } from './core/sids';
@@ -208,7 +215,11 @@ export class Emulator {
    * Which host a request is for, the path under that host and the base of the URLs to answer with: the proxied
    * host (HTTPS through the proxy), the host the loopback path starts with, or none (the historical loopback paths).
    */
-  private target(req: IncomingMessage, url: URL, proxiedHost?: string): { host?: HostTarget; path: string; baseUrl: string } {
+  private target(
+    req: IncomingMessage,
+    url: URL,
+    proxiedHost?: string,
+  ): { host?: HostTarget; path: string; baseUrl: string } {
     if (proxiedHost) return { host: classifyHost(proxiedHost), path: url.pathname, baseUrl: `https://${proxiedHost}` };
     const carried = hostFromPath(url.pathname);
     const origin = `http://${req.headers.host ?? '127.0.0.1'}`;
@@ -224,7 +235,8 @@ export class Emulator {
       await this.functionsRuntime.serve(req, res, host.host, path + url.search);
       return;
     }
-    const families = host?.kind === 'api' ? (f: string) => f === host.family : (f: string) => !host && !HOST_ONLY_FAMILIES.has(f);
+    const families =
+      host?.kind === 'api' ? (f: string) => f === host.family : (f: string) => !host && !HOST_ONLY_FAMILIES.has(f);
     const match = this.router.match(method, path, families);
     const family = typeof match === 'object' ? match.route.family : 'unknown';
     const routeKey = typeof match === 'object' ? `${method} ${match.route.pattern}` : `${method} (unmatched)`;
@@ -260,7 +272,8 @@ export class Emulator {
         baseUrl,
       };
       if (route.admin) {
-        if (!LOOPBACK.has(req.socket.remoteAddress ?? '')) throw new TwilioError(403, 20403, 'Admin API is loopback only');
+        if (!LOOPBACK.has(req.socket.remoteAddress ?? ''))
+          throw new TwilioError(403, 20403, 'Admin API is loopback only');
         response = await route.handler(request);
       } else {
         request.principal = authenticate(req.headers, this.config);

@@ -74,7 +74,9 @@ export function copySyncSdk(): void {
 
 if (require.main === module) {
   Promise.all([buildFunctions(), buildClient()])
-    .then(([functions]) => console.log(`built ${functions.length} functions into dist/functions: ${functions.join(', ')}`))
+    .then(([functions]) =>
+      console.log(`built ${functions.length} functions into dist/functions: ${functions.join(', ')}`),
+    )
     .catch((error) => {
       console.error(error);
       process.exit(1);

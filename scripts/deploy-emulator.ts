@@ -9,7 +9,10 @@ import { EmulatorAdmin } from '../emulator/admin-client';
 import { deployToEmulator, rehearsalEnv, writeRehearsalEnvFile } from './lib/deploy-rehearsal';
 
 async function main(): Promise<void> {
-  const emulatorUrl = (process.env.EMULATOR_URL ?? `http://127.0.0.1:${process.env.EMULATOR_PORT ?? 3001}`).replace(/\/+$/, '');
+  const emulatorUrl = (process.env.EMULATOR_URL ?? `http://127.0.0.1:${process.env.EMULATOR_PORT ?? 3001}`).replace(
+    /\/+$/,
+    '',
+  );
   const admin = new EmulatorAdmin(emulatorUrl);
   const config = await admin.config().catch(() => {
     throw new Error(`no emulator answers at ${emulatorUrl}: start one with npm run emulator (or set EMULATOR_URL)`);

@@ -49,7 +49,10 @@ async function resolveTarget(env: NodeJS.ProcessEnv): Promise<Target> {
   const url = (env.TWILIO_EMULATOR_URL || `http://127.0.0.1:${env.EMULATOR_PORT || 3001}`).replace(/\/+$/, '');
   let config: Record<string, string>;
   try {
-    config = (await (await fetch(`${url}/__admin/config`, { signal: AbortSignal.timeout(3000) })).json()) as Record<string, string>;
+    config = (await (await fetch(`${url}/__admin/config`, { signal: AbortSignal.timeout(3000) })).json()) as Record<
+      string,
+      string
+    >;
   } catch {
     throw new Error(
       `No real credentials (ACCOUNT_SID / AUTH_TOKEN) are configured and no emulator answers at ${url}.\n` +
@@ -61,7 +64,12 @@ async function resolveTarget(env: NodeJS.ProcessEnv): Promise<Target> {
     accountSid: config.accountSid,
     authToken: config.authToken,
     emulatorUrl: url,
-    defaults: { syncServiceSid: config.syncServiceSid, workspaceSid: config.workspaceSid, apiKey: config.apiKey, apiSecret: config.apiSecret },
+    defaults: {
+      syncServiceSid: config.syncServiceSid,
+      workspaceSid: config.workspaceSid,
+      apiKey: config.apiKey,
+      apiSecret: config.apiSecret,
+    },
   };
 }
 
@@ -82,7 +90,8 @@ async function ensureSyncService(
     try {
       service = await client.sync.v1.services(wantedSid).fetch();
     } catch (error) {
-      if (hasStatus(error, 404)) return { result: { step, status: 'failed', detail: `SYNC_SERVICE_SID ${wantedSid} does not exist` } };
+      if (hasStatus(error, 404))
+        return { result: { step, status: 'failed', detail: `SYNC_SERVICE_SID ${wantedSid} does not exist` } };
       throw error;
     }
   } else {
@@ -112,14 +121,18 @@ async function ensureSyncService(
   return { result: { step, status, detail: `${service.sid} "${service.friendlyName ?? ''}"` }, sid: service.sid };
 }
 
-async function checkWorkspace(client: Twilio, wantedSid: string | undefined): Promise<{ result: StepResult; sid?: string }> {
+async function checkWorkspace(
+  client: Twilio,
+  wantedSid: string | undefined,
+): Promise<{ result: StepResult; sid?: string }> {
   const step = 'TaskRouter workspace';
   if (wantedSid) {
     try {
       const ws = await client.taskrouter.v1.workspaces(wantedSid).fetch();
       return { result: { step, status: 'ok', detail: `${ws.sid} "${ws.friendlyName}"` }, sid: ws.sid };
     } catch (error) {
-      if (hasStatus(error, 404)) return { result: { step, status: 'failed', detail: `TWILIO_WORKSPACE_SID ${wantedSid} does not exist` } };
+      if (hasStatus(error, 404))
+        return { result: { step, status: 'failed', detail: `TWILIO_WORKSPACE_SID ${wantedSid} does not exist` } };
       throw error;
     }
   }
@@ -145,20 +158,27 @@ async function ensureCheckpoint(client: Twilio, serviceSid: string): Promise<Ste
   return { step, status: 'created', detail: `${doc.sid} "${CHECKPOINT_DOCUMENT_NAME}"` };
 }
 
-async function checkApiKey(target: Target, serviceSid: string, apiKey?: string, apiSecret?: string): Promise<StepResult> {
+async function checkApiKey(
+  target: Target,
+  serviceSid: string,
+  apiKey?: string,
+  apiSecret?: string,
+): Promise<StepResult> {
   const step = 'API key (signs Sync tokens)';
   if (!apiKey || !apiSecret) {
     return {
       step,
       status: 'missing',
-      detail: 'create one (Console > API keys, or `twilio api:core:keys:create --friendly-name flex-sync-functions`) and set API_KEY / API_SECRET',
+      detail:
+        'create one (Console > API keys, or `twilio api:core:keys:create --friendly-name flex-sync-functions`) and set API_KEY / API_SECRET',
     };
   }
   try {
     await clientFor(target, apiKey, apiSecret).sync.v1.services(serviceSid).fetch();
     return { step, status: 'ok', detail: `${apiKey} authenticates` };
   } catch (error) {
-    if (hasStatus(error, 401)) return { step, status: 'failed', detail: `${apiKey} with API_SECRET was refused (20003)` };
+    if (hasStatus(error, 401))
+      return { step, status: 'failed', detail: `${apiKey} with API_SECRET was refused (20003)` };
     throw error;
   }
 }
@@ -174,7 +194,11 @@ export async function runSetup(env: NodeJS.ProcessEnv = process.env, options: Se
   const target = await resolveTarget(env);
   const client = clientFor(target);
   const steps: StepResult[] = [];
-  const service = await ensureSyncService(client, env.SYNC_SERVICE_SID || target.defaults.syncServiceSid, options.enableAcl ?? false);
+  const service = await ensureSyncService(
+    client,
+    env.SYNC_SERVICE_SID || target.defaults.syncServiceSid,
+    options.enableAcl ?? false,
+  );
   steps.push(service.result);
   const workspace = await checkWorkspace(client, env.TWILIO_WORKSPACE_SID || target.defaults.workspaceSid);
   steps.push(workspace.result);
@@ -212,18 +236,33 @@ if (require.main === module) {
   const envFile = join(process.cwd(), '.env');
   if (existsSync(envFile)) process.loadEnvFile(envFile);
   const args = process.argv.slice(2);
-  const usage = 'usage: npm run setup [-- --enable-acl] [--events callback|streams --url <public base URL> [--force] [--require-basic]]';
+  const usage =
+    'usage: npm run setup [-- --enable-acl] [--events callback|streams --url <public base URL> [--force] [--require-basic]]';
   const value = (flag: string) => (args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined);
   const flags = new Set(['--enable-acl', '--force', '--require-basic']);
-  const unknown = args.filter((arg, i) => !flags.has(arg) && !['--events', '--url'].includes(arg) && !['--events', '--url'].includes(args[i - 1]));
+  const unknown = args.filter(
+    (arg, i) => !flags.has(arg) && !['--events', '--url'].includes(arg) && !['--events', '--url'].includes(args[i - 1]),
+  );
   const mode = value('--events');
   const url = value('--url');
-  if (unknown.length > 0 || (mode !== undefined && mode !== 'callback' && mode !== 'streams') || (mode !== undefined) !== (url !== undefined)) {
-    console.error(`setup: ${unknown.length > 0 ? `unknown argument ${unknown[0]}` : '--events needs callback or streams, with --url'}\n${usage}`);
+  if (
+    unknown.length > 0 ||
+    (mode !== undefined && mode !== 'callback' && mode !== 'streams') ||
+    (mode !== undefined) !== (url !== undefined)
+  ) {
+    console.error(
+      `setup: ${unknown.length > 0 ? `unknown argument ${unknown[0]}` : '--events needs callback or streams, with --url'}\n${usage}`,
+    );
     process.exit(2);
   }
   const events = mode
-    ? { mode: mode as 'callback' | 'streams', baseUrl: url!, force: args.includes('--force'), requireBasic: args.includes('--require-basic'), envFile }
+    ? {
+        mode: mode as 'callback' | 'streams',
+        baseUrl: url!,
+        force: args.includes('--force'),
+        requireBasic: args.includes('--require-basic'),
+        envFile,
+      }
     : undefined;
   runSetup(process.env, { enableAcl: args.includes('--enable-acl'), events })
     .then((result) => {

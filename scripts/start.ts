@@ -67,7 +67,9 @@ async function main(): Promise<void> {
       maxInvocations: 20,
       log: () => {},
     });
-    synced = run.done ? `${run.totals.written} calls written to Sync` : `not finished (${run.error ?? 'unknown error'})`;
+    synced = run.done
+      ? `${run.totals.written} calls written to Sync`
+      : `not finished (${run.error ?? 'unknown error'})`;
   }
 
   // Pushed events: the emulator's workspace calls /taskrouter-events for each completed reservation (live calls only).
@@ -80,7 +82,12 @@ async function main(): Promise<void> {
 
   const agent = demo.agents[0];
   const token = agent
-    ? mintFlexToken(emulator, { identity: agent.identity, roles: agent.roles, workerSid: agent.workerSid, ttlSeconds: 86_400 }).token
+    ? mintFlexToken(emulator, {
+        identity: agent.identity,
+        roles: agent.roles,
+        workerSid: agent.workerSid,
+        ttlSeconds: 86_400,
+      }).token
     : undefined;
   const lines = [
     '',
@@ -104,9 +111,7 @@ async function main(): Promise<void> {
     );
   }
   if (built.some((name) => name.startsWith('sync-recent-calls'))) {
-    lines.push(
-      `  AUTH_TOKEN=${emulator.config.authToken} npm run sync-calls -- --url ${local}/sync-recent-calls`,
-    );
+    lines.push(`  AUTH_TOKEN=${emulator.config.authToken} npm run sync-calls -- --url ${local}/sync-recent-calls`);
   }
   if (built.some((name) => name.startsWith('taskrouter-events')) && agent) {
     lines.push(

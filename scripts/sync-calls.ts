@@ -77,7 +77,10 @@ export async function syncUntilDone(options: SyncUntilDoneOptions): Promise<Sync
 
   for (let n = 1; n <= maxInvocations; n++) {
     const started = Date.now();
-    const request = signedRequest(options.url, options.authToken, { Invocation: String(n), RequestedAt: new Date().toISOString() });
+    const request = signedRequest(options.url, options.authToken, {
+      Invocation: String(n),
+      RequestedAt: new Date().toISOString(),
+    });
     let status = 0;
     let payload: unknown;
     try {
@@ -104,7 +107,7 @@ export async function syncUntilDone(options: SyncUntilDoneOptions): Promise<Sync
       }
       report(
         n,
-        `#${n} written=${last.written} skipped=${last.skipped} failed=${last.failed} remaining${last.remainingExact === false ? "≥" : "="}${last.remaining} ` +
+        `#${n} written=${last.written} skipped=${last.skipped} failed=${last.failed} remaining${last.remainingExact === false ? '≥' : '='}${last.remaining} ` +
           `syncedThrough=${last.syncedThrough ?? '-'} done=${last.done} (${ms} ms)`,
       );
       if (last.done) return { done: true, invocations: n, totals, last };
@@ -122,7 +125,13 @@ export async function syncUntilDone(options: SyncUntilDoneOptions): Promise<Sync
     }
     await sleep(Math.min(10_000, 1000 * 2 ** (consecutiveErrors - 1)));
   }
-  return { done: false, invocations: maxInvocations, totals, last, error: `not done after ${maxInvocations} invocations` };
+  return {
+    done: false,
+    invocations: maxInvocations,
+    totals,
+    last,
+    error: `not done after ${maxInvocations} invocations`,
+  };
 }
 
 function readDotEnv(path: string): Record<string, string> {

@@ -10,7 +10,10 @@ function same(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-export function authenticate(headers: IncomingHttpHeaders, config: EmulatorConfig): { kind: 'account' | 'apiKey'; sid: string } {
+export function authenticate(
+  headers: IncomingHttpHeaders,
+  config: EmulatorConfig,
+): { kind: 'account' | 'apiKey'; sid: string } {
   const header = headers.authorization ?? '';
   const match = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(header);
   if (match) {
@@ -18,7 +21,8 @@ export function authenticate(headers: IncomingHttpHeaders, config: EmulatorConfi
     const colon = decoded.indexOf(':');
     const user = decoded.slice(0, colon);
     const password = decoded.slice(colon + 1);
-    if (colon > 0 && user === config.accountSid && same(password, config.authToken)) return { kind: 'account', sid: user };
+    if (colon > 0 && user === config.accountSid && same(password, config.authToken))
+      return { kind: 'account', sid: user };
     if (colon > 0 && user === config.apiKey && same(password, config.apiSecret)) return { kind: 'apiKey', sid: user };
   }
   throw new TwilioError(401, 20003, 'Authentication Error - invalid username', {

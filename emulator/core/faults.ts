@@ -33,7 +33,8 @@ export function parseFaults(body: unknown): FaultSettings {
   const input = (body ?? {}) as Record<string, unknown>;
   const rate = (name: string) => {
     const v = input[name] ?? 0;
-    if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new TwilioError(400, 20001, `${name} must be a number from 0 to 1`);
+    if (typeof v !== 'number' || !(v >= 0 && v <= 1))
+      throw new TwilioError(400, 20001, `${name} must be a number from 0 to 1`);
     return v;
   };
   const latency = input.latencyMs ?? 0;
@@ -64,10 +65,7 @@ export function appliesTo(faults: FaultSettings, family: string): boolean {
 
 /** What happens to one request: handled normally, answered 500 / 503 / 429 before it is handled, or its answer lost. */
 export type FaultDecision =
-  | { kind: 'none' }
-  | { kind: 'error'; status: 500 | 503 }
-  | { kind: 'throttle' }
-  | { kind: 'drop' };
+  { kind: 'none' } | { kind: 'error'; status: 500 | 503 } | { kind: 'throttle' } | { kind: 'drop' };
 
 /** The identity a fault decision is keyed on (see the header). */
 export interface RequestIdentity {
@@ -78,10 +76,12 @@ export interface RequestIdentity {
 }
 
 /** Four independent numbers in [0, 1) from one hash of the seed and the request's identity and sequence number. */
-export function faultDraws(seed: number, identity: RequestIdentity, sequence: number): [number, number, number, number] {
-  const digest = createHash('sha256')
-    .update(`${seed}\0${identity.route}\0${identity.object}\0${sequence}`)
-    .digest();
+export function faultDraws(
+  seed: number,
+  identity: RequestIdentity,
+  sequence: number,
+): [number, number, number, number] {
+  const digest = createHash('sha256').update(`${seed}\0${identity.route}\0${identity.object}\0${sequence}`).digest();
   const draw = (offset: number) => digest.readUIntBE(offset, 6) / 2 ** 48;
   return [draw(0), draw(6), draw(12), draw(18)];
 }

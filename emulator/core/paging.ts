@@ -44,7 +44,11 @@ function slice<T>(req: EmuRequest, all: readonly T[]) {
   const hasPrevious = w.offset > 0;
   const nextQuery = { PageSize: String(w.pageSize), Page: String(w.page + 1), PageToken: `PT${w.offset + w.pageSize}` };
   const prevOffset = Math.max(0, w.offset - w.pageSize);
-  const prevQuery = { PageSize: String(w.pageSize), Page: String(Math.max(0, w.page - 1)), PageToken: `PT${prevOffset}` };
+  const prevQuery = {
+    PageSize: String(w.pageSize),
+    Page: String(Math.max(0, w.page - 1)),
+    PageToken: `PT${prevOffset}`,
+  };
   return { w, items, hasNext, hasPrevious, nextQuery, prevQuery };
 }
 

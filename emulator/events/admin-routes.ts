@@ -23,7 +23,13 @@ function body(req: EmuRequest): Record<string, unknown> {
 
 function numberIn(value: unknown, name: string, min: number, max: number, fallback: number, integer = false): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+  if (
+    typeof value !== 'number' ||
+    !Number.isFinite(value) ||
+    value < min ||
+    value > max ||
+    (integer && !Number.isInteger(value))
+  ) {
     throw badRequest(`${name} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}`);
   }
   return value;
@@ -39,7 +45,8 @@ export interface LiveCall {
 /** Plans `count` calls and schedules each event at its time; the Call record appears when the call has ended. */
 export function startLiveCalls(emu: Emulator, input: Record<string, unknown>): LiveCall[] {
   const workers = [...emu.state.taskrouter.workers.values()];
-  if (input.workerSid !== undefined && typeof input.workerSid !== 'string') throw badRequest('workerSid must be a string');
+  if (input.workerSid !== undefined && typeof input.workerSid !== 'string')
+    throw badRequest('workerSid must be a string');
   if (input.workerSid !== undefined && !emu.state.taskrouter.workers.has(input.workerSid as string)) {
     throw badRequest(`No worker ${String(input.workerSid).slice(0, 40)} (seed agents first)`);
   }
@@ -54,7 +61,8 @@ export function startLiveCalls(emu: Emulator, input: Record<string, unknown>): L
   const push = emu.state.events;
   const calls: LiveCall[] = [];
   for (let i = 0; i < count; i++) {
-    const workerSid = (input.workerSid as string | undefined) ?? workers[Math.floor(Math.random() * workers.length)].sid;
+    const workerSid =
+      (input.workerSid as string | undefined) ?? workers[Math.floor(Math.random() * workers.length)].sid;
     const dir = (direction as LiveCall['direction'] | undefined) ?? (Math.random() < 0.65 ? 'inbound' : 'outbound');
     const delayMs = count > 1 ? (i / (count - 1)) * spreadSeconds * 1000 : 0;
     const startMs = emu.clock.now() + delayMs;

@@ -36,7 +36,10 @@ function payloadValue(key: string, value: unknown): unknown {
 
 /** `reservation.completed` → `ReservationCompleted` (the `data.name` field). */
 const eventName = (type: string) =>
-  type.split(/[.-]/).map((part) => part.charAt(0).toUpperCase() + part.slice(1)).join('');
+  type
+    .split(/[.-]/)
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
 
 export function toCloudEvent(emu: Emulator, event: EventRecord, schemaVersion: number): CloudEvent {
   const ws = emu.state.taskrouter.workspace;

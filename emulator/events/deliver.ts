@@ -32,9 +32,10 @@ export interface DeliveryOutcome {
 /** The URL as requested and signed (no user info, no fragment) and the credentials it carried. */
 export function splitTarget(url: string): { url: string; basic?: { username: string; password: string } } {
   const parsed = new URL(url);
-  const basic = parsed.username || parsed.password
-    ? { username: decodeURIComponent(parsed.username), password: decodeURIComponent(parsed.password) }
-    : undefined;
+  const basic =
+    parsed.username || parsed.password
+      ? { username: decodeURIComponent(parsed.username), password: decodeURIComponent(parsed.password) }
+      : undefined;
   parsed.username = '';
   parsed.password = '';
   parsed.hash = '';
@@ -42,9 +43,16 @@ export function splitTarget(url: string): { url: string; basic?: { username: str
 }
 
 /** Method, URL, headers and body of a delivery, signed; exported so tests can check what a receiver must accept. */
-export function signedRequest(request: Omit<DeliveryRequest, 'timeoutMs'>): { url: string; headers: Record<string, string>; body: string } {
+export function signedRequest(request: Omit<DeliveryRequest, 'timeoutMs'>): {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+} {
   const target = splitTarget(request.url);
-  const headers: Record<string, string> = { 'User-Agent': 'TwilioProxy/1.1', 'I-Twilio-Idempotency-Token': crypto.randomUUID() };
+  const headers: Record<string, string> = {
+    'User-Agent': 'TwilioProxy/1.1',
+    'I-Twilio-Idempotency-Token': crypto.randomUUID(),
+  };
   if (target.basic) {
     headers.Authorization = `Basic ${Buffer.from(`${target.basic.username}:${target.basic.password}`).toString('base64')}`;
   }
@@ -79,6 +87,11 @@ export async function deliver(request: DeliveryRequest): Promise<DeliveryOutcome
     await response.arrayBuffer().catch(() => undefined);
     return { status: response.status, ok: response.status >= 200 && response.status < 300, ms: ms() };
   } catch (error) {
-    return { status: 0, ok: false, ms: ms(), error: (error as Error).name === 'TimeoutError' ? 'timeout' : (error as Error).message };
+    return {
+      status: 0,
+      ok: false,
+      ms: ms(),
+      error: (error as Error).name === 'TimeoutError' ? 'timeout' : (error as Error).message,
+    };
   }
 }

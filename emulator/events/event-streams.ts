@@ -177,7 +177,8 @@ export class EventStreamsState {
 
   private async send(sink: SinkRecord, batch: Pending[]): Promise<void> {
     const s = this.settings;
-    const ordered = Math.random() < s.reorderRate ? (s.reorderRate >= 1 ? [...batch].reverse() : shuffle(batch)) : batch;
+    const ordered =
+      Math.random() < s.reorderRate ? (s.reorderRate >= 1 ? [...batch].reverse() : shuffle(batch)) : batch;
     const now = Date.now();
     for (const p of ordered) {
       p.attempt += 1;
@@ -201,7 +202,10 @@ export class EventStreamsState {
     if (outcome.ok) {
       const copies = ordered.filter((p) => !p.duplicate && Math.random() < s.duplicateRate);
       if (copies.length > 0) {
-        this.enqueue(sink.sid, copies.map((p) => ({ event: p.event, attempt: 0, duplicate: true })));
+        this.enqueue(
+          sink.sid,
+          copies.map((p) => ({ event: p.event, attempt: 0, duplicate: true })),
+        );
       }
       return;
     }
@@ -246,7 +250,8 @@ function validWebhookConfiguration(config: Record<string, unknown>): void {
   } catch {
     url = undefined;
   }
-  if (!url || !/^https?:$/.test(url.protocol)) throw badRequest('SinkConfiguration.destination must be an http(s) URL', 20001);
+  if (!url || !/^https?:$/.test(url.protocol))
+    throw badRequest('SinkConfiguration.destination must be an http(s) URL', 20001);
   if (config.method !== undefined && !/^(POST|GET)$/i.test(String(config.method))) {
     throw badRequest('SinkConfiguration.method must be POST or GET', 20001);
   }
@@ -348,7 +353,9 @@ export function registerEventStreams(router: Router, emu: Emulator): void {
   add('GET', '/v1/Sinks', (req) => {
     const inUse = req.query.get('InUse');
     const used = new Set([...state().subscriptions.values()].map((s) => s.sinkSid));
-    const sinks = [...state().sinks.values()].filter((s) => inUse === null || used.has(s.sid) === /^true$/i.test(inUse));
+    const sinks = [...state().sinks.values()].filter(
+      (s) => inUse === null || used.has(s.sid) === /^true$/i.test(inUse),
+    );
     const filters = { InUse: inUse ?? undefined, Status: req.query.get('Status') ?? undefined };
     const status = req.query.get('Status');
     const listed = status && status !== 'active' ? [] : sinks;
@@ -366,7 +373,8 @@ export function registerEventStreams(router: Router, emu: Emulator): void {
   add('DELETE', '/v1/Sinks/:Sid', (req) => {
     const sink = sinkOf(req);
     // Unconfirmed: whether the real API refuses to delete a sink in use. Here its subscriptions go with it.
-    for (const sub of [...state().subscriptions.values()]) if (sub.sinkSid === sink.sid) state().subscriptions.delete(sub.sid);
+    for (const sub of [...state().subscriptions.values()])
+      if (sub.sinkSid === sink.sid) state().subscriptions.delete(sub.sid);
     state().sinks.delete(sink.sid);
     return { status: 204 };
   });
@@ -407,7 +415,14 @@ export function registerEventStreams(router: Router, emu: Emulator): void {
     const types = parseTypes(req.form.getAll('Types'));
     if (types.size === 0) throw badRequest('Missing required parameter Types in the post body', 20001);
     const now = emu.clock.now();
-    const sub: SubscriptionRecord = { sid: newSid('DF'), description, sinkSid, types, dateCreated: now, dateUpdated: now };
+    const sub: SubscriptionRecord = {
+      sid: newSid('DF'),
+      description,
+      sinkSid,
+      types,
+      dateCreated: now,
+      dateUpdated: now,
+    };
     state().subscriptions.set(sub.sid, sub);
     return { status: 201, body: renderSubscription(req, sub) };
   });

@@ -38,10 +38,13 @@ export class PushState {
   /** Runs `task` after `ms` of real time, unless the emulator is reset or closed first. */
   at(ms: number, task: () => void): void {
     if (this.stopped) return;
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      if (!this.stopped) task();
-    }, Math.max(0, ms));
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(timer);
+        if (!this.stopped) task();
+      },
+      Math.max(0, ms),
+    );
     this.timers.add(timer);
   }
 

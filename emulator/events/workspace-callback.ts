@@ -18,7 +18,11 @@ import { deliver } from './deliver';
 
 export const CALLBACK_TIMEOUT_MS = 15_000;
 
-const pascal = (snake: string) => snake.split('_').map((part) => part.charAt(0).toUpperCase() + part.slice(1)).join('');
+const pascal = (snake: string) =>
+  snake
+    .split('_')
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
 
 /** The form TaskRouter POSTs to the EventCallbackUrl for one event. */
 export function callbackForm(emu: Emulator, event: EventRecord): Record<string, string> {
@@ -44,7 +48,10 @@ export function callbackForm(emu: Emulator, event: EventRecord): Record<string, 
 /** Whether the workspace's EventsFilter lets this event type through (no filter: every event). */
 export function passesFilter(filter: string | null, eventType: string): boolean {
   if (!filter) return true;
-  return filter.split(',').map((t) => t.trim()).includes(eventType);
+  return filter
+    .split(',')
+    .map((t) => t.trim())
+    .includes(eventType);
 }
 
 function validCallbackUrl(value: string): boolean {

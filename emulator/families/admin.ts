@@ -106,9 +106,12 @@ export function registerAdmin(router: Router, emu: Emulator): void {
   add('POST', '/__admin/config', (req) => {
     const b = body(req);
     const limits: Parameters<Emulator['setLimits']>[0] = {};
-    if (b.writeRatePerSecond !== undefined) limits.writeRatePerSecond = number(b.writeRatePerSecond, 'writeRatePerSecond', 0, 100_000);
-    if (b.writeBurstSeconds !== undefined) limits.writeBurstSeconds = number(b.writeBurstSeconds, 'writeBurstSeconds', 0, 3600);
-    if (b.readRatePerSecond !== undefined) limits.readRatePerSecond = number(b.readRatePerSecond, 'readRatePerSecond', 0, 100_000);
+    if (b.writeRatePerSecond !== undefined)
+      limits.writeRatePerSecond = number(b.writeRatePerSecond, 'writeRatePerSecond', 0, 100_000);
+    if (b.writeBurstSeconds !== undefined)
+      limits.writeBurstSeconds = number(b.writeBurstSeconds, 'writeBurstSeconds', 0, 3600);
+    if (b.readRatePerSecond !== undefined)
+      limits.readRatePerSecond = number(b.readRatePerSecond, 'readRatePerSecond', 0, 100_000);
     if (b.permissionRatePerSecond !== undefined) {
       limits.permissionRatePerSecond = number(b.permissionRatePerSecond, 'permissionRatePerSecond', 0, 100_000);
     }
@@ -117,11 +120,13 @@ export function registerAdmin(router: Router, emu: Emulator): void {
       limits.accountConcurrency = number(b.accountConcurrency, 'accountConcurrency', 0, 10_000);
     }
     if (b.eventsOrder !== undefined) {
-      if (b.eventsOrder !== 'newest' && b.eventsOrder !== 'oldest' && b.eventsOrder !== 'shuffled') throw badRequest('eventsOrder must be newest, oldest or shuffled');
+      if (b.eventsOrder !== 'newest' && b.eventsOrder !== 'oldest' && b.eventsOrder !== 'shuffled')
+        throw badRequest('eventsOrder must be newest, oldest or shuffled');
       limits.eventsOrder = b.eventsOrder;
     }
     if (b.callsTimeFilter !== undefined) {
-      if (b.callsTimeFilter !== 'exact' && b.callsTimeFilter !== 'day') throw badRequest('callsTimeFilter must be exact or day');
+      if (b.callsTimeFilter !== 'exact' && b.callsTimeFilter !== 'day')
+        throw badRequest('callsTimeFilter must be exact or day');
       limits.callsTimeFilter = b.callsTimeFilter;
     }
     emu.setLimits(limits);
@@ -139,15 +144,20 @@ export function registerAdmin(router: Router, emu: Emulator): void {
       agents: integer(b.agents, 'agents', 1, MAX_SEED_AGENTS, 5),
       callsPerAgent: integer(b.callsPerAgent, 'callsPerAgent', 0, MAX_SEED_CALLS_PER_AGENT, 10),
       days: number(b.days ?? 40, 'days', 0, 365),
-      enrichedOutboundShare: b.enrichedOutboundShare === undefined ? undefined : number(b.enrichedOutboundShare, 'enrichedOutboundShare', 0, 1),
+      enrichedOutboundShare:
+        b.enrichedOutboundShare === undefined
+          ? undefined
+          : number(b.enrichedOutboundShare, 'enrichedOutboundShare', 0, 1),
     });
   });
 
   add('POST', '/__admin/flex-tokens', (req) => {
     const b = body(req);
-    if (typeof b.identity !== 'string' || b.identity.length === 0) throw badRequest('identity must be a non-empty string');
+    if (typeof b.identity !== 'string' || b.identity.length === 0)
+      throw badRequest('identity must be a non-empty string');
     const roles = b.roles ?? ['agent'];
-    if (!Array.isArray(roles) || !roles.every((r) => typeof r === 'string')) throw badRequest('roles must be an array of strings');
+    if (!Array.isArray(roles) || !roles.every((r) => typeof r === 'string'))
+      throw badRequest('roles must be an array of strings');
     if (b.workerSid !== undefined && b.workerSid !== null && typeof b.workerSid !== 'string') {
       throw badRequest('workerSid must be a string');
     }
@@ -157,9 +167,8 @@ export function registerAdmin(router: Router, emu: Emulator): void {
         ? (b.workerSid as string | null)
         : roles.includes('guest')
           ? null
-          : ([...emu.state.taskrouter.workers.values()].find(
-              (w) => w.attributes.contact_uri === `client:${b.identity}`,
-            )?.sid ?? null);
+          : ([...emu.state.taskrouter.workers.values()].find((w) => w.attributes.contact_uri === `client:${b.identity}`)
+              ?.sid ?? null);
     return mintFlexToken(emu, {
       identity: b.identity,
       roles: roles as string[],

@@ -123,7 +123,12 @@ type CallTest = (c: CallRecord) => boolean;
  * `X` alone: during that UTC day (the day of the given instant for a date-time). With `byDay` (the emulator's
  * `callsTimeFilter: 'day'`), `X>` and `X<` keep only the date of a date-time: every call of the days named.
  */
-function timeTests(req: EmuRequest, name: 'StartTime' | 'EndTime', pick: (c: CallRecord) => number, byDay = false): CallTest[] {
+function timeTests(
+  req: EmuRequest,
+  name: 'StartTime' | 'EndTime',
+  pick: (c: CallRecord) => number,
+  byDay = false,
+): CallTest[] {
   const tests: CallTest[] = [];
   const dayStart = (ms: number) => Math.floor(ms / DAY_MS) * DAY_MS;
   const after = req.query.get(`${name}>`);
@@ -168,7 +173,16 @@ function callTests(req: EmuRequest, byDay: boolean): CallTest[] {
 }
 
 const CALL_PARAMS = [
-  'To', 'From', 'ParentCallSid', 'Status', 'StartTime', 'StartTime<', 'StartTime>', 'EndTime', 'EndTime<', 'EndTime>',
+  'To',
+  'From',
+  'ParentCallSid',
+  'Status',
+  'StartTime',
+  'StartTime<',
+  'StartTime>',
+  'EndTime',
+  'EndTime<',
+  'EndTime>',
 ];
 
 // ---------------------------------------------------------------------------------------------------------------

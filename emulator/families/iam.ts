@@ -85,7 +85,10 @@ export function registerIam(router: Router, emu: Emulator): void {
     const record = emu.state.iam.tokens.get(token);
     if (!record) return { status: 200, body: { code: 20101, message: 'Invalid Access Token', ...REFUSAL } };
     if (record.expiresAt <= emu.clock.now()) {
-      return { status: 200, body: { code: 20104, message: 'Access Token expired or expiration date invalid', ...REFUSAL } };
+      return {
+        status: 200,
+        body: { code: 20104, message: 'Access Token expired or expiration date invalid', ...REFUSAL },
+      };
     }
     return {
       status: 200,

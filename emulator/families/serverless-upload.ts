@@ -22,7 +22,9 @@ async function multipart(req: EmuRequest): Promise<FormData> {
   }
   try {
     // Node's fetch implementation (undici) parses multipart bodies: no hand-written parser.
-    return await new Response(new Uint8Array(req.bytes ?? Buffer.alloc(0)), { headers: { 'content-type': type } }).formData();
+    return await new Response(new Uint8Array(req.bytes ?? Buffer.alloc(0)), {
+      headers: { 'content-type': type },
+    }).formData();
   } catch {
     throw badRequest('The multipart body could not be parsed');
   }
@@ -41,11 +43,13 @@ export function registerServerlessUpload(router: Router, emu: Emulator): void {
       const rawPath = form.get('Path');
       const visibility = form.get('Visibility');
       const content = form.get('Content');
-      if (typeof rawPath !== 'string' || rawPath === '') throw new TwilioError(400, 21201, 'Missing required parameter Path');
+      if (typeof rawPath !== 'string' || rawPath === '')
+        throw new TwilioError(400, 21201, 'Missing required parameter Path');
       if (typeof visibility !== 'string' || !VISIBILITIES.includes(visibility as Visibility)) {
         throw badRequest(`Visibility must be one of ${VISIBILITIES.join(', ')}`);
       }
-      if (content === null || typeof content === 'string') throw new TwilioError(400, 21201, 'Missing required file Content');
+      if (content === null || typeof content === 'string')
+        throw new TwilioError(400, 21201, 'Missing required file Content');
       // "If a Function Version creation request is submitted with a path not containing a leading slash, the path
       // will automatically be prepended with one." (the spec, path)
       const path = rawPath.startsWith('/') ? rawPath : `/${rawPath}`;

@@ -36,7 +36,8 @@ function bool(value: string | null, fallback: boolean): boolean {
 
 function required(req: EmuRequest, name: string): string {
   const value = req.form.get(name);
-  if (value === null || value === '') throw new TwilioError(400, 21201, `Missing required parameter ${name} in the post body`);
+  if (value === null || value === '')
+    throw new TwilioError(400, 21201, `Missing required parameter ${name} in the post body`);
   return value;
 }
 
@@ -188,13 +189,17 @@ export function serverlessLookups(emu: Emulator) {
     const found = [...state().environments.values()].find(
       (e) => e.serviceSid === s.sid && (e.sid === sidOrName || e.uniqueName === sidOrName),
     );
-    if (!found) throw notFound(20404, `The requested resource /Services/${s.sid}/Environments/${sidOrName} was not found`);
+    if (!found)
+      throw notFound(20404, `The requested resource /Services/${s.sid}/Environments/${sidOrName} was not found`);
     return found;
   };
   const resource = (s: ServerlessService, kind: 'function' | 'asset', sid: string): ServerlessResource => {
     const found = state().resources.get(sid);
     if (!found || found.serviceSid !== s.sid || found.kind !== kind) {
-      throw notFound(20404, `The requested resource /Services/${s.sid}/${kind === 'function' ? 'Functions' : 'Assets'}/${sid} was not found`);
+      throw notFound(
+        20404,
+        `The requested resource /Services/${s.sid}/${kind === 'function' ? 'Functions' : 'Assets'}/${sid} was not found`,
+      );
     }
     return found;
   };
@@ -229,7 +234,9 @@ export function registerServerless(router: Router, emu: Emulator): void {
   const ok = (body: unknown, status = 200): EmuResponse => ({ status, body });
 
   // ----- Services
-  add('GET', '/v1/Services', (req) => ok(metaPage(req, 'services', [...state().services.values()], (s) => view.service(req, s))));
+  add('GET', '/v1/Services', (req) =>
+    ok(metaPage(req, 'services', [...state().services.values()], (s) => view.service(req, s))),
+  );
   add('POST', '/v1/Services', (req) => {
     const uniqueName = required(req, 'UniqueName');
     const friendlyName = required(req, 'FriendlyName');
@@ -266,9 +273,17 @@ export function registerServerless(router: Router, emu: Emulator): void {
   });
   add('DELETE', '/v1/Services/:Sid', (req) => {
     const s = service(req.params.Sid);
-    for (const e of [...state().environments.values()].filter((e) => e.serviceSid === s.sid)) emu.functionsRuntime.deactivate(e.sid);
+    for (const e of [...state().environments.values()].filter((e) => e.serviceSid === s.sid))
+      emu.functionsRuntime.deactivate(e.sid);
     state().services.delete(s.sid);
-    for (const map of [state().environments, state().variables, state().resources, state().versions, state().builds, state().deployments]) {
+    for (const map of [
+      state().environments,
+      state().variables,
+      state().resources,
+      state().versions,
+      state().builds,
+      state().deployments,
+    ]) {
       for (const [sid, item] of map) if ((item as { serviceSid: string }).serviceSid === s.sid) map.delete(sid);
     }
     return { status: 204 };
@@ -289,7 +304,8 @@ export function registerServerless(router: Router, emu: Emulator): void {
       throw badRequest('DomainSuffix must be at most 16 letters, digits or dashes');
     }
     const siblings = [...state().environments.values()].filter((e) => e.serviceSid === s.sid);
-    if (siblings.some((e) => e.uniqueName === uniqueName)) throw new TwilioError(409, 20409, `Environment ${uniqueName} already exists`);
+    if (siblings.some((e) => e.uniqueName === uniqueName))
+      throw new TwilioError(409, 20409, `Environment ${uniqueName} already exists`);
     const domainSuffix = suffix === null || suffix === '' ? null : suffix;
     if (siblings.some((e) => e.domainSuffix === domainSuffix)) {
       throw new TwilioError(409, 20409, `An environment with domain suffix ${domainSuffix ?? '(none)'} already exists`);
@@ -323,7 +339,8 @@ export function registerServerless(router: Router, emu: Emulator): void {
   const variable = (req: EmuRequest) => {
     const e = environment(service(req.params.ServiceSid), req.params.EnvironmentSid);
     const v = state().variables.get(req.params.Sid);
-    if (!v || v.environmentSid !== e.sid) throw notFound(20404, `The requested resource Variables/${req.params.Sid} was not found`);
+    if (!v || v.environmentSid !== e.sid)
+      throw notFound(20404, `The requested resource Variables/${req.params.Sid} was not found`);
     return v;
   };
   const checkKey = (key: string) => {
@@ -354,7 +371,9 @@ export function registerServerless(router: Router, emu: Emulator): void {
     state().variables.set(v.sid, v);
     return ok(view.variable(req, v), 201);
   });
-  add('GET', '/v1/Services/:ServiceSid/Environments/:EnvironmentSid/Variables/:Sid', (req) => ok(view.variable(req, variable(req))));
+  add('GET', '/v1/Services/:ServiceSid/Environments/:EnvironmentSid/Variables/:Sid', (req) =>
+    ok(view.variable(req, variable(req))),
+  );
   add('POST', '/v1/Services/:ServiceSid/Environments/:EnvironmentSid/Variables/:Sid', (req) => {
     const v = variable(req);
     const key = req.form.get('Key');
@@ -384,7 +403,14 @@ export function registerServerless(router: Router, emu: Emulator): void {
       const s = service(req.params.ServiceSid);
       const friendlyName = required(req, 'FriendlyName');
       if (friendlyName.length > 255) throw badRequest('FriendlyName must be at most 255 characters');
-      const r: ServerlessResource = { kind, sid: newSid('ZH'), serviceSid: s.sid, friendlyName, dateCreated: now(), dateUpdated: now() };
+      const r: ServerlessResource = {
+        kind,
+        sid: newSid('ZH'),
+        serviceSid: s.sid,
+        friendlyName,
+        dateCreated: now(),
+        dateUpdated: now(),
+      };
       state().resources.set(r.sid, r);
       return ok(view.resource(req, r), 201);
     });
@@ -411,10 +437,13 @@ export function registerServerless(router: Router, emu: Emulator): void {
     const version = (req: EmuRequest) => {
       const r = resource(service(req.params.ServiceSid), kind, req.params[parent]);
       const v = state().versions.get(req.params.Sid);
-      if (!v || v.resourceSid !== r.sid) throw notFound(20404, `The requested resource Versions/${req.params.Sid} was not found`);
+      if (!v || v.resourceSid !== r.sid)
+        throw notFound(20404, `The requested resource Versions/${req.params.Sid} was not found`);
       return v;
     };
-    add('GET', `/v1/Services/:ServiceSid/${plural}/:${parent}/Versions/:Sid`, (req) => ok(view.version(req, version(req))));
+    add('GET', `/v1/Services/:ServiceSid/${plural}/:${parent}/Versions/:Sid`, (req) =>
+      ok(view.version(req, version(req))),
+    );
     if (kind === 'function') {
       add('GET', '/v1/Services/:ServiceSid/Functions/:FunctionSid/Versions/:Sid/Content', (req) => {
         const v = version(req);
@@ -434,7 +463,8 @@ export function registerServerless(router: Router, emu: Emulator): void {
   const build = (req: EmuRequest) => {
     const s = service(req.params.ServiceSid);
     const b = state().builds.get(req.params.Sid);
-    if (!b || b.serviceSid !== s.sid) throw notFound(20404, `The requested resource Builds/${req.params.Sid} was not found`);
+    if (!b || b.serviceSid !== s.sid)
+      throw notFound(20404, `The requested resource Builds/${req.params.Sid} was not found`);
     return b;
   };
   add('GET', '/v1/Services/:ServiceSid/Builds', (req) => {
@@ -448,7 +478,8 @@ export function registerServerless(router: Router, emu: Emulator): void {
       const sids = req.form.getAll(name);
       for (const sid of sids) {
         const v = state().versions.get(sid);
-        if (!v || v.serviceSid !== s.sid || v.kind !== kind) throw badRequest(`${name}: ${sid} is not a ${kind} version of this service`);
+        if (!v || v.serviceSid !== s.sid || v.kind !== kind)
+          throw badRequest(`${name}: ${sid} is not a ${kind} version of this service`);
       }
       return sids;
     };
@@ -509,8 +540,16 @@ export function registerServerless(router: Router, emu: Emulator): void {
     const buildSid = required(req, 'BuildSid');
     const b = state().builds.get(buildSid);
     if (!b || b.serviceSid !== s.sid) throw notFound(20404, `The requested resource Builds/${buildSid} was not found`);
-    if (b.status !== 'completed') throw badRequest(`Build ${b.sid} is ${b.status}; only a completed build can be deployed`);
-    const d: ServerlessDeployment = { sid: newSid('ZD'), serviceSid: s.sid, environmentSid: e.sid, buildSid: b.sid, dateCreated: now(), dateUpdated: now() };
+    if (b.status !== 'completed')
+      throw badRequest(`Build ${b.sid} is ${b.status}; only a completed build can be deployed`);
+    const d: ServerlessDeployment = {
+      sid: newSid('ZD'),
+      serviceSid: s.sid,
+      environmentSid: e.sid,
+      buildSid: b.sid,
+      dateCreated: now(),
+      dateUpdated: now(),
+    };
     state().deployments.set(d.sid, d);
     e.buildSid = b.sid;
     e.dateUpdated = now();
@@ -520,7 +559,8 @@ export function registerServerless(router: Router, emu: Emulator): void {
   add('GET', '/v1/Services/:ServiceSid/Environments/:EnvironmentSid/Deployments/:Sid', (req) => {
     const e = environment(service(req.params.ServiceSid), req.params.EnvironmentSid);
     const d = state().deployments.get(req.params.Sid);
-    if (!d || d.environmentSid !== e.sid) throw notFound(20404, `The requested resource Deployments/${req.params.Sid} was not found`);
+    if (!d || d.environmentSid !== e.sid)
+      throw notFound(20404, `The requested resource Deployments/${req.params.Sid} was not found`);
     return ok(view.deployment(req, d));
   });
 
@@ -536,7 +576,13 @@ export function registerServerless(router: Router, emu: Emulator): void {
     const versions = (sids: string[]) =>
       sids.map((sid) => {
         const v = state().versions.get(sid)!;
-        return { sid: v.sid, path: v.path, visibility: v.visibility, contentType: v.contentType, bytes: v.content.length };
+        return {
+          sid: v.sid,
+          path: v.path,
+          visibility: v.visibility,
+          contentType: v.contentType,
+          bytes: v.content.length,
+        };
       });
     return {
       sid: s.sid,
@@ -550,8 +596,13 @@ export function registerServerless(router: Router, emu: Emulator): void {
           domainSuffix: e.domainSuffix,
           domainName: e.domainName,
           buildSid: e.buildSid,
-          variableNames: [...state().variables.values()].filter((v) => v.environmentSid === e.sid).map((v) => v.key).sort(),
-          deployments: [...state().deployments.values()].filter((d) => d.environmentSid === e.sid).map((d) => d.buildSid),
+          variableNames: [...state().variables.values()]
+            .filter((v) => v.environmentSid === e.sid)
+            .map((v) => v.key)
+            .sort(),
+          deployments: [...state().deployments.values()]
+            .filter((d) => d.environmentSid === e.sid)
+            .map((d) => d.buildSid),
         })),
       builds: [...state().builds.values()]
         .filter((b) => b.serviceSid === s.sid)

@@ -84,7 +84,10 @@ export interface SyncState {
 export function createSyncState(emu: Emulator): SyncState {
   const state: SyncState = { services: new Map(), lastSweep: { realMs: 0, clockMs: 0 } };
   // The configured service starts as `npm run setup` leaves a real one: with ACLs enabled.
-  const service = newService(emu, emu.config.syncServiceSid, { friendlyName: 'Flex Sync (emulator)', aclEnabled: true });
+  const service = newService(emu, emu.config.syncServiceSid, {
+    friendlyName: 'Flex Sync (emulator)',
+    aclEnabled: true,
+  });
   state.services.set(service.sid, service);
   return state;
 }
@@ -544,7 +547,8 @@ export function registerSync(router: Router, emu: Emulator): void {
     const order = req.query.get('Order') ?? 'asc';
     if (order !== 'asc' && order !== 'desc') throw badRequest('Invalid Order: must be asc or desc');
     const bounds = req.query.get('Bounds') ?? 'inclusive';
-    if (bounds !== 'inclusive' && bounds !== 'exclusive') throw badRequest('Invalid Bounds: must be inclusive or exclusive');
+    if (bounds !== 'inclusive' && bounds !== 'exclusive')
+      throw badRequest('Invalid Bounds: must be inclusive or exclusive');
     const from = req.query.get('From');
     limitRead(m.sid);
     let items = [...m.items.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
@@ -555,7 +559,11 @@ export function registerSync(router: Router, emu: Emulator): void {
         return order === 'asc' ? i.key > from : i.key < from;
       });
     }
-    const filters = { Order: req.query.get('Order') ?? undefined, From: from ?? undefined, Bounds: req.query.get('Bounds') ?? undefined };
+    const filters = {
+      Order: req.query.get('Order') ?? undefined,
+      From: from ?? undefined,
+      Bounds: req.query.get('Bounds') ?? undefined,
+    };
     return { status: 200, body: syncPage(req, 'items', items, (i) => r.item(req, s, m, i), filters) };
   });
   add('GET', '/v1/Services/:ServiceSid/Maps/:MapSid/Items/:Key', (req) => {
@@ -630,7 +638,12 @@ export function registerSync(router: Router, emu: Emulator): void {
     if (req.params.Identity.length > 256 || /[\u0000-\u001f\u007f]/.test(req.params.Identity)) {
       throw badRequest(`Invalid Identity: ${JSON.stringify(req.params.Identity.slice(0, 40))}`);
     }
-    const p: SyncPermission = { identity: req.params.Identity, read: flag('Read'), write: flag('Write'), manage: flag('Manage') };
+    const p: SyncPermission = {
+      identity: req.params.Identity,
+      read: flag('Read'),
+      write: flag('Write'),
+      manage: flag('Manage'),
+    };
     m.permissions.set(p.identity, p);
     return { status: 200, body: r.permission(req, s, m, p) };
   });

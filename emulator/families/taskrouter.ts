@@ -263,7 +263,8 @@ function render(emu: Emulator) {
     },
     event(req: EmuRequest, e: EventRecord) {
       const ws = wsUrl(req);
-      const redacted = e.eventDateMs < emu.clock.now() - EVENT_REDACTION_MS && e.eventData.task_attributes !== undefined;
+      const redacted =
+        e.eventDateMs < emu.clock.now() - EVENT_REDACTION_MS && e.eventData.task_attributes !== undefined;
       return {
         account_sid: emu.config.accountSid,
         actor_sid: e.actorSid,
@@ -349,7 +350,12 @@ function shuffleWithinPages(events: EventRecord[], pageSize: number): EventRecor
 }
 
 /** The events a list query selects, in `order` (newest first by default). */
-export function selectEvents(state: TaskRouterState, req: EmuRequest, now: number, order: EventsOrder = 'newest'): EventRecord[] {
+export function selectEvents(
+  state: TaskRouterState,
+  req: EmuRequest,
+  now: number,
+  order: EventsOrder = 'newest',
+): EventRecord[] {
   const { start, end } = eventWindow(req, now);
   const tests = EVENT_FILTERS.flatMap(([name, test]) => {
     const value = req.query.get(name);

@@ -58,7 +58,13 @@ export class ProxyCertificateAuthority {
       },
       crypto,
     );
-    return new ProxyCertificateAuthority(cert.toString('pem'), cert, keys, leafKeys, await privateKeyPem(leafKeys.privateKey));
+    return new ProxyCertificateAuthority(
+      cert.toString('pem'),
+      cert,
+      keys,
+      leafKeys,
+      await privateKeyPem(leafKeys.privateKey),
+    );
   }
 
   /** The certificate and key for one host (e.g. serverless.twilio.com), signed by this CA; made once per host. */

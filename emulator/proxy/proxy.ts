@@ -16,7 +16,9 @@ export type ProxiedRequestHandler = (req: IncomingMessage, res: ServerResponse, 
 export type ProxiedUpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
 function refuse(socket: Duplex, status: string, reason: string): void {
-  socket.end(`HTTP/1.1 ${status}\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(reason)}\r\n\r\n${reason}`);
+  socket.end(
+    `HTTP/1.1 ${status}\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(reason)}\r\n\r\n${reason}`,
+  );
 }
 
 export class TwilioProxy {
@@ -46,7 +48,11 @@ export class TwilioProxy {
     const match = /^([^:\s]+):(\d+)$/.exec(req.url ?? '');
     const target = match ? classifyHost(match[1]) : undefined;
     if (!match || match[2] !== '443' || !target) {
-      refuse(socket, '403 Forbidden', `The emulator's proxy serves only https://*.twilio.com and https://*.twil.io, not ${req.url}\n`);
+      refuse(
+        socket,
+        '403 Forbidden',
+        `The emulator's proxy serves only https://*.twilio.com and https://*.twil.io, not ${req.url}\n`,
+      );
       return;
     }
     this.tunnels.add(socket);
@@ -85,9 +91,13 @@ export class TwilioProxy {
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       // The request must be for the host its tunnel's TLS session was opened for.
       const servername = String((req.socket as TLSSocket).servername ?? '');
-      const host = String(req.headers.host ?? '').toLowerCase().replace(/:443$/, '');
+      const host = String(req.headers.host ?? '')
+        .toLowerCase()
+        .replace(/:443$/, '');
       if (!servername || host !== servername.toLowerCase()) {
-        res.writeHead(421, { 'Content-Type': 'text/plain' }).end(`Host ${host} does not match the TLS server name ${servername}\n`);
+        res
+          .writeHead(421, { 'Content-Type': 'text/plain' })
+          .end(`Host ${host} does not match the TLS server name ${servername}\n`);
         return;
       }
       this.onRequest(req, res, host);
@@ -95,7 +105,9 @@ export class TwilioProxy {
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       // Only the Sync client's socket host (tsock.*) upgrades; the REST hosts and deployed domains do not.
       const servername = String((req.socket as TLSSocket).servername ?? '');
-      const host = String(req.headers.host ?? '').toLowerCase().replace(/:443$/, '');
+      const host = String(req.headers.host ?? '')
+        .toLowerCase()
+        .replace(/:443$/, '');
       if (host !== servername.toLowerCase() || classifyHost(host)?.kind !== 'socket') {
         socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
         return;

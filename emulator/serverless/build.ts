@@ -23,9 +23,14 @@ export const DOCUMENTED_RUNTIMES = ['node8', 'node10', 'node12', 'node14', 'node
 export const SUPPORTED_RUNTIMES = ['node18', 'node20', 'node22'];
 
 /** Why a build cannot complete, or null when it can. */
-export function buildFailure(build: Pick<ServerlessBuild, 'runtime' | 'dependencies'>, root = PROJECT_ROOT): string | null {
-  if (!DOCUMENTED_RUNTIMES.includes(build.runtime)) return `Runtime "${build.runtime}" is not a Twilio Functions runtime`;
-  if (!SUPPORTED_RUNTIMES.includes(build.runtime)) return `Runtime "${build.runtime}" is no longer supported for new builds`;
+export function buildFailure(
+  build: Pick<ServerlessBuild, 'runtime' | 'dependencies'>,
+  root = PROJECT_ROOT,
+): string | null {
+  if (!DOCUMENTED_RUNTIMES.includes(build.runtime))
+    return `Runtime "${build.runtime}" is not a Twilio Functions runtime`;
+  if (!SUPPORTED_RUNTIMES.includes(build.runtime))
+    return `Runtime "${build.runtime}" is no longer supported for new builds`;
   for (const dependency of build.dependencies) {
     const problem = dependencyProblem(dependency, root);
     if (problem) return problem;
@@ -44,9 +49,11 @@ function installedVersion(name: string, root: string): string | undefined {
 function dependencyProblem({ name, version }: Dependency, root: string): string | null {
   if (!/^(@[a-z0-9][\w.-]*\/)?[a-z0-9][\w.-]*$/i.test(name)) return `Dependency "${name}" is not a valid package name`;
   const installed = installedVersion(name, root);
-  if (!installed) return `Dependency ${name}@${version} could not be installed: the package is not installed here (the emulator never downloads)`;
+  if (!installed)
+    return `Dependency ${name}@${version} could not be installed: the package is not installed here (the emulator never downloads)`;
   const range = version === 'latest' ? '*' : version;
-  if (semver.validRange(range) === null) return `Dependency ${name}@${version}: "${version}" is not a version range the emulator can resolve`;
+  if (semver.validRange(range) === null)
+    return `Dependency ${name}@${version}: "${version}" is not a version range the emulator can resolve`;
   if (!semver.satisfies(installed, range, { includePrerelease: true })) {
     return `Dependency ${name}@${version} could not be installed: only ${installed} is installed here`;
   }
@@ -82,16 +89,25 @@ export function createBuildsFolder(): string {
 }
 
 /** Lays a completed build out under `parent` and returns its folder: functions/<ZN…>.js, assets/<ZN…>, node_modules/<dep>. */
-export function layOutBuild(parent: string, build: ServerlessBuild, versions: ServerlessVersion[], root = PROJECT_ROOT): string {
+export function layOutBuild(
+  parent: string,
+  build: ServerlessBuild,
+  versions: ServerlessVersion[],
+  root = PROJECT_ROOT,
+): string {
   const dir = join(parent, build.sid);
   mkdirSync(join(dir, 'functions'), { recursive: true });
   mkdirSync(join(dir, 'assets'), { recursive: true });
   for (const version of versions) {
-    const file = version.kind === 'function' ? join(dir, 'functions', `${version.sid}.js`) : join(dir, 'assets', version.sid);
+    const file =
+      version.kind === 'function' ? join(dir, 'functions', `${version.sid}.js`) : join(dir, 'assets', version.sid);
     writeFileSync(file, version.content);
   }
   const dependencies = Object.fromEntries(build.dependencies.map((d) => [d.name, d.version]));
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: build.sid.toLowerCase(), private: true, dependencies }, null, 2));
+  writeFileSync(
+    join(dir, 'package.json'),
+    JSON.stringify({ name: build.sid.toLowerCase(), private: true, dependencies }, null, 2),
+  );
   for (const { name } of build.dependencies) {
     const link = join(dir, 'node_modules', name);
     mkdirSync(dirname(link), { recursive: true });

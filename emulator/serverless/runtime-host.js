@@ -29,8 +29,18 @@ function start(config) {
   const userAgent = fromHandler('express-useragent');
 
   const routes = {
-    functions: config.functions.map((fn) => ({ name: fn.path.slice(1), path: fn.path, filePath: fn.file, access: fn.visibility })),
-    assets: config.assets.map((asset) => ({ name: asset.path.slice(1), path: asset.path, filePath: asset.file, access: asset.visibility })),
+    functions: config.functions.map((fn) => ({
+      name: fn.path.slice(1),
+      path: fn.path,
+      filePath: fn.file,
+      access: fn.visibility,
+    })),
+    assets: config.assets.map((asset) => ({
+      name: asset.path.slice(1),
+      path: asset.path,
+      filePath: asset.file,
+      access: asset.visibility,
+    })),
   };
   const runtimeConfig = {
     baseDir: config.baseDir,

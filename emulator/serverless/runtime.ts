@@ -169,12 +169,17 @@ export class FunctionsRuntime {
     const entry = (v: ServerlessVersion) => ({
       path: v.path,
       visibility: v.visibility,
-      file: v.kind === 'function' ? join(build.directory!, 'functions', `${v.sid}.js`) : join(build.directory!, 'assets', v.sid),
+      file:
+        v.kind === 'function'
+          ? join(build.directory!, 'functions', `${v.sid}.js`)
+          : join(build.directory!, 'assets', v.sid),
     });
     const variables = [...state.variables.values()].filter((v) => v.environmentSid === environment.sid);
     const env: Record<string, string> = {
       ...Object.fromEntries(variables.map((v) => [v.key, v.value])),
-      ...(service.includeCredentials ? { ACCOUNT_SID: this.emu.config.accountSid, AUTH_TOKEN: this.emu.config.authToken } : {}),
+      ...(service.includeCredentials
+        ? { ACCOUNT_SID: this.emu.config.accountSid, AUTH_TOKEN: this.emu.config.authToken }
+        : {}),
       DOMAIN_NAME: environment.domainName,
       SERVICE_SID: service.sid,
       ENVIRONMENT_SID: environment.sid,
@@ -184,13 +189,23 @@ export class FunctionsRuntime {
     const child = fork(HOST_SCRIPT, [], {
       cwd: build.directory!,
       // Only what a deployed function's process has, plus the proxy that stands for the network.
-      env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', HTTP_PROXY: this.emu.url, NODE_EXTRA_CA_CERTS: caFile },
+      env: {
+        PATH: process.env.PATH ?? '',
+        NODE_ENV: 'production',
+        HTTP_PROXY: this.emu.url,
+        NODE_EXTRA_CA_CERTS: caFile,
+      },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       execArgv: [],
     });
-    const deploymentSid = [...state.deployments.values()].reverse().find((d) => d.environmentSid === environment.sid)?.sid;
+    const deploymentSid = [...state.deployments.values()]
+      .reverse()
+      .find((d) => d.environmentSid === environment.sid)?.sid;
     const record = (level: 'info' | 'error') => (chunk: Buffer) => {
-      for (const message of chunk.toString('utf8').split('\n').filter((line) => line.trim() !== '')) {
+      for (const message of chunk
+        .toString('utf8')
+        .split('\n')
+        .filter((line) => line.trim() !== '')) {
         state.logs.push({
           sid: newSid('NO'),
           serviceSid: service.sid,
@@ -208,7 +223,9 @@ export class FunctionsRuntime {
     child.stdout!.on('data', record('info'));
     child.stderr!.on('data', record('error'));
     const port = new Promise<number>((resolve, reject) => {
-      child.once('message', (message: { port?: number }) => (message.port ? resolve(message.port) : reject(new Error('no port'))));
+      child.once('message', (message: { port?: number }) =>
+        message.port ? resolve(message.port) : reject(new Error('no port')),
+      );
       child.once('exit', (code) => reject(new Error(`the functions process exited with code ${code}`)));
     });
     port.catch(() => this.hosts.get(environment.sid)?.child === child && this.hosts.delete(environment.sid));

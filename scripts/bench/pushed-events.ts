@@ -36,7 +36,8 @@ const freePort = () =>
     });
   });
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
 export async function run(): Promise<void> {
   const root = join(__dirname, '..', '..');
@@ -49,7 +50,10 @@ export async function run(): Promise<void> {
   const functions = await startFunctionsServer({
     port,
     functionsFolder: functionsDir,
-    env: localFunctionEnv(emulator.config, emulator.url, { TASKROUTER_EVENTS_SECRET: SECRET, RECENT_CALLS_EVENT_LAG_SECONDS: '0' }),
+    env: localFunctionEnv(emulator.config, emulator.url, {
+      TASKROUTER_EVENTS_SECRET: SECRET,
+      RECENT_CALLS_EVENT_LAG_SECONDS: '0',
+    }),
   });
   const admin = new EmulatorAdmin(emulator.url);
   try {
@@ -59,7 +63,10 @@ export async function run(): Promise<void> {
     const sink = await client.events.v1.sinks.create({
       description: 'bench',
       sinkType: 'webhook',
-      sinkConfiguration: { destination: `http://taskrouter:${SECRET}@localhost:${port}/taskrouter-events`, method: 'POST' },
+      sinkConfiguration: {
+        destination: `http://taskrouter:${SECRET}@localhost:${port}/taskrouter-events`,
+        method: 'POST',
+      },
     });
     await client.events.v1.subscriptions.create({
       description: 'bench',
@@ -81,11 +88,20 @@ export async function run(): Promise<void> {
     }
     const pushed = await admin.stats();
     const tasks = new Set(calls.map((c) => c.taskSid));
-    const completions = emulator.state.taskrouter.events.filter((e) => e.eventType === 'reservation.completed' && tasks.has(e.taskSid ?? ''));
-    const latencies = completions.flatMap((e) => (seenAt.has(e.taskSid!) ? [seenAt.get(e.taskSid!)! - e.eventDateMs] : [])).sort((a, b) => a - b);
+    const completions = emulator.state.taskrouter.events.filter(
+      (e) => e.eventType === 'reservation.completed' && tasks.has(e.taskSid ?? ''),
+    );
+    const latencies = completions
+      .flatMap((e) => (seenAt.has(e.taskSid!) ? [seenAt.get(e.taskSid!)! - e.eventDateMs] : []))
+      .sort((a, b) => a - b);
     const twilioRequests = (s: typeof before) => s.total - (s.byFamily.admin ?? 0);
 
-    const run = await syncUntilDone({ url: `http://localhost:${port}/sync-recent-calls`, authToken: emulator.config.authToken, maxInvocations: 50, log: () => {} });
+    const run = await syncUntilDone({
+      url: `http://localhost:${port}/sync-recent-calls`,
+      authToken: emulator.config.authToken,
+      maxInvocations: 50,
+      log: () => {},
+    });
     const reconciled = await admin.stats();
     const result = {
       bench: 'pushed-events',
@@ -94,7 +110,7 @@ export async function run(): Promise<void> {
       itemsSeen: latencies.length,
       pushP50Ms: Math.round(percentile(latencies, 50)),
       pushP99Ms: Math.round(percentile(latencies, 99)),
-      scheduledExpectedDelayMs: ((SCHEDULE_PERIOD_S / 2) + EVENT_LAG_S) * 1000,
+      scheduledExpectedDelayMs: (SCHEDULE_PERIOD_S / 2 + EVENT_LAG_S) * 1000,
       requestsPerPushedCall: Number(((twilioRequests(pushed) - twilioRequests(before)) / CALLS).toFixed(2)),
       jobWritten: run.totals.written,
       requestsPerReconciledCall: Number(((twilioRequests(reconciled) - twilioRequests(pushed)) / CALLS).toFixed(2)),

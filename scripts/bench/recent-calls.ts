@@ -28,7 +28,10 @@ export async function run(): Promise<void> {
   const emulator = await startEmulator({ writeRatePerSecond: 0 });
   const admin = new EmulatorAdmin(emulator.url);
   try {
-    const http = new TwilioHttpClient({ emulatorUrl: emulator.url, policy: { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0 } });
+    const http = new TwilioHttpClient({
+      emulatorUrl: emulator.url,
+      policy: { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0 },
+    });
     const client = twilio(emulator.config.accountSid, emulator.config.authToken, { httpClient: http });
     const service = client.sync.v1.services(emulator.config.syncServiceSid);
     const name = recentCallsMapName(WORKER);
@@ -39,11 +42,21 @@ export async function run(): Promise<void> {
       await Promise.all(
         Array.from({ length: Math.min(50, ITEMS - i) }, (_, j) => {
           const n = i + j;
-          const startMs = now - (ITEMS - n) * (30 * DAY_MS / ITEMS);
+          const startMs = now - (ITEMS - n) * ((30 * DAY_MS) / ITEMS);
           const taskSid = 'WT' + n.toString(16).padStart(32, '0');
           return service.syncMaps(name).syncMapItems.create({
             key: recentCallItemKey(taskSid, Math.floor(startMs / 1000)),
-            data: { callSid: 'CA' + n.toString(16).padStart(32, '0'), taskSid, direction: 'inbound', from: '+12065550100', to: '+14155550100', queue: 'Support', startedAt: new Date(startMs).toISOString(), endedAt: new Date(startMs + 120_000).toISOString(), durationSeconds: 120 },
+            data: {
+              callSid: 'CA' + n.toString(16).padStart(32, '0'),
+              taskSid,
+              direction: 'inbound',
+              from: '+12065550100',
+              to: '+14155550100',
+              queue: 'Support',
+              startedAt: new Date(startMs).toISOString(),
+              endedAt: new Date(startMs + 120_000).toISOString(),
+              durationSeconds: 120,
+            },
             itemTtl: Math.max(1, Math.ceil((startMs + 30 * DAY_MS - now) / 1000)),
           });
         }),
@@ -55,7 +68,11 @@ export async function run(): Promise<void> {
       // The earlier reader: every item (pages of 100), then expired ones dropped and the rest sorted by start time.
       const all = await service.syncMaps(name).syncMapItems.list({ pageSize: 100 });
       const nowMs = http.serverNow();
-      return all.map((i) => toCall(i, nowMs)).filter((c) => c !== undefined).sort((a, b) => Date.parse(b!.startedAt) - Date.parse(a!.startedAt)).slice(0, pageSize);
+      return all
+        .map((i) => toCall(i, nowMs))
+        .filter((c) => c !== undefined)
+        .sort((a, b) => Date.parse(b!.startedAt) - Date.parse(a!.startedAt))
+        .slice(0, pageSize);
     };
     const after = async (pageSize: number, pageToken?: string) =>
       readRecentCallsPage(syncItemLister(client, emulator.config.syncServiceSid, WORKER), {
@@ -81,16 +98,25 @@ export async function run(): Promise<void> {
     const first = await after(20);
     const rows: Array<[string, { requests: number; ms: number }, { requests: number; ms: number }]> = [
       ['first page of 20', await measure(() => before(20)), await measure(() => after(20))],
-      ['second page of 20 (token)', await measure(() => before(40)), await measure(() => after(20, first.nextPageToken!))],
+      [
+        'second page of 20 (token)',
+        await measure(() => before(40)),
+        await measure(() => after(20, first.nextPageToken!)),
+      ],
       ['first page of 100', await measure(() => before(100)), await measure(() => after(100))],
     ];
     // The answers agree: the new reader's first page is the newest calls.
     const whole = await before(20);
-    if (JSON.stringify(whole.map((c) => c!.key)) !== JSON.stringify(first.calls.map((c) => c.key))) throw new Error('readers disagree');
+    if (JSON.stringify(whole.map((c) => c!.key)) !== JSON.stringify(first.calls.map((c) => c.key)))
+      throw new Error('readers disagree');
 
     console.log(`\n  one map of ${ITEMS} items, +${LATENCY_MS} ms per Sync request, mean of ${ROUNDS} rounds`);
-    console.log('  page                       | before: requests | before: ms | after: requests | after: ms | time ratio');
-    console.log('  ---------------------------|------------------|------------|-----------------|-----------|-----------');
+    console.log(
+      '  page                       | before: requests | before: ms | after: requests | after: ms | time ratio',
+    );
+    console.log(
+      '  ---------------------------|------------------|------------|-----------------|-----------|-----------',
+    );
     for (const [label, b, a] of rows) {
       console.log(
         `  ${label.padEnd(26)} | ${b.requests.toFixed(1).padStart(16)} | ${b.ms.toFixed(0).padStart(10)} | ${a.requests.toFixed(1).padStart(15)} | ${a.ms.toFixed(0).padStart(9)} | ${(b.ms / a.ms).toFixed(1).padStart(9)}×`,

@@ -59,7 +59,8 @@ export async function peakHeapFor(functionsDir: string, backlog: { agents: numbe
     if (!result.done) throw new Error(`the job did not finish: ${result.error}`);
     await new Promise((resolve) => setTimeout(resolve, 100)); // one more sample
     const peak = Number(readFileSync(sampleFile, 'utf8'));
-    if (result.totals.written < seeded.handledCalls) throw new Error(`wrote ${result.totals.written} items for ${seeded.handledCalls} calls`);
+    if (result.totals.written < seeded.handledCalls)
+      throw new Error(`wrote ${result.totals.written} items for ${seeded.handledCalls} calls`);
     return {
       // Completed voice reservations: one item each (a transferred call has two).
       completions: result.totals.written,

@@ -58,7 +58,10 @@ const CHECKPOINT_SAVE = /^POST \/v1\/Services\/:ServiceSid\/Documents/;
 const READ = /^GET /;
 
 function sdk(emulator: Emulator, maxAttempts = 1): { client: Twilio; http: TwilioHttpClient } {
-  const http = new TwilioHttpClient({ emulatorUrl: emulator.url, policy: { maxAttempts, baseDelayMs: 0, maxDelayMs: 0 } });
+  const http = new TwilioHttpClient({
+    emulatorUrl: emulator.url,
+    policy: { maxAttempts, baseDelayMs: 0, maxDelayMs: 0 },
+  });
   return { client: twilio(emulator.config.accountSid, emulator.config.authToken, { httpClient: http }), http };
 }
 
@@ -75,7 +78,9 @@ async function requestLatencyMs(emulator: Emulator): Promise<number> {
 async function countItems(client: Twilio, serviceSid: string, workerSids: string[]): Promise<number> {
   let total = 0;
   for (const sid of workerSids) {
-    total += (await client.sync.v1.services(serviceSid).syncMaps(recentCallsMapName(sid)).syncMapItems.list({ pageSize: 100 })).length; // Sync lists: at most 100 per page
+    total += (
+      await client.sync.v1.services(serviceSid).syncMaps(recentCallsMapName(sid)).syncMapItems.list({ pageSize: 100 })
+    ).length; // Sync lists: at most 100 per page
   }
   return total;
 }
@@ -169,7 +174,11 @@ export async function run(): Promise<void> {
     const after = await admin.stats();
     await admin.faults({});
     if (!result.done) throw new Error(`the job did not finish: ${result.error}`);
-    const synced = await countItems(sdk(emulator).client, emulator.config.syncServiceSid, seeded.agents.map((a) => a.workerSid));
+    const synced = await countItems(
+      sdk(emulator).client,
+      emulator.config.syncServiceSid,
+      seeded.agents.map((a) => a.workerSid),
+    );
     // One item per completed reservation: a transferred call is in both agents' maps.
     const reservations = seeded.handledCalls + 2 * seeded.transfers;
     if (synced !== reservations) throw new Error(`synced ${synced} items for ${reservations} completed reservations`);
@@ -210,11 +219,19 @@ export async function run(): Promise<void> {
     const naiveReservations = naiveSeed.handledCalls + 2 * naiveSeed.transfers;
     if (naive.calls !== naiveReservations) throw new Error(`naive wrote ${naive.calls} of ${naiveReservations}`);
 
-    console.log(`\n  ${AGENTS} agents × ${CALLS_PER_AGENT} calls (${synced} handled calls), Sync limit ${SYNC_RATE} writes/s per map, +${LATENCY_MS} ms per request`);
-    console.log(`  measured request latency ${fmt(latency)} ms; ceiling = min(${AGENTS} maps × ${SYNC_RATE}/s = ${rateCeiling}/s, ${CONCURRENCY} in flight / ${fmt(latency)} ms = ${fmt(concurrencyCeiling, 0)}/s) = ${fmt(ceiling, 0)} calls/s`);
+    console.log(
+      `\n  ${AGENTS} agents × ${CALLS_PER_AGENT} calls (${synced} handled calls), Sync limit ${SYNC_RATE} writes/s per map, +${LATENCY_MS} ms per request`,
+    );
+    console.log(
+      `  measured request latency ${fmt(latency)} ms; ceiling = min(${AGENTS} maps × ${SYNC_RATE}/s = ${rateCeiling}/s, ${CONCURRENCY} in flight / ${fmt(latency)} ms = ${fmt(concurrencyCeiling, 0)}/s) = ${fmt(ceiling, 0)} calls/s`,
+    );
     console.log('');
-    console.log('  writer                 | calls | wall s | calls/s | of ceiling | API req/call | invocations (8 s budget)');
-    console.log('  -----------------------|-------|--------|---------|------------|--------------|-------------------------');
+    console.log(
+      '  writer                 | calls | wall s | calls/s | of ceiling | API req/call | invocations (8 s budget)',
+    );
+    console.log(
+      '  -----------------------|-------|--------|---------|------------|--------------|-------------------------',
+    );
     console.log(
       `  sync-recent-calls job  | ${String(synced).padStart(5)} | ${fmt(ms / 1000).padStart(6)} | ${fmt(rate, 0).padStart(7)} | ${fmt((100 * rate) / ceiling).padStart(9)}% | ${fmt(requests / synced, 3).padStart(12)} | ${result.invocations} (measured)`,
     );
@@ -239,8 +256,12 @@ export async function run(): Promise<void> {
       rerunWrites,
       naiveCallsPerSecond: naiveRate,
     });
-    console.log(`  job vs naive: ${fmt(rate / naiveRate)}× calls/s, ${fmt(naiveRequests / naive.calls / (requests / synced))}× fewer requests per call`);
-    console.log(`  (naive run on ${NAIVE_AGENTS} agents × ${CALLS_PER_AGENT} calls; the job's requests include checkpoint, event and call reads)`);
+    console.log(
+      `  job vs naive: ${fmt(rate / naiveRate)}× calls/s, ${fmt(naiveRequests / naive.calls / (requests / synced))}× fewer requests per call`,
+    );
+    console.log(
+      `  (naive run on ${NAIVE_AGENTS} agents × ${CALLS_PER_AGENT} calls; the job's requests include checkpoint, event and call reads)`,
+    );
   } finally {
     await functions.stop();
     await emulator.close();

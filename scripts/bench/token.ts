@@ -75,7 +75,7 @@ function processCpuMs(pid: number | undefined): number | undefined {
 }
 
 /** The smallest function twilio-run can serve: the runtime's own cost per request. */
-const EMPTY_FUNCTION = "exports.handler = (context, event, callback) => callback(null, { ok: true });\n";
+const EMPTY_FUNCTION = 'exports.handler = (context, event, callback) => callback(null, { ok: true });\n';
 
 const workerSid = (i: number) => `WK${i.toString(16).padStart(32, '0')}`;
 
@@ -83,7 +83,12 @@ async function mintPool(admin: EmulatorAdmin, count: number, prefix: string): Pr
   const tokens: string[] = [];
   for (let start = 0; start < count; start += 50) {
     const batch = Array.from({ length: Math.min(50, count - start) }, (_, j) =>
-      admin.flexToken({ identity: `${prefix}-${start + j}`, roles: ['agent'], workerSid: workerSid(start + j + 1), ttlSeconds: 3600 }),
+      admin.flexToken({
+        identity: `${prefix}-${start + j}`,
+        roles: ['agent'],
+        workerSid: workerSid(start + j + 1),
+        ttlSeconds: 3600,
+      }),
     );
     tokens.push(...(await Promise.all(batch)).map((t) => t.token));
   }
@@ -111,7 +116,10 @@ async function measure(
         method: 'POST',
         path,
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        setupRequest: (request: AutocannonRequest) => ({ ...request, body: `Token=${encodeURIComponent(nextToken())}` }),
+        setupRequest: (request: AutocannonRequest) => ({
+          ...request,
+          body: `Token=${encodeURIComponent(nextToken())}`,
+        }),
       },
     ],
   });
@@ -119,7 +127,9 @@ async function measure(
   const after = (await admin.stats()).byRoute[IAM_ROUTE] ?? 0;
   return {
     cpuMsPerRequest:
-      cpuBefore === undefined || cpuAfter === undefined ? undefined : (cpuAfter - cpuBefore) / Math.max(1, result['2xx']),
+      cpuBefore === undefined || cpuAfter === undefined
+        ? undefined
+        : (cpuAfter - cpuBefore) / Math.max(1, result['2xx']),
     name,
     rps: result['2xx'] / result.duration,
     p50: result.latency.p50,
@@ -160,16 +170,42 @@ export async function run(): Promise<void> {
 
     let next = 0;
     const pid = functions.pid;
-    const cold = await measure('first-seen tokens', url, admin, () => firstSeen[next++], { amount: FIRST_SEEN_REQUESTS }, pid);
+    const cold = await measure(
+      'first-seen tokens',
+      url,
+      admin,
+      () => firstSeen[next++],
+      { amount: FIRST_SEEN_REQUESTS },
+      pid,
+    );
     if (next > firstSeen.length) throw new Error('the first-seen pool ran out: its tokens were reused');
 
     for (const token of warm) {
-      const response = await fetch(`${url}/sync-token`, { method: 'POST', body: new URLSearchParams({ Token: token }) });
-      if (response.status !== 200) throw new Error(`warming a token failed: ${response.status} ${await response.text()}`);
+      const response = await fetch(`${url}/sync-token`, {
+        method: 'POST',
+        body: new URLSearchParams({ Token: token }),
+      });
+      if (response.status !== 200)
+        throw new Error(`warming a token failed: ${response.status} ${await response.text()}`);
     }
     let turn = 0;
-    const hot = await measure('warm-cache tokens', url, admin, () => warm[turn++ % warm.length], { duration: WARM_SECONDS }, pid);
-    const empty = await measure('empty function', url, admin, () => warm[0], { duration: WARM_SECONDS }, pid, '/bench-empty');
+    const hot = await measure(
+      'warm-cache tokens',
+      url,
+      admin,
+      () => warm[turn++ % warm.length],
+      { duration: WARM_SECONDS },
+      pid,
+    );
+    const empty = await measure(
+      'empty function',
+      url,
+      admin,
+      () => warm[0],
+      { duration: WARM_SECONDS },
+      pid,
+      '/bench-empty',
+    );
 
     for (const phase of [cold, hot, empty]) {
       if (phase.failed > 0) throw new Error(`${phase.name}: ${phase.failed} requests failed`);
@@ -206,7 +242,9 @@ export async function run(): Promise<void> {
     console.log(
       `\n  warm cache vs first seen: ${fmt(hot.rps / cold.rps)}× requests/s, p50 ${fmt(cold.p50 / Math.max(hot.p50, 1))}× lower, p99 ${fmt(cold.p99 / Math.max(hot.p99, 1))}× lower`,
     );
-    console.log(`  (latencies are whole milliseconds; first-seen p50 includes the ${IAM_LATENCY_MS} ms IAM round trip)`);
+    console.log(
+      `  (latencies are whole milliseconds; first-seen p50 includes the ${IAM_LATENCY_MS} ms IAM round trip)`,
+    );
   } finally {
     await admin.faults({}).catch(() => undefined);
     await functions.stop();

@@ -54,15 +54,19 @@ export function writeEnvValue(file: string, name: string, value: string): void {
   const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
   const line = `${name}=${value}`;
   const pattern = new RegExp(`^#?\\s*${name}=.*$`, 'm');
-  const next = pattern.test(text) ? text.replace(pattern, line) : `${text}${text === '' || text.endsWith('\n') ? '' : '\n'}${line}\n`;
+  const next = pattern.test(text)
+    ? text.replace(pattern, line)
+    : `${text}${text === '' || text.endsWith('\n') ? '' : '\n'}${line}\n`;
   writeFileSync(file, next, { mode: 0o600 });
 }
 
 function endpoint(baseUrl: string): URL {
   const url = new URL(baseUrl.replace(/\/+$/, '') + EVENTS_PATH);
   const local = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/.test(url.hostname);
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && local)) throw new Error('--url must be https:// (http only for localhost)');
-  if (url.username || url.password || url.search || url.hash) throw new Error('--url is a base URL: no credentials, query or fragment');
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && local))
+    throw new Error('--url must be https:// (http only for localhost)');
+  if (url.username || url.password || url.search || url.hash)
+    throw new Error('--url is a base URL: no credentials, query or fragment');
   return url;
 }
 
@@ -73,7 +77,10 @@ function credentialed(url: URL, username: string, secret: string): string {
   return u.toString();
 }
 
-export async function setupPushedEvents(client: Twilio, options: EventsSetupOptions): Promise<{ steps: EventsStep[]; env: Record<string, string> }> {
+export async function setupPushedEvents(
+  client: Twilio,
+  options: EventsSetupOptions,
+): Promise<{ steps: EventsStep[]; env: Record<string, string> }> {
   const url = endpoint(options.baseUrl);
   const username = options.username ?? 'taskrouter';
   const steps: EventsStep[] = [];
@@ -84,7 +91,11 @@ export async function setupPushedEvents(client: Twilio, options: EventsSetupOpti
     if (!secret) {
       secret = randomBytes(24).toString('base64url');
       if (options.envFile) writeEnvValue(options.envFile, 'TASKROUTER_EVENTS_SECRET', secret);
-      steps.push({ step: 'Events secret', status: 'created', detail: `TASKROUTER_EVENTS_SECRET generated${options.envFile ? ` and written to ${options.envFile}` : ''}` });
+      steps.push({
+        step: 'Events secret',
+        status: 'created',
+        detail: `TASKROUTER_EVENTS_SECRET generated${options.envFile ? ` and written to ${options.envFile}` : ''}`,
+      });
     } else {
       steps.push({ step: 'Events secret', status: 'reused', detail: 'TASKROUTER_EVENTS_SECRET from the environment' });
     }
@@ -92,7 +103,11 @@ export async function setupPushedEvents(client: Twilio, options: EventsSetupOpti
 
   if (options.mode === 'callback') {
     const step = 'Workspace EventCallbackUrl';
-    if (!options.workspaceSid) return { steps: [...steps, { step, status: 'missing', detail: 'no TaskRouter workspace (set TWILIO_WORKSPACE_SID)' }], env };
+    if (!options.workspaceSid)
+      return {
+        steps: [...steps, { step, status: 'missing', detail: 'no TaskRouter workspace (set TWILIO_WORKSPACE_SID)' }],
+        env,
+      };
     if (options.requireBasic) {
       if (options.envFile) writeEnvValue(options.envFile, 'TASKROUTER_EVENTS_REQUIRE_BASIC', 'true');
       env.TASKROUTER_EVENTS_REQUIRE_BASIC = 'true';
@@ -100,7 +115,8 @@ export async function setupPushedEvents(client: Twilio, options: EventsSetupOpti
     const wanted = options.requireBasic ? credentialed(url, username, secret!) : url.toString();
     const workspace = client.taskrouter.v1.workspaces(options.workspaceSid);
     const current = (await workspace.fetch()).eventCallbackUrl ?? '';
-    if (current === wanted) return { steps: [...steps, { step, status: 'reused', detail: withoutCredentials(current) }], env };
+    if (current === wanted)
+      return { steps: [...steps, { step, status: 'reused', detail: withoutCredentials(current) }], env };
     const ours = current !== '' && withoutCredentials(current) === withoutCredentials(wanted);
     if (current !== '' && !ours && !options.force) {
       const detail = `already points elsewhere (${withoutCredentials(current)}); left as it is. Rerun with --force to replace it, or use --events streams`;
@@ -114,7 +130,8 @@ export async function setupPushedEvents(client: Twilio, options: EventsSetupOpti
   const destination = credentialed(url, username, secret!);
   const events = client.events.v1;
   const sinks = (await events.sinks.list()).filter((s) => s.sinkType === 'webhook');
-  const destinationOf = (s: (typeof sinks)[number]) => String((s.sinkConfiguration as { destination?: unknown })?.destination ?? '');
+  const destinationOf = (s: (typeof sinks)[number]) =>
+    String((s.sinkConfiguration as { destination?: unknown })?.destination ?? '');
   let sink = sinks.find((s) => destinationOf(s) === destination);
   let sinkStatus: EventsStep['status'] = 'reused';
   if (!sink) {
@@ -122,10 +139,18 @@ export async function setupPushedEvents(client: Twilio, options: EventsSetupOpti
       await events.sinks(old.sid).remove();
       sinkStatus = 'updated';
     }
-    sink = await events.sinks.create({ description: SINK_DESCRIPTION, sinkType: 'webhook', sinkConfiguration: { destination, method: 'POST', batch_events: true } });
+    sink = await events.sinks.create({
+      description: SINK_DESCRIPTION,
+      sinkType: 'webhook',
+      sinkConfiguration: { destination, method: 'POST', batch_events: true },
+    });
     if (sinkStatus !== 'updated') sinkStatus = 'created';
   }
-  steps.push({ step: 'Event Streams sink', status: sinkStatus, detail: `${sink.sid} -> ${withoutCredentials(destination)}` });
+  steps.push({
+    step: 'Event Streams sink',
+    status: sinkStatus,
+    detail: `${sink.sid} -> ${withoutCredentials(destination)}`,
+  });
   const subscriptions = await events.subscriptions.list({ sinkSid: sink.sid });
   let subscribed = false;
   for (const sub of subscriptions) {
@@ -135,7 +160,11 @@ export async function setupPushedEvents(client: Twilio, options: EventsSetupOpti
   if (subscribed) {
     steps.push({ step: 'Event Streams subscription', status: 'reused', detail: COMPLETED_TYPE });
   } else {
-    const sub = await events.subscriptions.create({ description: SINK_DESCRIPTION, sinkSid: sink.sid, types: [{ type: COMPLETED_TYPE, schema_version: 1 }] });
+    const sub = await events.subscriptions.create({
+      description: SINK_DESCRIPTION,
+      sinkSid: sink.sid,
+      types: [{ type: COMPLETED_TYPE, schema_version: 1 }],
+    });
     steps.push({ step: 'Event Streams subscription', status: 'created', detail: `${sub.sid} ${COMPLETED_TYPE}` });
   }
   return { steps, env };

@@ -2,7 +2,10 @@
 import type { EmulatorPublicConfig } from '../../emulator/admin-client';
 
 export function localFunctionEnv(
-  config: Pick<EmulatorPublicConfig, 'accountSid' | 'authToken' | 'apiKey' | 'apiSecret' | 'syncServiceSid' | 'workspaceSid'>,
+  config: Pick<
+    EmulatorPublicConfig,
+    'accountSid' | 'authToken' | 'apiKey' | 'apiSecret' | 'syncServiceSid' | 'workspaceSid'
+  >,
   emulatorUrl: string,
   overrides: Record<string, string> = {},
 ): Record<string, string> {

@@ -80,7 +80,11 @@ export function extractSpec(doc: Json, routes: ServedRoute[]): Json {
 function sortKeys(record: Record<string, Json>): Record<string, Json> {
   const sorted: Record<string, Json> = {};
   for (const kind of Object.keys(record).sort()) {
-    sorted[kind] = Object.fromEntries(Object.keys(record[kind]).sort().map((name) => [name, record[kind][name]]));
+    sorted[kind] = Object.fromEntries(
+      Object.keys(record[kind])
+        .sort()
+        .map((name) => [name, record[kind][name]]),
+    );
   }
   return sorted;
 }

@@ -84,7 +84,8 @@ export function interpretIamAnswer(status: number, rawBody: unknown, serverNowMs
   }
   const expiration = typeof body.expiration === 'string' ? body.expiration : '';
   const expiresAtMs = Date.parse(expiration);
-  if (Number.isNaN(expiresAtMs)) return { valid: false, reason: 'invalid', message: 'IAM named no expiry for this token' };
+  if (Number.isNaN(expiresAtMs))
+    return { valid: false, reason: 'invalid', message: 'IAM named no expiry for this token' };
   if (expiresAtMs <= serverNowMs) return { valid: false, reason: 'expired', message: 'Flex token expired' };
   const roles = Array.isArray(body.roles) ? body.roles.filter((r): r is string => typeof r === 'string') : [];
   const workerSid = typeof body.worker_sid === 'string' && body.worker_sid !== '' ? body.worker_sid : null;
@@ -98,7 +99,12 @@ export function interpretIamAnswer(status: number, rawBody: unknown, serverNowMs
 export const SERVER_CLOCK_RESOLUTION_MS = 1000;
 
 /** How long a validation may be reused: the cache setting, capped by the token's remaining life (server clock). */
-export function cacheLifetimeMs(validation: FlexValidation, status: number, cacheSeconds: number, serverNowMs: number): number {
+export function cacheLifetimeMs(
+  validation: FlexValidation,
+  status: number,
+  cacheSeconds: number,
+  serverNowMs: number,
+): number {
   if (status !== 200) return 0; // only IAM's regular answers are worth remembering
   const configured = cacheSeconds * 1000;
   if (!validation.valid) return configured;
@@ -109,15 +115,23 @@ export function cacheLifetimeMs(validation: FlexValidation, status: number, cach
 export function enforceFlexPolicy(user: FlexUser, policy: FlexPolicy): void {
   const guest = user.roles.includes('guest') || !WORKER_SID.test(user.workerSid ?? '');
   if (guest && !policy.allowGuests) {
-    throw new HttpError(403, SYNC_TOKEN_ERRORS.GUEST_NOT_ALLOWED, 'Guest Flex users (no worker, or role guest) cannot get a Sync token');
+    throw new HttpError(
+      403,
+      SYNC_TOKEN_ERRORS.GUEST_NOT_ALLOWED,
+      'Guest Flex users (no worker, or role guest) cannot get a Sync token',
+    );
   }
   if (policy.allowedRoles.length > 0 && !user.roles.some((role) => policy.allowedRoles.includes(role))) {
-    throw new HttpError(403, SYNC_TOKEN_ERRORS.ROLE_NOT_ALLOWED, 'None of this Flex user\'s roles may get a Sync token');
+    throw new HttpError(403, SYNC_TOKEN_ERRORS.ROLE_NOT_ALLOWED, "None of this Flex user's roles may get a Sync token");
   }
 }
 
 /** The IAM validate call, through the project client (its http client retries and routes to the emulator locally). */
-export async function callIamValidate(client: Twilio, accountSid: string, token: string): Promise<{ status: number; body: unknown }> {
+export async function callIamValidate(
+  client: Twilio,
+  accountSid: string,
+  token: string,
+): Promise<{ status: number; body: unknown }> {
   const response = await client.request({
     method: 'post',
     uri: `${IAM_ORIGIN}/v1/Accounts/${accountSid}/Tokens/validate`,

@@ -11,7 +11,8 @@ export function publicUrl(context: Record<string, unknown>): string {
   const path = String(context.PATH ?? '');
   const override = typeof context.PUBLIC_BASE_URL === 'string' ? context.PUBLIC_BASE_URL.trim() : '';
   if (override) {
-    if (!BASE_URL.test(override)) throw new ConfigError('PUBLIC_BASE_URL', 'must be an http(s) URL such as https://example.com');
+    if (!BASE_URL.test(override))
+      throw new ConfigError('PUBLIC_BASE_URL', 'must be an http(s) URL such as https://example.com');
     return override.replace(/\/+$/, '') + path;
   }
   const domain = String(context.DOMAIN_NAME ?? '');

@@ -75,7 +75,13 @@ export function verifySignature(request: SignedRequest, authToken: string, rules
     valid =
       typeof bodySHA256 === 'string' &&
       /^[0-9a-f]{64}$/.test(bodySHA256) &&
-      twilio.validateRequestWithBody(authToken, signature, `${url}?bodySHA256=${bodySHA256}`, JSON.stringify(params), algorithm);
+      twilio.validateRequestWithBody(
+        authToken,
+        signature,
+        `${url}?bodySHA256=${bodySHA256}`,
+        JSON.stringify(params),
+        algorithm,
+      );
   } else {
     const form = rules.allowed ? (request.params as Record<string, string>) : formParams(request.params);
     valid = twilio.validateRequest(authToken, signature, url, form, algorithm);
@@ -92,7 +98,9 @@ function checkSignedParams(params: Record<string, unknown>, allowed: readonly st
   const names = [...allowed, SIGNED_AT];
   for (const [name, value] of Object.entries(params)) {
     if (!names.includes(name)) {
-      throw invalid(`A signed request to this endpoint may only carry ${names.join(', ')} (got ${JSON.stringify(name.slice(0, 40))})`);
+      throw invalid(
+        `A signed request to this endpoint may only carry ${names.join(', ')} (got ${JSON.stringify(name.slice(0, 40))})`,
+      );
     }
     const plain = typeof value === 'string' || (isJson && typeof value === 'number' && Number.isFinite(value));
     if (!plain) throw invalid(`Signed parameter ${name} must be a single ${isJson ? 'string or number' : 'string'}`);
@@ -102,7 +110,8 @@ function checkSignedParams(params: Record<string, unknown>, allowed: readonly st
 /** Form parameters as the validator expects them (open mode): strings, or arrays of strings for repeated keys. */
 function formParams(params: Record<string, unknown>): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
-  for (const [key, value] of Object.entries(params)) out[key] = Array.isArray(value) ? value.map(formValue) : formValue(value);
+  for (const [key, value] of Object.entries(params))
+    out[key] = Array.isArray(value) ? value.map(formValue) : formValue(value);
   return out;
 }
 
@@ -116,6 +125,8 @@ function checkSignedAt(value: unknown, nowMs: number): void {
   const text = String(value);
   if (!UNIX_SECONDS.test(text)) throw invalid(`${SIGNED_AT} must be a Unix time in whole seconds`);
   if (Math.abs(Number(text) * 1000 - nowMs) > SIGNED_AT_TOLERANCE_SECONDS * 1000) {
-    throw invalid(`${SIGNED_AT} is more than ${SIGNED_AT_TOLERANCE_SECONDS} s away from Twilio's clock: sign a fresh request`);
+    throw invalid(
+      `${SIGNED_AT} is more than ${SIGNED_AT_TOLERANCE_SECONDS} s away from Twilio's clock: sign a fresh request`,
+    );
   }
 }

@@ -361,7 +361,10 @@ export function createSyncTokenProvider(options: SyncTokenProviderOptions): Sync
         removeEntry();
         lastGiven = token;
         if (cause === TIMED_OUT) throw updateFailed(`updateToken did not settle within ${config.updateTimeoutMs} ms`);
-        throw updateFailed(cause instanceof Error ? `updateToken failed: ${cause.message}` : 'updateToken failed', cause);
+        throw updateFailed(
+          cause instanceof Error ? `updateToken failed: ${cause.message}` : 'updateToken failed',
+          cause,
+        );
       }
       lastGiven = token;
       if (detached) return;

@@ -19,7 +19,12 @@ export interface RecentCallsConfig {
 export function readRecentCallsConfig(env: Env): RecentCallsConfig {
   return {
     accountSid: requiredString(env, 'ACCOUNT_SID', SID_PATTERNS.account, 'an account SID (AC + 32 hex)'),
-    syncServiceSid: requiredString(env, 'SYNC_SERVICE_SID', SID_PATTERNS.syncService, 'a Sync service SID (IS + 32 hex)'),
+    syncServiceSid: requiredString(
+      env,
+      'SYNC_SERVICE_SID',
+      SID_PATTERNS.syncService,
+      'a Sync service SID (IS + 32 hex)',
+    ),
     validationCacheSeconds: readValidationCacheSeconds(env),
     supervisorRoles: list(env, 'RECENT_CALLS_SUPERVISOR_ROLES', DEFAULT_SUPERVISOR_ROLES),
   };

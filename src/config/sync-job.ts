@@ -22,7 +22,12 @@ export interface SyncJobConfig {
 export function readSyncJobConfig(env: Env): SyncJobConfig {
   return {
     serviceSid: requiredString(env, 'SYNC_SERVICE_SID', SID_PATTERNS.syncService, 'a Sync service SID (IS…)'),
-    workspaceSid: requiredString(env, 'TWILIO_WORKSPACE_SID', SID_PATTERNS.workspace, 'a TaskRouter workspace SID (WS…)'),
+    workspaceSid: requiredString(
+      env,
+      'TWILIO_WORKSPACE_SID',
+      SID_PATTERNS.workspace,
+      'a TaskRouter workspace SID (WS…)',
+    ),
     ttlDays: integerInRange(env, 'RECENT_CALLS_TTL_DAYS', 30, 1, 365),
     budgetMs: integerInRange(env, 'SYNC_JOB_BUDGET_MS', 8000, 500, MAX_BUDGET_MS),
     concurrency: integerInRange(env, 'SYNC_WRITE_CONCURRENCY', 32, 1, 100),

@@ -40,7 +40,12 @@ export function readSyncTokenConfig(env: Env): SyncTokenConfig {
     authToken: requiredString(env, 'AUTH_TOKEN'),
     apiKey: requiredString(env, 'API_KEY', SID_PATTERNS.apiKey, 'an API key SID (SK + 32 hex)'),
     apiSecret: requiredString(env, 'API_SECRET'),
-    syncServiceSid: requiredString(env, 'SYNC_SERVICE_SID', SID_PATTERNS.syncService, 'a Sync service SID (IS + 32 hex)'),
+    syncServiceSid: requiredString(
+      env,
+      'SYNC_SERVICE_SID',
+      SID_PATTERNS.syncService,
+      'a Sync service SID (IS + 32 hex)',
+    ),
     ttlSeconds: integerInRange(env, 'SYNC_TOKEN_TTL', SYNC_TOKEN_TTL.default, SYNC_TOKEN_TTL.min, SYNC_TOKEN_TTL.max),
     validationCacheSeconds: readValidationCacheSeconds(env),
     allowedRoles: list(env, 'SYNC_TOKEN_ALLOWED_ROLES', []),

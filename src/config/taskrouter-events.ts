@@ -19,13 +19,18 @@ const SECRET = /^[A-Za-z0-9._~-]{22,256}$/;
 
 export function readTaskRouterEventsConfig(env: Env): TaskRouterEventsConfig {
   const username = optionalString(env, 'TASKROUTER_EVENTS_USERNAME', 'taskrouter');
-  if (!USERNAME.test(username)) throw new ConfigError('TASKROUTER_EVENTS_USERNAME', 'must be 1–64 URL-safe characters ([A-Za-z0-9._~-])');
+  if (!USERNAME.test(username))
+    throw new ConfigError('TASKROUTER_EVENTS_USERNAME', 'must be 1–64 URL-safe characters ([A-Za-z0-9._~-])');
   const secret = optionalString(env, 'TASKROUTER_EVENTS_SECRET', '') || undefined;
   if (secret !== undefined && !SECRET.test(secret)) {
-    throw new ConfigError('TASKROUTER_EVENTS_SECRET', 'must be 22–256 URL-safe characters ([A-Za-z0-9._~-]); npm run setup generates one');
+    throw new ConfigError(
+      'TASKROUTER_EVENTS_SECRET',
+      'must be 22–256 URL-safe characters ([A-Za-z0-9._~-]); npm run setup generates one',
+    );
   }
   const requireBasicForCallbacks = boolean(env, 'TASKROUTER_EVENTS_REQUIRE_BASIC', false);
-  if (requireBasicForCallbacks && !secret) throw new ConfigError('TASKROUTER_EVENTS_SECRET', 'is not set, but TASKROUTER_EVENTS_REQUIRE_BASIC is true');
+  if (requireBasicForCallbacks && !secret)
+    throw new ConfigError('TASKROUTER_EVENTS_SECRET', 'is not set, but TASKROUTER_EVENTS_REQUIRE_BASIC is true');
   return {
     username,
     secret,

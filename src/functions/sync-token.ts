@@ -31,7 +31,12 @@ export const handler = defineFunction({
       config.allowAclDisabled,
     );
     // iat/exp by Twilio's clock (the Date headers of its answers), the clock that will judge the token.
-    const issued = mintSyncToken(config, caller.identity, ttl, estimatedServerNow(emulatorUrl(request.context as { TWILIO_EMULATOR_URL?: string })));
+    const issued = mintSyncToken(
+      config,
+      caller.identity,
+      ttl,
+      estimatedServerNow(emulatorUrl(request.context as { TWILIO_EMULATOR_URL?: string })),
+    );
     request.log.info('sync token issued', {
       identity: caller.identity,
       via: caller.via,

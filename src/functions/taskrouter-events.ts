@@ -55,20 +55,32 @@ export const handler = defineFunction({
   cors: false,
   async handle({ context, params, headers, log, addSecret }) {
     const startedAt = performance.now();
-    const shape: PushedShape = (headers['content-type'] ?? '').toLowerCase().includes('application/json') ? 'streams' : 'callback';
+    const shape: PushedShape = (headers['content-type'] ?? '').toLowerCase().includes('application/json')
+      ? 'streams'
+      : 'callback';
     const summary: Record<string, unknown> = { shape };
     let status = 500;
     try {
       const config = readTaskRouterEventsConfig(context);
       if (config.secret) addSecret(config.secret);
       const batch = shape === 'streams' ? pushedBatch(params) : [];
-      const auth: DeliveryAuth = authenticateDelivery({ context, params, headers }, shape, config, requiredString(context, 'AUTH_TOKEN'), batch);
+      const auth: DeliveryAuth = authenticateDelivery(
+        { context, params, headers },
+        shape,
+        config,
+        requiredString(context, 'AUTH_TOKEN'),
+        batch,
+      );
       Object.assign(summary, { basic: auth.basic, signed: auth.signature });
       if (shape === 'callback' && typeof params.EventType !== 'string') {
         throw new HttpError(400, ERROR_CODES.INVALID_REQUEST, 'A TaskRouter callback needs EventType');
       }
       if (shape === 'streams' && (batch.length === 0 || batch.length > MAX_EVENTS)) {
-        throw new HttpError(400, ERROR_CODES.INVALID_REQUEST, `An Event Streams delivery is a JSON array of 1 to ${MAX_EVENTS} events`);
+        throw new HttpError(
+          400,
+          ERROR_CODES.INVALID_REQUEST,
+          `An Event Streams delivery is a JSON array of 1 to ${MAX_EVENTS} events`,
+        );
       }
       const job = readSyncJobConfig(context);
       const settings = limiterSettings(job);
@@ -86,13 +98,20 @@ export const handler = defineFunction({
       });
       const counts = countOutcomes(outcomes);
       Object.assign(summary, counts, stats);
-      const notable = outcomes.filter((o) => o.outcome === 'failed' || (o.outcome === 'ignored' && o.reason !== 'not-completed-event'));
+      const notable = outcomes.filter(
+        (o) => o.outcome === 'failed' || (o.outcome === 'ignored' && o.reason !== 'not-completed-event'),
+      );
       if (counts.retry) {
         status = 503;
         return {
           status,
           headers: { 'Retry-After': '5' },
-          body: { code: ERROR_CODES.UPSTREAM_UNAVAILABLE, message: 'Some events could not be written yet; deliver them again', ...counts, events: notable },
+          body: {
+            code: ERROR_CODES.UPSTREAM_UNAVAILABLE,
+            message: 'Some events could not be written yet; deliver them again',
+            ...counts,
+            events: notable,
+          },
         };
       }
       status = 200;

@@ -58,7 +58,11 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 function normaliseHeaders(raw: Record<string, unknown> | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(raw ?? {})) {
-    out[name.toLowerCase()] = Array.isArray(value) ? value.filter((v) => typeof v === 'string').join(', ') : typeof value === 'string' ? value : '';
+    out[name.toLowerCase()] = Array.isArray(value)
+      ? value.filter((v) => typeof v === 'string').join(', ')
+      : typeof value === 'string'
+        ? value
+        : '';
   }
   return out;
 }
@@ -78,7 +82,10 @@ export function defineFunction(spec: FunctionSpec) {
     const started = performance.now();
 
     const answer = (status: number, body: unknown, extra: Record<string, string> = {}) => {
-      callback(null, jsonResponse(status, body, { ...cors, 'Cache-Control': 'no-store', 'X-Request-Id': requestId, ...extra }));
+      callback(
+        null,
+        jsonResponse(status, body, { ...cors, 'Cache-Control': 'no-store', 'X-Request-Id': requestId, ...extra }),
+      );
     };
 
     try {
@@ -91,9 +98,14 @@ export function defineFunction(spec: FunctionSpec) {
       }
       const method = headers['content-type'] ? 'POST' : 'GET';
       if (!spec.methods.includes(method)) {
-        throw new HttpError(405, ERROR_CODES.METHOD_NOT_ALLOWED, `Use ${spec.methods.join(' or ')} with a form or JSON body`, {
-          Allow: [...spec.methods, 'OPTIONS'].join(', '),
-        });
+        throw new HttpError(
+          405,
+          ERROR_CODES.METHOD_NOT_ALLOWED,
+          `Use ${spec.methods.join(' or ')} with a form or JSON body`,
+          {
+            Allow: [...spec.methods, 'OPTIONS'].join(', '),
+          },
+        );
       }
       checkParamsShape(params);
       const result = await spec.handle({

@@ -21,7 +21,11 @@ export function checkParamsShape(params: Record<string, unknown>): void {
     }
     if (value === null || typeof value !== 'object') continue;
     if (depth >= MAX_PARAMS_DEPTH) {
-      throw new HttpError(400, ERROR_CODES.INVALID_REQUEST, `The request is nested more than ${MAX_PARAMS_DEPTH} levels deep`);
+      throw new HttpError(
+        400,
+        ERROR_CODES.INVALID_REQUEST,
+        `The request is nested more than ${MAX_PARAMS_DEPTH} levels deep`,
+      );
     }
     for (const item of Object.values(value)) pending.push({ value: item, depth: depth + 1 });
   }

@@ -13,7 +13,10 @@ export const MAX_SYNC_TTL_SECONDS = 31_536_000;
 const DAY_MS = 86_400_000;
 
 /** A call as the job handles it: the item's identifying fields plus its agent, timing and place in the checkpoint. */
-export interface CallRecord extends Pick<RecentCallItem, 'callSid' | 'taskSid' | 'direction' | 'from' | 'to' | 'queue'> {
+export interface CallRecord extends Pick<
+  RecentCallItem,
+  'callSid' | 'taskSid' | 'direction' | 'from' | 'to' | 'queue'
+> {
   /** The Sync item key (item-key.ts). */
   itemKey: string;
   workerSid: string;
@@ -77,7 +80,10 @@ export function buildCallRecord(completion: Completion, timing?: CallTiming, mat
 
 /** An item whose data would exceed MAX_ITEM_BYTES: permanent for its record (writing it again cannot help). */
 export class ItemTooLarge extends RangeError {
-  constructor(readonly itemKey: string, readonly bytes: number) {
+  constructor(
+    readonly itemKey: string,
+    readonly bytes: number,
+  ) {
     super(`item ${itemKey} is ${bytes} bytes, over ${MAX_ITEM_BYTES}`);
     this.name = 'ItemTooLarge';
   }
@@ -115,7 +121,11 @@ export function expiryOf(record: Pick<CallRecord, 'startedAtMs'>, ttlDays: numbe
  * `nowMs`, or undefined when the call is already older than the TTL window (such calls are skipped: ItemTtl 0 would
  * mean "never expires").
  */
-export function itemTtlSeconds(record: Pick<CallRecord, 'startedAtMs'>, nowMs: number, ttlDays: number): number | undefined {
+export function itemTtlSeconds(
+  record: Pick<CallRecord, 'startedAtMs'>,
+  nowMs: number,
+  ttlDays: number,
+): number | undefined {
   const seconds = Math.ceil((expiryOf(record, ttlDays) - nowMs) / 1000);
   if (seconds < 1) return undefined;
   return Math.min(seconds, MAX_SYNC_TTL_SECONDS);

@@ -47,7 +47,8 @@ export function callTiming(call: RawCall): CallTiming | undefined {
   const startMs = time(call.startTime);
   if (startMs === undefined) return undefined;
   const endMs = time(call.endTime);
-  const duration = call.duration === null || call.duration === undefined || call.duration === '' ? NaN : Number(call.duration);
+  const duration =
+    call.duration === null || call.duration === undefined || call.duration === '' ? NaN : Number(call.duration);
   return {
     startMs,
     endMs,
@@ -80,7 +81,14 @@ export function callSummary(call: RawCall): CallSummary | undefined {
  */
 export async function readCallTimings(
   client: Twilio,
-  options: { fromMs: number; toMs: number; maxCalls: number; wanted?: ReadonlySet<string>; needAll?: boolean; budget?: PageBudget },
+  options: {
+    fromMs: number;
+    toMs: number;
+    maxCalls: number;
+    wanted?: ReadonlySet<string>;
+    needAll?: boolean;
+    budget?: PageBudget;
+  },
 ): Promise<CallsRead> {
   const budget = options.budget ?? PageBudget.unlimited();
   const calls = new Map<string, CallSummary>();

@@ -24,7 +24,10 @@ export const MIN_CHECKPOINT_SECRET_LENGTH = 32;
 export function checkpointKey(env: Env): Buffer {
   const dedicated = optionalString(env, 'CHECKPOINT_SECRET', '');
   if (dedicated !== '' && dedicated.length < MIN_CHECKPOINT_SECRET_LENGTH) {
-    throw new ConfigError('CHECKPOINT_SECRET', `must be at least ${MIN_CHECKPOINT_SECRET_LENGTH} characters (or unset: then AUTH_TOKEN keys the seal)`);
+    throw new ConfigError(
+      'CHECKPOINT_SECRET',
+      `must be at least ${MIN_CHECKPOINT_SECRET_LENGTH} characters (or unset: then AUTH_TOKEN keys the seal)`,
+    );
   }
   const secret = dedicated !== '' ? dedicated : requiredString(env, 'AUTH_TOKEN');
   return Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), KEY_INFO, 32));

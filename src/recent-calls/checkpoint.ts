@@ -100,7 +100,9 @@ export function readState(data: unknown): CheckpointState {
     cursor: iso(d.cursor),
     windowSeconds: typeof d.windowSeconds === 'number' && d.windowSeconds > 0 ? d.windowSeconds : null,
     lease:
-      lease && typeof lease.owner === 'string' && iso(lease.until) ? { owner: lease.owner, until: iso(lease.until)! } : null,
+      lease && typeof lease.owner === 'string' && iso(lease.until)
+        ? { owner: lease.owner, until: iso(lease.until)! }
+        : null,
     updatedAt: iso(d.updatedAt),
     failures: Array.isArray(d.failures) ? d.failures.filter(isFailure).slice(-MAX_FAILURES) : [],
     lastRun: readLastRun(d.lastRun),
@@ -111,7 +113,9 @@ export function readState(data: unknown): CheckpointState {
 
 function isFailure(value: unknown): value is CheckpointFailure {
   const f = (value && typeof value === 'object' ? value : {}) as Record<string, unknown>;
-  return ['callSid', 'workerSid', 'code', 'at'].every((key) => typeof f[key] === 'string' && (f[key] as string).length <= 200);
+  return ['callSid', 'workerSid', 'code', 'at'].every(
+    (key) => typeof f[key] === 'string' && (f[key] as string).length <= 200,
+  );
 }
 
 /** The last run's summary fields: flat, primitive values only. */
@@ -146,7 +150,10 @@ export function cursorMs(state: CheckpointState): number | undefined {
  * cursor was written by someone else, and trusting it would silently skip every call before it. It is then ignored
  * (the run starts over from the oldest call inside the TTL: writes are idempotent, nothing is lost).
  */
-export function trustedCursor(state: CheckpointState, serverNowMs: number): { cursorMs: number | undefined; ignored?: string } {
+export function trustedCursor(
+  state: CheckpointState,
+  serverNowMs: number,
+): { cursorMs: number | undefined; ignored?: string } {
   const ms = cursorMs(state);
   if (ms === undefined || !Number.isFinite(ms)) return { cursorMs: undefined };
   if (ms > serverNowMs + CURSOR_SLACK_MS) return { cursorMs: undefined, ignored: state.cursor ?? undefined };
@@ -201,7 +208,8 @@ export class CheckpointStore {
     const seal = data && typeof data === 'object' ? (data as Record<string, unknown>).seal : undefined;
     if (sealMatches(this.key, this.scope, state, seal)) return { state, revision };
     // An unsealed empty state (as `npm run setup` creates it) says nothing a run could be misled by.
-    if (seal === undefined && canonicalJson(state) === canonicalJson(EMPTY_STATE)) return { state: EMPTY_STATE, revision };
+    if (seal === undefined && canonicalJson(state) === canonicalJson(EMPTY_STATE))
+      return { state: EMPTY_STATE, revision };
     this.forgeries += 1;
     return { state: EMPTY_STATE, revision, rejected: seal === undefined ? 'unsealed' : 'tampered' };
   }
@@ -248,7 +256,8 @@ export class CheckpointStore {
       } catch (error) {
         if (!isConflict(error)) throw error;
         const current = await this.load();
-        if (current && !current.rejected && current.state.writeId === data.writeId) return { ok: true, checkpoint: current };
+        if (current && !current.rejected && current.state.writeId === data.writeId)
+          return { ok: true, checkpoint: current };
         if (!current?.rejected || overwrites >= MAX_FORGED_OVERWRITES) return { ok: false, reason: 'conflict' };
         ifMatch = current.revision;
       }
@@ -285,7 +294,8 @@ export async function acquireLease(
   const now = nowMs(); // read after a response: the server clock is known by now
   const until = lease ? Date.parse(lease.until) : Number.NaN;
   const forged = lease !== null && until > latestPlausibleLeaseEnd(now, Math.max(leaseMs, maxLeaseMs));
-  if (lease && !forged && lease.owner !== owner && until > now) return { ok: false, reason: 'busy', until: lease.until };
+  if (lease && !forged && lease.owner !== owner && until > now)
+    return { ok: false, reason: 'busy', until: lease.until };
   const saved = await store.save(
     { ...current.state, lease: { owner, until: new Date(now + leaseMs).toISOString() } },
     current.revision,
@@ -318,7 +328,10 @@ export function recordAttempt(
 ): { runs: number; giveUp: boolean } {
   const before = previousRuns ?? 0;
   const runs = failure.cause === 'unavailable' && !runWroteOthers ? before : before + 1;
-  const limit = failure.cause === 'throttled' || failure.cause === 'unavailable' ? GIVE_UP_TRANSIENT_AFTER_RUNS : GIVE_UP_AFTER_RUNS;
+  const limit =
+    failure.cause === 'throttled' || failure.cause === 'unavailable'
+      ? GIVE_UP_TRANSIENT_AFTER_RUNS
+      : GIVE_UP_AFTER_RUNS;
   return { runs, giveUp: runs >= limit };
 }
 
@@ -326,7 +339,10 @@ export function recordAttempt(
  * `attempts` without the entries behind `cursorMs` (committed, or skipped as older than the TTL), bounded to the
  * MAX_ATTEMPT_ENTRIES earliest (the record that holds the cursor is the earliest uncommitted one).
  */
-export function boundAttempts(attempts: Record<string, RecordAttempts>, cursorMs = Number.NEGATIVE_INFINITY): Record<string, RecordAttempts> {
+export function boundAttempts(
+  attempts: Record<string, RecordAttempts>,
+  cursorMs = Number.NEGATIVE_INFINITY,
+): Record<string, RecordAttempts> {
   const entries = Object.entries(attempts)
     .filter(([, a]) => Date.parse(a.at) >= cursorMs)
     .sort(([, a], [, b]) => Date.parse(a.at) - Date.parse(b.at));

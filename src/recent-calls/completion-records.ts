@@ -37,7 +37,10 @@ export function recordsOf(
 ): CallRecord[] {
   const named = new Set(completions.flatMap((c) => (c.callSid ? [c.callSid] : [])));
   // A call another task names is that task's: never a candidate for a dialpad task.
-  const index = options.matchOutbound !== false && completions.some(needsCallMatch) ? indexOutboundCalls([...calls.values()].filter((call) => !named.has(call.sid))) : undefined;
+  const index =
+    options.matchOutbound !== false && completions.some(needsCallMatch)
+      ? indexOutboundCalls([...calls.values()].filter((call) => !named.has(call.sid)))
+      : undefined;
   return completions.map((c) => {
     if (c.callSid) return buildCallRecord(c, calls.get(c.callSid));
     const match = index && needsCallMatch(c) ? matchOutboundCall(c, index) : undefined;
@@ -71,5 +74,10 @@ export async function readRecords(
   });
   if (calls.outOfBudget && !options.acceptPartial(calls)) return { kind: 'out-of-budget', pages: calls.pages };
   const partialCalls = calls.outOfBudget || calls.truncated;
-  return { kind: 'read', records: recordsOf(completions, calls.calls, { matchOutbound: !partialCalls }), pages: calls.pages, partialCalls };
+  return {
+    kind: 'read',
+    records: recordsOf(completions, calls.calls, { matchOutbound: !partialCalls }),
+    pages: calls.pages,
+    partialCalls,
+  };
 }

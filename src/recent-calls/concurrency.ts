@@ -9,11 +9,14 @@ export class Notifier {
         clearTimeout(timer);
         resolve();
       };
-      const timer = setTimeout(() => {
-        const i = this.waiting.indexOf(wake);
-        if (i >= 0) this.waiting.splice(i, 1);
-        resolve();
-      }, Math.max(0, timeoutMs));
+      const timer = setTimeout(
+        () => {
+          const i = this.waiting.indexOf(wake);
+          if (i >= 0) this.waiting.splice(i, 1);
+          resolve();
+        },
+        Math.max(0, timeoutMs),
+      );
       this.waiting.push(wake);
     });
   }

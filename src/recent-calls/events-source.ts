@@ -105,7 +105,9 @@ function eventTime(raw: RawEvent): number | undefined {
  */
 function isRedacted(raw: unknown, attributes: Record<string, unknown>): boolean {
   if (raw === undefined || raw === null || raw === '') return true;
-  return !['call_sid', 'direction', 'from', 'to', 'caller', 'called', 'outbound_to'].some((k) => str(attributes[k]) !== '');
+  return !['call_sid', 'direction', 'from', 'to', 'caller', 'called', 'outbound_to'].some(
+    (k) => str(attributes[k]) !== '',
+  );
 }
 
 /** The call SID a voice task is about: `call_sid`, else the customer leg of its conference. */
@@ -132,7 +134,11 @@ export function parseCompletion(raw: RawEvent): ParseResult {
   const task = parseAttributes(data.task_attributes);
   if (isRedacted(data.task_attributes, task)) return { ok: false, reason: 'redacted' };
   const itemKey = itemKeyFromRestEvent({ eventDateMs, eventData: data });
-  const createdSeconds = keyTaskCreatedSeconds({ taskDateCreated: data.task_date_created, eventTime: eventDateMs, taskAge: data.task_age });
+  const createdSeconds = keyTaskCreatedSeconds({
+    taskDateCreated: data.task_date_created,
+    eventTime: eventDateMs,
+    taskAge: data.task_age,
+  });
   if (!itemKey || createdSeconds === undefined) return { ok: false, reason: 'no-task-time' };
   const callSid = callSidOf(task) ?? null;
   const direction = str(task.direction) || 'inbound';
@@ -205,7 +211,8 @@ export async function readCompletions(
     overflow: why === 'overflow',
     outOfBudget: why === 'outOfBudget',
     eventsRead: raw.length,
-    completionsSeen: why === 'outOfBudget' ? selectCompletions(raw, options.fromMs, options.toMs).completions.length : 0,
+    completionsSeen:
+      why === 'outOfBudget' ? selectCompletions(raw, options.fromMs, options.toMs).completions.length : 0,
     pages,
   });
   if (!budget.allowsPage()) return incomplete('outOfBudget', [], 0);
@@ -235,7 +242,14 @@ export async function readCompletions(
   }
   if (raw.length > options.maxEvents) return incomplete('overflow', raw, pages);
   const selected = selectCompletions(raw, options.fromMs, options.toMs);
-  return { ...selected, overflow: false, outOfBudget: false, eventsRead: raw.length, completionsSeen: selected.completions.length, pages };
+  return {
+    ...selected,
+    overflow: false,
+    outOfBudget: false,
+    eventsRead: raw.length,
+    completionsSeen: selected.completions.length,
+    pages,
+  };
 }
 
 /** Pure part of readCompletions: parse, keep [fromMs, toMs), drop repeated event SIDs, sort by (time, SID). */

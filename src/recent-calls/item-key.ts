@@ -31,7 +31,10 @@ export const ITEM_KEY_LENGTH = 51;
 
 /** `2026-03-01T09:54:40Z` (any date the key can hold) → `20260301T095440Z`. */
 function basicIso(seconds: number): string {
-  return new Date(seconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '');
+  return new Date(seconds * 1000)
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z')
+    .replace(/[-:]/g, '');
 }
 
 /** The key of the item for `taskSid`, created at `taskCreatedSeconds` (epoch seconds, whole). */
@@ -48,7 +51,9 @@ export function parseItemKey(key: string): { taskCreatedSeconds: number; taskSid
   const m = ITEM_KEY_PATTERN.exec(key);
   if (!m) return undefined;
   const t = m[1];
-  const ms = Date.parse(`${t.slice(0, 4)}-${t.slice(4, 6)}-${t.slice(6, 8)}T${t.slice(9, 11)}:${t.slice(11, 13)}:${t.slice(13, 15)}Z`);
+  const ms = Date.parse(
+    `${t.slice(0, 4)}-${t.slice(4, 6)}-${t.slice(6, 8)}T${t.slice(9, 11)}:${t.slice(11, 13)}:${t.slice(13, 15)}Z`,
+  );
   return Number.isNaN(ms) ? undefined : { taskCreatedSeconds: ms / 1000, taskSid: m[2] };
 }
 

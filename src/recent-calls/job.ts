@@ -42,7 +42,16 @@ import { readCompletions, type Completion } from './events-source';
 import { Reconciler } from './reconcile';
 import { PageBudget } from './paging';
 import { readWorkerIdentities } from './workers-source';
-import { adaptWindow, commitCursor, initialWindow, MIN_WINDOW_MS, nextWindow, safeEnd, startCursor, type TimeWindow } from './window';
+import {
+  adaptWindow,
+  commitCursor,
+  initialWindow,
+  MIN_WINDOW_MS,
+  nextWindow,
+  safeEnd,
+  startCursor,
+  type TimeWindow,
+} from './window';
 import { isCommitted, RecentCallsWriter, type WriteOutcome } from './writer';
 
 const DAY_MS = 86_400_000;
@@ -143,8 +152,27 @@ interface RunTally {
 export async function runSyncJob(config: SyncJobConfig, deps: JobDeps): Promise<JobSummary> {
   const now = deps.now ?? (() => performance.now());
   const tally: RunTally = {
-    counts: { written: 0, exists: 0, old: 0, duplicate: 0, ignored: 0, failedRetryable: 0, failedPermanent: 0, givenUp: 0, notAttempted: 0 },
-    io: { windows: 0, eventPages: 0, callPages: 0, callsMissing: 0, outboundMatched: 0, outboundUnmatched: 0, callListsPartial: 0, readsOutOfBudget: 0 },
+    counts: {
+      written: 0,
+      exists: 0,
+      old: 0,
+      duplicate: 0,
+      ignored: 0,
+      failedRetryable: 0,
+      failedPermanent: 0,
+      givenUp: 0,
+      notAttempted: 0,
+    },
+    io: {
+      windows: 0,
+      eventPages: 0,
+      callPages: 0,
+      callsMissing: 0,
+      outboundMatched: 0,
+      outboundUnmatched: 0,
+      callListsPartial: 0,
+      readsOutOfBudget: 0,
+    },
     lostLease: false,
   };
   let summary: JobSummary | undefined;
@@ -177,13 +205,29 @@ async function run(config: SyncJobConfig, deps: JobDeps, now: () => number, tall
   const lease = leaseResult.value;
   if (!lease.ok) {
     deps.log.info('sync run skipped: another run holds the lease', { reason: lease.reason, until: lease.until });
-    return { done: false, busy: true, processed: 0, written: 0, skipped: 0, failed: 0, remaining: 0, remainingExact: false, syncedThrough: null };
+    return {
+      done: false,
+      busy: true,
+      processed: 0,
+      written: 0,
+      skipped: 0,
+      failed: 0,
+      remaining: 0,
+      remainingExact: false,
+      syncedThrough: null,
+    };
   }
   if (lease.rejectedState) {
-    deps.log.warn('checkpoint failed its seal check (not written by this job): ignored, starting from the oldest call inside the TTL', { reason: lease.rejectedState });
+    deps.log.warn(
+      'checkpoint failed its seal check (not written by this job): ignored, starting from the oldest call inside the TTL',
+      { reason: lease.rejectedState },
+    );
   }
   if (lease.ignoredLease) {
-    deps.log.warn('checkpoint lease ends further ahead than any run takes it: ignored', { owner: lease.ignoredLease.owner, until: lease.ignoredLease.until });
+    deps.log.warn('checkpoint lease ends further ahead than any run takes it: ignored', {
+      owner: lease.ignoredLease.owner,
+      until: lease.ignoredLease.until,
+    });
   }
   if (serviceResult.status === 'rejected') {
     // Holding the lease: hand it back before failing, so the next run need not wait for it to expire.
@@ -201,7 +245,10 @@ async function run(config: SyncJobConfig, deps: JobDeps, now: () => number, tall
 
   const trusted = trustedCursor(state, serverNow());
   if (trusted.ignored !== undefined) {
-    deps.log.warn("checkpoint cursor is ahead of Twilio's clock: ignored, starting from the oldest call inside the TTL", { cursor: trusted.ignored });
+    deps.log.warn(
+      "checkpoint cursor is ahead of Twilio's clock: ignored, starting from the oldest call inside the TTL",
+      { cursor: trusted.ignored },
+    );
     state = { ...state, cursor: null };
   }
   let cursor = startCursor(trusted.cursorMs, serverNow(), config.ttlDays);
@@ -272,7 +319,9 @@ async function run(config: SyncJobConfig, deps: JobDeps, now: () => number, tall
       if (built.kind === 'out-of-budget') return { kind: 'out-of-budget', pages: pagesRead, known };
       if (built.partialCalls) {
         io.callListsPartial += 1;
-        deps.log.warn('calls list not read whole: records without their call take the task times', { pages: built.pages });
+        deps.log.warn('calls list not read whole: records without their call take the task times', {
+          pages: built.pages,
+        });
       }
       // Counted once the window is read whole (a window read again by the next run is counted then).
       for (const n of Object.values(read.ignored)) counts.ignored += n;
@@ -306,8 +355,13 @@ async function run(config: SyncJobConfig, deps: JobDeps, now: () => number, tall
       const spanMs = window.toMs - window.fromMs;
       const read = await readWindow(window, firstOfRun);
       if (read.kind === 'overflow') {
-        if (windowMs <= MIN_WINDOW_MS) throw new Error(`more than ${MAX_EVENTS_PER_WINDOW} completions in ${MIN_WINDOW_MS} ms`);
-        windowMs = adaptWindow(Math.min(windowMs, spanMs), { overflow: true, finished: false, committedSpanMs: 0 }, maxWindowMs);
+        if (windowMs <= MIN_WINDOW_MS)
+          throw new Error(`more than ${MAX_EVENTS_PER_WINDOW} completions in ${MIN_WINDOW_MS} ms`);
+        windowMs = adaptWindow(
+          Math.min(windowMs, spanMs),
+          { overflow: true, finished: false, committedSpanMs: 0 },
+          maxWindowMs,
+        );
         continue;
       }
       if (read.kind === 'out-of-budget') {
@@ -316,7 +370,11 @@ async function run(config: SyncJobConfig, deps: JobDeps, now: () => number, tall
         // The first window of a run had the whole budget: it is too long to be read in one run. A later window
         // just came too late in this run: the next run reads it with a fresh budget.
         if (firstOfRun && read.pages > 0) {
-          windowMs = adaptWindow(Math.min(windowMs, spanMs), { overflow: true, finished: false, committedSpanMs: 0 }, maxWindowMs);
+          windowMs = adaptWindow(
+            Math.min(windowMs, spanMs),
+            { overflow: true, finished: false, committedSpanMs: 0 },
+            maxWindowMs,
+          );
           deps.log.warn('window not read within the budget: the next run takes a shorter one', {
             windowSeconds: Math.round(spanMs / 1000),
             nextWindowSeconds: Math.round(windowMs / 1000),
@@ -328,7 +386,10 @@ async function run(config: SyncJobConfig, deps: JobDeps, now: () => number, tall
       const { completions, records } = read;
 
       if (service.aclEnabled && identities === undefined && records.some((r) => !r.identity)) {
-        identities = await readWorkerIdentities(deps.control.client, { workspaceSid: config.workspaceSid, maxWorkers: MAX_WORKERS });
+        identities = await readWorkerIdentities(deps.control.client, {
+          workspaceSid: config.workspaceSid,
+          maxWorkers: MAX_WORKERS,
+        });
       }
       const written = await reconciler.writeMissing(writer, records);
       // Twilio took writes in this window: a record failing with 5xx here is singled out, not an outage.
@@ -356,12 +417,22 @@ async function run(config: SyncJobConfig, deps: JobDeps, now: () => number, tall
         outcomeOf.set(record.eventSid, outcome);
         countOutcome(counts, outcome);
         if (outcome.kind === 'failed' && !outcome.retryable) {
-          failures.push({ key: record.itemKey, callSid: record.callSid, workerSid: record.workerSid, code: outcome.code, at: new Date(record.eventDateMs).toISOString() });
+          failures.push({
+            key: record.itemKey,
+            callSid: record.callSid,
+            workerSid: record.workerSid,
+            code: outcome.code,
+            at: new Date(record.eventDateMs).toISOString(),
+          });
         }
       });
       remaining = records.filter((r) => !isCommitted(outcomeOf.get(r.eventSid))).length;
       // Duplicates are committed with the first completion of their call, which sorts before them.
-      const newCursor = commitCursor(completions, (c) => !outcomeOf.has(c.eventSid) || isCommitted(outcomeOf.get(c.eventSid)), window);
+      const newCursor = commitCursor(
+        completions,
+        (c) => !outcomeOf.has(c.eventSid) || isCommitted(outcomeOf.get(c.eventSid)),
+        window,
+      );
       const allAttempted = written.every((o) => o.kind !== 'not-attempted');
       const noneAttempted = written.length > 0 && written.every((o) => o.kind === 'not-attempted' && !o.itemWritten);
       // Cut by the budget with some of the window written: it held more than a run can write, so it shrinks. With
@@ -370,7 +441,11 @@ async function run(config: SyncJobConfig, deps: JobDeps, now: () => number, tall
       if (!noneAttempted) {
         windowMs = adaptWindow(
           Math.min(windowMs, spanMs),
-          { finished: allAttempted, quick: allAttempted && now() - windowStartedAt < config.budgetMs / 4, committedSpanMs: newCursor - window.fromMs },
+          {
+            finished: allAttempted,
+            quick: allAttempted && now() - windowStartedAt < config.budgetMs / 4,
+            committedSpanMs: newCursor - window.fromMs,
+          },
           maxWindowMs,
         );
       }
@@ -430,7 +505,13 @@ async function run(config: SyncJobConfig, deps: JobDeps, now: () => number, tall
 }
 
 /** The one summary line of an invocation, whatever happened. */
-function logSummary(deps: JobDeps, now: () => number, t: RunTally, summary: JobSummary | undefined, failure: unknown): void {
+function logSummary(
+  deps: JobDeps,
+  now: () => number,
+  t: RunTally,
+  summary: JobSummary | undefined,
+  failure: unknown,
+): void {
   const { counts, io } = t;
   const failed = counts.failedRetryable + counts.failedPermanent;
   const fields: Record<string, unknown> = summary

@@ -34,7 +34,8 @@ export function flexTokenOf(request: Pick<FunctionRequest, 'params' | 'headers'>
   let fromHeader: string | undefined;
   if (present(header)) {
     const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header!);
-    if (!match) throw new HttpError(400, RECENT_CALLS_ERRORS.INVALID_REQUEST, 'Authorization must be "Bearer <Flex token>"');
+    if (!match)
+      throw new HttpError(400, RECENT_CALLS_ERRORS.INVALID_REQUEST, 'Authorization must be "Bearer <Flex token>"');
     fromHeader = match[1];
   }
   if (present(request.params.Token)) {
@@ -45,7 +46,11 @@ export function flexTokenOf(request: Pick<FunctionRequest, 'params' | 'headers'>
     );
   }
   if (fromHeader !== undefined) return fromHeader;
-  throw new HttpError(401, RECENT_CALLS_ERRORS.CREDENTIALS_MISSING, 'Send the Flex token as "Authorization: Bearer <token>"');
+  throw new HttpError(
+    401,
+    RECENT_CALLS_ERRORS.CREDENTIALS_MISSING,
+    'Send the Flex token as "Authorization: Bearer <token>"',
+  );
 }
 
 export function parsePageSize(value: unknown): number {
@@ -53,20 +58,32 @@ export function parsePageSize(value: unknown): number {
   const text = String(value);
   const n = /^\d{1,4}$/.test(text) ? Number(text) : Number.NaN;
   if (!(n >= 1 && n <= PAGE_SIZE.max)) {
-    throw new HttpError(400, RECENT_CALLS_ERRORS.PAGE_SIZE_INVALID, `PageSize must be a whole number from 1 to ${PAGE_SIZE.max}`);
+    throw new HttpError(
+      400,
+      RECENT_CALLS_ERRORS.PAGE_SIZE_INVALID,
+      `PageSize must be a whole number from 1 to ${PAGE_SIZE.max}`,
+    );
   }
   return n;
 }
 
 /** The worker whose list is read: the caller's own unless a supervisor names another (403 otherwise). */
-export function targetWorker(caller: { workerSid: string; roles: readonly string[] }, requested: unknown, supervisorRoles: readonly string[]): string {
+export function targetWorker(
+  caller: { workerSid: string; roles: readonly string[] },
+  requested: unknown,
+  supervisorRoles: readonly string[],
+): string {
   if (!present(requested)) return caller.workerSid;
   if (!isWorkerSid(requested)) {
     throw new HttpError(400, RECENT_CALLS_ERRORS.WORKER_SID_INVALID, 'WorkerSid must be a worker SID (WK + 32 hex)');
   }
   if (requested === caller.workerSid) return requested;
   if (!caller.roles.some((role) => supervisorRoles.includes(role))) {
-    throw new HttpError(403, RECENT_CALLS_ERRORS.WORKER_NOT_ALLOWED, "Only supervisors may read another agent's recent calls");
+    throw new HttpError(
+      403,
+      RECENT_CALLS_ERRORS.WORKER_NOT_ALLOWED,
+      "Only supervisors may read another agent's recent calls",
+    );
   }
   return requested;
 }
@@ -94,7 +111,11 @@ export async function readQuery(
     twilioClient,
   });
   if (user.roles.includes('guest') || !isWorkerSid(user.workerSid)) {
-    throw new HttpError(403, RECENT_CALLS_ERRORS.GUEST_NOT_ALLOWED, 'Guest Flex users (no worker, or role guest) have no recent calls');
+    throw new HttpError(
+      403,
+      RECENT_CALLS_ERRORS.GUEST_NOT_ALLOWED,
+      'Guest Flex users (no worker, or role guest) have no recent calls',
+    );
   }
   const caller = { ...user, workerSid: user.workerSid };
   const workerSid = targetWorker(caller, requested, config.supervisorRoles);

@@ -71,9 +71,11 @@ export interface PageStats {
 export function syncItemLister(client: Twilio, serviceSid: string, workerSid: string): ItemLister {
   const items = client.sync.v1.services(serviceSid).syncMaps(recentCallsMapName(workerSid)).syncMapItems;
   return ({ pageSize, afterKey }) =>
-    items.page(afterKey === undefined ? { order: 'desc', pageSize } : { order: 'desc', pageSize, from: afterKey, bounds: 'exclusive' }) as Promise<
-      PageLike<SyncMapItemInstance>
-    >;
+    items.page(
+      afterKey === undefined
+        ? { order: 'desc', pageSize }
+        : { order: 'desc', pageSize, from: afterKey, bounds: 'exclusive' },
+    ) as Promise<PageLike<SyncMapItemInstance>>;
 }
 
 /**
@@ -93,9 +95,14 @@ export async function readRecentCallsPage(
   let more = false;
   for (;;) {
     if (stats.requests > 0 && options.deadline?.expired()) {
-      throw new HttpError(503, ERROR_CODES.UPSTREAM_UNAVAILABLE, `Reading the map took too long (${stats.requests} pages)`, {
-        'Retry-After': '5',
-      });
+      throw new HttpError(
+        503,
+        ERROR_CODES.UPSTREAM_UNAVAILABLE,
+        `Reading the map took too long (${stats.requests} pages)`,
+        {
+          'Retry-After': '5',
+        },
+      );
     }
     const page = await list({ pageSize: syncPageSize, afterKey });
     stats.requests += 1;

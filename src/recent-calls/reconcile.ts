@@ -36,9 +36,7 @@ export class Reconciler {
   readonly stats: ReconcileStats = { rangeReads: 0, alreadyThere: 0, rangeReadsSkipped: 0 };
   private readonly now: () => number;
 
-  constructor(
-    private readonly options: { client: Twilio; serviceSid: string; stopAt: number; now?: () => number },
-  ) {
+  constructor(private readonly options: { client: Twilio; serviceSid: string; stopAt: number; now?: () => number }) {
     this.now = options.now ?? (() => performance.now());
   }
 
@@ -49,7 +47,12 @@ export class Reconciler {
     const last = keys[keys.length - 1];
     const found = new Set<string>();
     try {
-      let page: PageLike<SyncMapItemInstance> = await items.page({ order: 'asc', from: keys[0], bounds: 'inclusive', pageSize: PAGE_SIZE });
+      let page: PageLike<SyncMapItemInstance> = await items.page({
+        order: 'asc',
+        from: keys[0],
+        bounds: 'inclusive',
+        pageSize: PAGE_SIZE,
+      });
       for (;;) {
         this.stats.rangeReads += 1;
         let beyond = false;
@@ -65,7 +68,12 @@ export class Reconciler {
       }
     } catch (error) {
       // No map yet: nothing of it is there.
-      if (hasTwilioCode(error, 20404) || hasTwilioCode(error, 54200) || (hasStatus(error, 404) && !hasTwilioCode(error, 54201))) return found;
+      if (
+        hasTwilioCode(error, 20404) ||
+        hasTwilioCode(error, 54200) ||
+        (hasStatus(error, 404) && !hasTwilioCode(error, 54201))
+      )
+        return found;
       return undefined;
     }
   }

@@ -58,7 +58,10 @@ export function commitCursor<T extends { eventDateMs: number }>(
 
 /** The window length a run starts with: the saved one (clamped: the checkpoint is not trusted blindly), else the initial. */
 export function initialWindow(savedSeconds: number | null | undefined, maxMs: number): number {
-  const saved = typeof savedSeconds === 'number' && Number.isFinite(savedSeconds) && savedSeconds > 0 ? savedSeconds * 1000 : INITIAL_WINDOW_MS;
+  const saved =
+    typeof savedSeconds === 'number' && Number.isFinite(savedSeconds) && savedSeconds > 0
+      ? savedSeconds * 1000
+      : INITIAL_WINDOW_MS;
   return Math.max(Math.min(MIN_WINDOW_MS, maxMs), Math.min(maxMs, Math.round(saved)));
 }
 

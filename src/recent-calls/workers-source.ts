@@ -12,7 +12,9 @@ export async function readWorkerIdentities(
   options: { workspaceSid: string; maxWorkers: number },
 ): Promise<Map<string, string>> {
   const identities = new Map<string, string>();
-  let page: PageLike<WorkerInstance> = await client.taskrouter.v1.workspaces(options.workspaceSid).workers.page({ pageSize: 1000 });
+  let page: PageLike<WorkerInstance> = await client.taskrouter.v1
+    .workspaces(options.workspaceSid)
+    .workers.page({ pageSize: 1000 });
   let seen = 0;
   for (;;) {
     for (const worker of page.instances) {

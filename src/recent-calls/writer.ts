@@ -38,7 +38,12 @@ export type WriteOutcome =
 
 export function isCommitted(outcome: WriteOutcome | undefined): boolean {
   if (!outcome) return false;
-  return outcome.kind === 'written' || outcome.kind === 'exists' || outcome.kind === 'old' || (outcome.kind === 'failed' && !outcome.retryable);
+  return (
+    outcome.kind === 'written' ||
+    outcome.kind === 'exists' ||
+    outcome.kind === 'old' ||
+    (outcome.kind === 'failed' && !outcome.retryable)
+  );
 }
 
 export interface WriterOptions {
@@ -100,12 +105,17 @@ export function classifyFailure(error: unknown): Failure {
     if (isUpstreamFailure(error)) return { retryable: true, code, cause: 'unavailable' };
     return { retryable: false, code, cause: 'rejected' };
   }
-  if (isRetryableNetworkError(error)) return { retryable: true, code: String((error as { code?: string }).code ?? 'NETWORK'), cause: 'unavailable' };
+  if (isRetryableNetworkError(error))
+    return { retryable: true, code: String((error as { code?: string }).code ?? 'NETWORK'), cause: 'unavailable' };
   return { retryable: true, code: 'UNEXPECTED', cause: 'unexpected' };
 }
 
 function isMapMissing(error: unknown): boolean {
-  return hasTwilioCode(error, 20404) || hasTwilioCode(error, 54200) || (hasStatus(error, 404) && !hasTwilioCode(error, 54201));
+  return (
+    hasTwilioCode(error, 20404) ||
+    hasTwilioCode(error, 54200) ||
+    (hasStatus(error, 404) && !hasTwilioCode(error, 54201))
+  );
 }
 
 export class RecentCallsWriter {
@@ -132,7 +142,10 @@ export class RecentCallsWriter {
    */
   async write(records: readonly CallRecord[]): Promise<WriteOutcome[]> {
     const outcomes: Array<WriteOutcome | undefined> = new Array(records.length);
-    const queues = new Map<string, { state: MapState; queue: number[]; head: number; inFlight: number; started: boolean }>();
+    const queues = new Map<
+      string,
+      { state: MapState; queue: number[]; head: number; inFlight: number; started: boolean }
+    >();
     records.forEach((record, index) => {
       let q = queues.get(record.workerSid);
       if (!q) {
@@ -233,7 +246,8 @@ export class RecentCallsWriter {
     const grant = await this.grantOnce(map);
     if (grant.ok) return outcome;
     // The item is there (counted as written by this run); the next run finds it (54208) and grants again.
-    if (grant.notStarted) return outcome.kind === 'written' ? { kind: 'not-attempted', itemWritten: true } : { kind: 'not-attempted' };
+    if (grant.notStarted)
+      return outcome.kind === 'written' ? { kind: 'not-attempted', itemWritten: true } : { kind: 'not-attempted' };
     return { kind: 'failed', ...grant.failure, code: `PERMISSION_${grant.failure.code}` };
   }
 
@@ -309,7 +323,11 @@ export class RecentCallsWriter {
         }
         const failure = classifyFailure(error);
         if (hasStatus(error, 429)) this.options.limiter.penalize(map.name, 1000);
-        this.options.log.warn('map permission not granted', { workerSid: map.workerSid, code: failure.code, retryable: failure.retryable });
+        this.options.log.warn('map permission not granted', {
+          workerSid: map.workerSid,
+          code: failure.code,
+          retryable: failure.retryable,
+        });
         if (failure.retryable) map.permission = undefined; // a later record of this map (or the next run) tries again
         return { ok: false, failure };
       }

@@ -48,7 +48,12 @@ function checkBasic(headers: Record<string, string>, config: TaskRouterEventsCon
   if (!config.secret) throw new ConfigError('TASKROUTER_EVENTS_SECRET', `is not set (needed for ${setting})`);
   const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(headers.authorization ?? '');
   if (!match) {
-    throw new HttpError(401, DELIVERY_AUTH_ERRORS.CREDENTIALS_MISSING, 'This endpoint needs HTTP Basic credentials', CHALLENGE);
+    throw new HttpError(
+      401,
+      DELIVERY_AUTH_ERRORS.CREDENTIALS_MISSING,
+      'This endpoint needs HTTP Basic credentials',
+      CHALLENGE,
+    );
   }
   const decoded = Buffer.from(match[1], 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
@@ -58,13 +63,22 @@ function checkBasic(headers: Record<string, string>, config: TaskRouterEventsCon
   const userOk = sameSecret(user, config.username);
   const passwordOk = sameSecret(password, config.secret);
   if (!(userOk && passwordOk)) {
-    throw new HttpError(401, DELIVERY_AUTH_ERRORS.CREDENTIALS_INVALID, 'The Basic credentials are not valid', CHALLENGE);
+    throw new HttpError(
+      401,
+      DELIVERY_AUTH_ERRORS.CREDENTIALS_INVALID,
+      'The Basic credentials are not valid',
+      CHALLENGE,
+    );
   }
   return 'valid';
 }
 
 /** The Event Streams signature: the URL with `bodySHA256` is verified; the hash against the re-serialised batch. */
-function checkStreamsSignature(request: DeliveryRequest, authToken: string, batch: unknown[]): DeliveryAuth['signature'] {
+function checkStreamsSignature(
+  request: DeliveryRequest,
+  authToken: string,
+  batch: unknown[],
+): DeliveryAuth['signature'] {
   const signature = request.headers['x-twilio-signature'];
   const hash = request.params.bodySHA256;
   if (!signature) return 'absent';
@@ -88,7 +102,9 @@ export function authenticateDelivery(
     const basic = checkBasic(request.headers, config, 'Event Streams deliveries');
     return { basic, signature: checkStreamsSignature(request, authToken, batch) };
   }
-  const basic = config.requireBasicForCallbacks ? checkBasic(request.headers, config, 'TASKROUTER_EVENTS_REQUIRE_BASIC') : 'not-required';
+  const basic = config.requireBasicForCallbacks
+    ? checkBasic(request.headers, config, 'TASKROUTER_EVENTS_REQUIRE_BASIC')
+    : 'not-required';
   if (basic === 'valid' && !hasSignature(request.headers)) return { basic, signature: 'absent' };
   verifySignature(request, authToken);
   return { basic, signature: 'valid' };

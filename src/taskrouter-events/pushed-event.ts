@@ -19,8 +19,7 @@ export type PushedShape = 'callback' | 'streams';
 
 /** One event of a delivery: normalised, or why it cannot be read (it is then acknowledged and not retried). */
 export type PushedEvent =
-  | { ok: true; raw: RawEvent; position: number }
-  | { ok: false; reason: string; position: number; eventType?: string };
+  { ok: true; raw: RawEvent; position: number } | { ok: false; reason: string; position: number; eventType?: string };
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -60,18 +59,27 @@ export function fromCallbackForm(form: Record<string, unknown>): PushedEvent {
 export function fromCloudEvent(value: unknown, position: number): PushedEvent {
   if (!isRecord(value)) return { ok: false, reason: 'not-an-object', position };
   const type = typeof value.type === 'string' ? value.type : '';
-  if (!type.startsWith(STREAMS_TYPE_PREFIX)) return { ok: false, reason: 'not-taskrouter', position, eventType: type || undefined };
+  if (!type.startsWith(STREAMS_TYPE_PREFIX))
+    return { ok: false, reason: 'not-taskrouter', position, eventType: type || undefined };
   const data = isRecord(value.data) ? value.data : {};
   const payload = isRecord(data.payload) ? data.payload : undefined;
   if (!payload) return { ok: false, reason: 'no-payload', position, eventType: type };
-  const eventType = typeof payload.eventtype === 'string' && payload.eventtype !== '' ? payload.eventtype : type.slice(STREAMS_TYPE_PREFIX.length);
+  const eventType =
+    typeof payload.eventtype === 'string' && payload.eventtype !== ''
+      ? payload.eventtype
+      : type.slice(STREAMS_TYPE_PREFIX.length);
   const eventDateMs = timeMs(payload.timestamp) ?? timeMs(data.timestamp) ?? timeMs(value.time);
   if (eventDateMs === undefined) return { ok: false, reason: 'no-event-date', position, eventType };
   const eventData: Record<string, unknown> = {};
   for (const [key, field] of Object.entries(payload)) {
     eventData[key] = typeof field === 'number' || typeof field === 'boolean' ? String(field) : field;
   }
-  const sid = typeof payload.sid === 'string' ? payload.sid : typeof data.sid === 'string' ? data.sid : String(value.id ?? `streams:${position}`);
+  const sid =
+    typeof payload.sid === 'string'
+      ? payload.sid
+      : typeof data.sid === 'string'
+        ? data.sid
+        : String(value.id ?? `streams:${position}`);
   return { ok: true, position, raw: { sid, eventType, eventDateMs, eventData } };
 }
 

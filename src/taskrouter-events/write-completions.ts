@@ -23,7 +23,14 @@ import { hasStatus } from '../twilio/errors';
 import type { ObjectRateLimiter } from '../twilio/object-rate-limiter';
 import { readRecords, uniqueRecords } from '../recent-calls/completion-records';
 import { PageBudget } from '../recent-calls/paging';
-import { compareCompletions, COMPLETED_EVENT_TYPE, identityFromContactUri, parseAttributes, parseCompletion, type Completion } from '../recent-calls/events-source';
+import {
+  compareCompletions,
+  COMPLETED_EVENT_TYPE,
+  identityFromContactUri,
+  parseAttributes,
+  parseCompletion,
+  type Completion,
+} from '../recent-calls/events-source';
 import { classifyFailure, RecentCallsWriter, type WriteOutcome } from '../recent-calls/writer';
 import type { SyncJobConfig } from '../config/sync-job';
 import type { PushedEvent } from './pushed-event';
@@ -65,7 +72,8 @@ let serviceCache: { sid: string; aclEnabled: boolean; at: number } | undefined;
 
 async function aclEnabled(deps: PushWriteDeps): Promise<boolean> {
   const now = Date.now();
-  if (serviceCache && serviceCache.sid === deps.config.serviceSid && now - serviceCache.at < SERVICE_CACHE_MS) return serviceCache.aclEnabled;
+  if (serviceCache && serviceCache.sid === deps.config.serviceSid && now - serviceCache.at < SERVICE_CACHE_MS)
+    return serviceCache.aclEnabled;
   const service = await deps.twilio.client.sync.v1.services(deps.config.serviceSid).fetch();
   serviceCache = { sid: deps.config.serviceSid, aclEnabled: service.aclEnabled, at: now };
   return service.aclEnabled;
@@ -73,7 +81,10 @@ async function aclEnabled(deps: PushWriteDeps): Promise<boolean> {
 
 async function workerIdentity(deps: PushWriteDeps, workerSid: string): Promise<string | undefined> {
   try {
-    const worker = await deps.twilio.client.taskrouter.v1.workspaces(deps.config.workspaceSid).workers(workerSid).fetch();
+    const worker = await deps.twilio.client.taskrouter.v1
+      .workspaces(deps.config.workspaceSid)
+      .workers(workerSid)
+      .fetch();
     return identityFromContactUri(parseAttributes(worker.attributes).contact_uri);
   } catch (error) {
     if (hasStatus(error, 404)) return undefined;
@@ -95,25 +106,40 @@ function fromWrite(position: number, eventType: string, outcome: WriteOutcome): 
 }
 
 /** One outcome per pushed event, in the delivery's order. */
-export async function writePushedCompletions(events: readonly PushedEvent[], deps: PushWriteDeps): Promise<{ outcomes: EventOutcome[]; stats: PushWriteStats }> {
+export async function writePushedCompletions(
+  events: readonly PushedEvent[],
+  deps: PushWriteDeps,
+): Promise<{ outcomes: EventOutcome[]; stats: PushWriteStats }> {
   const outcomes: EventOutcome[] = new Array(events.length);
   const stats: PushWriteStats = { twilioRequests: 0, callPages: 0, callsMissing: 0, partialCalls: false };
   const parsed: Array<{ index: number; completion: Completion }> = [];
   events.forEach((event, index) => {
     if (!event.ok) {
-      outcomes[index] = { position: event.position, eventType: event.eventType, outcome: 'ignored', reason: event.reason };
+      outcomes[index] = {
+        position: event.position,
+        eventType: event.eventType,
+        outcome: 'ignored',
+        reason: event.reason,
+      };
       return;
     }
     const result = parseCompletion(event.raw);
     if (result.ok) parsed.push({ index, completion: result.completion });
-    else outcomes[index] = { position: event.position, eventType: event.raw.eventType, outcome: 'ignored', reason: result.reason };
+    else
+      outcomes[index] = {
+        position: event.position,
+        eventType: event.raw.eventType,
+        outcome: 'ignored',
+        reason: result.reason,
+      };
   });
   // Earliest completion first, as the job orders a window's records; repeats of a record are answered `duplicate`.
   parsed.sort((a, b) => compareCompletions(a.completion, b.completion));
   const { first } = uniqueRecords(parsed.map((p) => p.completion));
   const firsts = parsed.filter((p) => first.includes(p.completion));
   for (const p of parsed) {
-    if (!first.includes(p.completion)) outcomes[p.index] = { position: events[p.index].position, eventType: COMPLETED_EVENT_TYPE, outcome: 'duplicate' };
+    if (!first.includes(p.completion))
+      outcomes[p.index] = { position: events[p.index].position, eventType: COMPLETED_EVENT_TYPE, outcome: 'duplicate' };
   }
   if (firsts.length === 0) return { outcomes, stats };
 
@@ -124,7 +150,11 @@ export async function writePushedCompletions(events: readonly PushedEvent[], dep
     const missingIdentity = [...new Set(first.filter((c) => !c.identity).map((c) => c.workerSid))];
     const [acl, built, identities] = await Promise.all([
       aclEnabled(deps),
-      readRecords(deps.twilio.client, first, { maxCalls: MAX_CALLS, budget: new PageBudget(readsEndBy, now), acceptPartial: () => true }),
+      readRecords(deps.twilio.client, first, {
+        maxCalls: MAX_CALLS,
+        budget: new PageBudget(readsEndBy, now),
+        acceptPartial: () => true,
+      }),
       Promise.all(missingIdentity.map(async (sid) => [sid, await workerIdentity(deps, sid)] as const)),
     ]);
     if (built.kind !== 'read') throw new Error('a partial Calls list is accepted, never out of budget');
@@ -147,12 +177,20 @@ export async function writePushedCompletions(events: readonly PushedEvent[], dep
       identityOf: (workerSid) => identityOf.get(workerSid),
     });
     const written = await writer.write(built.records);
-    firsts.forEach((f, i) => (outcomes[f.index] = fromWrite(events[f.index].position, COMPLETED_EVENT_TYPE, written[i])));
+    firsts.forEach(
+      (f, i) => (outcomes[f.index] = fromWrite(events[f.index].position, COMPLETED_EVENT_TYPE, written[i])),
+    );
   } catch (error) {
     // A read the records need failed after the HTTP layer's retries: every record of the delivery is still to do.
     const { code, retryable } = classifyFailure(error);
     for (const f of firsts) {
-      outcomes[f.index] ??= { position: events[f.index].position, eventType: COMPLETED_EVENT_TYPE, outcome: 'failed', retryable, code };
+      outcomes[f.index] ??= {
+        position: events[f.index].position,
+        eventType: COMPLETED_EVENT_TYPE,
+        outcome: 'failed',
+        retryable,
+        code,
+      };
     }
   } finally {
     stats.twilioRequests = deps.twilio.http.metrics.requests - requestsBefore;

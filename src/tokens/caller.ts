@@ -24,13 +24,13 @@ export const IAM_BUDGET_MS = 8000;
 export const SIGNED_TOKEN_PARAMS = ['Identity', 'Ttl'] as const;
 
 export type VerifiedCaller =
-  | { via: 'flex'; identity: string; roles: string[]; validation: CacheSource }
-  | { via: 'signature'; identity: string };
+  { via: 'flex'; identity: string; roles: string[]; validation: CacheSource } | { via: 'signature'; identity: string };
 
 export async function identifyCaller(request: FunctionRequest, config: SyncTokenConfig): Promise<VerifiedCaller> {
   const token = request.params.Token;
   if (token !== undefined && token !== null && token !== '') {
-    if (typeof token !== 'string') throw new HttpError(400, SYNC_TOKEN_ERRORS.INVALID_REQUEST, 'Token must be a string');
+    if (typeof token !== 'string')
+      throw new HttpError(400, SYNC_TOKEN_ERRORS.INVALID_REQUEST, 'Token must be a string');
     request.addSecret(token);
     const deadline = new Deadline(IAM_BUDGET_MS);
     const { user, source } = await verifyFlexToken(token, {

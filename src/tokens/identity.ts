@@ -24,12 +24,20 @@ export function identityProblem(value: unknown): string | undefined {
 export function validateIdentity(value: unknown): string {
   const problem = identityProblem(value);
   if (problem === undefined) return value as string;
-  throw new HttpError(400, SYNC_TOKEN_ERRORS.IDENTITY_INVALID, `Identity ${problem === 'is required' ? 'is required in a signed request' : problem}`);
+  throw new HttpError(
+    400,
+    SYNC_TOKEN_ERRORS.IDENTITY_INVALID,
+    `Identity ${problem === 'is required' ? 'is required in a signed request' : problem}`,
+  );
 }
 
 /** The identity IAM named for a Flex user, or 403 FLEX_IDENTITY_INVALID (the user cannot fix it by retrying). */
 export function validateFlexIdentity(value: string): string {
   const problem = identityProblem(value);
   if (problem === undefined) return value;
-  throw new HttpError(403, SYNC_TOKEN_ERRORS.FLEX_IDENTITY_INVALID, `The identity Twilio IAM gave for this Flex user ${problem}, so it cannot go into a Sync token`);
+  throw new HttpError(
+    403,
+    SYNC_TOKEN_ERRORS.FLEX_IDENTITY_INVALID,
+    `The identity Twilio IAM gave for this Flex user ${problem}, so it cannot go into a Sync token`,
+  );
 }

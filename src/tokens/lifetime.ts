@@ -10,7 +10,11 @@ import { SYNC_TOKEN_ERRORS } from './errors';
 const WHOLE_SECONDS = /^[0-9]{1,9}$/;
 
 /** `requested` is the raw `Ttl` parameter: absent, a form string, or a JSON number. */
-export function resolveLifetime(requested: unknown, configuredSeconds: number, minimumSeconds: number = SYNC_TOKEN_TTL.min): number {
+export function resolveLifetime(
+  requested: unknown,
+  configuredSeconds: number,
+  minimumSeconds: number = SYNC_TOKEN_TTL.min,
+): number {
   if (requested === undefined || requested === null) return configuredSeconds;
   let seconds: number;
   if (typeof requested === 'number' && Number.isSafeInteger(requested)) seconds = requested;

@@ -26,7 +26,8 @@ export async function requireServiceAcl(
     try {
       aclEnabled = (await client().sync.v1.services(serviceSid).fetch()).aclEnabled;
     } catch (error) {
-      if (hasStatus(error, 404)) throw new ConfigError('SYNC_SERVICE_SID', `names no Sync service of this account (${serviceSid})`);
+      if (hasStatus(error, 404))
+        throw new ConfigError('SYNC_SERVICE_SID', `names no Sync service of this account (${serviceSid})`);
       throw error;
     }
     entry = { aclEnabled, at: now() };
@@ -35,7 +36,7 @@ export async function requireServiceAcl(
   if (!entry.aclEnabled) {
     throw new ConfigError(
       'SYNC_SERVICE_SID',
-      'has ACLs disabled, so any Sync token could read and write every agent\'s map: enable ACLs on the service ' +
+      "has ACLs disabled, so any Sync token could read and write every agent's map: enable ACLs on the service " +
         '(npm run setup -- --enable-acl), or set SYNC_TOKEN_ALLOW_ACL_DISABLED=true to accept that',
     );
   }

@@ -26,7 +26,10 @@ export function emulatorUrl(context: { TWILIO_EMULATOR_URL?: string }): string |
   const url = context.TWILIO_EMULATOR_URL?.trim();
   if (!url) return undefined;
   if (!LOOPBACK_URL.test(url)) {
-    throw new ConfigError('TWILIO_EMULATOR_URL', 'must be a loopback URL such as http://127.0.0.1:3001 (local runs only)');
+    throw new ConfigError(
+      'TWILIO_EMULATOR_URL',
+      'must be a loopback URL such as http://127.0.0.1:3001 (local runs only)',
+    );
   }
   return url;
 }
@@ -39,7 +42,10 @@ export function createTwilioClient(
   const client = context.getTwilioClient({ httpClient: http });
   if (client.httpClient !== http) {
     // A runtime that ignores getTwilioClient's options would bypass retries and routing: fail loudly, not silently.
-    throw new ConfigError('getTwilioClient', 'the runtime ignored the httpClient option; upgrade @twilio/runtime-handler');
+    throw new ConfigError(
+      'getTwilioClient',
+      'the runtime ignored the httpClient option; upgrade @twilio/runtime-handler',
+    );
   }
   return { client, http };
 }

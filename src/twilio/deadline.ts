@@ -2,7 +2,10 @@
 export class Deadline {
   private readonly at: number;
 
-  constructor(budgetMs: number, private readonly now: () => number = () => performance.now()) {
+  constructor(
+    budgetMs: number,
+    private readonly now: () => number = () => performance.now(),
+  ) {
     this.at = now() + budgetMs;
   }
 

@@ -172,7 +172,8 @@ export class TwilioHttpClient extends twilio.RequestClient {
     if (Number.isNaN(date)) return;
     const bound = date - this.monotonicNow();
     const current = serverOffsets.get(this.clockKey);
-    if (current === undefined || bound > current || bound < current - CLOCK_MOVED_BACK_MS) serverOffsets.set(this.clockKey, bound);
+    if (current === undefined || bound > current || bound < current - CLOCK_MOVED_BACK_MS)
+      serverOffsets.set(this.clockKey, bound);
   }
 }
 

@@ -23,7 +23,8 @@ const DEPLOYED_HOST = 'recent-calls.example';
  * needs no browser; under CI (.ci/run installs chromium) a missing browser fails the run instead.
  */
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
-if (!HAVE_CHROMIUM && !process.env.CI) console.warn(`browser test skipped: ${CHROMIUM} not found (apt-get install chromium)`);
+if (!HAVE_CHROMIUM && !process.env.CI)
+  console.warn(`browser test skipped: ${CHROMIUM} not found (apt-get install chromium)`);
 const describeInBrowser = HAVE_CHROMIUM || process.env.CI ? describe : describe.skip;
 
 describeInBrowser('recent-calls page in Chromium', () => {
@@ -58,7 +59,11 @@ describeInBrowser('recent-calls page in Chromium', () => {
         `--host-resolver-rules=MAP ${DEPLOYED_HOST} 127.0.0.1`,
       ],
     });
-    const context = await browser.newContext({ viewport: { width: 1000, height: 900 }, locale: 'en-US', timezoneId: 'UTC' });
+    const context = await browser.newContext({
+      viewport: { width: 1000, height: 900 },
+      locale: 'en-US',
+      timezoneId: 'UTC',
+    });
     page = await context.newPage();
     page.setDefaultTimeout(STEP_TIMEOUT_MS);
     page.setDefaultNavigationTimeout(STEP_TIMEOUT_MS);
@@ -79,7 +84,12 @@ describeInBrowser('recent-calls page in Chromium', () => {
       .filter((c) => c.workerSid === workerSid)
       .map((c) => {
         const outbound = c.direction.startsWith('outbound');
-        return { itemKey: c.itemKey, startMs: c.startMs, otherParty: String(outbound ? c.data.to : c.data.from), direction: outbound ? 'Outbound' : 'Inbound' };
+        return {
+          itemKey: c.itemKey,
+          startMs: c.startMs,
+          otherParty: String(outbound ? c.data.to : c.data.from),
+          direction: outbound ? 'Outbound' : 'Inbound',
+        };
       })
       .sort((a, b) => (a.itemKey < b.itemKey ? 1 : -1)); // newest first by item key, as /recent-calls answers
   }
@@ -91,7 +101,7 @@ describeInBrowser('recent-calls page in Chromium', () => {
     await page.locator(`#panel[data-state="${state}"]`).waitFor({ state: 'attached' });
   }
 
-  it('away from localhost, asks for a Flex token; a supervisor reads an agent\'s calls by worker SID', async () => {
+  it("away from localhost, asks for a Flex token; a supervisor reads an agent's calls by worker SID", async () => {
     const agent = agents[2];
     const expected = handledCalls(agent.workerSid);
     await page.goto(`http://${DEPLOYED_HOST}:${system.functions.port}/index.html`);
@@ -101,13 +111,22 @@ describeInBrowser('recent-calls page in Chromium', () => {
     expect(await page.locator('label[for="flex-token"]').textContent()).toBe('Flex token');
 
     // An agent's expired token: the error names its code.
-    const expired = await system.admin.flexToken({ identity: agent.identity, workerSid: agent.workerSid, ttlSeconds: -60 });
+    const expired = await system.admin.flexToken({
+      identity: agent.identity,
+      workerSid: agent.workerSid,
+      ttlSeconds: -60,
+    });
     await page.locator('#flex-token').fill(expired.token);
     await page.locator('#token-form button[type="submit"]').click();
     await waitForState('error');
     expect(await page.locator('#error').textContent()).toContain('FLEX_TOKEN_EXPIRED');
 
-    const boss = await system.admin.flexToken({ identity: 'boss', roles: ['supervisor'], workerSid: agents[0].workerSid, ttlSeconds: 600 });
+    const boss = await system.admin.flexToken({
+      identity: 'boss',
+      roles: ['supervisor'],
+      workerSid: agents[0].workerSid,
+      ttlSeconds: 600,
+    });
     await page.locator('#flex-token').fill(boss.token);
     await page.locator('#worker-sid').fill(agent.workerSid);
     await page.locator('#token-form button[type="submit"]').click();
@@ -147,7 +166,13 @@ describeInBrowser('recent-calls page in Chromium', () => {
       expect(await cells.nth(4).textContent()).toMatch(/^in \d+ days?$/);
     }
     expect(await page.locator('#status').textContent()).toMatch(new RegExp(`^${expected.length} calls, as of `));
-    expect(await page.locator('th[scope="col"]').allTextContents()).toEqual(['Direction', 'Number', 'Time', 'Duration', 'Expires']);
+    expect(await page.locator('th[scope="col"]').allTextContents()).toEqual([
+      'Direction',
+      'Number',
+      'Time',
+      'Duration',
+      'Expires',
+    ]);
     expect(new URL(page.url()).searchParams.get('agent')).toBe(agent.identity);
     await page.locator('#panel').screenshot({ path: join(ARTIFACTS, 'recent-calls.png') });
 

@@ -10,7 +10,12 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { EmulatorAdmin, type ServerlessRecord } from '../../emulator/admin-client';
 import { startEmulator, type Emulator } from '../../emulator/server';
-import { deployToEmulator, rehearsalEnv, writeRehearsalEnvFile, type RehearsalResult } from '../../scripts/lib/deploy-rehearsal';
+import {
+  deployToEmulator,
+  rehearsalEnv,
+  writeRehearsalEnvFile,
+  type RehearsalResult,
+} from '../../scripts/lib/deploy-rehearsal';
 
 const root = join(__dirname, '..', '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -61,7 +66,13 @@ describe('deploy shape', () => {
     });
     const paths = assets.map((a) => a.path).sort();
     expect(paths).toEqual(
-      expect.arrayContaining(['/index.html', '/live.html', '/js/flex-sync-client.js', '/js/twilio-sync.min.js', '/js/twilio-sync.LICENSE.txt']),
+      expect.arrayContaining([
+        '/index.html',
+        '/live.html',
+        '/js/flex-sync-client.js',
+        '/js/twilio-sync.min.js',
+        '/js/twilio-sync.LICENSE.txt',
+      ]),
     );
     for (const path of paths) {
       expect(path).not.toMatch(/\.(map|ts)$|test|emulator|\.env/);
@@ -80,12 +91,19 @@ describe('deploy shape, as the emulator recorded a real twilio-run deploy', () =
   let service: ServerlessRecord['services'][number];
 
   beforeAll(async () => {
-    emulator = await startEmulator({ authToken: randomBytes(16).toString('hex'), apiSecret: `secret-${randomBytes(16).toString('hex')}` });
+    emulator = await startEmulator({
+      authToken: randomBytes(16).toString('hex'),
+      apiSecret: `secret-${randomBytes(16).toString('hex')}`,
+    });
     const admin = new EmulatorAdmin(emulator.url);
     work = mkdtempSync(join(tmpdir(), 'deploy-shape-'));
     env = rehearsalEnv(await admin.config());
     writeRehearsalEnvFile(join(work, '.env.emulator'), env);
-    result = await deployToEmulator({ emulatorUrl: emulator.url, envFile: join(work, '.env.emulator'), functionsFolder: process.env.FUNCTIONS_DIST! });
+    result = await deployToEmulator({
+      emulatorUrl: emulator.url,
+      envFile: join(work, '.env.emulator'),
+      functionsFolder: process.env.FUNCTIONS_DIST!,
+    });
     if (result.code !== 0) throw new Error(`twilio-run deploy failed:\n${result.output}`);
     [service] = (await admin.serverless()).services;
   });
@@ -103,7 +121,10 @@ describe('deploy shape, as the emulator recorded a real twilio-run deploy', () =
       '/sync-recent-calls': 'protected',
       '/taskrouter-events': 'public',
     });
-    const { assets } = await getListOfFunctionsAndAssets(root, { functionsFolderNames: [], assetsFolderNames: ['assets'] });
+    const { assets } = await getListOfFunctionsAndAssets(root, {
+      functionsFolderNames: [],
+      assetsFolderNames: ['assets'],
+    });
     expect(build.assets.map((a) => a.path).sort()).toEqual(assets.map((a) => a.path).sort());
     for (const asset of build.assets) expect(asset.visibility).toBe('public');
     for (const fn of build.functions) expect(fn.bytes).toBeGreaterThan(0);
@@ -115,9 +136,11 @@ describe('deploy shape, as the emulator recorded a real twilio-run deploy', () =
     expect(build.dependencies).toEqual(Object.entries(pkg.dependencies).map(([name, version]) => ({ name, version })));
   });
 
-  it('set the env file\'s variables by name, without the credentials twilio-run keeps to itself, and never a value in any output', () => {
+  it("set the env file's variables by name, without the credentials twilio-run keeps to itself, and never a value in any output", () => {
     const [environment] = service.environments;
-    const expected = Object.keys(env).filter((key) => key !== 'ACCOUNT_SID' && key !== 'AUTH_TOKEN').sort();
+    const expected = Object.keys(env)
+      .filter((key) => key !== 'ACCOUNT_SID' && key !== 'AUTH_TOKEN')
+      .sort();
     expect(environment.variableNames).toEqual(expected);
     const seen = `${result.output}\n${JSON.stringify(service)}`;
     for (const secret of [env.AUTH_TOKEN, env.API_SECRET]) expect(seen).not.toContain(secret);

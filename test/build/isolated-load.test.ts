@@ -27,12 +27,16 @@ function loadInIsolation(file: string): string {
     symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
     const target = join(dir, `ZN${randomBytes(16).toString('hex')}.js`);
     copyFileSync(file, target);
-    return execFileSync(process.execPath, ['-e', `process.stdout.write(typeof require(${JSON.stringify(target)}).handler)`], {
-      cwd: dir,
-      env: { PATH: process.env.PATH },
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    return execFileSync(
+      process.execPath,
+      ['-e', `process.stdout.write(typeof require(${JSON.stringify(target)}).handler)`],
+      {
+        cwd: dir,
+        env: { PATH: process.env.PATH },
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
   } catch (error) {
     return `load failed: ${(error as { stderr?: string }).stderr ?? error}`;
   } finally {
@@ -49,9 +53,12 @@ describe('built functions', () => {
     expect(files.length).toBeGreaterThan(0);
   });
 
-  it.each(files.map((f) => [relative(built, f), f]))('%s loads alone, with only node_modules beside it', (_name, file) => {
-    expect(loadInIsolation(file)).toBe('function');
-  });
+  it.each(files.map((f) => [relative(built, f), f]))(
+    '%s loads alone, with only node_modules beside it',
+    (_name, file) => {
+      expect(loadInIsolation(file)).toBe('function');
+    },
+  );
 
   it('detects a function that requires a sibling file (the check can fail)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'bad-function-'));

@@ -50,7 +50,10 @@ async function exerciseEveryRoute(): Promise<void> {
   await sync.syncMaps('map').syncMapItems.create({ key: 'CA2', data: {} });
   await sync.syncMaps('map').syncMapItems.list({ order: 'desc', pageSize: 1 });
   await sync.syncMaps('map').syncMapItems('CA1').fetch();
-  await sync.syncMaps('map').syncMapItems('CA1').update({ data: { d: 'outbound' } });
+  await sync
+    .syncMaps('map')
+    .syncMapItems('CA1')
+    .update({ data: { d: 'outbound' } });
   await sync.syncMaps('map').syncMapPermissions('alice').update({ read: true, write: false, manage: false });
   await sync.syncMaps('map').syncMapPermissions.list();
   await sync.syncMaps('map').syncMapPermissions('alice').fetch();
@@ -66,7 +69,9 @@ async function exerciseEveryRoute(): Promise<void> {
   const ws = emulator.config.workspaceSid;
   await client.taskrouter.v1.workspaces.list();
   await client.taskrouter.v1.workspaces(ws).fetch();
-  await client.taskrouter.v1.workspaces(ws).update({ eventCallbackUrl: 'https://example.com/cb', eventsFilter: 'reservation.completed' });
+  await client.taskrouter.v1
+    .workspaces(ws)
+    .update({ eventCallbackUrl: 'https://example.com/cb', eventsFilter: 'reservation.completed' });
   const workers = await client.taskrouter.v1.workspaces(ws).workers.list({ pageSize: 2 });
   await client.taskrouter.v1.workspaces(ws).workers(workers[0].sid).fetch();
   const events = await client.taskrouter.v1.workspaces(ws).events.list({
@@ -75,7 +80,9 @@ async function exerciseEveryRoute(): Promise<void> {
     limit: 40,
   });
   await client.taskrouter.v1.workspaces(ws).events(events[0].sid).fetch();
-  await client.taskrouter.v1.workspaces(ws).events.list({ eventType: 'reservation.completed', workerSid: seeded.agents[0].workerSid });
+  await client.taskrouter.v1
+    .workspaces(ws)
+    .events.list({ eventType: 'reservation.completed', workerSid: seeded.agents[0].workerSid });
 
   // Events v1: sinks, subscriptions, subscribed events.
   const es = client.events.v1;
@@ -113,7 +120,11 @@ async function exerciseEveryRoute(): Promise<void> {
   await es.sinks(sink.sid).remove();
 
   // API 2010: calls.
-  const calls = await client.calls.list({ startTimeAfter: new Date(Date.now() - 9 * 86_400_000), pageSize: 3, limit: 6 });
+  const calls = await client.calls.list({
+    startTimeAfter: new Date(Date.now() - 9 * 86_400_000),
+    pageSize: 3,
+    limit: 6,
+  });
   await client.calls(calls[0].sid).fetch();
   await client.calls('CA00000000000000000000000000000000').fetch().catch(ignore); // 404
 
@@ -137,13 +148,20 @@ async function upload(kind: 'Functions' | 'Assets', serviceSid: string, sid: str
   const form = new FormData();
   form.append('Path', path);
   form.append('Visibility', 'public');
-  form.append('Content', new Blob([content], { type: kind === 'Functions' ? 'application/javascript' : 'text/plain' }), 'file');
+  form.append(
+    'Content',
+    new Blob([content], { type: kind === 'Functions' ? 'application/javascript' : 'text/plain' }),
+    'file',
+  );
   const auth = Buffer.from(`${emulator.config.accountSid}:${emulator.config.authToken}`).toString('base64');
-  const response = await fetch(`${emulator.url}/serverless-upload.twilio.com/v1/Services/${serviceSid}/${kind}/${sid}/Versions`, {
-    method: 'POST',
-    headers: { Authorization: `Basic ${auth}` },
-    body: form,
-  });
+  const response = await fetch(
+    `${emulator.url}/serverless-upload.twilio.com/v1/Services/${serviceSid}/${kind}/${sid}/Versions`,
+    {
+      method: 'POST',
+      headers: { Authorization: `Basic ${auth}` },
+      body: form,
+    },
+  );
   return (await response.json()) as { sid: string };
 }
 
@@ -167,7 +185,13 @@ async function exerciseServerless(): Promise<void> {
   await svc.functions.list();
   await svc.functions(fn.sid).fetch();
   await svc.functions(fn.sid).update({ friendlyName: 'hello' });
-  const fnVersion = await upload('Functions', created.sid, fn.sid, '/hello', 'exports.handler = (c, e, cb) => { console.log("hello"); cb(null, "hi"); };');
+  const fnVersion = await upload(
+    'Functions',
+    created.sid,
+    fn.sid,
+    '/hello',
+    'exports.handler = (c, e, cb) => { console.log("hello"); cb(null, "hi"); };',
+  );
   await svc.functions(fn.sid).functionVersions.list();
   await svc.functions(fn.sid).functionVersions(fnVersion.sid).fetch();
   await svc.functions(fn.sid).functionVersions(fnVersion.sid).functionVersionContent().fetch();
@@ -179,7 +203,11 @@ async function exerciseServerless(): Promise<void> {
   await svc.assets(asset.sid).assetVersions.list();
   await svc.assets(asset.sid).assetVersions(assetVersion.sid).fetch();
 
-  const build = await svc.builds.create({ functionVersions: [fnVersion.sid], assetVersions: [assetVersion.sid], runtime: 'node22' });
+  const build = await svc.builds.create({
+    functionVersions: [fnVersion.sid],
+    assetVersions: [assetVersion.sid],
+    runtime: 'node22',
+  });
   let status = build.status;
   for (let i = 0; i < 200 && status === 'building'; i++) {
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -206,7 +234,9 @@ async function exerciseServerless(): Promise<void> {
   await svc.functions((await svc.functions.create({ friendlyName: 'spare' })).sid).remove();
   await svc.assets((await svc.assets.create({ friendlyName: 'spare' })).sid).remove();
   await svc.environments((await svc.environments.create({ uniqueName: 'spare', domainSuffix: 'spare' })).sid).remove();
-  await serverless.services((await serverless.services.create({ uniqueName: 'spare', friendlyName: 'spare' })).sid).remove();
+  await serverless
+    .services((await serverless.services.create({ uniqueName: 'spare', friendlyName: 'spare' })).sid)
+    .remove();
   await serverless.services('ZS00000000000000000000000000000000').fetch().catch(ignore); // 404
 }
 

@@ -12,7 +12,12 @@ import jwt from 'jsonwebtoken';
 import { EmulatorAdmin, type ServerlessRecord } from '../../emulator/admin-client';
 import { startEmulator, type Emulator } from '../../emulator/server';
 import { signedRequest } from '../../scripts/sync-calls';
-import { deployToEmulator, rehearsalEnv, writeRehearsalEnvFile, type RehearsalResult } from '../../scripts/lib/deploy-rehearsal';
+import {
+  deployToEmulator,
+  rehearsalEnv,
+  writeRehearsalEnvFile,
+  type RehearsalResult,
+} from '../../scripts/lib/deploy-rehearsal';
 import { proxiedRequest } from '../helpers/proxied-https';
 
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
@@ -26,7 +31,9 @@ let first: RehearsalResult;
 let domain: string;
 const outputs: string[] = [];
 
-async function deploy(options: { functionsFolder?: string; packageJson?: Record<string, unknown> } = {}): Promise<RehearsalResult> {
+async function deploy(
+  options: { functionsFolder?: string; packageJson?: Record<string, unknown> } = {},
+): Promise<RehearsalResult> {
   const result = await deployToEmulator({
     emulatorUrl: emulator.url,
     envFile,
@@ -74,7 +81,9 @@ describe('deploy rehearsal', () => {
   it('deploys with the real twilio-run to the dev environment, whose domain twilio-run prints', async () => {
     const service = await record();
     expect(service.uniqueName).toBe(JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')).name);
-    expect(service.environments).toEqual([expect.objectContaining({ domainSuffix: 'dev', buildSid: service.builds[0].sid })]);
+    expect(service.environments).toEqual([
+      expect.objectContaining({ domainSuffix: 'dev', buildSid: service.builds[0].sid }),
+    ]);
     expect(domain).toMatch(new RegExp(`^${service.uniqueName}-\\d+-dev\\.twil\\.io$`));
     expect(first.output).toContain(`https://${domain}/sync-token`);
   });
@@ -85,8 +94,14 @@ describe('deploy rehearsal', () => {
     const reply = await call('/sync-token', form({ Token: flexToken }));
     expect(reply.status).toBe(200);
     const { token } = reply.json();
-    const verified = jwt.verify(token, emulator.config.apiSecret, { algorithms: ['HS256'], issuer: emulator.config.apiKey }) as any;
-    expect(verified.grants).toMatchObject({ identity: agent.identity, data_sync: { service_sid: emulator.config.syncServiceSid } });
+    const verified = jwt.verify(token, emulator.config.apiSecret, {
+      algorithms: ['HS256'],
+      issuer: emulator.config.apiKey,
+    }) as any;
+    expect(verified.grants).toMatchObject({
+      identity: agent.identity,
+      data_sync: { service_sid: emulator.config.syncServiceSid },
+    });
   });
 
   it('/sync-recent-calls is protected by the runtime: unsigned 401, signed it runs; then /recent-calls reads', async () => {
@@ -128,7 +143,10 @@ describe('deploy rehearsal', () => {
     const before = await record();
     const functions = join(work, 'functions-v2');
     cpSync(process.env.FUNCTIONS_DIST!, functions, { recursive: true });
-    writeFileSync(join(functions, 'build-marker.js'), 'exports.handler = (context, event, callback) => callback(null, "second build");\n');
+    writeFileSync(
+      join(functions, 'build-marker.js'),
+      'exports.handler = (context, event, callback) => callback(null, "second build");\n',
+    );
     expect((await call('/build-marker')).status).toBe(404);
     const second = await deploy({ functionsFolder: functions });
     expect(second.code).toBe(0);
@@ -140,18 +158,26 @@ describe('deploy rehearsal', () => {
     // Every file uploaded again: no version is shared with the first build.
     const firstSids = new Set([...before.builds[0].functions, ...before.builds[0].assets].map((v) => v.sid));
     expect([...newest.functions, ...newest.assets].filter((v) => firstSids.has(v.sid))).toEqual([]);
-    expect(after.environments[0]).toMatchObject({ buildSid: newest.sid, deployments: [before.builds[0].sid, newest.sid] });
+    expect(after.environments[0]).toMatchObject({
+      buildSid: newest.sid,
+      deployments: [before.builds[0].sid, newest.sid],
+    });
     expect(await call('/build-marker')).toMatchObject({ status: 200, body: 'second build' });
   });
 
   it('a build that cannot resolve a dependency fails, says why, and leaves the last good build serving', async () => {
     const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8'));
-    const failed = await deploy({ packageJson: { dependencies: { ...pkg.dependencies, 'left-pad-never-installed': '^1.3.0' } } });
+    const failed = await deploy({
+      packageJson: { dependencies: { ...pkg.dependencies, 'left-pad-never-installed': '^1.3.0' } },
+    });
     expect(failed.code).not.toBe(0);
     expect(failed.output).toMatch(/Failed Deployment/);
     const after = await record();
     const newest = after.builds[after.builds.length - 1];
-    expect(newest).toMatchObject({ status: 'failed', failure: expect.stringMatching(/left-pad-never-installed@\^1\.3\.0 could not be installed/) });
+    expect(newest).toMatchObject({
+      status: 'failed',
+      failure: expect.stringMatching(/left-pad-never-installed@\^1\.3\.0 could not be installed/),
+    });
     expect(after.environments[0].buildSid).not.toBe(newest.sid);
     expect(await call('/build-marker')).toMatchObject({ status: 200, body: 'second build' });
   });

@@ -9,7 +9,8 @@ import { proxiedRequest, proxiedUpgradeStatus } from '../helpers/proxied-https';
 
 const t = useEmulator();
 
-const basic = () => `Basic ${Buffer.from(`${t.emulator.config.accountSid}:${t.emulator.config.authToken}`).toString('base64')}`;
+const basic = () =>
+  `Basic ${Buffer.from(`${t.emulator.config.accountSid}:${t.emulator.config.authToken}`).toString('base64')}`;
 
 /** What the proxy answers to CONNECT for this authority (status line only). */
 function connectStatus(authority: string): Promise<number> {
@@ -27,7 +28,14 @@ function connectStatus(authority: string): Promise<number> {
 
 async function viaProxy(url: string, init: { method?: string; body?: string; headers?: Record<string, string> } = {}) {
   const { caPem, proxyUrl } = await t.admin.config();
-  return proxiedRequest({ proxyUrl, ca: caPem, url, method: init.method, body: init.body, headers: { Authorization: basic(), ...init.headers } });
+  return proxiedRequest({
+    proxyUrl,
+    ca: caPem,
+    url,
+    method: init.method,
+    body: init.body,
+    headers: { Authorization: basic(), ...init.headers },
+  });
 }
 
 describe('proxy mode', () => {
@@ -50,7 +58,9 @@ describe('proxy mode', () => {
 
   it('terminates TLS with a certificate the CA signed for the host, which a client without the CA rejects', async () => {
     const { proxyUrl } = await t.admin.config();
-    await expect(proxiedRequest({ proxyUrl, url: 'https://sync.twilio.com/v1/Services' })).rejects.toThrow(/certificate/i);
+    await expect(proxiedRequest({ proxyUrl, url: 'https://sync.twilio.com/v1/Services' })).rejects.toThrow(
+      /certificate/i,
+    );
   });
 
   it('routes /v1/Services by host: Sync on sync.twilio.com, Serverless on serverless.twilio.com', async () => {
@@ -65,20 +75,27 @@ describe('proxy mode', () => {
       body: 'UniqueName=proxy-test&FriendlyName=proxy-test',
     });
     expect(created.status).toBe(201);
-    expect(created.json()).toMatchObject({ sid: expect.stringMatching(/^ZS/), url: expect.stringMatching(/^https:\/\/serverless\.twilio\.com\//) });
+    expect(created.json()).toMatchObject({
+      sid: expect.stringMatching(/^ZS/),
+      url: expect.stringMatching(/^https:\/\/serverless\.twilio\.com\//),
+    });
     const serverless = await viaProxy('https://serverless.twilio.com/v1/Services');
     expect(serverless.json().services.map((s: { unique_name: string }) => s.unique_name)).toEqual(['proxy-test']);
   });
 
   it('requires Twilio credentials through the proxy as on the loopback port', async () => {
-    const reply = await viaProxy('https://serverless.twilio.com/v1/Services', { headers: { Authorization: 'Basic bm9wZTpub3Bl' } });
+    const reply = await viaProxy('https://serverless.twilio.com/v1/Services', {
+      headers: { Authorization: 'Basic bm9wZTpub3Bl' },
+    });
     expect(reply.status).toBe(401);
     expect(reply.json().code).toBe(20003);
   });
 
-  it("hands WebSocket upgrades on tsock.* to the Sync client endpoint, and on no other host", async () => {
+  it('hands WebSocket upgrades on tsock.* to the Sync client endpoint, and on no other host', async () => {
     const { caPem, proxyUrl } = await t.admin.config();
-    expect(await proxiedUpgradeStatus({ proxyUrl, ca: caPem, url: 'https://tsock.us1.twilio.com/v3/wsconnect' })).toBe(101);
+    expect(await proxiedUpgradeStatus({ proxyUrl, ca: caPem, url: 'https://tsock.us1.twilio.com/v3/wsconnect' })).toBe(
+      101,
+    );
     expect(await proxiedUpgradeStatus({ proxyUrl, ca: caPem, url: 'https://sync.twilio.com/v3/wsconnect' })).toBe(404);
   });
 
@@ -88,7 +105,8 @@ describe('proxy mode', () => {
   });
 
   it('keeps the loopback paths: no host means the historical families, a host segment routes by host', async () => {
-    const get = (path: string) => fetch(`${t.emulator.url}${path}`, { headers: { Authorization: basic() } }).then((r) => r.json());
+    const get = (path: string) =>
+      fetch(`${t.emulator.url}${path}`, { headers: { Authorization: basic() } }).then((r) => r.json());
     await fetch(`${t.emulator.url}/serverless.twilio.com/v1/Services`, {
       method: 'POST',
       headers: { Authorization: basic(), 'Content-Type': 'application/x-www-form-urlencoded' },

@@ -9,27 +9,45 @@ import { hostRoutedClient } from '../helpers/host-routed-client';
 
 const t = useEmulator();
 const client = () => hostRoutedClient(t.emulator);
-const auth = () => `Basic ${Buffer.from(`${t.emulator.config.accountSid}:${t.emulator.config.authToken}`).toString('base64')}`;
+const auth = () =>
+  `Basic ${Buffer.from(`${t.emulator.config.accountSid}:${t.emulator.config.authToken}`).toString('base64')}`;
 
 /** Uploads a version the way serverless-api does: multipart with Path, Visibility and the Content file. */
-async function upload(kind: 'Functions' | 'Assets', serviceSid: string, resourceSid: string, path: string, visibility: string, content: string, type = 'application/javascript') {
+async function upload(
+  kind: 'Functions' | 'Assets',
+  serviceSid: string,
+  resourceSid: string,
+  path: string,
+  visibility: string,
+  content: string,
+  type = 'application/javascript',
+) {
   const form = new FormData();
   form.append('Path', path);
   form.append('Visibility', visibility);
   form.append('Content', new Blob([content], { type }), path.split('/').pop());
-  const response = await fetch(`${t.emulator.url}/serverless-upload.twilio.com/v1/Services/${serviceSid}/${kind}/${resourceSid}/Versions`, {
-    method: 'POST',
-    headers: { Authorization: auth() },
-    body: form,
-  });
+  const response = await fetch(
+    `${t.emulator.url}/serverless-upload.twilio.com/v1/Services/${serviceSid}/${kind}/${resourceSid}/Versions`,
+    {
+      method: 'POST',
+      headers: { Authorization: auth() },
+      body: form,
+    },
+  );
   return { status: response.status, body: (await response.json()) as Record<string, any> };
 }
 
 async function serviceWithEnvironment(suffix: string | undefined = 'dev') {
-  const service = await client().serverless.v1.services.create({ uniqueName: `svc-${Math.random().toString(36).slice(2, 8)}`, friendlyName: 'test' });
+  const service = await client().serverless.v1.services.create({
+    uniqueName: `svc-${Math.random().toString(36).slice(2, 8)}`,
+    friendlyName: 'test',
+  });
   const environment = await client()
     .serverless.v1.services(service.sid)
-    .environments.create({ uniqueName: suffix ? `${suffix}-environment` : 'production', ...(suffix ? { domainSuffix: suffix } : {}) });
+    .environments.create({
+      uniqueName: suffix ? `${suffix}-environment` : 'production',
+      ...(suffix ? { domainSuffix: suffix } : {}),
+    });
   return { service, environment };
 }
 
@@ -45,13 +63,18 @@ async function deployFunctions(
     expect(uploaded.status).toBe(201);
     versions.push(uploaded.body.sid);
   }
-  const dependencies = build.dependencies ?? [{ name: 'twilio', version: '*' }, { name: '@twilio/runtime-handler', version: '2.1.0' }];
-  const created = await client().serverless.v1.services(serviceSid).builds.create({
-    functionVersions: versions,
-    // serverless-api sends the JSON list quoted once more; the emulator accepts that form.
-    dependencies: `"${JSON.stringify(dependencies)}"`,
-    runtime: build.runtime ?? 'node22',
-  });
+  const dependencies = build.dependencies ?? [
+    { name: 'twilio', version: '*' },
+    { name: '@twilio/runtime-handler', version: '2.1.0' },
+  ];
+  const created = await client()
+    .serverless.v1.services(serviceSid)
+    .builds.create({
+      functionVersions: versions,
+      // serverless-api sends the JSON list quoted once more; the emulator accepts that form.
+      dependencies: `"${JSON.stringify(dependencies)}"`,
+      runtime: build.runtime ?? 'node22',
+    });
   return { build: created, status: await finished(serviceSid, created.sid) };
 }
 
@@ -70,7 +93,11 @@ async function failure(buildSid: string): Promise<string | null> {
   return services.flatMap((s) => s.builds).find((b) => b.sid === buildSid)?.failure ?? null;
 }
 
-async function invoke(domain: string, path: string, init: { method?: string; body?: string; headers?: Record<string, string> } = {}) {
+async function invoke(
+  domain: string,
+  path: string,
+  init: { method?: string; body?: string; headers?: Record<string, string> } = {},
+) {
   const response = await fetch(`${t.emulator.url}/${domain}${path}`, { ...init, signal: AbortSignal.timeout(30_000) });
   return { status: response.status, text: await response.text() };
 }
@@ -81,37 +108,65 @@ describe('Serverless API', () => {
     expect(service.domainBase).toMatch(new RegExp(`^${service.uniqueName}-\\d+$`));
     expect(service.includeCredentials).toBe(true);
     expect(environment.domainName).toBe(`${service.domainBase}-dev.twil.io`);
-    const production = await client().serverless.v1.services(service.sid).environments.create({ uniqueName: 'production' });
+    const production = await client()
+      .serverless.v1.services(service.sid)
+      .environments.create({ uniqueName: 'production' });
     expect(production.domainSuffix).toBeNull();
     expect(production.domainName).toBe(`${service.domainBase}.twil.io`);
-    const again = await rejection(client().serverless.v1.services.create({ uniqueName: service.uniqueName, friendlyName: 'x' }));
+    const again = await rejection(
+      client().serverless.v1.services.create({ uniqueName: service.uniqueName, friendlyName: 'x' }),
+    );
     expect(again.status).toBe(409);
   });
 
   it('keeps uploads as sent: leading slash added, visibility checked, content readable back', async () => {
     const { service } = await serviceWithEnvironment();
     const fn = await client().serverless.v1.services(service.sid).functions.create({ friendlyName: 'hello' });
-    const uploaded = await upload('Functions', service.sid, fn.sid, 'hello', 'protected', 'exports.handler = () => {};');
+    const uploaded = await upload(
+      'Functions',
+      service.sid,
+      fn.sid,
+      'hello',
+      'protected',
+      'exports.handler = () => {};',
+    );
     expect(uploaded.status).toBe(201);
     expect(uploaded.body).toMatchObject({ path: '/hello', visibility: 'protected', function_sid: fn.sid });
-    expect(uploaded.body.url).toBe(`${t.emulator.url}/serverless.twilio.com/v1/Services/${service.sid}/Functions/${fn.sid}/Versions/${uploaded.body.sid}`);
-    const content = await client().serverless.v1.services(service.sid).functions(fn.sid).functionVersions(uploaded.body.sid).functionVersionContent().fetch();
+    expect(uploaded.body.url).toBe(
+      `${t.emulator.url}/serverless.twilio.com/v1/Services/${service.sid}/Functions/${fn.sid}/Versions/${uploaded.body.sid}`,
+    );
+    const content = await client()
+      .serverless.v1.services(service.sid)
+      .functions(fn.sid)
+      .functionVersions(uploaded.body.sid)
+      .functionVersionContent()
+      .fetch();
     expect(content.content).toBe('exports.handler = () => {};');
     expect((await upload('Functions', service.sid, fn.sid, '/x', 'secret', 'x')).status).toBe(400);
   });
 
   it('completes a build whose runtime and dependencies resolve here, then deploys it', async () => {
     const { service, environment } = await serviceWithEnvironment();
-    const { build, status } = await deployFunctions(service.sid, [{ path: '/a', visibility: 'public', code: 'exports.handler = (c, e, cb) => cb(null, "a");' }]);
+    const { build, status } = await deployFunctions(service.sid, [
+      { path: '/a', visibility: 'public', code: 'exports.handler = (c, e, cb) => cb(null, "a");' },
+    ]);
     expect(build.status).toBe('building');
     expect(status).toBe('completed');
     const fetched = await client().serverless.v1.services(service.sid).builds(build.sid).fetch();
     expect(fetched.runtime).toBe('node22');
-    expect(fetched.dependencies).toEqual([{ name: 'twilio', version: '*' }, { name: '@twilio/runtime-handler', version: '2.1.0' }]);
+    expect(fetched.dependencies).toEqual([
+      { name: 'twilio', version: '*' },
+      { name: '@twilio/runtime-handler', version: '2.1.0' },
+    ]);
     expect(fetched.functionVersions).toEqual([expect.objectContaining({ path: '/a', visibility: 'public' })]);
-    const deployment = await client().serverless.v1.services(service.sid).environments(environment.sid).deployments.create({ buildSid: build.sid });
+    const deployment = await client()
+      .serverless.v1.services(service.sid)
+      .environments(environment.sid)
+      .deployments.create({ buildSid: build.sid });
     expect(deployment.buildSid).toBe(build.sid);
-    expect((await client().serverless.v1.services(service.sid).environments(environment.sid).fetch()).buildSid).toBe(build.sid);
+    expect((await client().serverless.v1.services(service.sid).environments(environment.sid).fetch()).buildSid).toBe(
+      build.sid,
+    );
     expect(await invoke(environment.domainName, '/a')).toEqual({ status: 200, text: 'a' });
   });
 
@@ -123,13 +178,20 @@ describe('Serverless API', () => {
     expect(await failure(old.build.sid)).toMatch(/node14.*no longer supported/);
     const unknown = await deployFunctions(service.sid, code, { runtime: 'node99' });
     expect(await failure(unknown.build.sid)).toMatch(/node99.*not a Twilio Functions runtime/);
-    const missing = await deployFunctions(service.sid, code, { dependencies: [{ name: 'left-pad-never-installed', version: '1.0.0' }] });
+    const missing = await deployFunctions(service.sid, code, {
+      dependencies: [{ name: 'left-pad-never-installed', version: '1.0.0' }],
+    });
     expect(missing.status).toBe('failed');
     expect(await failure(missing.build.sid)).toMatch(/left-pad-never-installed@1\.0\.0 could not be installed/);
     const tooOld = await deployFunctions(service.sid, code, { dependencies: [{ name: 'twilio', version: '^1.0.0' }] });
-    expect(await failure(tooOld.build.sid)).toMatch(/twilio@\^1\.0\.0 could not be installed: only \d+\.\d+\.\d+ is installed/);
+    expect(await failure(tooOld.build.sid)).toMatch(
+      /twilio@\^1\.0\.0 could not be installed: only \d+\.\d+\.\d+ is installed/,
+    );
     const refused = await rejection(
-      client().serverless.v1.services(service.sid).environments(environment.sid).deployments.create({ buildSid: missing.build.sid }),
+      client()
+        .serverless.v1.services(service.sid)
+        .environments(environment.sid)
+        .deployments.create({ buildSid: missing.build.sid }),
     );
     expect(refused.status).toBe(400);
   });
@@ -138,7 +200,10 @@ describe('Serverless API', () => {
 describe('deployed domain', () => {
   it('runs each function alone from its SID-named file, with the variables, credentials and context of a deployment', async () => {
     const { service, environment } = await serviceWithEnvironment();
-    await client().serverless.v1.services(service.sid).environments(environment.sid).variables.create({ key: 'GREETING', value: 'hi' });
+    await client()
+      .serverless.v1.services(service.sid)
+      .environments(environment.sid)
+      .variables.create({ key: 'GREETING', value: 'hi' });
     const context = `exports.handler = (context, event, callback) => callback(null, {
       file: __filename.split('/').pop(), PATH: context.PATH, DOMAIN_NAME: context.DOMAIN_NAME, GREETING: context.GREETING,
       SERVICE_SID: context.SERVICE_SID, ENVIRONMENT_SID: context.ENVIRONMENT_SID, account: context.ACCOUNT_SID,
@@ -146,7 +211,11 @@ describe('deployed domain', () => {
     const sibling = `const helper = require('./helper'); exports.handler = (c, e, cb) => cb(null, helper);`;
     await deployAndActivate(service.sid, environment.sid, [
       { path: '/context', visibility: 'public', code: context },
-      { path: '/helper', visibility: 'public', code: 'module.exports = 1; exports.handler = (c, e, cb) => cb(null, "helper");' },
+      {
+        path: '/helper',
+        visibility: 'public',
+        code: 'module.exports = 1; exports.handler = (c, e, cb) => cb(null, "helper");',
+      },
       { path: '/needs-sibling', visibility: 'public', code: sibling },
     ]);
     const reply = await invoke(environment.domainName, '/context?q=1');
@@ -181,12 +250,26 @@ describe('deployed domain', () => {
     const body = new URLSearchParams(params).toString();
     const form = { 'Content-Type': 'application/x-www-form-urlencoded' };
     const signature = twilio.getExpectedTwilioSignature(t.emulator.config.authToken, url, params);
-    expect((await invoke(environment.domainName, '/guarded', { method: 'POST', body, headers: form })).status).toBe(401);
+    expect((await invoke(environment.domainName, '/guarded', { method: 'POST', body, headers: form })).status).toBe(
+      401,
+    );
     const forged = twilio.getExpectedTwilioSignature('0'.repeat(32), url, params);
-    expect((await invoke(environment.domainName, '/guarded', { method: 'POST', body, headers: { ...form, 'X-Twilio-Signature': forged } })).status).toBe(401);
+    expect(
+      (
+        await invoke(environment.domainName, '/guarded', {
+          method: 'POST',
+          body,
+          headers: { ...form, 'X-Twilio-Signature': forged },
+        })
+      ).status,
+    ).toBe(401);
     const tampered = { method: 'POST', body: 'CallSid=CA2', headers: { ...form, 'X-Twilio-Signature': signature } };
     expect((await invoke(environment.domainName, '/guarded', tampered)).status).toBe(401);
-    const signed = await invoke(environment.domainName, '/guarded', { method: 'POST', body, headers: { ...form, 'X-Twilio-Signature': signature } });
+    const signed = await invoke(environment.domainName, '/guarded', {
+      method: 'POST',
+      body,
+      headers: { ...form, 'X-Twilio-Signature': signature },
+    });
     expect(signed).toEqual({ status: 200, text: 'ran' });
     expect((await invoke(environment.domainName, '/hidden')).status).toBe(404);
   });
@@ -208,7 +291,11 @@ describe('deployed domain', () => {
   it("records what the functions print in the environment's Logs, newest first", async () => {
     const { service, environment } = await serviceWithEnvironment();
     await deployAndActivate(service.sid, environment.sid, [
-      { path: '/log', visibility: 'public', code: 'exports.handler = (c, e, cb) => { console.log("first " + e.n); console.error("second " + e.n); cb(null, "ok"); };' },
+      {
+        path: '/log',
+        visibility: 'public',
+        code: 'exports.handler = (c, e, cb) => { console.log("first " + e.n); console.error("second " + e.n); cb(null, "ok"); };',
+      },
     ]);
     expect((await invoke(environment.domainName, '/log?n=7')).status).toBe(200);
     let messages: string[] = [];
@@ -221,8 +308,15 @@ describe('deployed domain', () => {
   });
 });
 
-async function deployAndActivate(serviceSid: string, environmentSid: string, files: Array<{ path: string; visibility: string; code: string }>) {
+async function deployAndActivate(
+  serviceSid: string,
+  environmentSid: string,
+  files: Array<{ path: string; visibility: string; code: string }>,
+) {
   const { build, status } = await deployFunctions(serviceSid, files);
   expect(status).toBe('completed');
-  await client().serverless.v1.services(serviceSid).environments(environmentSid).deployments.create({ buildSid: build.sid });
+  await client()
+    .serverless.v1.services(serviceSid)
+    .environments(environmentSid)
+    .deployments.create({ buildSid: build.sid });
 }

@@ -93,7 +93,9 @@ const PACKAGE_SCRIPTS = Object.keys(JSON.parse(read(join(ROOT, 'package.json')))
 // --- what the docs say --------------------------------------------------------------------------------------------
 
 function npmScriptsNamed(text: string): string[] {
-  const run = [...text.matchAll(/\bnpm\s+(?:run|run-script)(?:\s+-s|\s+--silent)?\s+([a-z][\w:.-]*)/g)].map((m) => m[1]);
+  const run = [...text.matchAll(/\bnpm\s+(?:run|run-script)(?:\s+-s|\s+--silent)?\s+([a-z][\w:.-]*)/g)].map(
+    (m) => m[1],
+  );
   const builtIn = [...text.matchAll(/\bnpm\s+(start|test|stop|restart)\b/g)].map((m) => m[1]);
   return [...run, ...builtIn];
 }
@@ -107,7 +109,13 @@ function inlineNames(text: string): string[] {
 function tableErrorCodes(text: string): string[] {
   const codes: string[] = [];
   const lines = prose(text).split('\n');
-  const cells = (line: string) => line.trim().replace(/^\|/, '').replace(/\|$/, '').split('|').map((c) => c.trim());
+  const cells = (line: string) =>
+    line
+      .trim()
+      .replace(/^\|/, '')
+      .replace(/\|$/, '')
+      .split('|')
+      .map((c) => c.trim());
   for (let i = 0; i + 1 < lines.length; i++) {
     if (!lines[i].trim().startsWith('|') || !/^\s*\|[\s:|-]+\|\s*$/.test(lines[i + 1])) continue;
     const column = cells(lines[i]).findIndex((cell) => cell.toLowerCase() === 'code');
@@ -146,35 +154,53 @@ function relativeLinks(markdown: string): string[] {
 
 describe('documentation', () => {
   test('finds the pages and the facts it checks (a broken extractor must not pass silently)', () => {
-    expect(DOCS.map((d) => d.name)).toEqual(expect.arrayContaining(['README.md', 'docs/endpoints.md', 'docs/configuration.md']));
-    expect(SERVER_ENV).toEqual(expect.arrayContaining(['SYNC_TOKEN_TTL', 'AUTH_TOKEN', 'EMULATOR_PORT', 'TWILIO_EMULATOR_URL']));
+    expect(DOCS.map((d) => d.name)).toEqual(
+      expect.arrayContaining(['README.md', 'docs/endpoints.md', 'docs/configuration.md']),
+    );
+    expect(SERVER_ENV).toEqual(
+      expect.arrayContaining(['SYNC_TOKEN_TTL', 'AUTH_TOKEN', 'EMULATOR_PORT', 'TWILIO_EMULATOR_URL']),
+    );
     expect(ENV_EXAMPLE).toEqual(expect.arrayContaining(['SYNC_TOKEN_TTL', 'SYNC_TOKEN_ALLOWED_ROLES']));
     expect(CODE_ERROR_CODES).toEqual(expect.arrayContaining(['FLEX_TOKEN_EXPIRED', 'PAGE_TOKEN_INVALID', 'INTERNAL']));
     expect(DOCS.flatMap((d) => tableErrorCodes(d.text))).toEqual(expect.arrayContaining(['TTL_OUT_OF_RANGE']));
-    expect(DOCS.flatMap((d) => npmScriptsNamed(d.text))).toEqual(expect.arrayContaining(['start', 'test', 'sync-calls']));
+    expect(DOCS.flatMap((d) => npmScriptsNamed(d.text))).toEqual(
+      expect.arrayContaining(['start', 'test', 'sync-calls']),
+    );
   });
 
   test('every npm script a page names exists in package.json', () => {
-    const missing = DOCS.flatMap((d) => npmScriptsNamed(d.text).filter((s) => !PACKAGE_SCRIPTS.includes(s)).map((s) => `${d.name}: npm ${s}`));
+    const missing = DOCS.flatMap((d) =>
+      npmScriptsNamed(d.text)
+        .filter((s) => !PACKAGE_SCRIPTS.includes(s))
+        .map((s) => `${d.name}: npm ${s}`),
+    );
     expect(unique(missing)).toEqual([]);
   });
 
   test('every upper-case name a page writes as code is a variable the code reads, an .env.example entry or an error code', () => {
     const known = new Set([...SERVER_ENV, ...TEST_ENV, ...ENV_EXAMPLE, ...CODE_ERROR_CODES, ...PROVIDED_BY_RUNTIME]);
     const httpWords = new Set(['GET', 'POST', 'OPTIONS']);
-    const unknown = DOCS.flatMap((d) => inlineNames(d.text).filter((n) => !known.has(n) && !httpWords.has(n)).map((n) => `${d.name}: ${n}`));
+    const unknown = DOCS.flatMap((d) =>
+      inlineNames(d.text)
+        .filter((n) => !known.has(n) && !httpWords.has(n))
+        .map((n) => `${d.name}: ${n}`),
+    );
     expect(unique(unknown)).toEqual([]);
   });
 
   test('every variable the code reads or .env.example lists is named in a page', () => {
     const allText = DOCS.map((d) => d.text).join('\n');
-    const undocumented = unique([...SERVER_ENV, ...ENV_EXAMPLE]).filter((name) => !new RegExp(`\\b${name}\\b`).test(allText));
+    const undocumented = unique([...SERVER_ENV, ...ENV_EXAMPLE]).filter(
+      (name) => !new RegExp(`\\b${name}\\b`).test(allText),
+    );
     expect(undocumented).toEqual([]);
   });
 
   test('.env.example lists only variables the code reads, and every variable the functions read', () => {
     expect(ENV_EXAMPLE.filter((name) => !SERVER_ENV.includes(name))).toEqual([]);
-    expect(FUNCTION_ENV.filter((name) => !ENV_EXAMPLE.includes(name) && !PROVIDED_BY_RUNTIME.includes(name))).toEqual([]);
+    expect(FUNCTION_ENV.filter((name) => !ENV_EXAMPLE.includes(name) && !PROVIDED_BY_RUNTIME.includes(name))).toEqual(
+      [],
+    );
   });
 
   test('every error code in a table exists in the code, and every code the code defines is in a table', () => {

@@ -21,7 +21,12 @@ describe('account-wide concurrency limit', () => {
     // Each request is held 1.5 s, so all six arrive while the first two are still being served.
     await t.admin.faults({ latencyMs: 1500 });
     const outcomes = await Promise.all(
-      Array.from({ length: 6 }, () => fetchService(t.client).then(() => 'ok', (error) => rejection(Promise.reject(error)))),
+      Array.from({ length: 6 }, () =>
+        fetchService(t.client).then(
+          () => 'ok',
+          (error) => rejection(Promise.reject(error)),
+        ),
+      ),
     );
     const refused = outcomes.filter((o) => o !== 'ok') as Array<{ status: number; code: number }>;
     expect(outcomes.filter((o) => o === 'ok')).toHaveLength(2);

@@ -91,7 +91,11 @@ describe('seed', () => {
     expect(cpuMs(cpu)).toBeLessThan(1000);
 
     cpu = process.cpuUsage();
-    const mine = await workspace().events.list({ startDate: since, workerSid: result.agents[7].workerSid, pageSize: 1000 });
+    const mine = await workspace().events.list({
+      startDate: since,
+      workerSid: result.agents[7].workerSid,
+      pageSize: 1000,
+    });
     expect(mine.length).toBeGreaterThan(0);
     expect(cpuMs(cpu)).toBeLessThan(500);
   });
@@ -108,13 +112,22 @@ describe('flex tokens and IAM', () => {
     // twilio/twilio-flex-token-validator fixtures: raw user name in realm_user_id, expiration with milliseconds.
     expect(answer.realm_user_id).toBe(bob.friendlyName);
     expect(answer.expiration).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
-    expect(Object.keys(answer).sort()).toEqual(['code', 'expiration', 'identity', 'message', 'realm_user_id', 'roles', 'valid', 'worker_sid']);
+    expect(Object.keys(answer).sort()).toEqual([
+      'code',
+      'expiration',
+      'identity',
+      'message',
+      'realm_user_id',
+      'roles',
+      'valid',
+      'worker_sid',
+    ]);
     // A Flex token is a JWE (Flex "User Token" docs): five dot-separated base64url segments, opaque.
     expect(token.split('.')).toHaveLength(5);
     expect(token).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
   });
 
-  it('answers 404 / 20404 for an account SID that is not the caller\'s (validator fixture)', async () => {
+  it("answers 404 / 20404 for an account SID that is not the caller's (validator fixture)", async () => {
     const response = await t.client.request({
       method: 'post',
       uri: `https://iam.twilio.com/v1/Accounts/AC${'9'.repeat(32)}/Tokens/validate`,
@@ -122,7 +135,11 @@ describe('flex tokens and IAM', () => {
       headers: { 'Content-Type': 'application/json' },
     });
     expect(response.statusCode).toBe(404);
-    expect(response.body).toMatchObject({ code: 20404, status: 404, message: `The requested resource /Accounts/AC${'9'.repeat(32)}/Tokens/validate was not found` });
+    expect(response.body).toMatchObject({
+      code: 20404,
+      status: 404,
+      message: `The requested resource /Accounts/AC${'9'.repeat(32)}/Tokens/validate was not found`,
+    });
   });
 
   it('answers valid: false for expired and unknown tokens, and no worker SID for a guest', async () => {
@@ -131,9 +148,19 @@ describe('flex tokens and IAM', () => {
     expect((await validate(token)).valid).toBe(true);
     await t.admin.advanceClock(61);
     const refusal = { expiration: null, realm_user_id: null, identity: null, roles: null, worker_sid: null };
-    expect(await validate(token)).toEqual({ valid: false, code: 20104, message: 'Access Token expired or expiration date invalid', ...refusal });
+    expect(await validate(token)).toEqual({
+      valid: false,
+      code: 20104,
+      message: 'Access Token expired or expiration date invalid',
+      ...refusal,
+    });
 
-    expect(await validate('eyJhbGciOiJIUzI1NiJ9.e30.bm90LWEtdG9rZW4')).toEqual({ valid: false, code: 20101, message: 'Invalid Access Token', ...refusal });
+    expect(await validate('eyJhbGciOiJIUzI1NiJ9.e30.bm90LWEtdG9rZW4')).toEqual({
+      valid: false,
+      code: 20101,
+      message: 'Invalid Access Token',
+      ...refusal,
+    });
 
     const guest = await t.admin.flexToken({ identity: 'visitor', roles: ['guest'] });
     const answer = await validate(guest.token);

@@ -7,13 +7,43 @@ const t = useEmulator();
 
 // Every property the OpenAPI spec (twilio_api_v2010.json) documents for a Call.
 const CALL_FIELDS = [
-  'sid', 'date_created', 'date_updated', 'parent_call_sid', 'account_sid', 'to', 'to_formatted', 'from', 'from_formatted',
-  'phone_number_sid', 'status', 'start_time', 'end_time', 'duration', 'price', 'price_unit', 'direction', 'answered_by',
-  'api_version', 'forwarded_from', 'group_sid', 'caller_name', 'queue_time', 'trunk_sid', 'uri', 'subresource_uris',
+  'sid',
+  'date_created',
+  'date_updated',
+  'parent_call_sid',
+  'account_sid',
+  'to',
+  'to_formatted',
+  'from',
+  'from_formatted',
+  'phone_number_sid',
+  'status',
+  'start_time',
+  'end_time',
+  'duration',
+  'price',
+  'price_unit',
+  'direction',
+  'answered_by',
+  'api_version',
+  'forwarded_from',
+  'group_sid',
+  'caller_name',
+  'queue_time',
+  'trunk_sid',
+  'uri',
+  'subresource_uris',
 ];
 const SUBRESOURCES = [
-  'notifications', 'recordings', 'payments', 'events', 'siprec', 'streams', 'transcriptions',
-  'user_defined_message_subscriptions', 'user_defined_messages',
+  'notifications',
+  'recordings',
+  'payments',
+  'events',
+  'siprec',
+  'streams',
+  'transcriptions',
+  'user_defined_message_subscriptions',
+  'user_defined_messages',
 ];
 const RFC_2822 =
   /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} \+0000$/;
@@ -165,7 +195,10 @@ describe('call fetch and accounts', () => {
 
   it('authenticates with an API key as with the auth token', async () => {
     await t.admin.seed({ agents: 1, callsPerAgent: 2, days: 1 });
-    const keyed = emulatorClient(t.emulator, { username: t.emulator.config.apiKey, password: t.emulator.config.apiSecret });
+    const keyed = emulatorClient(t.emulator, {
+      username: t.emulator.config.apiKey,
+      password: t.emulator.config.apiSecret,
+    });
     expect(await keyed.calls.list()).toHaveLength(2);
     const wrong = emulatorClient(t.emulator, { username: t.emulator.config.accountSid, password: 'f'.repeat(32) });
     expect(await rejection(wrong.calls.list())).toMatchObject({ status: 401, code: 20003 });

@@ -46,7 +46,10 @@ async function webhookSink(destination: string, extra: Record<string, unknown> =
 
 describe('workspace EventCallbackUrl', () => {
   it('is set and cleared through the REST API, and a bad URL is refused', async () => {
-    const updated = await workspace().update({ eventCallbackUrl: `${receiver.url}/cb`, eventsFilter: 'reservation.completed' });
+    const updated = await workspace().update({
+      eventCallbackUrl: `${receiver.url}/cb`,
+      eventsFilter: 'reservation.completed',
+    });
     expect(updated.eventCallbackUrl).toBe(`${receiver.url}/cb`);
     expect(updated.eventsFilter).toBe('reservation.completed');
     expect((await workspace().fetch()).eventCallbackUrl).toBe(`${receiver.url}/cb`);
@@ -58,7 +61,10 @@ describe('workspace EventCallbackUrl', () => {
 
   it('receives one signed form POST per live event, only the filtered types, with Basic credentials from the URL', async () => {
     const workerSid = await seedOneAgent();
-    await workspace().update({ eventCallbackUrl: `http://hook:s3cret@127.0.0.1:${receiver.port}/cb`, eventsFilter: 'task.created,reservation.completed' });
+    await workspace().update({
+      eventCallbackUrl: `http://hook:s3cret@127.0.0.1:${receiver.port}/cb`,
+      eventsFilter: 'task.created,reservation.completed',
+    });
     const { calls } = await t.admin.liveCalls({ workerSid, direction: 'inbound', talkSeconds: 0 });
     await quiet();
     expect(receiver.received.map((r) => form(r.body).EventType)).toEqual(['task.created', 'reservation.completed']);
@@ -94,7 +100,9 @@ describe('workspace EventCallbackUrl', () => {
     await t.admin.liveCalls({ workerSid, talkSeconds: 0 });
     await quiet();
     expect(receiver.received).toHaveLength(1);
-    expect((await t.admin.deliveries()).callbacks).toEqual([expect.objectContaining({ eventType: 'reservation.completed', status: 500, ok: false })]);
+    expect((await t.admin.deliveries()).callbacks).toEqual([
+      expect.objectContaining({ eventType: 'reservation.completed', status: 500, ok: false }),
+    ]);
   });
 });
 
@@ -110,12 +118,20 @@ describe('Event Streams', () => {
     const [subscription] = await events.subscriptions.list({ sinkSid: sink.sid });
     expect(subscription.sid).toMatch(/^DF[0-9a-f]{32}$/);
     const subscribed = events.subscriptions(subscription.sid).subscribedEvents;
-    expect((await subscribed.list()).map((e) => [e.type, e.schemaVersion])).toEqual([['com.twilio.taskrouter.reservation.completed', 1]]);
+    expect((await subscribed.list()).map((e) => [e.type, e.schemaVersion])).toEqual([
+      ['com.twilio.taskrouter.reservation.completed', 1],
+    ]);
     await subscribed.create({ type: 'com.twilio.taskrouter.task.created', schemaVersion: 2 });
     expect((await subscribed('com.twilio.taskrouter.task.created').fetch()).schemaVersion).toBe(2);
     await subscribed('com.twilio.taskrouter.task.created').remove();
     expect(await subscribed.list()).toHaveLength(1);
-    expect((await rejection(events.subscriptions.create({ description: 'x', sinkSid: 'DG' + '0'.repeat(32), types: [{ type: 'a' }] }))).status).toBe(400);
+    expect(
+      (
+        await rejection(
+          events.subscriptions.create({ description: 'x', sinkSid: 'DG' + '0'.repeat(32), types: [{ type: 'a' }] }),
+        )
+      ).status,
+    ).toBe(400);
     await events.sinks(sink.sid).remove();
     expect(await events.subscriptions.list()).toHaveLength(0);
   });
@@ -131,8 +147,22 @@ describe('Event Streams', () => {
     expect(request.headers['content-type']).toBe('application/json');
     const url = `http://127.0.0.1:${receiver.port}${request.path}`;
     expect(request.path).toMatch(/^\/es\?bodySHA256=[0-9a-f]{64}$/);
-    expect(twilio.validateRequestWithBody(t.emulator.config.authToken, String(request.headers['x-twilio-signature']), url, request.body)).toBe(true);
-    expect(twilio.validateRequestWithBody(t.emulator.config.authToken, String(request.headers['x-twilio-signature']), url, `${request.body} `)).toBe(false);
+    expect(
+      twilio.validateRequestWithBody(
+        t.emulator.config.authToken,
+        String(request.headers['x-twilio-signature']),
+        url,
+        request.body,
+      ),
+    ).toBe(true);
+    expect(
+      twilio.validateRequestWithBody(
+        t.emulator.config.authToken,
+        String(request.headers['x-twilio-signature']),
+        url,
+        `${request.body} `,
+      ),
+    ).toBe(false);
     const batch = JSON.parse(request.body);
     expect(batch).toEqual([
       expect.objectContaining({
@@ -142,7 +172,11 @@ describe('Event Streams', () => {
       }),
     ]);
     const payload = batch[0].data.payload;
-    expect(payload).toMatchObject({ eventtype: 'reservation.completed', task_sid: calls[0].taskSid, worker_sid: workerSid });
+    expect(payload).toMatchObject({
+      eventtype: 'reservation.completed',
+      task_sid: calls[0].taskSid,
+      worker_sid: workerSid,
+    });
     expect(typeof payload.task_age).toBe('number');
     expect(payload.task_date_created).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.000Z$/);
     expect(payload.timestamp).toMatch(/\.\d{3}Z$/);
@@ -177,7 +211,12 @@ describe('Event Streams', () => {
     await t.admin.liveCalls({ workerSid, talkSeconds: 0 });
     await quiet();
     const { streams } = await t.admin.deliveries();
-    expect(streams.map((d) => [d.attempt, d.status])).toEqual([[1, 500], [2, 429], [3, 429], [4, 200]]);
+    expect(streams.map((d) => [d.attempt, d.status])).toEqual([
+      [1, 500],
+      [2, 429],
+      [3, 429],
+      [4, 200],
+    ]);
     expect(new Set(receiver.received.map((r) => r.body)).size).toBe(1);
     for (let i = 1; i < streams.length; i++) expect(streams[i].at - streams[i - 1].at).toBeGreaterThanOrEqual(10);
   });
@@ -194,7 +233,9 @@ describe('POST /__admin/live-calls', () => {
     await quiet();
     for (const call of calls) {
       const events = await workspace().events.list({ taskSid: call.taskSid, minutes: 5 });
-      expect(events.map((e) => e.eventType)).toEqual(expect.arrayContaining(['task.created', 'reservation.accepted', 'reservation.completed']));
+      expect(events.map((e) => e.eventType)).toEqual(
+        expect.arrayContaining(['task.created', 'reservation.accepted', 'reservation.completed']),
+      );
       expect((await t.client.calls(call.callSid!).fetch()).status).toBe('completed');
     }
   });

@@ -14,7 +14,9 @@ describe('maps and items', () => {
     expect(map.revision).toBe('0');
     expect(map.dateExpires).toBeNull();
 
-    const created = await service().syncMaps('agent-calls').syncMapItems.create({ key: 'CA1', data: { n: 1 }, itemTtl: 3600 });
+    const created = await service()
+      .syncMaps('agent-calls')
+      .syncMapItems.create({ key: 'CA1', data: { n: 1 }, itemTtl: 3600 });
     expect(created.dateExpires!.getTime() - created.dateCreated.getTime()).toBe(3600 * 1000);
 
     const fetched = await service().syncMaps(map.sid).syncMapItems('CA1').fetch();
@@ -25,7 +27,10 @@ describe('maps and items', () => {
 
   it('answers 409 / 54208 to a duplicate item and 409 / 54301 to a duplicate unique name', async () => {
     await service().syncMaps.create({ uniqueName: 'dup' });
-    expect(await rejection(service().syncMaps.create({ uniqueName: 'dup' }))).toMatchObject({ status: 409, code: 54301 });
+    expect(await rejection(service().syncMaps.create({ uniqueName: 'dup' }))).toMatchObject({
+      status: 409,
+      code: 54301,
+    });
     await service().syncMaps('dup').syncMapItems.create({ key: 'k', data: {} });
     expect(await rejection(service().syncMaps('dup').syncMapItems.create({ key: 'k', data: {} }))).toMatchObject({
       status: 409,
@@ -39,7 +44,11 @@ describe('maps and items', () => {
     await t.admin.setLimits({ writeRatePerSecond: 0.02, writeBurstSeconds: 1000 });
     await service().syncMaps.create({ uniqueName: 'busy' });
     const results = await Promise.allSettled(
-      Array.from({ length: 30 }, (_, i) => service().syncMaps('busy').syncMapItems.create({ key: `k${i}`, data: { i } })),
+      Array.from({ length: 30 }, (_, i) =>
+        service()
+          .syncMaps('busy')
+          .syncMapItems.create({ key: `k${i}`, data: { i } }),
+      ),
     );
     await t.admin.setLimits({ writeRatePerSecond: 20, writeBurstSeconds: DEFAULT_CONFIG.writeBurstSeconds });
     const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason);
@@ -52,19 +61,35 @@ describe('maps and items', () => {
   // requests/s. The defaults are those; the mechanics are checked at rates slow enough that no token refills during
   // the test (a bucket holds rate × window).
   it('defaults to the documented limits: 20 writes/s with a 10 s window, 20 reads/s, 80 permission requests/s', async () => {
-    expect(await t.admin.config()).toMatchObject({ writeRatePerSecond: 20, writeBurstSeconds: 10, readRatePerSecond: 20, permissionRatePerSecond: 80 });
+    expect(await t.admin.config()).toMatchObject({
+      writeRatePerSecond: 20,
+      writeBurstSeconds: 10,
+      readRatePerSecond: 20,
+      permissionRatePerSecond: 80,
+    });
     await t.admin.setLimits({ writeRatePerSecond: 0.5, readRatePerSecond: 0.3, permissionRatePerSecond: 0.4 });
     try {
       // Buckets of 5 writes, 3 reads and 4 permission requests per object (rate × 10 s).
       await service().syncMaps.create({ uniqueName: 'slow' }); // one write
       const outcome = async (n: number, request: (i: number) => Promise<unknown>) => {
         const settled = await Promise.allSettled(Array.from({ length: n }, (_, i) => request(i)));
-        for (const r of settled) if (r.status === 'rejected') expect(r.reason).toMatchObject({ status: 429, code: 54009 });
+        for (const r of settled)
+          if (r.status === 'rejected') expect(r.reason).toMatchObject({ status: 429, code: 54009 });
         return settled.filter((r) => r.status === 'fulfilled').length;
       };
-      expect(await outcome(6, (i) => service().syncMaps('slow').syncMapItems.create({ key: `k${i}`, data: {} }))).toBe(4);
+      expect(
+        await outcome(6, (i) =>
+          service()
+            .syncMaps('slow')
+            .syncMapItems.create({ key: `k${i}`, data: {} }),
+        ),
+      ).toBe(4);
       expect(await outcome(5, () => service().syncMaps('slow').syncMapItems.page({ pageSize: 1 }))).toBe(3);
-      expect(await outcome(6, (i) => service().syncMaps('slow').syncMapPermissions(`a${i}`).update({ read: true, write: false, manage: false }))).toBe(4);
+      expect(
+        await outcome(6, (i) =>
+          service().syncMaps('slow').syncMapPermissions(`a${i}`).update({ read: true, write: false, manage: false }),
+        ),
+      ).toBe(4);
     } finally {
       await t.admin.setLimits({ writeRatePerSecond: 20, readRatePerSecond: 20, permissionRatePerSecond: 80 });
     }
@@ -92,28 +117,53 @@ describe('maps and items', () => {
     const updatedMap = await service().syncMaps('both').update({ ttl: 100, collectionTtl: 7000 });
     expect(updatedMap.dateExpires!.getTime() - updatedMap.dateUpdated.getTime()).toBe(7000 * 1000);
 
-    await service().syncMaps('both').syncMapItems.create({ key: 'k', data: { v: 1 } });
+    await service()
+      .syncMaps('both')
+      .syncMapItems.create({ key: 'k', data: { v: 1 } });
     const expiry = async () => (await service().syncMaps('both').fetch()).dateExpires!.getTime();
     const before = await expiry();
     await service().syncMaps('both').syncMapItems('k').update({ collectionTtl: 60 }); // nothing else changes: ignored
     expect(await expiry()).toBe(before);
-    await service().syncMaps('both').syncMapItems('k').update({ data: { v: 2 }, collectionTtl: 60 });
+    await service()
+      .syncMaps('both')
+      .syncMapItems('k')
+      .update({ data: { v: 2 }, collectionTtl: 60 });
     expect(await expiry()).toBeLessThan(before);
   });
 
   // Docs: If-Match takes the object's ETag header, the revision.
   it('answers an ETag header (the revision) that If-Match accepts', async () => {
-    const raw = async (method: 'get' | 'post', path: string, data?: Record<string, string>, headers: Record<string, string> = {}) =>
-      t.client.request({ method, uri: `https://sync.twilio.com/v1/Services/${t.emulator.config.syncServiceSid}${path}`, data, headers });
+    const raw = async (
+      method: 'get' | 'post',
+      path: string,
+      data?: Record<string, string>,
+      headers: Record<string, string> = {},
+    ) =>
+      t.client.request({
+        method,
+        uri: `https://sync.twilio.com/v1/Services/${t.emulator.config.syncServiceSid}${path}`,
+        data,
+        headers,
+      });
     const created = await raw('post', '/Maps', { UniqueName: 'tagged' });
     expect(created.headers.etag).toBe('0');
     const item = await raw('post', '/Maps/tagged/Items', { Key: 'k', Data: '{}' });
     expect(item.headers.etag).toBe((item.body as { revision: string }).revision);
     const fetched = await raw('get', '/Maps/tagged/Items/k');
-    const updated = await raw('post', '/Maps/tagged/Items/k', { Data: '{"v":1}' }, { 'If-Match': String(fetched.headers.etag) });
+    const updated = await raw(
+      'post',
+      '/Maps/tagged/Items/k',
+      { Data: '{"v":1}' },
+      { 'If-Match': String(fetched.headers.etag) },
+    );
     expect(updated.statusCode).toBe(200);
     expect(updated.headers.etag).toBe('1');
-    const stale = await raw('post', '/Maps/tagged/Items/k', { Data: '{"v":2}' }, { 'If-Match': String(fetched.headers.etag) });
+    const stale = await raw(
+      'post',
+      '/Maps/tagged/Items/k',
+      { Data: '{"v":2}' },
+      { 'If-Match': String(fetched.headers.etag) },
+    );
     expect(stale.statusCode).toBe(412);
   });
 
@@ -124,7 +174,13 @@ describe('maps and items', () => {
     await service().syncMaps.create({ uniqueName: 'a' });
     await service().syncMaps.create({ uniqueName: 'b' });
     const writes = (name: string) =>
-      Promise.allSettled(Array.from({ length: 5 }, (_, i) => service().syncMaps(name).syncMapItems.create({ key: `${i}`, data: {} })));
+      Promise.allSettled(
+        Array.from({ length: 5 }, (_, i) =>
+          service()
+            .syncMaps(name)
+            .syncMapItems.create({ key: `${i}`, data: {} }),
+        ),
+      );
     const [a, b] = await Promise.all([writes('a'), writes('b')]);
     // Map creation took one token from each map's bucket, so each map lets 4 of its 5 item writes through.
     expect(a.filter((r) => r.status === 'fulfilled')).toHaveLength(4);
@@ -135,23 +191,46 @@ describe('maps and items', () => {
   it('refuses data over 16 KiB (54006), an invalid TTL (54011) and an invalid key (54209)', async () => {
     await service().syncMaps.create({ uniqueName: 'limits' });
     const items = service().syncMaps('limits').syncMapItems;
-    expect(await rejection(items.create({ key: 'big', data: { s: 'x'.repeat(17_000) } }))).toMatchObject({ code: 54006 });
-    expect(await rejection(items.create({ key: 'ttl', data: {}, itemTtl: 31_536_001 }))).toMatchObject({ status: 400, code: 54011 });
-    expect(await rejection(items.create({ key: 'x'.repeat(321), data: {} }))).toMatchObject({ status: 400, code: 54209 });
+    expect(await rejection(items.create({ key: 'big', data: { s: 'x'.repeat(17_000) } }))).toMatchObject({
+      code: 54006,
+    });
+    expect(await rejection(items.create({ key: 'ttl', data: {}, itemTtl: 31_536_001 }))).toMatchObject({
+      status: 400,
+      code: 54011,
+    });
+    expect(await rejection(items.create({ key: 'x'.repeat(321), data: {} }))).toMatchObject({
+      status: 400,
+      code: 54209,
+    });
   });
 
   it('answers 404 for missing maps (20404) and items (54201)', async () => {
     expect(await rejection(service().syncMaps('nope').fetch())).toMatchObject({ status: 404, code: 20404 });
     await service().syncMaps.create({ uniqueName: 'm' });
-    expect(await rejection(service().syncMaps('m').syncMapItems('none').fetch())).toMatchObject({ status: 404, code: 54201 });
+    expect(await rejection(service().syncMaps('m').syncMapItems('none').fetch())).toMatchObject({
+      status: 404,
+      code: 54201,
+    });
   });
 
   it('checks If-Match on item updates (412 / 54205)', async () => {
     await service().syncMaps.create({ uniqueName: 'rev' });
-    const item = await service().syncMaps('rev').syncMapItems.create({ key: 'k', data: { v: 1 } });
-    const updated = await service().syncMaps('rev').syncMapItems('k').update({ data: { v: 2 }, ifMatch: item.revision });
+    const item = await service()
+      .syncMaps('rev')
+      .syncMapItems.create({ key: 'k', data: { v: 1 } });
+    const updated = await service()
+      .syncMaps('rev')
+      .syncMapItems('k')
+      .update({ data: { v: 2 }, ifMatch: item.revision });
     expect(updated.revision).toBe('1');
-    expect(await rejection(service().syncMaps('rev').syncMapItems('k').update({ data: { v: 3 }, ifMatch: '0' }))).toMatchObject({
+    expect(
+      await rejection(
+        service()
+          .syncMaps('rev')
+          .syncMapItems('k')
+          .update({ data: { v: 3 }, ifMatch: '0' }),
+      ),
+    ).toMatchObject({
       status: 412,
       code: 54205,
     });
@@ -160,7 +239,8 @@ describe('maps and items', () => {
   it('lists items in key order with Order, From, Bounds and paging', async () => {
     await t.admin.setLimits({ writeRatePerSecond: 0 });
     await service().syncMaps.create({ uniqueName: 'ordered' });
-    for (const key of ['c', 'a', 'e', 'b', 'd']) await service().syncMaps('ordered').syncMapItems.create({ key, data: {} });
+    for (const key of ['c', 'a', 'e', 'b', 'd'])
+      await service().syncMaps('ordered').syncMapItems.create({ key, data: {} });
     const items = service().syncMaps('ordered').syncMapItems;
     expect((await items.list({ pageSize: 2 })).map((i) => i.key)).toEqual(['a', 'b', 'c', 'd', 'e']);
     expect((await items.list({ order: 'desc', pageSize: 2 })).map((i) => i.key)).toEqual(['e', 'd', 'c', 'b', 'a']);
@@ -201,16 +281,27 @@ describe('maps and items', () => {
 describe('permissions, documents and services', () => {
   it('grants per-identity map permissions', async () => {
     await service().syncMaps.create({ uniqueName: 'perm' });
-    const p = await service().syncMaps('perm').syncMapPermissions('alice').update({ read: true, write: false, manage: false });
+    const p = await service()
+      .syncMaps('perm')
+      .syncMapPermissions('alice')
+      .update({ read: true, write: false, manage: false });
     expect(p).toMatchObject({ identity: 'alice', read: true, write: false, manage: false });
     expect((await service().syncMaps('perm').syncMapPermissions.list()).map((x) => x.identity)).toEqual(['alice']);
   });
 
   it('creates and updates documents with If-Match (412 / 54103)', async () => {
     const doc = await service().documents.create({ uniqueName: 'checkpoint', data: { at: 1 } });
-    const updated = await service().documents('checkpoint').update({ data: { at: 2 }, ifMatch: doc.revision });
+    const updated = await service()
+      .documents('checkpoint')
+      .update({ data: { at: 2 }, ifMatch: doc.revision });
     expect(updated.data).toEqual({ at: 2 });
-    expect(await rejection(service().documents('checkpoint').update({ data: { at: 3 }, ifMatch: '0' }))).toMatchObject({
+    expect(
+      await rejection(
+        service()
+          .documents('checkpoint')
+          .update({ data: { at: 3 }, ifMatch: '0' }),
+      ),
+    ).toMatchObject({
       status: 412,
       code: 54103,
     });
@@ -234,7 +325,12 @@ describe('authentication', () => {
   });
 
   it('accepts an API key and secret', async () => {
-    const keyed = emulatorClient(t.emulator, { username: t.emulator.config.apiKey, password: t.emulator.config.apiSecret });
-    expect((await keyed.sync.v1.services(t.emulator.config.syncServiceSid).fetch()).sid).toBe(t.emulator.config.syncServiceSid);
+    const keyed = emulatorClient(t.emulator, {
+      username: t.emulator.config.apiKey,
+      password: t.emulator.config.apiSecret,
+    });
+    expect((await keyed.sync.v1.services(t.emulator.config.syncServiceSid).fetch()).sid).toBe(
+      t.emulator.config.syncServiceSid,
+    );
   });
 });

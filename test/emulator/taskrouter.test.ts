@@ -7,17 +7,54 @@ const t = useEmulator();
 
 // Every property the OpenAPI spec (twilio_taskrouter_v1.json) documents for these resources.
 const WORKSPACE_FIELDS = [
-  'account_sid', 'date_created', 'date_updated', 'default_activity_name', 'default_activity_sid', 'event_callback_url',
-  'events_filter', 'friendly_name', 'multi_task_enabled', 'sid', 'timeout_activity_name', 'timeout_activity_sid',
-  'prioritize_queue_order', 'url', 'links',
+  'account_sid',
+  'date_created',
+  'date_updated',
+  'default_activity_name',
+  'default_activity_sid',
+  'event_callback_url',
+  'events_filter',
+  'friendly_name',
+  'multi_task_enabled',
+  'sid',
+  'timeout_activity_name',
+  'timeout_activity_sid',
+  'prioritize_queue_order',
+  'url',
+  'links',
 ];
 const WORKER_FIELDS = [
-  'account_sid', 'activity_name', 'activity_sid', 'attributes', 'available', 'date_created', 'date_status_changed',
-  'date_updated', 'friendly_name', 'sid', 'workspace_sid', 'url', 'links',
+  'account_sid',
+  'activity_name',
+  'activity_sid',
+  'attributes',
+  'available',
+  'date_created',
+  'date_status_changed',
+  'date_updated',
+  'friendly_name',
+  'sid',
+  'workspace_sid',
+  'url',
+  'links',
 ];
 const EVENT_FIELDS = [
-  'account_sid', 'actor_sid', 'actor_type', 'actor_url', 'description', 'event_data', 'event_date', 'event_date_ms',
-  'event_type', 'resource_sid', 'resource_type', 'resource_url', 'sid', 'source', 'source_ip_address', 'url',
+  'account_sid',
+  'actor_sid',
+  'actor_type',
+  'actor_url',
+  'description',
+  'event_data',
+  'event_date',
+  'event_date_ms',
+  'event_type',
+  'resource_sid',
+  'resource_type',
+  'resource_url',
+  'sid',
+  'source',
+  'source_ip_address',
+  'url',
   'workspace_sid',
 ];
 const ISO_SECONDS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
@@ -56,7 +93,12 @@ describe('workspaces', () => {
 
   it('answers 404 / 20404 for an unknown workspace on every route', async () => {
     const other = t.client.taskrouter.v1.workspaces('WS' + 'f'.repeat(32));
-    const calls = [other.fetch(), other.workers.list(), other.events.list(), other.events('EV' + 'f'.repeat(32)).fetch()];
+    const calls = [
+      other.fetch(),
+      other.workers.list(),
+      other.events.list(),
+      other.events('EV' + 'f'.repeat(32)).fetch(),
+    ];
     for (const call of calls) {
       expect(await rejection(call)).toMatchObject({ status: 404, code: 20404 });
     }
@@ -118,7 +160,13 @@ describe('workers', () => {
   it('fetches a worker and answers 404 / 20404 for an unknown one', async () => {
     const { agents } = await t.admin.seed({ agents: 1, callsPerAgent: 0, days: 1 });
     expect((await workspace().workers(agents[0].workerSid).fetch()).friendlyName).toBe(agents[0].friendlyName);
-    expect(await rejection(workspace().workers('WK' + '0'.repeat(32)).fetch())).toMatchObject({ status: 404, code: 20404 });
+    expect(
+      await rejection(
+        workspace()
+          .workers('WK' + '0'.repeat(32))
+          .fetch(),
+      ),
+    ).toMatchObject({ status: 404, code: 20404 });
   });
 });
 
@@ -255,7 +303,9 @@ describe('events', () => {
     }
     expect(byTask.size).toBe(seeded.handledCalls + 2 * seeded.transfers + seeded.abandonedCalls + seeded.chatTasks);
     expect(declined).toBeGreaterThan(0); // the seed is deterministic: this one has a few
-    const chats = events.filter((e) => e.eventType === 'task.created' && e.eventData.task_channel_unique_name === 'chat');
+    const chats = events.filter(
+      (e) => e.eventType === 'task.created' && e.eventData.task_channel_unique_name === 'chat',
+    );
     expect(chats).toHaveLength(seeded.chatTasks);
     for (const chat of chats) expect(attributesOf(chat).call_sid).toBeUndefined();
   });
@@ -353,8 +403,11 @@ describe('events', () => {
     const fresh = listed.filter((e) => e.eventDateMs > now - 43_200 * 60_000 + 5000);
     expect(redacted.length).toBeGreaterThan(0);
     for (const e of listed) expect(e.eventDateMs).toBeGreaterThanOrEqual(now - 31 * DAY - 5000);
-    for (const e of redacted) if (e.eventData.task_attributes !== undefined) expect(e.eventData.task_attributes).toBe('{}');
-    expect(fresh.some((e) => e.eventData.task_attributes !== undefined && e.eventData.task_attributes !== '{}')).toBe(true);
+    for (const e of redacted)
+      if (e.eventData.task_attributes !== undefined) expect(e.eventData.task_attributes).toBe('{}');
+    expect(fresh.some((e) => e.eventData.task_attributes !== undefined && e.eventData.task_attributes !== '{}')).toBe(
+      true,
+    );
     expect(await rejection(workspace().events(gone[0].sid).fetch())).toMatchObject({ status: 404, code: 20404 });
   });
 
@@ -372,7 +425,8 @@ describe('events', () => {
       expect(shuffled).not.toEqual(newest);
       expect([...shuffled].sort()).toEqual([...newest].sort());
       // Within a page only: each page of 7 holds the same events as in newest-first order.
-      for (let i = 0; i < newest.length; i += 7) expect(shuffled.slice(i, i + 7).sort()).toEqual(newest.slice(i, i + 7).sort());
+      for (let i = 0; i < newest.length; i += 7)
+        expect(shuffled.slice(i, i + 7).sort()).toEqual(newest.slice(i, i + 7).sort());
     } finally {
       await t.admin.setLimits({ eventsOrder: 'newest' });
     }
@@ -383,7 +437,13 @@ describe('events', () => {
     const [first] = await allEvents();
     const fetched = await workspace().events(first.sid).fetch();
     expect(fetched.toJSON()).toEqual(first.toJSON());
-    expect(await rejection(workspace().events('EV' + '0'.repeat(32)).fetch())).toMatchObject({ status: 404, code: 20404 });
+    expect(
+      await rejection(
+        workspace()
+          .events('EV' + '0'.repeat(32))
+          .fetch(),
+      ),
+    ).toMatchObject({ status: 404, code: 20404 });
     expect(await rejection(workspace().events.list({ minutes: 0 }))).toMatchObject({ status: 400 });
     expect(await workspace().events.list({ minutes: 43_201 })).toBeInstanceOf(Array); // no 43,200 cap
     const bad = await raw(`/v1/Workspaces/${t.emulator.config.workspaceSid}/Events?StartDate=yesterday`);

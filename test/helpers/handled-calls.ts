@@ -42,7 +42,8 @@ export function handledCalls(emulator: Emulator): HandledCall[] {
   const completions = taskrouter.events.filter(
     (e) => e.eventType === 'reservation.completed' && e.eventData.task_channel_unique_name === 'voice',
   );
-  const attributesOf = (e: (typeof completions)[number]) => JSON.parse(String(e.eventData.task_attributes)) as Record<string, any>;
+  const attributesOf = (e: (typeof completions)[number]) =>
+    JSON.parse(String(e.eventData.task_attributes)) as Record<string, any>;
   for (const e of taskrouter.events) {
     if (e.eventData.task_channel_unique_name !== 'voice' || e.eventData.task_attributes === undefined) continue;
     const task = JSON.parse(String(e.eventData.task_attributes));

@@ -34,7 +34,6 @@ export interface SpecOperation {
   method: string;
 }
 
-
 export class OpenApiValidator {
   private readonly ajv: Ajv;
   private readonly specs: Array<{ id: string; doc: Json }> = [];
@@ -45,8 +44,21 @@ export class OpenApiValidator {
     addFormats(this.ajv);
     // API 2010 answers `uri`, `first_page_uri`… as paths relative to its host although the spec says format uri.
     this.ajv.addFormat('uri', fullFormats['uri-reference']);
-    this.ajv.addFormat('date-time-rfc-2822', /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} \+0000$/);
-    for (const name of ['endpoint', 'currency', 'uri-map', 'ice-server', 'http-method', 'twiml', 'iso-country-code', 'phone-number', 'phone-number-capabilities']) {
+    this.ajv.addFormat(
+      'date-time-rfc-2822',
+      /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} \+0000$/,
+    );
+    for (const name of [
+      'endpoint',
+      'currency',
+      'uri-map',
+      'ice-server',
+      'http-method',
+      'twiml',
+      'iso-country-code',
+      'phone-number',
+      'phone-number-capabilities',
+    ]) {
       this.ajv.addFormat(name, true);
     }
     this.ajv.addFormat('int64', true);
@@ -69,7 +81,8 @@ export class OpenApiValidator {
     const file = family === undefined ? undefined : SPEC_FAMILIES.find((f) => f.family === family)?.file;
     for (const { id, doc } of this.specs.filter((spec) => family === undefined || spec.id === file)) {
       for (const [path, item] of Object.entries(doc.paths as Json)) {
-        if (pathSkeleton(path) === wanted && (item as Json)[method.toLowerCase()]) return { spec: id, path, method: method.toLowerCase() };
+        if (pathSkeleton(path) === wanted && (item as Json)[method.toLowerCase()])
+          return { spec: id, path, method: method.toLowerCase() };
       }
     }
     return undefined;

@@ -31,7 +31,11 @@ function tunnel(proxyUrl: string, host: string, port: number): Promise<import('n
     req.once('connect', (res, socket) => {
       if (res.statusCode === 200) return resolve(socket);
       socket.destroy();
-      reject(Object.assign(new Error(`proxy refused CONNECT ${host}:${port} with ${res.statusCode}`), { status: res.statusCode }));
+      reject(
+        Object.assign(new Error(`proxy refused CONNECT ${host}:${port} with ${res.statusCode}`), {
+          status: res.statusCode,
+        }),
+      );
     });
     req.once('error', reject);
     req.end();
@@ -48,7 +52,11 @@ export async function proxiedRequest(options: ProxiedRequest): Promise<ProxiedRe
         host: url.hostname,
         path: url.pathname + url.search,
         method: options.method ?? 'GET',
-        headers: { Host: url.host, ...(options.headers ?? {}), ...(options.body !== undefined ? { 'Content-Length': String(Buffer.byteLength(options.body)) } : {}) },
+        headers: {
+          Host: url.host,
+          ...(options.headers ?? {}),
+          ...(options.body !== undefined ? { 'Content-Length': String(Buffer.byteLength(options.body)) } : {}),
+        },
         createConnection: () => tlsConnect({ socket, servername: url.hostname, ca: options.ca }),
       },
       (res) => {

@@ -28,7 +28,10 @@ export interface SystemOptions {
 
 /** An SDK client routed to the emulator (no retries: tests see the emulator's answers as they are). */
 export function emulatorClient(emulator: Emulator, credentials?: { username: string; password: string }): Twilio {
-  const http = new TwilioHttpClient({ emulatorUrl: emulator.url, policy: { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0 } });
+  const http = new TwilioHttpClient({
+    emulatorUrl: emulator.url,
+    policy: { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0 },
+  });
   const username = credentials?.username ?? emulator.config.accountSid;
   const password = credentials?.password ?? emulator.config.authToken;
   return twilio(username, password, { httpClient: http, accountSid: emulator.config.accountSid });
@@ -65,5 +68,10 @@ export function jobUrl(system: System): string {
 
 /** Calls /sync-recent-calls, signed as the scheduler does, until it answers done (or `maxInvocations` pass). */
 export function syncRecentCalls(system: System, maxInvocations = 20): Promise<SyncUntilDoneResult> {
-  return syncUntilDone({ url: jobUrl(system), authToken: system.emulator.config.authToken, maxInvocations, log: () => {} });
+  return syncUntilDone({
+    url: jobUrl(system),
+    authToken: system.emulator.config.authToken,
+    maxInvocations,
+    log: () => {},
+  });
 }

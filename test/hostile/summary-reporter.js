@@ -16,7 +16,8 @@ class HostileSummaryReporter {
 
   onRunStart() {
     if (existsSync(this.dir)) {
-      for (const name of readdirSync(this.dir)) if (/\.(json|txt)$/.test(name)) rmSync(join(this.dir, name), { force: true });
+      for (const name of readdirSync(this.dir))
+        if (/\.(json|txt)$/.test(name)) rmSync(join(this.dir, name), { force: true });
     }
     mkdirSync(this.dir, { recursive: true });
   }

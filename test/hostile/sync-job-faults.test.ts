@@ -79,18 +79,28 @@ const figures = {
 };
 
 async function startSlot(budgetMs: number): Promise<Slot> {
-  const env = localFunctionEnv(system.emulator.config, system.emulator.url, { SYNC_JOB_BUDGET_MS: String(budgetMs), SYNC_MAP_WRITES_PER_SECOND: MAP_WRITES_PER_SECOND });
+  const env = localFunctionEnv(system.emulator.config, system.emulator.url, {
+    SYNC_JOB_BUDGET_MS: String(budgetMs),
+    SYNC_MAP_WRITES_PER_SECOND: MAP_WRITES_PER_SECOND,
+  });
   const server = await startFunctionsServer({ port: await freePort(), env });
   outputs.push(server.output);
   return { budgetMs, server };
 }
 
-type Outcome = { kind: 'answered'; status: number; body: Record<string, unknown> } | { kind: 'aborted' } | { kind: 'killed' } | { kind: 'failed'; error: string };
+type Outcome =
+  | { kind: 'answered'; status: number; body: Record<string, unknown> }
+  | { kind: 'aborted' }
+  | { kind: 'killed' }
+  | { kind: 'failed'; error: string };
 
 async function invoke(slot: Slot, cut: { abortAfterMs?: number; killAfterMs?: number } = {}): Promise<Outcome> {
   figures.invocations += 1;
   const url = `http://localhost:${slot.server.port}/sync-recent-calls`;
-  const signed = signedRequest(url, system.emulator.config.authToken, { Invocation: String(figures.invocations), RequestedAt: new Date().toISOString() });
+  const signed = signedRequest(url, system.emulator.config.authToken, {
+    Invocation: String(figures.invocations),
+    RequestedAt: new Date().toISOString(),
+  });
   const controller = new AbortController();
   const timers: NodeJS.Timeout[] = [];
   let killed: Promise<void> | undefined;
@@ -104,7 +114,12 @@ async function invoke(slot: Slot, cut: { abortAfterMs?: number; killAfterMs?: nu
     );
   }
   try {
-    const response = await fetch(url, { method: 'POST', headers: signed.headers, body: signed.body, signal: AbortSignal.any([controller.signal, AbortSignal.timeout(20_000)]) });
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: signed.headers,
+      body: signed.body,
+      signal: AbortSignal.any([controller.signal, AbortSignal.timeout(20_000)]),
+    });
     const text = await response.text();
     answers.push(text);
     let body: Record<string, unknown> = {};
@@ -141,7 +156,9 @@ function checkCheckpoint(when: string): number {
     if (call.completedMs < cursor && call.expiresMs > now + 1000) {
       covered += 1;
       if (!present.has(call.key)) {
-        figures.checkpointViolations.push(`${when}: cursor ${new Date(cursor).toISOString()} passed ${call.key} (completed ${new Date(call.completedMs).toISOString()})`);
+        figures.checkpointViolations.push(
+          `${when}: cursor ${new Date(cursor).toISOString()} passed ${call.key} (completed ${new Date(call.completedMs).toISOString()})`,
+        );
       }
     }
   }
@@ -165,7 +182,8 @@ function note(outcome: Outcome, slot: Slot): void {
   if (status === 200 && body.busy === true) figures.busy += 1;
   else if (status === 200 && body.done === false) figures.budgetCut += 1;
   else if (status === 503 && body.code === 'UPSTREAM_UNAVAILABLE') figures.upstream503 += 1;
-  else if (status !== 200) figures.other5xx.push(`budget ${slot.budgetMs}: HTTP ${status} ${JSON.stringify(body).slice(0, 200)}`);
+  else if (status !== 200)
+    figures.other5xx.push(`budget ${slot.budgetMs}: HTTP ${status} ${JSON.stringify(body).slice(0, 200)}`);
 }
 
 beforeAll(async () => {
@@ -174,7 +192,10 @@ beforeAll(async () => {
     env: { SYNC_JOB_BUDGET_MS: String(BUDGETS_MS[0]), SYNC_MAP_WRITES_PER_SECOND: MAP_WRITES_PER_SECOND },
   });
   outputs.push(system.functions.output);
-  slots = [{ budgetMs: BUDGETS_MS[0], server: system.functions }, ...(await Promise.all(BUDGETS_MS.slice(1).map(startSlot)))];
+  slots = [
+    { budgetMs: BUDGETS_MS[0], server: system.functions },
+    ...(await Promise.all(BUDGETS_MS.slice(1).map(startSlot))),
+  ];
   secrets.add(system.emulator.config.authToken, 'AUTH_TOKEN', { exact: true });
   secrets.add(system.emulator.config.apiSecret, 'API_SECRET', { exact: true });
   // Expired items stay readable, so that "exactly once" and date_expires can be checked for every call written.
@@ -210,7 +231,10 @@ async function chaos(phase: string, invocations: number): Promise<void> {
     // Inside the run: an invocation with work left lasts at least its budget.
     const at = Math.round(30 + random() * slot.budgetMs);
     figures.chaosInvocations += 1;
-    const outcome = await invoke(slot, mode === 'kill' ? { killAfterMs: at } : mode === 'abort' ? { abortAfterMs: at } : {});
+    const outcome = await invoke(
+      slot,
+      mode === 'kill' ? { killAfterMs: at } : mode === 'abort' ? { abortAfterMs: at } : {},
+    );
     note(outcome, slot);
     const label = `${phase} #${n + 1}: budget ${slot.budgetMs} ms, ${mode}${mode === 'wait' ? '' : ` at ${at} ms`}, fault seed ${faults.seed}, 5xx ${faults.errorRate}, 429 ${faults.throttleRate}, +${faults.latencyMs} ms, drop ${faults.dropRate} -> ${outcomeText(outcome)}`;
     figures.faultPlans.push(label);
@@ -230,7 +254,9 @@ function outcomeText(outcome: Outcome): string {
   if (outcome.kind !== 'answered') return outcome.kind;
   const b = outcome.body;
   if (outcome.status !== 200) return `HTTP ${outcome.status} ${String(b.code ?? '')}`;
-  return b.busy ? 'busy' : `written ${String(b.written)}, failed ${String(b.failed)}, remaining ${String(b.remaining)}, done ${String(b.done)}`;
+  return b.busy
+    ? 'busy'
+    : `written ${String(b.written)}, failed ${String(b.failed)}, remaining ${String(b.remaining)}, done ${String(b.done)}`;
 }
 
 /** Faults off: the scheduler calls until the job says done (a killed run's lease expires on its own). */
@@ -270,19 +296,31 @@ function verify(title: string, firstRunAt: number): string[] {
   const rewritten = items.filter((i) => i.revision !== 0);
   const wrongData = [...expected, ...boundary].filter((c) => {
     const item = itemAt.get(c.key);
-    return item !== undefined && (item.data.callSid !== c.callSid || item.data.taskSid !== c.taskSid || item.data.startedAt !== new Date(c.startMs).toISOString());
+    return (
+      item !== undefined &&
+      (item.data.callSid !== c.callSid ||
+        item.data.taskSid !== c.taskSid ||
+        item.data.startedAt !== new Date(c.startMs).toISOString())
+    );
   });
   const oldPresent = old.filter((c) => itemAt.has(c.key));
   const forbiddenPresent = items.filter((i) => truth.forbidden.has(`${i.map}|${i.key}`));
   const chatPresent = items.filter((i) => truth.chatTaskSids.has(String(i.data.taskSid)));
-  const extra = items.filter((i) => !truth.handled.has(`${i.map}|${i.key}`) && !truth.forbidden.has(`${i.map}|${i.key}`));
+  const extra = items.filter(
+    (i) => !truth.handled.has(`${i.map}|${i.key}`) && !truth.forbidden.has(`${i.map}|${i.key}`),
+  );
   const strangeMaps = maps.filter((m) => ![...truth.workers].some((w) => mapName(w) === m));
 
   // date_expires: the second the API prints, against start + 30 days (start times are whole seconds).
   const drifts = [...expected, ...boundary].flatMap((c) => {
     const item = itemAt.get(c.key);
     if (!item) return [];
-    return [{ call: c, driftMs: item.dateExpires === null ? Number.NaN : Math.floor(item.dateExpires / 1000) * 1000 - c.expiresMs }];
+    return [
+      {
+        call: c,
+        driftMs: item.dateExpires === null ? Number.NaN : Math.floor(item.dateExpires / 1000) * 1000 - c.expiresMs,
+      },
+    ];
   });
   const early = drifts.filter((d) => !(d.driftMs >= 0));
   const exact = drifts.filter((d) => d.driftMs >= 0 && d.driftMs <= 1000);
@@ -298,36 +336,78 @@ function verify(title: string, firstRunAt: number): string[] {
     rows: [
       { label: 'handled calls in the emulator', value: truth.handled.size },
       { label: 'calls expected (eligible at the end)', value: expected.length },
-      { label: 'calls present', value: present.length, expect: String(expected.length), ok: present.length === expected.length },
+      {
+        label: 'calls present',
+        value: present.length,
+        expect: String(expected.length),
+        ok: present.length === expected.length,
+      },
       { label: 'calls duplicated (in 2+ maps)', value: duplicated.length, expect: '0', ok: duplicated.length === 0 },
       { label: 'calls missing', value: missing.length, expect: '0', ok: missing.length === 0 },
       { label: 'items rewritten (revision > 0)', value: rewritten.length, expect: '0', ok: rewritten.length === 0 },
       { label: 'items with wrong data', value: wrongData.length, expect: '0', ok: wrongData.length === 0 },
-      { label: 'boundary calls (either way)', value: `${boundary.length} (${boundary.filter((c) => itemAt.has(c.key)).length} present)` },
-      { label: 'ineligible present: older than window', value: `${oldPresent.length} of ${old.length}`, expect: '0', ok: oldPresent.length === 0 },
-      { label: 'ineligible present: declined/abandoned', value: `${forbiddenPresent.length} of ${truth.forbidden.size}`, expect: '0', ok: forbiddenPresent.length === 0 },
-      { label: 'ineligible present: chat tasks', value: `${chatPresent.length} of ${truth.chatTaskSids.size}`, expect: '0', ok: chatPresent.length === 0 },
-      { label: 'extra items / unknown maps', value: `${extra.length} / ${strangeMaps.length}`, expect: '0 / 0', ok: extra.length + strangeMaps.length === 0 },
+      {
+        label: 'boundary calls (either way)',
+        value: `${boundary.length} (${boundary.filter((c) => itemAt.has(c.key)).length} present)`,
+      },
+      {
+        label: 'ineligible present: older than window',
+        value: `${oldPresent.length} of ${old.length}`,
+        expect: '0',
+        ok: oldPresent.length === 0,
+      },
+      {
+        label: 'ineligible present: declined/abandoned',
+        value: `${forbiddenPresent.length} of ${truth.forbidden.size}`,
+        expect: '0',
+        ok: forbiddenPresent.length === 0,
+      },
+      {
+        label: 'ineligible present: chat tasks',
+        value: `${chatPresent.length} of ${truth.chatTaskSids.size}`,
+        expect: '0',
+        ok: chatPresent.length === 0,
+      },
+      {
+        label: 'extra items / unknown maps',
+        value: `${extra.length} / ${strangeMaps.length}`,
+        expect: '0 / 0',
+        ok: extra.length + strangeMaps.length === 0,
+      },
       { label: 'date_expires = start + 30 d, to the s', value: `${exact.length} of ${drifts.length}` },
-      { label: '  printed value +0 s / +1 s / later', value: `${driftSeconds(0)} / ${driftSeconds(1)} / ${drifts.length - driftSeconds(0) - driftSeconds(1) - early.length}` },
+      {
+        label: '  printed value +0 s / +1 s / later',
+        value: `${driftSeconds(0)} / ${driftSeconds(1)} / ${drifts.length - driftSeconds(0) - driftSeconds(1) - early.length}`,
+      },
       { label: 'date_expires early', value: early.length, expect: '0', ok: early.length === 0 },
-      { label: 'date_expires late (retried writes)', value: `${drifts.length - exact.length - early.length} (max ${(maxDrift / 1000).toFixed(0)} s)`, expect: `<= ${lateBound / 1000} s`, ok: tooLate.length === 0 },
+      {
+        label: 'date_expires late (retried writes)',
+        value: `${drifts.length - exact.length - early.length} (max ${(maxDrift / 1000).toFixed(0)} s)`,
+        expect: `<= ${lateBound / 1000} s`,
+        ok: tooLate.length === 0,
+      },
     ],
   });
 
   return [
     ...missing.slice(0, 10).map((c) => `missing ${c.key} (started ${new Date(c.startMs).toISOString()})`),
-    ...duplicated.slice(0, 10).map((c) => `duplicated ${c.itemKey} in ${(byCall.get(c.itemKey) ?? []).map((i) => i.map).join(', ')}`),
+    ...duplicated
+      .slice(0, 10)
+      .map((c) => `duplicated ${c.itemKey} in ${(byCall.get(c.itemKey) ?? []).map((i) => i.map).join(', ')}`),
     ...rewritten.slice(0, 5).map((i) => `rewritten ${i.map}|${i.key} (revision ${i.revision})`),
     ...wrongData.slice(0, 5).map((c) => `wrong data for ${c.key}`),
     ...oldPresent.slice(0, 5).map((c) => `old call present ${c.key}`),
-    ...forbiddenPresent.slice(0, 5).map((i) => `${truth.forbidden.get(`${i.map}|${i.key}`)} present: ${i.map}|${i.key}`),
+    ...forbiddenPresent
+      .slice(0, 5)
+      .map((i) => `${truth.forbidden.get(`${i.map}|${i.key}`)} present: ${i.map}|${i.key}`),
     ...chatPresent.slice(0, 5).map((i) => `chat task present: ${i.map}|${i.key}`),
     ...extra.slice(0, 5).map((i) => `extra item ${i.map}|${i.key}`),
     ...strangeMaps.slice(0, 5).map((m) => `unknown map ${m}`),
     ...early.slice(0, 5).map((d) => `date_expires early by ${-d.driftMs} ms: ${d.call.key}`),
     ...tooLate.slice(0, 5).map((d) => `date_expires late by ${d.driftMs} ms: ${d.call.key}`),
-    ...(expected.length < 100 ? [`only ${expected.length} eligible calls: the seed did not produce the traffic this test needs`] : []),
+    ...(expected.length < 100
+      ? [`only ${expected.length} eligible calls: the seed did not produce the traffic this test needs`]
+      : []),
   ];
 }
 
@@ -342,7 +422,12 @@ describe('the recent-calls job under faults and cuts', () => {
     const backfillDone = await finish('backfill');
     problems.push(...(backfillDone ? [] : ['backfill: the job never reported done with faults off']));
     checkCheckpoint('after the backfill');
-    problems.push(...verify(`backfill: ${BACKFILL.agents} agents x ${BACKFILL.callsPerAgent} calls over ${BACKFILL.days} days (seed ${SEED})`, backfillStart));
+    problems.push(
+      ...verify(
+        `backfill: ${BACKFILL.agents} agents x ${BACKFILL.callsPerAgent} calls over ${BACKFILL.days} days (seed ${SEED})`,
+        backfillStart,
+      ),
+    );
 
     // 2. Two days later, a day of new traffic (new agents, new maps): incremental runs, under chaos again.
     await system.admin.advanceClock(2 * 86_400);
@@ -354,7 +439,12 @@ describe('the recent-calls job under faults and cuts', () => {
     problems.push(...(figures.done ? [] : ['new traffic: the job never reported done with faults off']));
     await sleep(300);
     const coveredAtEnd = checkCheckpoint('at the end');
-    problems.push(...verify(`after new traffic: + ${NEW_TRAFFIC.agents} agents x ${NEW_TRAFFIC.callsPerAgent} calls over ${NEW_TRAFFIC.days} day, 2 days later`, backfillStart));
+    problems.push(
+      ...verify(
+        `after new traffic: + ${NEW_TRAFFIC.agents} agents x ${NEW_TRAFFIC.callsPerAgent} calls over ${NEW_TRAFFIC.days} day, 2 days later`,
+        backfillStart,
+      ),
+    );
     const elapsedMs = performance.now() - started;
 
     // 3. Secrets in answers and logs, and what the faults and cuts did.
@@ -362,23 +452,57 @@ describe('the recent-calls job under faults and cuts', () => {
     const answerHits = answers.flatMap((a) => secrets.scan(a, 1));
     const lines = outputs.flat();
     const logHits = lines.flatMap((line) => secrets.scan(line, 1).map((h) => `${h.label} in ${line.slice(0, 160)}`));
-    const summaries = lines.filter((l) => l.includes('"sync run summary"')).map((l) => JSON.parse(l) as Record<string, number>);
+    const summaries = lines
+      .filter((l) => l.includes('"sync run summary"'))
+      .map((l) => JSON.parse(l) as Record<string, number>);
     const sum = (key: string) => summaries.reduce((n, s) => n + (Number(s[key]) || 0), 0);
     sections.unshift({
       title: `sync job: invocations, faults and cuts (seed ${SEED})`,
       rows: [
-        { label: 'invocations (chaos + faults off)', value: `${figures.chaosInvocations} + ${figures.finalInvocations}` },
-        { label: '  answered / aborted / killed', value: `${figures.answered} / ${figures.aborted} / ${figures.killed}` },
+        {
+          label: 'invocations (chaos + faults off)',
+          value: `${figures.chaosInvocations} + ${figures.finalInvocations}`,
+        },
+        {
+          label: '  answered / aborted / killed',
+          value: `${figures.answered} / ${figures.aborted} / ${figures.killed}`,
+        },
         { label: '  cut by the budget (done: false)', value: figures.budgetCut },
         { label: '  busy (lease held) / 503 upstream', value: `${figures.busy} / ${figures.upstream503}` },
-        { label: '  other 5xx or no answer', value: figures.other5xx.length, expect: '0', ok: figures.other5xx.length === 0 },
-        { label: 'faults injected (5xx / 429 / drops)', value: `${stats.faults.errors} / ${stats.faults.throttles} / ${stats.faults.drops}` },
-        { label: 'retries seen by the job (logged runs)', value: `${sum('retries')} (429: ${sum('throttled')}, 5xx: ${sum('serverErrors')}, net: ${sum('networkErrors')})` },
+        {
+          label: '  other 5xx or no answer',
+          value: figures.other5xx.length,
+          expect: '0',
+          ok: figures.other5xx.length === 0,
+        },
+        {
+          label: 'faults injected (5xx / 429 / drops)',
+          value: `${stats.faults.errors} / ${stats.faults.throttles} / ${stats.faults.drops}`,
+        },
+        {
+          label: 'retries seen by the job (logged runs)',
+          value: `${sum('retries')} (429: ${sum('throttled')}, 5xx: ${sum('serverErrors')}, net: ${sum('networkErrors')})`,
+        },
         { label: 'job reported done with faults off', value: String(figures.done), expect: 'true', ok: figures.done },
-        { label: 'checkpoint checks / violations', value: `${figures.checkpointChecks} / ${figures.checkpointViolations.length}`, expect: '0 violations', ok: figures.checkpointViolations.length === 0 },
-        { label: '  eligible calls behind the final cursor', value: coveredAtEnd, expect: '> 100 (the check bites)', ok: coveredAtEnd > 100 },
+        {
+          label: 'checkpoint checks / violations',
+          value: `${figures.checkpointChecks} / ${figures.checkpointViolations.length}`,
+          expect: '0 violations',
+          ok: figures.checkpointViolations.length === 0,
+        },
+        {
+          label: '  eligible calls behind the final cursor',
+          value: coveredAtEnd,
+          expect: '> 100 (the check bites)',
+          ok: coveredAtEnd > 100,
+        },
         { label: 'secrets found in answers', value: answerHits.length, expect: '0', ok: answerHits.length === 0 },
-        { label: 'secrets found in logs', value: `${logHits.length} (${lines.length} lines, ${outputs.length} processes)`, expect: '0', ok: logHits.length === 0 },
+        {
+          label: 'secrets found in logs',
+          value: `${logHits.length} (${lines.length} lines, ${outputs.length} processes)`,
+          expect: '0',
+          ok: logHits.length === 0,
+        },
         { label: 'time', value: `${(elapsedMs / 1000).toFixed(1)} s` },
       ],
       notes: [

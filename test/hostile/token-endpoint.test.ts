@@ -61,7 +61,21 @@ interface Tally {
 }
 
 function tally(cases: readonly HostileCase[], verdicts: readonly Verdict[], ms: number): Tally {
-  const t: Tally = { tried: 0, correct: 0, tokens: 0, fiveXX: 0, nonJson: 0, runtime: {}, noAnswer: 0, secrets: 0, byCategory: {}, byCode: {}, failures: [], details: [], ms };
+  const t: Tally = {
+    tried: 0,
+    correct: 0,
+    tokens: 0,
+    fiveXX: 0,
+    nonJson: 0,
+    runtime: {},
+    noAnswer: 0,
+    secrets: 0,
+    byCategory: {},
+    byCode: {},
+    failures: [],
+    details: [],
+    ms,
+  };
   verdicts.forEach((v, i) => {
     const c = cases[i];
     const cat = (t.byCategory[c.category] ??= { tried: 0, correct: 0 });
@@ -78,8 +92,12 @@ function tally(cases: readonly HostileCase[], verdicts: readonly Verdict[], ms: 
       t.correct += 1;
       cat.correct += 1;
     } else {
-      t.failures.push(`#${i} [${c.category}] ${c.label.slice(0, 100)} → ${v.kind} ${v.status}${v.code ? ` ${v.code}` : ''}: ${v.problems.join('; ')}`);
-      t.details.push(`#${i} ${JSON.stringify(serialise(0, c.request).toString('latin1').slice(0, 1500))}\n  → ${v.problems.join('; ')}`);
+      t.failures.push(
+        `#${i} [${c.category}] ${c.label.slice(0, 100)} → ${v.kind} ${v.status}${v.code ? ` ${v.code}` : ''}: ${v.problems.join('; ')}`,
+      );
+      t.details.push(
+        `#${i} ${JSON.stringify(serialise(0, c.request).toString('latin1').slice(0, 1500))}\n  → ${v.problems.join('; ')}`,
+      );
     }
   });
   return t;
@@ -87,14 +105,19 @@ function tally(cases: readonly HostileCase[], verdicts: readonly Verdict[], ms: 
 
 function tallyRows(t: Tally): FigureRow[] {
   const runtimeTotal = Object.values(t.runtime).reduce((a, b) => a + b, 0);
-  const runtimeDetail = Object.entries(t.runtime).map(([s, n]) => `${s}: ${n}`).join(', ');
+  const runtimeDetail = Object.entries(t.runtime)
+    .map(([s, n]) => `${s}: ${n}`)
+    .join(', ');
   return [
     { label: 'cases tried', value: t.tried },
     { label: 'rejected correctly', value: t.correct, expect: String(t.tried), ok: t.correct === t.tried },
     { label: 'tokens issued', value: t.tokens, expect: '0', ok: t.tokens === 0 },
     { label: '5xx answers', value: t.fiveXX, expect: '0', ok: t.fiveXX === 0 },
     { label: 'non-JSON answers from the function', value: t.nonJson, expect: '0', ok: t.nonJson === 0 },
-    { label: 'answered by twilio-run/node first (4xx)', value: `${runtimeTotal}${runtimeDetail ? ` (${runtimeDetail})` : ''}` },
+    {
+      label: 'answered by twilio-run/node first (4xx)',
+      value: `${runtimeTotal}${runtimeDetail ? ` (${runtimeDetail})` : ''}`,
+    },
     { label: 'no answer (connection dropped)', value: t.noAnswer, expect: '0', ok: t.noAnswer === 0 },
     { label: 'secrets found in answers', value: t.secrets, expect: '0', ok: t.secrets === 0 },
   ];
@@ -103,7 +126,9 @@ function tallyRows(t: Tally): FigureRow[] {
 async function attack(name: string, cases: readonly HostileCase[]): Promise<Tally> {
   for (const c of cases) for (const s of c.sent ?? []) secrets.add(s, 'a Flex token or token-like value sent');
   const started = performance.now();
-  const verdicts = await pool(cases, CONCURRENCY, async (c) => judge(c, await send(system.functions.port, c.request), secrets));
+  const verdicts = await pool(cases, CONCURRENCY, async (c) =>
+    judge(c, await send(system.functions.port, c.request), secrets),
+  );
   const t = tally(cases, verdicts, performance.now() - started);
   if (t.details.length > 0) writeFailures(name, [`seed ${SEED} (HOSTILE_SEED=${SEED} replays it)`, ...t.details]);
   return t;
@@ -115,23 +140,56 @@ async function iamCalls(): Promise<number> {
 
 /** Cases that once broke the function, always sent whatever the seed. */
 function regressionCases(): HostileCase[] {
-  const json = (label: string, body: unknown, codes: string[], endpoint: HostileCase['endpoint'] = 'sync-token'): HostileCase => ({
+  const json = (
+    label: string,
+    body: unknown,
+    codes: string[],
+    endpoint: HostileCase['endpoint'] = 'sync-token',
+  ): HostileCase => ({
     endpoint,
     category: 'regressions',
     label,
-    request: { method: 'POST', target: `/${endpoint}`, headers: [['Content-Type', 'application/json']], body: Buffer.from(JSON.stringify(body)) },
+    request: {
+      method: 'POST',
+      target: `/${endpoint}`,
+      headers: [['Content-Type', 'application/json']],
+      body: Buffer.from(JSON.stringify(body)),
+    },
     codes,
   });
   const smuggle = (type: string) => ({ headers: { 'content-type': type, 'x-twilio-signature': 'Zm9yZ2Vk' } });
   return [
     // Crashed the whole twilio-run process (TypeError outside the wrapper's try).
-    json('request.headers value with a toString key', { request: { headers: { x: { toString: 'a' } } } }, ['METHOD_NOT_ALLOWED']),
-    json('request.headers content-type object', { Token: 'x', request: { headers: { 'content-type': { toString: 1 } } } }, ['METHOD_NOT_ALLOWED']),
+    json('request.headers value with a toString key', { request: { headers: { x: { toString: 'a' } } } }, [
+      'METHOD_NOT_ALLOWED',
+    ]),
+    json(
+      'request.headers content-type object',
+      { Token: 'x', request: { headers: { 'content-type': { toString: 1 } } } },
+      ['METHOD_NOT_ALLOWED'],
+    ),
     // Answered 500 INTERNAL: the signature check String()s every parameter.
-    json('smuggled form signature, Identity with toString', { Identity: { toString: 1 }, request: smuggle('application/x-www-form-urlencoded') }, ['SIGNATURE_INVALID']),
-    json('smuggled form signature, Identity array of toString', { Identity: [{ toString: 1 }], request: smuggle('text/plain') }, ['SIGNATURE_INVALID']),
-    json('smuggled form signature, extra param with valueOf/toString', { Identity: 'svc', Extra: { valueOf: 1, toString: 1 }, request: smuggle('x') }, ['SIGNATURE_INVALID']),
-    json('job: smuggled form signature, Invocation with toString', { Invocation: { toString: 1 }, request: smuggle('application/x-www-form-urlencoded') }, ['SIGNATURE_INVALID'], 'sync-recent-calls'),
+    json(
+      'smuggled form signature, Identity with toString',
+      { Identity: { toString: 1 }, request: smuggle('application/x-www-form-urlencoded') },
+      ['SIGNATURE_INVALID'],
+    ),
+    json(
+      'smuggled form signature, Identity array of toString',
+      { Identity: [{ toString: 1 }], request: smuggle('text/plain') },
+      ['SIGNATURE_INVALID'],
+    ),
+    json(
+      'smuggled form signature, extra param with valueOf/toString',
+      { Identity: 'svc', Extra: { valueOf: 1, toString: 1 }, request: smuggle('x') },
+      ['SIGNATURE_INVALID'],
+    ),
+    json(
+      'job: smuggled form signature, Invocation with toString',
+      { Invocation: { toString: 1 }, request: smuggle('application/x-www-form-urlencoded') },
+      ['SIGNATURE_INVALID'],
+      'sync-recent-calls',
+    ),
   ];
 }
 
@@ -168,7 +226,13 @@ beforeAll(async () => {
   };
   secrets.add(config.authToken, 'AUTH_TOKEN', { exact: true });
   secrets.add(config.apiSecret, 'API_SECRET', { exact: true });
-  ctx = { port: system.functions.port, authToken: config.authToken, apiSecret: config.apiSecret, accountSid: config.accountSid, pools };
+  ctx = {
+    port: system.functions.port,
+    authToken: config.authToken,
+    apiSecret: config.apiSecret,
+    accountSid: config.accountSid,
+    pools,
+  };
   process.stdout.write(`\n[hostile] /sync-token attack: seed ${SEED} (replay with HOSTILE_SEED=${SEED})\n`);
 }, 60_000);
 
@@ -179,7 +243,10 @@ afterAll(async () => {
 
 describe('/sync-token under hostile input', () => {
   it(`refuses ${TOKEN_CASES} generated hostile requests: no token, no 5xx, documented JSON errors, no secret`, async () => {
-    const cases = [...fc.sample(tokenEndpointCases(ctx), { seed: SEED, numRuns: TOKEN_CASES }), ...regressionCases().filter((c) => c.endpoint === 'sync-token')];
+    const cases = [
+      ...fc.sample(tokenEndpointCases(ctx), { seed: SEED, numRuns: TOKEN_CASES }),
+      ...regressionCases().filter((c) => c.endpoint === 'sync-token'),
+    ];
     const shaped = new Set(cases.flatMap((c) => c.wellShaped ?? []).filter(wellShapedToken));
     const iamBefore = await iamCalls();
     const t = await attack('token-endpoint', cases);
@@ -192,7 +259,12 @@ describe('/sync-token under hostile input', () => {
       title: `/sync-token: generated hostile requests (seed ${SEED})`,
       rows: [
         ...tallyRows(t),
-        { label: 'IAM validate calls', value: iam, expect: `<= ${shaped.size} distinct well-shaped tokens`, ok: iam <= shaped.size },
+        {
+          label: 'IAM validate calls',
+          value: iam,
+          expect: `<= ${shaped.size} distinct well-shaped tokens`,
+          ok: iam <= shaped.size,
+        },
         { label: 'time', value: `${(t.ms / 1000).toFixed(1)} s at ${CONCURRENCY} in flight` },
         { label: 'by category (correct / tried)', value: '' },
         ...categories,
@@ -202,11 +274,21 @@ describe('/sync-token under hostile input', () => {
         'form fields, oversized headers, malformed HTTP, unknown paths, OPTIONS) are counted apart: each must be a status the',
         'case allows (4xx, or 204 for OPTIONS), with no token and no secret. In development twilio-run answers them with an',
         'HTML page that includes a stack trace (file paths only).',
-        `Function codes seen: ${Object.entries(t.byCode).sort(([, a], [, b]) => b - a).map(([code, n]) => `${code} ${n}`).join(', ')}`,
+        `Function codes seen: ${Object.entries(t.byCode)
+          .sort(([, a], [, b]) => b - a)
+          .map(([code, n]) => `${code} ${n}`)
+          .join(', ')}`,
       ],
     });
 
-    expect(t.failures.length === 0 ? [] : [`seed ${SEED} (HOSTILE_SEED=${SEED} to replay): ${t.failures.length} wrong answers`, ...t.failures.slice(0, 25)]).toEqual([]);
+    expect(
+      t.failures.length === 0
+        ? []
+        : [
+            `seed ${SEED} (HOSTILE_SEED=${SEED} to replay): ${t.failures.length} wrong answers`,
+            ...t.failures.slice(0, 25),
+          ],
+    ).toEqual([]);
     expect(t.tried).toBeGreaterThanOrEqual(5000);
     expect(t.tokens).toBe(0);
     expect(t.fiveXX).toBe(0);
@@ -214,26 +296,52 @@ describe('/sync-token under hostile input', () => {
   });
 
   it('a Flex token validated while valid is refused once it has expired (the cache never outlives the token)', async () => {
-    const { token } = await system.admin.flexToken({ identity: 'ivan_40example_2Ecom', roles: ['agent'], workerSid: workerSid(), ttlSeconds: 3 });
+    const { token } = await system.admin.flexToken({
+      identity: 'ivan_40example_2Ecom',
+      roles: ['agent'],
+      workerSid: workerSid(),
+      ttlSeconds: 3,
+    });
     secrets.add(token, 'Flex token of ivan', { exact: true });
-    const request = (): RawRequest => ({ method: 'POST', target: '/sync-token', headers: [['Content-Type', 'application/x-www-form-urlencoded']], body: Buffer.from(formBody({ Token: token })) });
+    const request = (): RawRequest => ({
+      method: 'POST',
+      target: '/sync-token',
+      headers: [['Content-Type', 'application/x-www-form-urlencoded']],
+      body: Buffer.from(formBody({ Token: token })),
+    });
     const first = await send(system.functions.port, request());
     expect(first.ok && first.response.status).toBe(200);
     if (first.ok) issuedControlTokens.push(JSON.parse(first.response.body.toString()).token);
     await new Promise((resolve) => setTimeout(resolve, 3600));
-    const cases: HostileCase[] = Array.from({ length: 20 }, () => ({ endpoint: 'sync-token', category: 'expired after validation', label: 'token used after it expired', request: request(), codes: ['FLEX_TOKEN_EXPIRED'] }));
+    const cases: HostileCase[] = Array.from({ length: 20 }, () => ({
+      endpoint: 'sync-token',
+      category: 'expired after validation',
+      label: 'token used after it expired',
+      request: request(),
+      codes: ['FLEX_TOKEN_EXPIRED'],
+    }));
     const t = await attack('token-expiry', cases);
-    sections.push({ title: '/sync-token: a validated token used after its expiry (20 concurrent)', rows: tallyRows(t).slice(0, 4) });
+    sections.push({
+      title: '/sync-token: a validated token used after its expiry (20 concurrent)',
+      rows: tallyRows(t).slice(0, 4),
+    });
     expect(t.failures).toEqual([]);
   });
 
   it(`refuses ${JOB_CASES} hostile requests to /sync-recent-calls without running the job`, async () => {
-    const cases = [...fc.sample(jobEndpointCases(ctx), { seed: SEED + 1, numRuns: JOB_CASES }), ...regressionCases().filter((c) => c.endpoint === 'sync-recent-calls')];
+    const cases = [
+      ...fc.sample(jobEndpointCases(ctx), { seed: SEED + 1, numRuns: JOB_CASES }),
+      ...regressionCases().filter((c) => c.endpoint === 'sync-recent-calls'),
+    ];
     const before = system.emulator.stats.toJSON();
     const t = await attack('job-endpoint', cases);
     const after = system.emulator.stats.toJSON();
     const service = system.emulator.state.sync.services.get(system.emulator.config.syncServiceSid)!;
-    const jobRequests = (after.byFamily.sync ?? 0) - (before.byFamily.sync ?? 0) + (after.byFamily.taskrouter ?? 0) - (before.byFamily.taskrouter ?? 0);
+    const jobRequests =
+      (after.byFamily.sync ?? 0) -
+      (before.byFamily.sync ?? 0) +
+      (after.byFamily.taskrouter ?? 0) -
+      (before.byFamily.taskrouter ?? 0);
     sections.push({
       title: '/sync-recent-calls: hostile requests (signature gate)',
       rows: [
@@ -241,7 +349,11 @@ describe('/sync-token under hostile input', () => {
         { label: 'job runs started (Sync/TaskRouter calls)', value: jobRequests, expect: '0', ok: jobRequests === 0 },
       ],
     });
-    expect(t.failures.length === 0 ? [] : [`seed ${SEED + 1}: ${t.failures.length} wrong answers`, ...t.failures.slice(0, 25)]).toEqual([]);
+    expect(
+      t.failures.length === 0
+        ? []
+        : [`seed ${SEED + 1}: ${t.failures.length} wrong answers`, ...t.failures.slice(0, 25)],
+    ).toEqual([]);
     expect(jobRequests).toBe(0);
     expect(service.documents.size + service.maps.size).toBe(0);
   });
@@ -250,36 +362,71 @@ describe('/sync-token under hostile input', () => {
     const { config } = system.emulator;
     const seen: Verdict[] = [];
     for (const token of ctx.pools.valid) {
-      const request: RawRequest = { method: 'POST', target: '/sync-token', headers: [['Content-Type', 'application/x-www-form-urlencoded']], body: Buffer.from(formBody({ Token: token, Identity: 'admin' })) };
+      const request: RawRequest = {
+        method: 'POST',
+        target: '/sync-token',
+        headers: [['Content-Type', 'application/x-www-form-urlencoded']],
+        body: Buffer.from(formBody({ Token: token, Identity: 'admin' })),
+      };
       const result = await send(system.functions.port, request);
-      const verdict = judge({ endpoint: 'sync-token', category: 'control', label: 'valid', request, codes: [] }, result, secrets);
+      const verdict = judge(
+        { endpoint: 'sync-token', category: 'control', label: 'valid', request, codes: [] },
+        result,
+        secrets,
+      );
       seen.push(verdict);
       expect(result.ok && result.response.status).toBe(200);
       if (!result.ok) continue;
       const issued = JSON.parse(result.response.body.toString()) as { token: string; identity: string };
       issuedControlTokens.push(issued.token);
-      const payload = jwt.verify(issued.token, config.apiSecret, { algorithms: ['HS256'], issuer: config.apiKey, subject: config.accountSid }) as { grants: { identity: string } };
+      const payload = jwt.verify(issued.token, config.apiSecret, {
+        algorithms: ['HS256'],
+        issuer: config.apiKey,
+        subject: config.accountSid,
+      }) as { grants: { identity: string } };
       expect(payload.grants.identity).not.toBe('admin'); // the spoofed Identity is never used
       expect(payload.grants.identity).toBe(issued.identity);
     }
     const params = { Identity: 'svc-control' };
     const signature = twilio.getExpectedTwilioSignature(config.authToken, publicUrl(ctx), params);
-    const signed: RawRequest = { method: 'POST', target: '/sync-token', headers: [['Content-Type', 'application/x-www-form-urlencoded'], ['X-Twilio-Signature', signature]], body: Buffer.from(formBody(params)) };
+    const signed: RawRequest = {
+      method: 'POST',
+      target: '/sync-token',
+      headers: [
+        ['Content-Type', 'application/x-www-form-urlencoded'],
+        ['X-Twilio-Signature', signature],
+      ],
+      body: Buffer.from(formBody(params)),
+    };
     const result = await send(system.functions.port, signed);
-    seen.push(judge({ endpoint: 'sync-token', category: 'control', label: 'signed', request: signed, codes: [] }, result, secrets));
+    seen.push(
+      judge(
+        { endpoint: 'sync-token', category: 'control', label: 'signed', request: signed, codes: [] },
+        result,
+        secrets,
+      ),
+    );
     if (result.ok) issuedControlTokens.push(JSON.parse(result.response.body.toString()).token);
     // Every control answer is flagged as a token: the detector behind "tokens issued: 0" works.
     expect(seen.map((v) => v.tokenIssued)).toEqual(seen.map(() => true));
     for (const token of issuedControlTokens) secrets.add(token, 'an issued Sync token', { exact: true });
     sections.push({
       title: 'control (valid requests, not counted above)',
-      rows: [{ label: 'tokens issued and detected', value: `${seen.filter((v) => v.tokenIssued).length} / ${seen.length}`, ok: seen.every((v) => v.tokenIssued) }],
+      rows: [
+        {
+          label: 'tokens issued and detected',
+          value: `${seen.filter((v) => v.tokenIssued).length} / ${seen.length}`,
+          ok: seen.every((v) => v.tokenIssued),
+        },
+      ],
     });
   });
 
   it('no auth token, API secret, Flex token or issued token in any line the functions process printed', () => {
     const lines = system.functions.output;
-    const hits = lines.flatMap((line, i) => secrets.scan(line, 1).map((h) => `line ${i}: ${h.label} (${h.sample}) in ${line.slice(0, 160)}`));
+    const hits = lines.flatMap((line, i) =>
+      secrets.scan(line, 1).map((h) => `line ${i}: ${h.label} (${h.sample}) in ${line.slice(0, 160)}`),
+    );
     const functionLines = lines.filter((line) => line.startsWith('{')).length;
     sections.push({
       title: 'logs of the functions process (token suite)',

@@ -29,9 +29,13 @@ describe('checkpoint seal', () => {
     expect(checkpointKey({ AUTH_TOKEN: 'a'.repeat(32) }).equals(a)).toBe(true);
     expect(checkpointKey({ AUTH_TOKEN: 'b'.repeat(32) }).equals(a)).toBe(false);
     expect(checkpointKey({ AUTH_TOKEN: 'a'.repeat(32), CHECKPOINT_SECRET: 's'.repeat(40) }).equals(a)).toBe(false);
-    expect(() => checkpointKey({ AUTH_TOKEN: 'a'.repeat(32), CHECKPOINT_SECRET: 'short' })).toThrow(/CHECKPOINT_SECRET/);
+    expect(() => checkpointKey({ AUTH_TOKEN: 'a'.repeat(32), CHECKPOINT_SECRET: 'short' })).toThrow(
+      /CHECKPOINT_SECRET/,
+    );
     expect(() => checkpointKey({})).toThrow(/AUTH_TOKEN/);
-    expect(canonicalJson({ b: 1, a: { d: [1, { f: 2, e: 3 }], c: null } })).toBe('{"a":{"c":null,"d":[1,{"e":3,"f":2}]},"b":1}');
+    expect(canonicalJson({ b: 1, a: { d: [1, { f: 2, e: 3 }], c: null } })).toBe(
+      '{"a":{"c":null,"d":[1,{"e":3,"f":2}]},"b":1}',
+    );
   });
 
   it('a sealed state reads back as written, whatever key order Sync hands back', async () => {
@@ -39,7 +43,10 @@ describe('checkpoint seal', () => {
     const base = await s.loadOrCreate();
     expect(base.rejected).toBeUndefined();
     const cursor = new Date(t.emulator.clock.now() - 3600_000).toISOString();
-    const saved = await s.save({ ...base.state, cursor, attempts: { EVb: { runs: 2, at: cursor }, EVa: { runs: 1, at: cursor } } }, base.revision);
+    const saved = await s.save(
+      { ...base.state, cursor, attempts: { EVb: { runs: 2, at: cursor }, EVa: { runs: 1, at: cursor } } },
+      base.revision,
+    );
     expect(saved.ok).toBe(true);
     const loaded = (await store().load())!;
     expect(loaded.rejected).toBeUndefined();
@@ -63,7 +70,10 @@ describe('checkpoint seal', () => {
     expect(await s.load()).toMatchObject({ rejected: 'unsealed', state: EMPTY_STATE });
 
     const doc = await documents()(CHECKPOINT_DOCUMENT_NAME).fetch();
-    await forge({ ...forged, seal: sealOf(key(), `${t.emulator.config.syncServiceSid}/${CHECKPOINT_DOCUMENT_NAME}`, EMPTY_STATE) });
+    await forge({
+      ...forged,
+      seal: sealOf(key(), `${t.emulator.config.syncServiceSid}/${CHECKPOINT_DOCUMENT_NAME}`, EMPTY_STATE),
+    });
     expect(await s.load()).toMatchObject({ rejected: 'tampered', state: EMPTY_STATE });
     expect(doc.revision).toBeDefined();
 
@@ -74,18 +84,31 @@ describe('checkpoint seal', () => {
   it('a forged live lease does not make the job busy: the lease is taken over it, and the forgery reported', async () => {
     const s = store();
     await s.loadOrCreate();
-    await forge({ ...EMPTY_STATE, lease: { owner: 'mallory', until: new Date(t.emulator.clock.now() + 10_000).toISOString() } });
+    await forge({
+      ...EMPTY_STATE,
+      lease: { owner: 'mallory', until: new Date(t.emulator.clock.now() + 10_000).toISOString() },
+    });
     const clock = http();
     const result = await acquireLease(s, 'run-1', () => clock.serverNow(), LEASE_MS);
-    expect(result).toMatchObject({ ok: true, rejectedState: 'unsealed', checkpoint: { state: { lease: { owner: 'run-1' } } } });
+    expect(result).toMatchObject({
+      ok: true,
+      rejectedState: 'unsealed',
+      checkpoint: { state: { lease: { owner: 'run-1' } } },
+    });
     // A sealed lease of a real run still excludes the next one.
-    expect(await acquireLease(store(), 'run-2', () => clock.serverNow(), LEASE_MS)).toMatchObject({ ok: false, reason: 'busy' });
+    expect(await acquireLease(store(), 'run-2', () => clock.serverNow(), LEASE_MS)).toMatchObject({
+      ok: false,
+      reason: 'busy',
+    });
   });
 
   it('a save that meets a forged state (412) overwrites it; one that meets a sealed state of another run stops', async () => {
     const s = store();
     const base = await s.loadOrCreate();
-    await forge({ ...EMPTY_STATE, lease: { owner: 'mallory', until: new Date(t.emulator.clock.now() + 10_000).toISOString() } });
+    await forge({
+      ...EMPTY_STATE,
+      lease: { owner: 'mallory', until: new Date(t.emulator.clock.now() + 10_000).toISOString() },
+    });
     const cursor = new Date(t.emulator.clock.now() - 120_000).toISOString();
     const saved = await s.save({ ...base.state, cursor }, base.revision);
     expect(saved).toMatchObject({ ok: true, checkpoint: { state: { cursor } } });

@@ -75,7 +75,8 @@ describe('the validation cache', () => {
 
     const unknown = `eyJhbGciOiJIUzI1NiJ9.e30.${'0'.repeat(32)}`;
     const refusals = await Promise.allSettled(Array.from({ length: 6 }, () => verify(unknown, cache)));
-    for (const refusal of refusals) expect(refusal).toMatchObject({ status: 'rejected', reason: { status: 401, code: 'FLEX_TOKEN_INVALID' } });
+    for (const refusal of refusals)
+      expect(refusal).toMatchObject({ status: 'rejected', reason: { status: 401, code: 'FLEX_TOKEN_INVALID' } });
     expect(await iamCalls()).toBe(2);
   });
 });

@@ -23,7 +23,11 @@ async function write(calls: Array<{ task: number; createdMs: number; ttlMs?: num
   for (const c of calls) {
     await map().syncMapItems.create({
       key: recentCallItemKey(wt(c.task), Math.floor(c.createdMs / 1000)),
-      data: { callSid: c.callSid === undefined ? 'CA' + c.task.toString(16).padStart(32, '0') : c.callSid, taskSid: wt(c.task), startedAt: new Date(c.createdMs).toISOString() },
+      data: {
+        callSid: c.callSid === undefined ? 'CA' + c.task.toString(16).padStart(32, '0') : c.callSid,
+        taskSid: wt(c.task),
+        startedAt: new Date(c.createdMs).toISOString(),
+      },
       itemTtl: Math.ceil((c.ttlMs ?? 30 * DAY - (now - c.createdMs)) / 1000),
     });
   }
@@ -37,7 +41,12 @@ function reader() {
     return lister(request);
   };
   const page = (pageSize: number, token?: string | null) =>
-    readRecentCallsPage(counted, { workerSid: WK, nowMs: () => t.emulator.clock.now(), pageSize, after: token ? decodePageToken(token, WK) : undefined });
+    readRecentCallsPage(counted, {
+      workerSid: WK,
+      nowMs: () => t.emulator.clock.now(),
+      pageSize,
+      after: token ? decodePageToken(token, WK) : undefined,
+    });
   return { page, requests: () => requests };
 }
 
@@ -69,7 +78,12 @@ describe('the recent-calls reader', () => {
     ]);
     const { calls } = await readAll(50);
     expect(calls.map((c) => c.taskSid)).toEqual([wt(1), wt(9), wt(4), wt(3), wt(5), wt(7)]);
-    expect(calls.map((c) => c.key)).toEqual(calls.map((c) => c.key).sort().reverse());
+    expect(calls.map((c) => c.key)).toEqual(
+      calls
+        .map((c) => c.key)
+        .sort()
+        .reverse(),
+    );
   });
 
   it('makes one Sync request per page when the map holds more than the page', async () => {
@@ -94,7 +108,11 @@ describe('the recent-calls reader', () => {
     await t.admin.setLimits({ sweepLagSeconds: 90 * 86_400 });
     await write([
       ...Array.from({ length: 10 }, (_, i) => ({ task: i + 1, createdMs: now - (i + 1) * 3600_000 })),
-      ...Array.from({ length: 10 }, (_, i) => ({ task: i + 11, createdMs: now - 31 * DAY - i * 3600_000, ttlMs: 1000 })),
+      ...Array.from({ length: 10 }, (_, i) => ({
+        task: i + 11,
+        createdMs: now - 31 * DAY - i * 3600_000,
+        ttlMs: 1000,
+      })),
     ]);
     await t.admin.advanceClock(5);
     const r = reader();
@@ -104,13 +122,16 @@ describe('the recent-calls reader', () => {
     expect(p2.calls.map((c) => c.taskSid)).toEqual([7, 8, 9, 10].map(wt));
     expect(p2.nextPageToken).toBeNull();
     expect(r.requests()).toBe(2); // the second page met an expired item and stopped: no read of the rest
-    for (const c of [...p1.calls, ...p2.calls]) expect(Date.parse(c.expiresAt!)).toBeGreaterThan(t.emulator.clock.now());
+    for (const c of [...p1.calls, ...p2.calls])
+      expect(Date.parse(c.expiresAt!)).toBeGreaterThan(t.emulator.clock.now());
   });
 
   it('answers an empty list for a map whose items have all expired but were not swept, in one request', async () => {
     const now = t.emulator.clock.now();
     await t.admin.setLimits({ sweepLagSeconds: 90 * 86_400 });
-    await write(Array.from({ length: 150 }, (_, i) => ({ task: i + 1, createdMs: now - 31 * DAY - i * 60_000, ttlMs: 1000 })));
+    await write(
+      Array.from({ length: 150 }, (_, i) => ({ task: i + 1, createdMs: now - 31 * DAY - i * 60_000, ttlMs: 1000 })),
+    );
     await t.admin.advanceClock(5);
     expect((await map().syncMapItems.list({ pageSize: 100 })).length).toBe(150);
     const r = reader();

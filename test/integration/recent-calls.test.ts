@@ -45,7 +45,11 @@ async function answer(response: Response): Promise<Answer> {
 }
 
 /** GET with the Flex token as a bearer token. */
-async function get(token: string | undefined, query: Record<string, string> = {}, headers: Record<string, string> = {}) {
+async function get(
+  token: string | undefined,
+  query: Record<string, string> = {},
+  headers: Record<string, string> = {},
+) {
   const auth: Record<string, string> = token === undefined ? {} : { Authorization: `Bearer ${token}` };
   return answer(await fetch(url(query), { headers: { ...auth, ...headers }, signal: AbortSignal.timeout(15_000) }));
 }
@@ -62,7 +66,8 @@ async function post(params: Record<string, string>, headers: Record<string, stri
 }
 
 async function tokenFor(agent: { identity: string; workerSid: string | null }, roles = ['agent'], ttlSeconds = 3600) {
-  return (await system.admin.flexToken({ identity: agent.identity, roles, workerSid: agent.workerSid, ttlSeconds })).token;
+  return (await system.admin.flexToken({ identity: agent.identity, roles, workerSid: agent.workerSid, ttlSeconds }))
+    .token;
 }
 
 async function emulatorNow(): Promise<number> {
@@ -121,9 +126,19 @@ describe('an agent reads its own recent calls', () => {
 
     const byKey = new Map(all.map((i) => [i.key, i]));
     for (const call of res.body.calls) {
-      expect(Object.keys(call).sort()).toEqual(
-        ['callSid', 'direction', 'durationSeconds', 'endedAt', 'expiresAt', 'from', 'key', 'queue', 'startedAt', 'taskSid', 'to'],
-      );
+      expect(Object.keys(call).sort()).toEqual([
+        'callSid',
+        'direction',
+        'durationSeconds',
+        'endedAt',
+        'expiresAt',
+        'from',
+        'key',
+        'queue',
+        'startedAt',
+        'taskSid',
+        'to',
+      ]);
       const item = byKey.get(call.key)!;
       const { callSid, taskSid, direction, from, to, queue, startedAt, endedAt, durationSeconds } = item.data;
       expect(call).toEqual({
@@ -159,15 +174,25 @@ describe('an agent reads its own recent calls', () => {
     const inUrl = await answer(await fetch(url({ Token: await tokenFor(agent) })));
     expect(inUrl).toMatchObject({ status: 400, body: { code: 'TOKEN_IN_URL' } });
     expect(await post({ Token: token })).toMatchObject({ status: 400, body: { code: 'TOKEN_IN_URL' } });
-    expect(await post({ Token: token }, { Authorization: `Bearer ${token}` })).toMatchObject({ status: 400, body: { code: 'TOKEN_IN_URL' } });
-    const postWithQuery = await answer(await fetch(url({ Token: token }), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' }));
+    expect(await post({ Token: token }, { Authorization: `Bearer ${token}` })).toMatchObject({
+      status: 400,
+      body: { code: 'TOKEN_IN_URL' },
+    });
+    const postWithQuery = await answer(
+      await fetch(url({ Token: token }), {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: '{}',
+      }),
+    );
     expect(postWithQuery).toMatchObject({ status: 400, body: { code: 'TOKEN_IN_URL' } });
   });
 
   it('reads one Sync page per answered page, never the whole map', async () => {
     const agent = agents[2];
     const token = await tokenFor(agent);
-    const itemLists = async () => (await system.admin.stats()).byRoute['GET /v1/Services/:ServiceSid/Maps/:MapSid/Items'] ?? 0;
+    const itemLists = async () =>
+      (await system.admin.stats()).byRoute['GET /v1/Services/:ServiceSid/Maps/:MapSid/Items'] ?? 0;
     const stored = (await storedItems(agent.workerSid)).length;
     expect(stored).toBeGreaterThan(6);
     for (const size of ['2', '5']) {
@@ -240,7 +265,12 @@ describe('refusals', () => {
   it('refuses guest, invalid, expired and missing Flex tokens', async () => {
     const guest = await system.admin.flexToken({ identity: 'visitor', roles: ['guest'], ttlSeconds: 600 });
     expect(await get(guest.token)).toMatchObject({ status: 403, body: { code: 'GUEST_NOT_ALLOWED' } });
-    const noWorker = await system.admin.flexToken({ identity: 'viewer', roles: ['agent'], workerSid: null, ttlSeconds: 600 });
+    const noWorker = await system.admin.flexToken({
+      identity: 'viewer',
+      roles: ['agent'],
+      workerSid: null,
+      ttlSeconds: 600,
+    });
     expect(await get(noWorker.token)).toMatchObject({ status: 403, body: { code: 'GUEST_NOT_ALLOWED' } });
 
     expect(await get('eyJhbGciOiJIUzI1NiJ9.eyJmb28iOiJiYXIifQ.c2lnbmF0dXJl')).toMatchObject({
@@ -248,7 +278,10 @@ describe('refusals', () => {
       body: { code: 'FLEX_TOKEN_INVALID' },
     });
     expect(await get('not a token!')).toMatchObject({ status: 400, body: { code: 'INVALID_REQUEST' } });
-    expect(await get(await tokenFor(agents[0], ['agent'], -60))).toMatchObject({ status: 401, body: { code: 'FLEX_TOKEN_EXPIRED' } });
+    expect(await get(await tokenFor(agents[0], ['agent'], -60))).toMatchObject({
+      status: 401,
+      body: { code: 'FLEX_TOKEN_EXPIRED' },
+    });
     expect(await get(undefined)).toMatchObject({ status: 401, body: { code: 'CREDENTIALS_MISSING' } });
     expect(await get(undefined, {}, { Authorization: 'Basic dXNlcjpwYXNz' })).toMatchObject({
       status: 400,
@@ -262,9 +295,15 @@ describe('refusals', () => {
       expect(await get(token, { PageSize: size })).toMatchObject({ status: 400, body: { code: 'PAGE_SIZE_INVALID' } });
     }
     for (const pageToken of ['garbage', 'e30', Buffer.from('{"v":1}').toString('base64url'), 'x'.repeat(2000)]) {
-      expect(await get(token, { PageToken: pageToken })).toMatchObject({ status: 400, body: { code: 'PAGE_TOKEN_INVALID' } });
+      expect(await get(token, { PageToken: pageToken })).toMatchObject({
+        status: 400,
+        body: { code: 'PAGE_TOKEN_INVALID' },
+      });
     }
-    expect(await get(token, { WorkerSid: 'WK123' })).toMatchObject({ status: 400, body: { code: 'WORKER_SID_INVALID' } });
+    expect(await get(token, { WorkerSid: 'WK123' })).toMatchObject({
+      status: 400,
+      body: { code: 'WORKER_SID_INVALID' },
+    });
   });
 
   it('refuses browser origins outside ALLOWED_ORIGINS', async () => {
@@ -329,7 +368,9 @@ describe('configuration', () => {
 
   const getFrom = async (sys: System, token: string, query: Record<string, string> = {}) => {
     const qs = new URLSearchParams(query).toString();
-    const res = await fetch(`${sys.functions.url}/recent-calls${qs ? `?${qs}` : ''}`, { headers: { Authorization: `Bearer ${token}` } });
+    const res = await fetch(`${sys.functions.url}/recent-calls${qs ? `?${qs}` : ''}`, {
+      headers: { Authorization: `Bearer ${token}` },
+    });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
   const mint = async (sys: System, identity: string, workerSid: string, roles: string[]) =>
@@ -338,9 +379,15 @@ describe('configuration', () => {
   it('RECENT_CALLS_SUPERVISOR_ROLES names the roles that may read other agents', async () => {
     const target = 'WK' + 'c'.repeat(32);
     const lead = await mint(other, 'lead', 'WK' + 'd'.repeat(32), ['team-lead']);
-    expect(await getFrom(other, lead, { WorkerSid: target })).toMatchObject({ status: 200, body: { workerSid: target, calls: [] } });
+    expect(await getFrom(other, lead, { WorkerSid: target })).toMatchObject({
+      status: 200,
+      body: { workerSid: target, calls: [] },
+    });
     const supervisor = await mint(other, 'sup', 'WK' + 'd'.repeat(32), ['supervisor']);
-    expect(await getFrom(other, supervisor, { WorkerSid: target })).toMatchObject({ status: 403, body: { code: 'WORKER_NOT_ALLOWED' } });
+    expect(await getFrom(other, supervisor, { WorkerSid: target })).toMatchObject({
+      status: 403,
+      body: { code: 'WORKER_NOT_ALLOWED' },
+    });
   });
 
   it('a wrong SYNC_SERVICE_SID is a configuration error, not an empty list', async () => {

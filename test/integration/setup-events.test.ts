@@ -33,7 +33,10 @@ describe('npm run setup -- --events', () => {
     await workspace().update({ eventCallbackUrl: 'https://other.example.com/flex-events' });
     const refused = await runSetup(env(), { events: { mode: 'callback', baseUrl: BASE, envFile } });
     expect(refused.ok).toBe(false);
-    expect(step(refused, 'Workspace EventCallbackUrl')).toMatchObject({ status: 'failed', detail: expect.stringContaining('--force') });
+    expect(step(refused, 'Workspace EventCallbackUrl')).toMatchObject({
+      status: 'failed',
+      detail: expect.stringContaining('--force'),
+    });
     expect((await workspace().fetch()).eventCallbackUrl).toBe('https://other.example.com/flex-events');
     const forced = await runSetup(env(), { events: { mode: 'callback', baseUrl: BASE, envFile, force: true } });
     expect(step(forced, 'Workspace EventCallbackUrl')?.status).toBe('updated');
@@ -47,17 +50,29 @@ describe('npm run setup -- --events', () => {
     expect(secret).toMatch(/^[A-Za-z0-9_-]{32}$/);
     expect(JSON.stringify(first)).not.toContain(secret);
     const [sink] = await t.client.events.v1.sinks.list();
-    expect(sink.sinkConfiguration).toMatchObject({ destination: `https://taskrouter:${secret}@example-1234.twil.io/taskrouter-events` });
+    expect(sink.sinkConfiguration).toMatchObject({
+      destination: `https://taskrouter:${secret}@example-1234.twil.io/taskrouter-events`,
+    });
     const [sub] = await t.client.events.v1.subscriptions.list({ sinkSid: sink.sid });
-    expect((await t.client.events.v1.subscriptions(sub.sid).subscribedEvents.list()).map((e) => e.type)).toEqual(['com.twilio.taskrouter.reservation.completed']);
+    expect((await t.client.events.v1.subscriptions(sub.sid).subscribedEvents.list()).map((e) => e.type)).toEqual([
+      'com.twilio.taskrouter.reservation.completed',
+    ]);
 
-    const second = await runSetup(env({ TASKROUTER_EVENTS_SECRET: secret }), { events: { mode: 'streams', baseUrl: BASE, envFile } });
-    expect(second.steps.filter((s) => /Event/.test(s.step)).map((s) => s.status)).toEqual(['reused', 'reused', 'reused']);
+    const second = await runSetup(env({ TASKROUTER_EVENTS_SECRET: secret }), {
+      events: { mode: 'streams', baseUrl: BASE, envFile },
+    });
+    expect(second.steps.filter((s) => /Event/.test(s.step)).map((s) => s.status)).toEqual([
+      'reused',
+      'reused',
+      'reused',
+    ]);
     expect((await t.client.events.v1.sinks.list()).map((s) => s.sid)).toEqual([sink.sid]);
     expect(secretIn(envFile)).toBe(secret);
   });
 
   it('refuses a base URL that is not https', async () => {
-    await expect(runSetup(env(), { events: { mode: 'streams', baseUrl: 'http://example.com', envFile } })).rejects.toThrow(/https/);
+    await expect(
+      runSetup(env(), { events: { mode: 'streams', baseUrl: 'http://example.com', envFile } }),
+    ).rejects.toThrow(/https/);
   });
 });

@@ -41,7 +41,7 @@ describe('npm run setup', () => {
     expect(JSON.stringify(second)).not.toContain(t.emulator.config.apiSecret);
   });
 
-  it('turns ACLs on for an existing service only when asked to (it locks out the service\'s other clients)', async () => {
+  it("turns ACLs on for an existing service only when asked to (it locks out the service's other clients)", async () => {
     const service = emulatorClient(t.emulator).sync.v1.services(t.emulator.config.syncServiceSid);
     await service.update({ aclEnabled: false });
     const env = { TWILIO_EMULATOR_URL: t.emulator.url };

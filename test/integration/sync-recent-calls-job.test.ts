@@ -71,10 +71,20 @@ function jobRunner(config: SyncJobConfig, policy?: RetryPolicy) {
     const startedAt = performance.now();
     const project = (deadlineMs: number) => {
       const http = new TwilioHttpClient({ emulatorUrl: emulator.url, deadline: new Deadline(deadlineMs), policy });
-      return { http, client: twilio(emulator.config.accountSid, emulator.config.authToken, { httpClient: http, accountSid: emulator.config.accountSid }) };
+      return {
+        http,
+        client: twilio(emulator.config.accountSid, emulator.config.authToken, {
+          httpClient: http,
+          accountSid: emulator.config.accountSid,
+        }),
+      };
     };
     const raw: string[] = [];
-    const log = createLogger({ write: (line) => raw.push(line), secrets: [emulator.config.authToken], fields: { requestId: `test-${++n}` } });
+    const log = createLogger({
+      write: (line) => raw.push(line),
+      secrets: [emulator.config.authToken],
+      fields: { requestId: `test-${++n}` },
+    });
     const result: Invocation = { lines: [], summaries: [] };
     try {
       result.summary = await runSyncJob(config, {
@@ -95,7 +105,8 @@ function jobRunner(config: SyncJobConfig, policy?: RetryPolicy) {
   };
 }
 
-const store = () => new CheckpointStore(sdk, emulator.config.syncServiceSid, checkpointKey({ AUTH_TOKEN: emulator.config.authToken }));
+const store = () =>
+  new CheckpointStore(sdk, emulator.config.syncServiceSid, checkpointKey({ AUTH_TOKEN: emulator.config.authToken }));
 async function checkpoint(): Promise<CheckpointState | undefined> {
   return (await store().load())?.state;
 }
@@ -122,7 +133,10 @@ function poisonContactUri(workerSid: string, contactUri: string): void {
   const events = emulator.state.taskrouter.events;
   events.forEach((e, i) => {
     if (e.workerSid !== workerSid || typeof e.eventData.worker_attributes !== 'string') return;
-    const eventData = { ...e.eventData, worker_attributes: JSON.stringify({ ...JSON.parse(e.eventData.worker_attributes), contact_uri: contactUri }) };
+    const eventData = {
+      ...e.eventData,
+      worker_attributes: JSON.stringify({ ...JSON.parse(e.eventData.worker_attributes), contact_uri: contactUri }),
+    };
     // Seeded events build their fields when read: store a plain copy with the new data.
     const copy: EventRecord = {
       sid: e.sid,
@@ -244,8 +258,13 @@ describe('records that cannot be completed', () => {
     const seeded = await seed(4, 1, 10);
     // The agent whose call ends first: later records show that Sync takes other writes.
     const lastCompletion = (workerSid: string) =>
-      Math.max(...emulator.state.taskrouter.events.filter((e) => e.eventType === 'reservation.completed' && e.workerSid === workerSid).map((e) => e.eventDateMs));
-    const poisonedSid = [...seeded.agents].sort((a, b) => lastCompletion(a.workerSid) - lastCompletion(b.workerSid))[0].workerSid;
+      Math.max(
+        ...emulator.state.taskrouter.events
+          .filter((e) => e.eventType === 'reservation.completed' && e.workerSid === workerSid)
+          .map((e) => e.eventDateMs),
+      );
+    const poisonedSid = [...seeded.agents].sort((a, b) => lastCompletion(a.workerSid) - lastCompletion(b.workerSid))[0]
+      .workerSid;
     const poisoned = recentCallsMapName(poisonedSid);
     const limiter = emulator.limiter;
     const take = limiter.take.bind(limiter);
@@ -268,7 +287,9 @@ describe('records that cannot be completed', () => {
     const state = (await checkpoint())!;
     const poisonedCalls = eligibleCalls().filter((c) => c.workerSid === poisonedSid);
     expect(poisonedCalls.length).toBeGreaterThan(0);
-    expect(state.failures.filter((f) => f.workerSid === poisonedSid).map((f) => f.code)).toEqual(poisonedCalls.map(() => 'GAVE_UP_54009'));
+    expect(state.failures.filter((f) => f.workerSid === poisonedSid).map((f) => f.code)).toEqual(
+      poisonedCalls.map(() => 'GAVE_UP_54009'),
+    );
     expect(givenUp).toHaveLength(poisonedCalls.length);
     expect(state.attempts).toEqual({});
     expect(missingCalls((w) => w === poisonedSid)).toEqual([]);
@@ -281,7 +302,10 @@ describe('a forged checkpoint', () => {
     const s = store();
     const current = await s.loadOrCreate();
     const future = new Date(emulator.clock.now() + 365 * DAY_MS).toISOString();
-    expect((await s.save({ ...current.state, cursor: future, lease: { owner: 'mallory', until: future } }, current.revision)).ok).toBe(true);
+    expect(
+      (await s.save({ ...current.state, cursor: future, lease: { owner: 'mallory', until: future } }, current.revision))
+        .ok,
+    ).toBe(true);
     const invocation = await jobRunner(jobConfig(5000))();
     expect(invocation.error).toBeUndefined();
     expect(invocation.summary).toMatchObject({ done: true });
@@ -306,7 +330,16 @@ describe('one summary line per invocation', () => {
     const invocation = await jobRunner(jobConfig(2000))();
     expect(invocation.summary).toMatchObject({ busy: true, done: false, remainingExact: false });
     expect(invocation.summaries).toHaveLength(1);
-    expect(invocation.summaries[0]).toMatchObject({ level: 'info', busy: true, processed: 0, written: 0, retries: expect.any(Number), throttled: expect.any(Number), elapsedMs: expect.any(Number), remaining: 0 });
+    expect(invocation.summaries[0]).toMatchObject({
+      level: 'info',
+      busy: true,
+      processed: 0,
+      written: 0,
+      retries: expect.any(Number),
+      throttled: expect.any(Number),
+      elapsedMs: expect.any(Number),
+      remaining: 0,
+    });
   });
 
   it('a run that fails while taking the lease logs one, with the error code', async () => {
@@ -315,7 +348,13 @@ describe('one summary line per invocation', () => {
     await admin.faults({});
     expect(invocation.error).toBeDefined();
     expect(invocation.summaries).toHaveLength(1);
-    expect(invocation.summaries[0]).toMatchObject({ level: 'error', done: false, processed: 0, serverErrors: expect.any(Number), error: expect.stringMatching(/^(20500|20503)$/) });
+    expect(invocation.summaries[0]).toMatchObject({
+      level: 'error',
+      done: false,
+      processed: 0,
+      serverErrors: expect.any(Number),
+      error: expect.stringMatching(/^(20500|20503)$/),
+    });
     expect(Number(invocation.summaries[0].serverErrors)).toBeGreaterThan(0);
   });
 

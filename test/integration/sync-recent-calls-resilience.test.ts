@@ -34,7 +34,11 @@ const fnUrl = () => jobUrl(system);
 async function invoke(n = 1) {
   const signed = signedRequest(fnUrl(), system.emulator.config.authToken, { Invocation: String(n) });
   const response = await fetch(fnUrl(), { method: 'POST', headers: signed.headers, body: signed.body });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown>, requestId: response.headers.get('x-request-id') ?? '' };
+  return {
+    status: response.status,
+    body: (await response.json()) as Record<string, unknown>,
+    requestId: response.headers.get('x-request-id') ?? '',
+  };
 }
 
 /** The job's summary log lines printed by the functions process (since `from`, an index into its output). */
@@ -58,7 +62,9 @@ async function summaryOf(requestId: string): Promise<Record<string, unknown>> {
 const handledCalls = () => handledCallsOf(system.emulator);
 
 async function syncedItems() {
-  const maps = (await service().syncMaps.list({ pageSize: 100 })).filter((m) => m.uniqueName?.startsWith(RECENT_CALLS_MAP_PREFIX));
+  const maps = (await service().syncMaps.list({ pageSize: 100 })).filter((m) =>
+    m.uniqueName?.startsWith(RECENT_CALLS_MAP_PREFIX),
+  );
   const items = new Map<string, { data: unknown; revision: string; dateExpires: Date | null }>();
   for (const map of maps) {
     for (const item of await service().syncMaps(map.sid).syncMapItems.list({ pageSize: 100 })) {
@@ -85,7 +91,8 @@ async function expectSynced() {
     expect(item!.revision).toBe('0');
     expect(Math.abs(item!.dateExpires!.getTime() - (call.startMs + 30 * DAY_MS))).toBeLessThanOrEqual(2000);
   }
-  for (const call of all.filter((c) => c.startMs < boundary - BOUNDARY_SLACK_MS)) expect(items.has(call.key)).toBe(false);
+  for (const call of all.filter((c) => c.startMs < boundary - BOUNDARY_SLACK_MS))
+    expect(items.has(call.key)).toBe(false);
   const known = new Set(all.map((c) => c.key));
   for (const key of items.keys()) expect(known.has(key)).toBe(true);
   return { items, recent };
@@ -187,7 +194,10 @@ describe('faults', () => {
     await system.admin.setLimits({ writeRatePerSecond: 3, writeBurstSeconds: 1 });
     const outputFrom = system.functions.output.length;
     const result = await syncRecentCalls(system, 60).finally(() =>
-      system.admin.setLimits({ writeRatePerSecond: limits.writeRatePerSecond, writeBurstSeconds: limits.writeBurstSeconds }),
+      system.admin.setLimits({
+        writeRatePerSecond: limits.writeRatePerSecond,
+        writeBurstSeconds: limits.writeBurstSeconds,
+      }),
     );
     expect((await system.admin.stats()).rateLimited).toBeGreaterThan(0);
     expect(result.done).toBe(true);
@@ -224,7 +234,14 @@ describe('checkpoint document', () => {
   const store = () => {
     const http = new TwilioHttpClient({ emulatorUrl: system.emulator.url });
     const client = twilio(system.emulator.config.accountSid, system.emulator.config.authToken, { httpClient: http });
-    return { store: new CheckpointStore(client, system.emulator.config.syncServiceSid, checkpointKey({ AUTH_TOKEN: system.emulator.config.authToken })), http };
+    return {
+      store: new CheckpointStore(
+        client,
+        system.emulator.config.syncServiceSid,
+        checkpointKey({ AUTH_TOKEN: system.emulator.config.authToken }),
+      ),
+      http,
+    };
   };
 
   it('If-Match: of two saves from the same revision exactly one wins', async () => {
@@ -256,7 +273,10 @@ describe('checkpoint document', () => {
     await system.admin.faults({ dropRate: 0.25, families: ['sync'] });
     let conflicts = 0;
     for (let i = 0; i < 30; i++) {
-      const result = await s.save({ ...EMPTY_STATE, cursor: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString() }, checkpoint.revision);
+      const result = await s.save(
+        { ...EMPTY_STATE, cursor: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString() },
+        checkpoint.revision,
+      );
       if (result.ok) checkpoint = result.checkpoint;
       else conflicts += 1;
     }

@@ -49,7 +49,13 @@ async function syncAll(ttlDays = 30, max = 30): Promise<JobSummary[]> {
   for (let n = 1; n <= max; n++) {
     const project = (deadlineMs: number) => {
       const http = new TwilioHttpClient({ emulatorUrl: emulator.url, deadline: new Deadline(deadlineMs) });
-      return { http, client: twilio(emulator.config.accountSid, emulator.config.authToken, { httpClient: http, accountSid: emulator.config.accountSid }) };
+      return {
+        http,
+        client: twilio(emulator.config.accountSid, emulator.config.authToken, {
+          httpClient: http,
+          accountSid: emulator.config.accountSid,
+        }),
+      };
     };
     const summary = await runSyncJob(config, {
       work: project(config.budgetMs),
@@ -71,7 +77,12 @@ function syncedItems(): Map<string, { data: Record<string, unknown>; dateExpires
   const service = emulator.state.sync.services.get(emulator.config.syncServiceSid)!;
   const out = new Map<string, { data: Record<string, unknown>; dateExpires: number | null; revision: number }>();
   for (const map of service.maps.values()) {
-    for (const item of map.items.values()) out.set(`${map.uniqueName}|${item.key}`, { data: item.data, dateExpires: item.dateExpires, revision: item.revision });
+    for (const item of map.items.values())
+      out.set(`${map.uniqueName}|${item.key}`, {
+        data: item.data,
+        dateExpires: item.dateExpires,
+        revision: item.revision,
+      });
   }
   return out;
 }
@@ -107,7 +118,9 @@ describe('Flex-shaped voice tasks', () => {
       inbound: expected.filter((c) => c.direction === 'inbound').length,
       dialpadMatched: expected.filter((c) => c.unenrichedOutbound && c.callSid !== null).length,
       enriched: expected.filter((c) => c.direction === 'outbound' && !c.unenrichedOutbound).length,
-      transferred: [...new Set(expected.map((c) => c.callSid))].filter((sid) => sid && expected.filter((c) => c.callSid === sid).length > 1).length,
+      transferred: [...new Set(expected.map((c) => c.callSid))].filter(
+        (sid) => sid && expected.filter((c) => c.callSid === sid).length > 1,
+      ).length,
     };
     for (const [kind, count] of Object.entries(kinds)) expect({ kind, some: count > 0 }).toEqual({ kind, some: true });
     // Each agent of a transferred call has its own item, under its own task's key.
@@ -123,7 +136,12 @@ describe('Flex-shaped voice tasks', () => {
     // A second leg from the same caller ID to the same number, inside one dialpad task's life (a redial).
     const target = handledCalls(emulator).find((c) => c.unenrichedOutbound && c.callSid !== null)!;
     const leg = emulator.state.calls.calls.get(target.callSid!)!;
-    const redial = { ...leg, sid: 'CA' + 'f'.repeat(32), startTimeMs: leg.startTimeMs + 5000, dateCreatedMs: leg.dateCreatedMs + 5000 };
+    const redial = {
+      ...leg,
+      sid: 'CA' + 'f'.repeat(32),
+      startTimeMs: leg.startTimeMs + 5000,
+      dateCreatedMs: leg.dateCreatedMs + 5000,
+    };
     emulator.state.calls.calls.set(redial.sid, redial);
     emulator.state.calls.ordered.unshift(redial);
     const expected = handledCalls(emulator);

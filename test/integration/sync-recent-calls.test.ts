@@ -24,7 +24,15 @@ beforeEach(() => system.admin.reset());
 const service = () => system.twilio.sync.v1.services(system.emulator.config.syncServiceSid);
 const fnUrl = () => jobUrl(system);
 
-async function invoke(init: { params?: Record<string, string>; token?: string; signUrl?: string; tamper?: boolean; unsigned?: boolean } = {}) {
+async function invoke(
+  init: {
+    params?: Record<string, string>;
+    token?: string;
+    signUrl?: string;
+    tamper?: boolean;
+    unsigned?: boolean;
+  } = {},
+) {
   const params = init.params ?? { Invocation: '1' };
   const signed = signedRequest(init.signUrl ?? fnUrl(), init.token ?? system.emulator.config.authToken, params);
   const headers: Record<string, string> = { ...signed.headers };
@@ -54,8 +62,16 @@ function partition(nowMs: number) {
 }
 
 async function syncedItems() {
-  const maps = (await service().syncMaps.list({ pageSize: 100 })).filter((m) => m.uniqueName?.startsWith(RECENT_CALLS_MAP_PREFIX));
-  const items = new Map<string, { map: (typeof maps)[number]; item: Awaited<ReturnType<ReturnType<ReturnType<typeof service>['syncMaps']>['syncMapItems']['list']>>[number] }>();
+  const maps = (await service().syncMaps.list({ pageSize: 100 })).filter((m) =>
+    m.uniqueName?.startsWith(RECENT_CALLS_MAP_PREFIX),
+  );
+  const items = new Map<
+    string,
+    {
+      map: (typeof maps)[number];
+      item: Awaited<ReturnType<ReturnType<ReturnType<typeof service>['syncMaps']>['syncMapItems']['list']>>[number];
+    }
+  >();
   for (const map of maps) {
     for (const item of await service().syncMaps(map.sid).syncMapItems.list({ pageSize: 100 })) {
       items.set(`${map.uniqueName}|${item.key}`, { map, item });
@@ -100,7 +116,9 @@ describe('items and TTLs', () => {
     const { maps, items, now, recent, old } = await expectSynced();
     expect(recent.length).toBeGreaterThan(30);
     expect(old.length).toBeGreaterThan(0);
-    expect(maps.map((m) => m.uniqueName).sort()).toEqual(seeded.agents.map((a) => recentCallsMapName(a.workerSid)).sort());
+    expect(maps.map((m) => m.uniqueName).sort()).toEqual(
+      seeded.agents.map((a) => recentCallsMapName(a.workerSid)).sort(),
+    );
     for (const { item } of items.values()) expect(Buffer.byteLength(JSON.stringify(item.data))).toBeLessThan(2048);
     expect(result.totals.written).toBe(items.size);
 
@@ -144,14 +162,24 @@ describe('items and TTLs', () => {
     await seed(3, 6);
     const first = await invoke();
     expect(first.status).toBe(200);
-    expect(Object.keys(first.body).sort()).toEqual(['done', 'failed', 'processed', 'remaining', 'remainingExact', 'skipped', 'syncedThrough', 'written'].sort());
-    expect(first.body.processed).toBe(Number(first.body.written) + Number(first.body.skipped) + Number(first.body.failed));
+    expect(Object.keys(first.body).sort()).toEqual(
+      ['done', 'failed', 'processed', 'remaining', 'remainingExact', 'skipped', 'syncedThrough', 'written'].sort(),
+    );
+    expect(first.body.processed).toBe(
+      Number(first.body.written) + Number(first.body.skipped) + Number(first.body.failed),
+    );
     const doc = await service().documents(CHECKPOINT_DOCUMENT_NAME).fetch();
     expect(doc.data).toMatchObject({ cursor: first.body.syncedThrough, lease: null });
     expect(Date.parse(String(first.body.syncedThrough))).toBeLessThanOrEqual((await emulatorNow()) - 60_000);
     const line = [...system.functions.output].reverse().find((l) => l.includes('"sync run summary"'));
     expect(line).toBeDefined();
-    expect(JSON.parse(line!)).toMatchObject({ level: 'info', written: first.body.written, retries: expect.any(Number), throttled: expect.any(Number), elapsedMs: expect.any(Number) });
+    expect(JSON.parse(line!)).toMatchObject({
+      level: 'info',
+      written: first.body.written,
+      retries: expect.any(Number),
+      throttled: expect.any(Number),
+      elapsedMs: expect.any(Number),
+    });
   });
 
   it('after the clock moves 31 days every item is expired, and a new run does not bring any back', async () => {
@@ -185,9 +213,9 @@ describe('ACL permissions', () => {
     for (const map of maps) {
       const agent = seeded.agents.find((a) => map.uniqueName === recentCallsMapName(a.workerSid))!;
       const permissions = await service().syncMaps(map.sid).syncMapPermissions.list();
-      expect(permissions.map((p) => ({ identity: p.identity, read: p.read, write: p.write, manage: p.manage }))).toEqual([
-        { identity: agent.identity, read: true, write: false, manage: false },
-      ]);
+      expect(
+        permissions.map((p) => ({ identity: p.identity, read: p.read, write: p.write, manage: p.manage })),
+      ).toEqual([{ identity: agent.identity, read: true, write: false, manage: false }]);
     }
   });
 
@@ -203,8 +231,13 @@ describe('ACL permissions', () => {
 describe('worker identities', () => {
   it('reads every agent identity in bulk from the Workers list (used when events lack worker_attributes)', async () => {
     const seeded = await system.admin.seed({ agents: 7, callsPerAgent: 1, days: 1 });
-    const identities = await readWorkerIdentities(system.twilio, { workspaceSid: system.emulator.config.workspaceSid, maxWorkers: 1000 });
-    expect(Object.fromEntries(identities)).toEqual(Object.fromEntries(seeded.agents.map((a) => [a.workerSid, a.identity])));
+    const identities = await readWorkerIdentities(system.twilio, {
+      workspaceSid: system.emulator.config.workspaceSid,
+      maxWorkers: 1000,
+    });
+    expect(Object.fromEntries(identities)).toEqual(
+      Object.fromEntries(seeded.agents.map((a) => [a.workerSid, a.identity])),
+    );
   });
 });
 

@@ -6,7 +6,10 @@ import jwt from 'jsonwebtoken';
 import { startSystem, type System } from '../helpers/system';
 import { call, iamCalls, randomHex, sleep, workerSid } from './sync-token-support';
 
-async function flexToken(system: System, input: { identity?: string; roles?: string[]; workerSid?: string | null } = {}) {
+async function flexToken(
+  system: System,
+  input: { identity?: string; roles?: string[]; workerSid?: string | null } = {},
+) {
   const { token } = await system.admin.flexToken({
     identity: input.identity ?? 'alice',
     roles: input.roles ?? ['agent'],
@@ -38,7 +41,10 @@ describe('configured: SYNC_TOKEN_TTL=3600, roles supervisor/admin, 1 s cache, lo
     const payload = jwt.verify(reply.body.token, system.emulator.config.apiSecret) as { exp: number; iat: number };
     expect(payload.exp - payload.iat).toBe(3600);
 
-    expect(await call(system, { Token: token, Ttl: '3601' })).toMatchObject({ status: 400, body: { code: 'TTL_OUT_OF_RANGE' } });
+    expect(await call(system, { Token: token, Ttl: '3601' })).toMatchObject({
+      status: 400,
+      body: { code: 'TTL_OUT_OF_RANGE' },
+    });
     expect(await call(system, { Token: token, Ttl: '1800' })).toMatchObject({ status: 200, body: { ttl: 1800 } });
   });
 
@@ -112,8 +118,16 @@ describe('misconfiguration is a clear 500 CONFIG_INVALID at the first request, n
     ['SYNC_TOKEN_TTL below 1800', { SYNC_TOKEN_TTL: '60' }, /SYNC_TOKEN_TTL must be from 1800 to 86400, got 60/],
     ['SYNC_TOKEN_TTL above 24 h', { SYNC_TOKEN_TTL: '86401' }, /SYNC_TOKEN_TTL must be from 1800 to 86400, got 86401/],
     ['SYNC_TOKEN_TTL not a number', { SYNC_TOKEN_TTL: '4h' }, /SYNC_TOKEN_TTL must be a whole number/],
-    ['FLEX_VALIDATION_CACHE_SECONDS negative', { FLEX_VALIDATION_CACHE_SECONDS: '-1' }, /FLEX_VALIDATION_CACHE_SECONDS/],
-    ['SYNC_TOKEN_ALLOW_GUESTS not a boolean', { SYNC_TOKEN_ALLOW_GUESTS: 'maybe' }, /SYNC_TOKEN_ALLOW_GUESTS must be true or false/],
+    [
+      'FLEX_VALIDATION_CACHE_SECONDS negative',
+      { FLEX_VALIDATION_CACHE_SECONDS: '-1' },
+      /FLEX_VALIDATION_CACHE_SECONDS/,
+    ],
+    [
+      'SYNC_TOKEN_ALLOW_GUESTS not a boolean',
+      { SYNC_TOKEN_ALLOW_GUESTS: 'maybe' },
+      /SYNC_TOKEN_ALLOW_GUESTS must be true or false/,
+    ],
     ['API_KEY missing', { API_KEY: '' }, /API_KEY is not set/],
     ['SYNC_SERVICE_SID malformed', { SYNC_SERVICE_SID: 'default' }, /SYNC_SERVICE_SID must be a Sync service SID/],
   ];

@@ -25,7 +25,11 @@ export interface CallOptions {
 /** Every response text seen, for the "no secret in any body" check. */
 export const seenBodies: string[] = [];
 
-export async function call(system: System, params: Record<string, unknown> | undefined, options: CallOptions = {}): Promise<Reply> {
+export async function call(
+  system: System,
+  params: Record<string, unknown> | undefined,
+  options: CallOptions = {},
+): Promise<Reply> {
   const headers: Record<string, string> = { ...(options.headers ?? {}) };
   let body: string | undefined;
   if (options.rawJson !== undefined) {
@@ -84,6 +88,9 @@ export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve
 
 /** Decodes a JWT's header and payload without verifying (jsonwebtoken.verify does the verifying in the tests). */
 export function decodeJwt(token: string): { header: Record<string, unknown>; payload: Record<string, unknown> } {
-  const [header, payload] = token.split('.').slice(0, 2).map((part) => JSON.parse(Buffer.from(part, 'base64url').toString('utf8')));
+  const [header, payload] = token
+    .split('.')
+    .slice(0, 2)
+    .map((part) => JSON.parse(Buffer.from(part, 'base64url').toString('utf8')));
   return { header, payload };
 }

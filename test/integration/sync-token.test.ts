@@ -4,16 +4,7 @@
  */
 import jwt from 'jsonwebtoken';
 import { startSystem, type System } from '../helpers/system';
-import {
-  call,
-  iamCalls,
-  publicUrl,
-  randomHex,
-  seenBodies,
-  signForm,
-  signJson,
-  workerSid,
-} from './sync-token-support';
+import { call, iamCalls, publicUrl, randomHex, seenBodies, signForm, signJson, workerSid } from './sync-token-support';
 
 let system: System;
 let authToken: string;
@@ -30,7 +21,9 @@ beforeAll(async () => {
 afterAll(() => system?.stop());
 beforeEach(() => system.admin.reset());
 
-async function flexToken(input: { identity?: string; roles?: string[]; workerSid?: string | null; ttlSeconds?: number } = {}) {
+async function flexToken(
+  input: { identity?: string; roles?: string[]; workerSid?: string | null; ttlSeconds?: number } = {},
+) {
   const { token } = await system.admin.flexToken({
     identity: input.identity ?? 'alice_40example_2Ecom',
     roles: input.roles ?? ['agent'],
@@ -48,7 +41,10 @@ function verified(token: string) {
     issuer: config.apiKey,
     subject: config.accountSid,
     complete: true,
-  }) as unknown as { header: Record<string, unknown>; payload: Record<string, unknown> & { iat: number; exp: number; grants: any } };
+  }) as unknown as {
+    header: Record<string, unknown>;
+    payload: Record<string, unknown> & { iat: number; exp: number; grants: any };
+  };
 }
 
 const logLines = () =>
@@ -68,7 +64,11 @@ describe('a Flex agent', () => {
     expect(reply.headers.get('cache-control')).toBe('no-store');
     expect(reply.headers.get('content-type')).toMatch(/^application\/json/);
     expect(Object.keys(reply.body).sort()).toEqual(['expiresAt', 'identity', 'serviceSid', 'token', 'ttl']);
-    expect(reply.body).toMatchObject({ identity: 'alice_40example_2Ecom', ttl: 14_400, serviceSid: system.emulator.config.syncServiceSid });
+    expect(reply.body).toMatchObject({
+      identity: 'alice_40example_2Ecom',
+      ttl: 14_400,
+      serviceSid: system.emulator.config.syncServiceSid,
+    });
 
     const { header, payload } = verified(reply.body.token);
     expect(header).toMatchObject({ alg: 'HS256', typ: 'JWT', cty: 'twilio-fpa;v=1' });
@@ -80,7 +80,9 @@ describe('a Flex agent', () => {
     expect(Math.abs(payload.iat * 1000 - Date.now())).toBeLessThan(10_000);
     expect(reply.body.expiresAt).toBe(new Date(payload.exp * 1000).toISOString());
     // And the signature really depends on the API secret.
-    expect(() => jwt.verify(reply.body.token, 'not-the-secret', { algorithms: ['HS256'] })).toThrow(/invalid signature/);
+    expect(() => jwt.verify(reply.body.token, 'not-the-secret', { algorithms: ['HS256'] })).toThrow(
+      /invalid signature/,
+    );
   });
 
   it('may send the Flex token in a JSON body and ask for a shorter lifetime', async () => {
@@ -120,14 +122,23 @@ describe('refused Flex tokens', () => {
 
   it('garbage that cannot be a token is 401 FLEX_TOKEN_INVALID without an IAM call', async () => {
     for (const garbage of ['not a token; drop table', 'x'.repeat(9000), '<script>alert(1)</script>', 'é.é.é']) {
-      expect(await call(system, { Token: garbage })).toMatchObject({ status: 401, body: { code: 'FLEX_TOKEN_INVALID' } });
+      expect(await call(system, { Token: garbage })).toMatchObject({
+        status: 401,
+        body: { code: 'FLEX_TOKEN_INVALID' },
+      });
     }
     expect(await iamCalls(system)).toBe(0);
   });
 
   it('a Token that is not a string is 400 INVALID_REQUEST', async () => {
-    expect(await call(system, { Token: { a: 1 } }, { json: true })).toMatchObject({ status: 400, body: { code: 'INVALID_REQUEST' } });
-    expect(await call(system, { Token: 12345 }, { json: true })).toMatchObject({ status: 400, body: { code: 'INVALID_REQUEST' } });
+    expect(await call(system, { Token: { a: 1 } }, { json: true })).toMatchObject({
+      status: 400,
+      body: { code: 'INVALID_REQUEST' },
+    });
+    expect(await call(system, { Token: 12345 }, { json: true })).toMatchObject({
+      status: 400,
+      body: { code: 'INVALID_REQUEST' },
+    });
   });
 
   it('a guest (role guest, or no worker SID) is 403 GUEST_NOT_ALLOWED', async () => {
@@ -136,7 +147,10 @@ describe('refused Flex tokens', () => {
     const noWorker = await flexToken({ identity: 'carol', roles: ['agent'], workerSid: null });
     expect(await call(system, { Token: noWorker })).toMatchObject({ status: 403, body: { code: 'GUEST_NOT_ALLOWED' } });
     const guestWithWorker = await flexToken({ identity: 'dave', roles: ['guest'] });
-    expect(await call(system, { Token: guestWithWorker })).toMatchObject({ status: 403, body: { code: 'GUEST_NOT_ALLOWED' } });
+    expect(await call(system, { Token: guestWithWorker })).toMatchObject({
+      status: 403,
+      body: { code: 'GUEST_NOT_ALLOWED' },
+    });
   });
 
   it('no credentials at all is 401 CREDENTIALS_MISSING (an empty Token counts as none)', async () => {
@@ -174,7 +188,11 @@ describe('signed server requests', () => {
   it('a signed JSON request (bodySHA256) gets a token for its Identity', async () => {
     const bodyText = JSON.stringify({ Identity: 'svc-json', Ttl: 7200 });
     const { query, signature } = signJson(authToken, publicUrl(system), bodyText);
-    const reply = await call(system, undefined, { rawJson: bodyText, query, headers: { 'X-Twilio-Signature': signature } });
+    const reply = await call(system, undefined, {
+      rawJson: bodyText,
+      query,
+      headers: { 'X-Twilio-Signature': signature },
+    });
     expect(reply).toMatchObject({ status: 200, body: { identity: 'svc-json', ttl: 7200 } });
   });
 
@@ -182,8 +200,15 @@ describe('signed server requests', () => {
     const url = publicUrl(system);
     const params = { Identity: 'svc-reporting' };
     const good = signForm(authToken, url, params);
-    const refused = async (body: Record<string, string>, signature: string, options: Parameters<typeof call>[2] = {}) => {
-      const reply = await call(system, body, { ...options, headers: { 'X-Twilio-Signature': signature, ...options.headers } });
+    const refused = async (
+      body: Record<string, string>,
+      signature: string,
+      options: Parameters<typeof call>[2] = {},
+    ) => {
+      const reply = await call(system, body, {
+        ...options,
+        headers: { 'X-Twilio-Signature': signature, ...options.headers },
+      });
       expect(reply).toMatchObject({ status: 401, body: { code: 'SIGNATURE_INVALID' } });
     };
     // Sanity: the untampered request passes, so each refusal below is caused by its one change.
@@ -203,7 +228,8 @@ describe('signed server requests', () => {
     const url = publicUrl(system);
     const bodyText = JSON.stringify({ Identity: 'svc-json' });
     const { query, signature } = signJson(authToken, url, bodyText);
-    const send = (rawJson: string, q = query, sig = signature) => call(system, undefined, { rawJson, query: q, headers: { 'X-Twilio-Signature': sig } });
+    const send = (rawJson: string, q = query, sig = signature) =>
+      call(system, undefined, { rawJson, query: q, headers: { 'X-Twilio-Signature': sig } });
     expect((await send(bodyText)).status).toBe(200);
 
     const other = JSON.stringify({ Identity: 'admin' });
@@ -214,12 +240,22 @@ describe('signed server requests', () => {
     // The contract is compact JSON (as JSON.stringify writes it): other formatting does not verify.
     const pretty = JSON.stringify({ Identity: 'svc-json' }, null, 2);
     const prettySigned = signJson(authToken, url, pretty);
-    expect(await send(pretty, prettySigned.query, prettySigned.signature)).toMatchObject({ status: 401, body: { code: 'SIGNATURE_INVALID' } });
+    expect(await send(pretty, prettySigned.query, prettySigned.signature)).toMatchObject({
+      status: 401,
+      body: { code: 'SIGNATURE_INVALID' },
+    });
   });
 
   it('a valid signature still needs a sane Identity: 400 IDENTITY_INVALID', async () => {
     const url = publicUrl(system);
-    for (const params of [{}, { Identity: '' }, { Identity: 'x'.repeat(122) }, { Identity: 'bad\nline' }, { Identity: ' padded' }, { Identity: 'ünï' }]) {
+    for (const params of [
+      {},
+      { Identity: '' },
+      { Identity: 'x'.repeat(122) },
+      { Identity: 'bad\nline' },
+      { Identity: ' padded' },
+      { Identity: 'ünï' },
+    ]) {
       const reply = await call(system, params as Record<string, string>, {
         headers: { 'X-Twilio-Signature': signForm(authToken, url, params as Record<string, string>) },
       });
@@ -241,13 +277,19 @@ describe('identity spoofing', () => {
 
   it('a Flex token with Identity and a forged signature still yields the Flex identity', async () => {
     const token = await flexToken({ identity: 'alice' });
-    const reply = await call(system, { Token: token, Identity: 'bob' }, { headers: { 'X-Twilio-Signature': 'Zm9yZ2Vk' } });
+    const reply = await call(
+      system,
+      { Token: token, Identity: 'bob' },
+      { headers: { 'X-Twilio-Signature': 'Zm9yZ2Vk' } },
+    );
     expect(reply).toMatchObject({ status: 200, body: { identity: 'alice' } });
   });
 
   it('a bad Flex token is not rescued by a valid signature naming another identity', async () => {
     const params = { Token: 'eyJhbGciOiJIUzI1NiJ9.e30.Zm9v', Identity: 'bob' };
-    const reply = await call(system, params, { headers: { 'X-Twilio-Signature': signForm(authToken, publicUrl(system), params) } });
+    const reply = await call(system, params, {
+      headers: { 'X-Twilio-Signature': signForm(authToken, publicUrl(system), params) },
+    });
     expect(reply).toMatchObject({ status: 401, body: { code: 'FLEX_TOKEN_INVALID' } });
   });
 
@@ -280,10 +322,16 @@ describe('lifetime', () => {
   it('refuses a Ttl that is not a whole number with 400 TTL_INVALID', async () => {
     const token = await flexToken();
     for (const ttl of ['abc', '3600.5', '-3600', '', '1e4', ' 3600']) {
-      expect(await call(system, { Token: token, Ttl: ttl })).toMatchObject({ status: 400, body: { code: 'TTL_INVALID' } });
+      expect(await call(system, { Token: token, Ttl: ttl })).toMatchObject({
+        status: 400,
+        body: { code: 'TTL_INVALID' },
+      });
     }
     for (const ttl of [3600.5, '3600s', true, [3600]]) {
-      expect(await call(system, { Token: token, Ttl: ttl }, { json: true })).toMatchObject({ status: 400, body: { code: 'TTL_INVALID' } });
+      expect(await call(system, { Token: token, Ttl: ttl }, { json: true })).toMatchObject({
+        status: 400,
+        body: { code: 'TTL_INVALID' },
+      });
     }
   });
 });
@@ -306,7 +354,11 @@ describe('HTTP behaviour', () => {
   it('answers the preflight (the runtime does, locally and deployed)', async () => {
     const reply = await call(system, undefined, {
       method: 'OPTIONS',
-      headers: { Origin: 'https://flex.twilio.com', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type' },
+      headers: {
+        Origin: 'https://flex.twilio.com',
+        'Access-Control-Request-Method': 'POST',
+        'Access-Control-Request-Headers': 'content-type',
+      },
     });
     expect(reply.status).toBe(204);
     expect(reply.headers.get('access-control-allow-methods')).toMatch(/POST/);
@@ -330,24 +382,31 @@ describe('IAM failures', () => {
     ['5xx', { errorRate: 1 }],
     ['429', { throttleRate: 1 }],
     ['dropped connections', { dropRate: 1 }],
-  ])('IAM failing with %s after retries is 503 UPSTREAM_UNAVAILABLE with Retry-After, then recovers', async (_name, faults) => {
-    const token = await flexToken();
-    await system.admin.faults({ ...faults, families: ['iam'] });
-    const failed = await call(system, { Token: token });
-    expect(failed).toMatchObject({ status: 503, body: { code: 'UPSTREAM_UNAVAILABLE' } });
-    expect(Number(failed.headers.get('retry-after'))).toBeGreaterThan(0);
-    expect(failed.text).not.toMatch(/stack|at .*\.js/);
-    expect(await iamCalls(system)).toBeGreaterThan(1); // retried before giving up
+  ])(
+    'IAM failing with %s after retries is 503 UPSTREAM_UNAVAILABLE with Retry-After, then recovers',
+    async (_name, faults) => {
+      const token = await flexToken();
+      await system.admin.faults({ ...faults, families: ['iam'] });
+      const failed = await call(system, { Token: token });
+      expect(failed).toMatchObject({ status: 503, body: { code: 'UPSTREAM_UNAVAILABLE' } });
+      expect(Number(failed.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(failed.text).not.toMatch(/stack|at .*\.js/);
+      expect(await iamCalls(system)).toBeGreaterThan(1); // retried before giving up
 
-    await system.admin.faults({});
-    // The failure was not cached: the same token works as soon as IAM answers again.
-    expect(await call(system, { Token: token })).toMatchObject({ status: 200, body: { identity: 'alice_40example_2Ecom' } });
-  });
+      await system.admin.faults({});
+      // The failure was not cached: the same token works as soon as IAM answers again.
+      expect(await call(system, { Token: token })).toMatchObject({
+        status: 200,
+        body: { identity: 'alice_40example_2Ecom' },
+      });
+    },
+  );
 
   it('transient IAM errors are absorbed by the retries', async () => {
     await system.admin.faults({ errorRate: 0.5, families: ['iam'] });
     let ok = 0;
-    for (let i = 0; i < 10; i++) if ((await call(system, { Token: await flexToken({ identity: `t${i}` }) })).status === 200) ok++;
+    for (let i = 0; i < 10; i++)
+      if ((await call(system, { Token: await flexToken({ identity: `t${i}` }) })).status === 200) ok++;
     await system.admin.faults({});
     // Each request fails only if all 6 attempts fail (1/64); without retries about half would.
     expect(ok).toBeGreaterThanOrEqual(8);
@@ -373,7 +432,9 @@ describe('validation cache', () => {
     const replies = await Promise.all(Array.from({ length: 8 }, () => call(system, { Token: token })));
     for (const reply of replies) expect(reply).toMatchObject({ status: 200, body: { identity: 'burst-agent' } });
     expect(await iamCalls(system)).toBe(1);
-    const sources = logLines().filter((l) => l.msg === 'sync token issued' && l.identity === 'burst-agent').map((l) => l.validation);
+    const sources = logLines()
+      .filter((l) => l.msg === 'sync token issued' && l.identity === 'burst-agent')
+      .map((l) => l.validation);
     expect(sources.filter((s) => s === 'miss')).toHaveLength(1);
     expect(sources.filter((s) => s === 'shared' || s === 'hit')).toHaveLength(7);
   });

@@ -50,14 +50,28 @@ async function subscribeSink(destination = withCredentials()) {
   await system.twilio.events.v1.subscriptions.create({
     description: 'TaskRouter',
     sinkSid: sink.sid,
-    types: ['reservation.completed', 'task.created', 'reservation.accepted'].map((t) => ({ type: `com.twilio.taskrouter.${t}`, schema_version: 1 })),
+    types: ['reservation.completed', 'task.created', 'reservation.accepted'].map((t) => ({
+      type: `com.twilio.taskrouter.${t}`,
+      schema_version: 1,
+    })),
   });
   return sink;
 }
 
 /** Posts to the function as a sender would (signed by the emulator's own signing code), optionally tampered. */
-async function post(init: { json?: unknown; form?: Record<string, string>; url?: string; token?: string; headers?: Record<string, string | undefined> }) {
-  const signed = signedRequest({ url: init.url ?? fnUrl(), authToken: init.token ?? system.emulator.config.authToken, json: init.json, form: init.form });
+async function post(init: {
+  json?: unknown;
+  form?: Record<string, string>;
+  url?: string;
+  token?: string;
+  headers?: Record<string, string | undefined>;
+}) {
+  const signed = signedRequest({
+    url: init.url ?? fnUrl(),
+    authToken: init.token ?? system.emulator.config.authToken,
+    json: init.json,
+    form: init.form,
+  });
   const headers: Record<string, string> = { ...signed.headers };
   for (const [name, value] of Object.entries(init.headers ?? {})) {
     if (value === undefined) delete headers[name];
@@ -74,7 +88,12 @@ function completedPayload(workerSid: string, n: number) {
     eventtype: 'reservation.completed',
     timestamp: new Date().toISOString(),
     task_sid: `WT${hex}`,
-    task_attributes: JSON.stringify({ direction: 'inbound', call_sid: `CA${hex}`, from: '+12065550100', to: '+14155550100' }),
+    task_attributes: JSON.stringify({
+      direction: 'inbound',
+      call_sid: `CA${hex}`,
+      from: '+12065550100',
+      to: '+14155550100',
+    }),
     task_age: 120,
     task_date_created: new Date(Date.now() - 120_000).toISOString(),
     task_channel_unique_name: 'voice',
@@ -103,7 +122,11 @@ describe('pushed through the workspace EventCallbackUrl', () => {
     await quiet();
     const written = await items(workerSid);
     expect(written).toHaveLength(1);
-    expect(written[0].data).toMatchObject({ callSid: calls[0].callSid, taskSid: calls[0].taskSid, direction: 'inbound' });
+    expect(written[0].data).toMatchObject({
+      callSid: calls[0].callSid,
+      taskSid: calls[0].taskSid,
+      direction: 'inbound',
+    });
     // Every event was acknowledged: the completion written, the others ignored.
     const { callbacks } = await system.admin.deliveries();
     expect(callbacks.length).toBeGreaterThan(3);
@@ -120,7 +143,11 @@ describe('pushed through the workspace EventCallbackUrl', () => {
 
   it('refuses an unsigned or badly signed callback with 401 and writes nothing', async () => {
     const [workerSid] = await seedAgents();
-    const form = { EventType: 'reservation.completed', Timestamp: String(Math.floor(Date.now() / 1000)), WorkerSid: workerSid };
+    const form = {
+      EventType: 'reservation.completed',
+      Timestamp: String(Math.floor(Date.now() / 1000)),
+      WorkerSid: workerSid,
+    };
     const unsigned = await post({ form, headers: { 'X-Twilio-Signature': undefined } });
     expect(unsigned.status).toBe(401);
     expect(unsigned.body.code).toBe('SIGNATURE_MISSING');
@@ -141,7 +168,7 @@ function jobSummaries(from: number) {
 const total = (lines: Array<Record<string, number>>, field: string) => lines.reduce((n, l) => n + (l[field] ?? 0), 0);
 
 describe('the scheduled job after pushes', () => {
-  it('writes nothing and reads each active agent\'s items about once per window', async () => {
+  it("writes nothing and reads each active agent's items about once per window", async () => {
     const workers = await seedAgents(3);
     await subscribeSink();
     const { calls } = await system.admin.liveCalls({ count: 6, talkSeconds: 0 });
@@ -172,7 +199,9 @@ describe('the scheduled job after pushes', () => {
     const from = system.functions.output.length;
     const result = await syncRecentCalls(system);
     expect(result.totals.written).toBe(2);
-    expect((await items(workerSid)).map((i) => (i.data as { taskSid: string }).taskSid).sort()).toEqual(calls.map((c) => c.taskSid).sort());
+    expect((await items(workerSid)).map((i) => (i.data as { taskSid: string }).taskSid).sort()).toEqual(
+      calls.map((c) => c.taskSid).sort(),
+    );
     expect(total(jobSummaries(from), 'alreadyThere')).toBe(0);
   });
 });
@@ -190,7 +219,9 @@ describe('pushed through an Event Streams sink', () => {
     const all = (await Promise.all(workers.map(items))).flat();
     expect(all.map((i) => (i.data as { taskSid: string }).taskSid).sort()).toEqual(calls.map((c) => c.taskSid).sort());
     // One summary line per delivery, with what the checks found; the secret never printed.
-    const summaries = system.functions.output.filter((line) => line.includes('taskrouter events summary')).map((line) => JSON.parse(line.slice(line.indexOf('{'))));
+    const summaries = system.functions.output
+      .filter((line) => line.includes('taskrouter events summary'))
+      .map((line) => JSON.parse(line.slice(line.indexOf('{'))));
     const streamsLines = summaries.filter((s) => s.shape === 'streams');
     expect(streamsLines.length).toBeGreaterThanOrEqual(streams.length);
     expect(streamsLines.at(-1)).toMatchObject({ basic: 'valid', signed: 'valid', status: 200 });
@@ -237,7 +268,10 @@ describe('pushed through an Event Streams sink', () => {
     const answer = await post({ json, url: withCredentials() });
     expect(answer.status).toBe(200);
     expect(answer.body).toMatchObject({ received: 8, written: 2, duplicate: 1, ignored: 5, failed: 0, retry: false });
-    expect((await items(workerSid)).map((i) => (i.data as { taskSid: string }).taskSid).sort()).toEqual([`WT${'2'.padStart(32, '0')}`, `WT${'5'.padStart(32, '0')}`]);
+    expect((await items(workerSid)).map((i) => (i.data as { taskSid: string }).taskSid).sort()).toEqual([
+      `WT${'2'.padStart(32, '0')}`,
+      `WT${'5'.padStart(32, '0')}`,
+    ]);
   });
 
   it('asks for a retry while Sync answers 429 / 5xx, and the retried delivery writes the call', async () => {
@@ -246,7 +280,11 @@ describe('pushed through an Event Streams sink', () => {
     await subscribeSink();
     await system.admin.faults({ errorRate: 0.5, throttleRate: 1, families: ['sync'] });
     const { calls } = await system.admin.liveCalls({ workerSid, talkSeconds: 0 });
-    await waitFor(async () => (await system.admin.deliveries()).streams.some((d) => d.status === 503), 'a delivery answered 503', 60_000);
+    await waitFor(
+      async () => (await system.admin.deliveries()).streams.some((d) => d.status === 503),
+      'a delivery answered 503',
+      60_000,
+    );
     expect(await system.admin.faults({})).toMatchObject({ errorRate: 0, throttleRate: 0 });
     await quiet();
     const { streams } = await system.admin.deliveries();

@@ -24,7 +24,10 @@ export interface FigureSection {
 
 export function writeFigures(name: string, sections: FigureSection[]): void {
   mkdirSync(FIGURES_DIR, { recursive: true });
-  writeFileSync(join(FIGURES_DIR, `${name}.json`), JSON.stringify({ name, writtenAt: new Date().toISOString(), sections }, null, 2));
+  writeFileSync(
+    join(FIGURES_DIR, `${name}.json`),
+    JSON.stringify({ name, writtenAt: new Date().toISOString(), sections }, null, 2),
+  );
 }
 
 /** The failing cases of a run, in full, next to the figures (test-artifacts/hostile/<name>-failures.txt). */
@@ -48,5 +51,7 @@ export function prng(seed: number): () => number {
 /** The run's seed: HOSTILE_SEED when set (to replay a failure), else a fresh one. */
 export function suiteSeed(): number {
   const fromEnv = Number(process.env.HOSTILE_SEED);
-  return Number.isSafeInteger(fromEnv) && process.env.HOSTILE_SEED !== '' ? fromEnv : Math.floor(Math.random() * 2 ** 31);
+  return Number.isSafeInteger(fromEnv) && process.env.HOSTILE_SEED !== ''
+    ? fromEnv
+    : Math.floor(Math.random() * 2 ** 31);
 }

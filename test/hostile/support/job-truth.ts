@@ -39,13 +39,22 @@ export interface Truth {
 
 export function readTruth(emulator: Emulator): Truth {
   const { taskrouter } = emulator.state;
-  const byReservation = new Map<string, Array<{ type: string; workerSid: string; taskSid: string; taskCreatedMs: number; voice: boolean }>>();
+  const byReservation = new Map<
+    string,
+    Array<{ type: string; workerSid: string; taskSid: string; taskCreatedMs: number; voice: boolean }>
+  >();
   const chatTaskSids = new Set<string>();
   for (const e of taskrouter.events) {
     if (e.taskChannelUniqueName && e.taskChannelUniqueName !== 'voice' && e.taskSid) chatTaskSids.add(e.taskSid);
     if (!e.reservationSid) continue;
     const list = byReservation.get(e.reservationSid) ?? [];
-    list.push({ type: e.eventType, workerSid: String(e.eventData.worker_sid), taskSid: String(e.taskSid), taskCreatedMs: e.taskCreatedMs!, voice: e.taskChannelUniqueName === 'voice' });
+    list.push({
+      type: e.eventType,
+      workerSid: String(e.eventData.worker_sid),
+      taskSid: String(e.taskSid),
+      taskCreatedMs: e.taskCreatedMs!,
+      voice: e.taskChannelUniqueName === 'voice',
+    });
     byReservation.set(e.reservationSid, list);
   }
   const handled = new Map<string, HandledCall>();
@@ -68,7 +77,8 @@ export function readTruth(emulator: Emulator): Truth {
     const types = new Set(events.map((e) => e.type));
     const key = `${mapName(last.workerSid)}|${expectedItemKey(last.taskSid, last.taskCreatedMs)}`;
     if (types.has('reservation.accepted') && types.has('reservation.completed')) continue;
-    if (types.has('reservation.rejected') || types.has('reservation.timeout')) forbidden.set(key, 'declined by this agent');
+    if (types.has('reservation.rejected') || types.has('reservation.timeout'))
+      forbidden.set(key, 'declined by this agent');
     else if (types.has('reservation.canceled')) forbidden.set(key, 'abandoned in queue');
   }
   for (const key of handled.keys()) forbidden.delete(key); // an agent who declined once may handle it later
@@ -84,7 +94,11 @@ export interface SyncedItem {
 }
 
 /** Everything in the Sync service right now: the checkpoint first, then the items (so items can only be newer). */
-export function readSync(emulator: Emulator): { checkpoint: Record<string, unknown> | undefined; items: SyncedItem[]; maps: string[] } {
+export function readSync(emulator: Emulator): {
+  checkpoint: Record<string, unknown> | undefined;
+  items: SyncedItem[];
+  maps: string[];
+} {
   const service = emulator.state.sync.services.get(emulator.config.syncServiceSid)!;
   const doc = [...service.documents.values()].find((d) => d.uniqueName === CHECKPOINT_NAME);
   const checkpoint = doc ? structuredClone(doc.data) : undefined;
@@ -93,7 +107,13 @@ export function readSync(emulator: Emulator): { checkpoint: Record<string, unkno
   for (const map of service.maps.values()) {
     maps.push(String(map.uniqueName));
     for (const item of map.items.values()) {
-      items.push({ map: String(map.uniqueName), key: item.key, revision: item.revision, dateExpires: item.dateExpires, data: item.data });
+      items.push({
+        map: String(map.uniqueName),
+        key: item.key,
+        revision: item.revision,
+        dateExpires: item.dateExpires,
+        data: item.data,
+      });
     }
   }
   return { checkpoint, items, maps };

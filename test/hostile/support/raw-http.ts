@@ -44,10 +44,18 @@ export function header(response: RawResponse, name: string): string | undefined 
 
 export function serialise(port: number, request: RawRequest): Buffer {
   if (request.raw) return request.raw;
-  const lines: Buffer[] = [Buffer.from(`${request.method} ${request.target} HTTP/${request.version ?? '1.1'}\r\n`, 'latin1')];
+  const lines: Buffer[] = [
+    Buffer.from(`${request.method} ${request.target} HTTP/${request.version ?? '1.1'}\r\n`, 'latin1'),
+  ];
   const names = new Set(request.headers.map(([name]) => name.toLowerCase()));
   const add = (name: string, value: HeaderValue) =>
-    lines.push(Buffer.concat([Buffer.from(`${name}: `, 'latin1'), typeof value === 'string' ? Buffer.from(value, 'latin1') : value, Buffer.from('\r\n')]));
+    lines.push(
+      Buffer.concat([
+        Buffer.from(`${name}: `, 'latin1'),
+        typeof value === 'string' ? Buffer.from(value, 'latin1') : value,
+        Buffer.from('\r\n'),
+      ]),
+    );
   if (!request.omitHost && !names.has('host')) add('Host', `localhost:${port}`);
   for (const [name, value] of request.headers) add(name, value);
   if (request.body !== undefined && !request.omitContentLength && !names.has('content-length')) {
@@ -93,7 +101,8 @@ export function parseResponse(data: Buffer, ended: boolean, headRequest: boolean
   const rest = data.subarray(headEnd + 4);
   let body: Buffer | undefined;
   if (headRequest || status === 204 || status === 304) body = Buffer.alloc(0);
-  else if (headers['transfer-encoding']?.some((v) => /chunked/i.test(v))) body = decodeChunked(rest) ?? (ended ? rest : undefined);
+  else if (headers['transfer-encoding']?.some((v) => /chunked/i.test(v)))
+    body = decodeChunked(rest) ?? (ended ? rest : undefined);
   else if (headers['content-length']) {
     const length = Number(headers['content-length'][0]);
     if (rest.length >= length) body = rest.subarray(0, length);
@@ -124,7 +133,11 @@ export function send(port: number, request: RawRequest, timeoutMs = 15_000): Pro
       try {
         const response = parseResponse(Buffer.concat(chunks), ended, isHead);
         if (response) finish({ ok: true, response });
-        else if (ended) finish({ ok: false, error: chunks.length === 0 ? 'connection closed without an answer' : 'truncated answer' });
+        else if (ended)
+          finish({
+            ok: false,
+            error: chunks.length === 0 ? 'connection closed without an answer' : 'truncated answer',
+          });
       } catch (error) {
         finish({ ok: false, error: (error as Error).message });
       }
@@ -146,7 +159,11 @@ export function send(port: number, request: RawRequest, timeoutMs = 15_000): Pro
 }
 
 /** Runs `work` over `items` with at most `concurrency` in flight; results in the items' order. */
-export async function pool<T, R>(items: readonly T[], concurrency: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function pool<T, R>(
+  items: readonly T[],
+  concurrency: number,
+  work: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {

@@ -40,7 +40,8 @@ export class SecretIndex {
     for (let at = 0; ; at = Math.min(at + STRIDE, last)) {
       const window = value.slice(at, at + WINDOW);
       const secretPart = at + WINDOW > publicEnd;
-      if (secretPart && new Set(window).size >= MIN_DISTINCT && !this.windows.has(window)) this.windows.set(window, label);
+      if (secretPart && new Set(window).size >= MIN_DISTINCT && !this.windows.has(window))
+        this.windows.set(window, label);
       if (at === last) break;
     }
   }

@@ -45,19 +45,22 @@ function setup(overrides: Partial<SyncTokenProviderOptions> = {}) {
 }
 
 describe('attach', () => {
-  it.each(['tokenAboutToExpire', 'tokenExpired'])('%s: fetches a fresh token (not the cached one) and calls updateToken', async (event) => {
-    const { provider, server, client } = setup();
-    const { token } = await provider.getToken(); // cached and still fresh: it is the one about to expire
-    provider.attach(client);
-    client.emit(event);
-    await flush();
-    expect(server.requests).toHaveLength(2);
-    expect(client.updatedWith).toEqual(['sync-token-2']);
-    expect(token).toBe('sync-token-1');
-    // The new token replaces the cached one.
-    expect((await provider.getToken()).token).toBe('sync-token-2');
-    expect(server.requests).toHaveLength(2);
-  });
+  it.each(['tokenAboutToExpire', 'tokenExpired'])(
+    '%s: fetches a fresh token (not the cached one) and calls updateToken',
+    async (event) => {
+      const { provider, server, client } = setup();
+      const { token } = await provider.getToken(); // cached and still fresh: it is the one about to expire
+      provider.attach(client);
+      client.emit(event);
+      await flush();
+      expect(server.requests).toHaveLength(2);
+      expect(client.updatedWith).toEqual(['sync-token-2']);
+      expect(token).toBe('sync-token-1');
+      // The new token replaces the cached one.
+      expect((await provider.getToken()).token).toBe('sync-token-2');
+      expect(server.requests).toHaveLength(2);
+    },
+  );
 
   it('retries a failing endpoint with backoff, then updates the client', async () => {
     const { provider, server, client, delays, errors } = setup();
@@ -251,6 +254,9 @@ declare class OverloadedSdkClient {
   removeListener(event: 'tokenAboutToExpire' | 'tokenExpired', listener: (...args: never[]) => void): this;
   updateToken(token: string): Promise<OverloadedSdkClient>;
 }
-export type SdkClientsFit = [GenericSdkClient extends SyncClientLike ? true : never, OverloadedSdkClient extends SyncClientLike ? true : never];
+export type SdkClientsFit = [
+  GenericSdkClient extends SyncClientLike ? true : never,
+  OverloadedSdkClient extends SyncClientLike ? true : never,
+];
 const sdkClientsFit: SdkClientsFit = [true, true];
 void sdkClientsFit;

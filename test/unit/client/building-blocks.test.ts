@@ -21,13 +21,18 @@ describe('backoff', () => {
 
   it('keeps each delay between half and all of the exponential ceiling, and never below Retry-After', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 30 }), fc.double({ min: 0, max: 0.999999, noNaN: true }), fc.option(fc.nat(20_000), { nil: undefined }), (retry, r, after) => {
-        const delay = backoffDelayMs(retry, policy, after, () => r);
-        const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (retry - 1));
-        expect(delay).toBeGreaterThanOrEqual(after ?? 0);
-        expect(delay).toBeGreaterThanOrEqual(ceiling / 2);
-        if (after === undefined) expect(delay).toBeLessThanOrEqual(ceiling);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 30 }),
+        fc.double({ min: 0, max: 0.999999, noNaN: true }),
+        fc.option(fc.nat(20_000), { nil: undefined }),
+        (retry, r, after) => {
+          const delay = backoffDelayMs(retry, policy, after, () => r);
+          const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (retry - 1));
+          expect(delay).toBeGreaterThanOrEqual(after ?? 0);
+          expect(delay).toBeGreaterThanOrEqual(ceiling / 2);
+          if (after === undefined) expect(delay).toBeLessThanOrEqual(ceiling);
+        },
+      ),
     );
   });
 
@@ -64,7 +69,13 @@ describe('backoff', () => {
 });
 
 describe('token cache entries', () => {
-  const result = { token: 'jwt', identity: 'alice', ttl: 3600, expiresAt: new Date(T0 + 3600_000).toISOString(), serviceSid: 'IS1' };
+  const result = {
+    token: 'jwt',
+    identity: 'alice',
+    ttl: 3600,
+    expiresAt: new Date(T0 + 3600_000).toISOString(),
+    serviceSid: 'IS1',
+  };
 
   it('round-trips through storage text', () => {
     const entry = makeEntry('https://x.twil.io/sync-token', 'u1', T0, result);
@@ -73,7 +84,15 @@ describe('token cache entries', () => {
   });
 
   it('rejects anything malformed', () => {
-    for (const text of [null, '', 'x', '[]', '{}', '{"v":1}', JSON.stringify({ v: 1, endpoint: 'e', user: 'u', obtainedAtMs: 'a' })]) {
+    for (const text of [
+      null,
+      '',
+      'x',
+      '[]',
+      '{}',
+      '{"v":1}',
+      JSON.stringify({ v: 1, endpoint: 'e', user: 'u', obtainedAtMs: 'a' }),
+    ]) {
       expect(decodeEntry(text)).toBeUndefined();
     }
   });

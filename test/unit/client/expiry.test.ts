@@ -54,7 +54,10 @@ describe('withoutExpired', () => {
   });
 
   it('hides more items as the clock moves past their expiry', () => {
-    const items = [1, 2, 3].map((day) => ({ key: `CA${day}`, date_expires: new Date(NOW + day * 86_400_000).toISOString() }));
+    const items = [1, 2, 3].map((day) => ({
+      key: `CA${day}`,
+      date_expires: new Date(NOW + day * 86_400_000).toISOString(),
+    }));
     expect(withoutExpired(items, NOW)).toHaveLength(3);
     expect(withoutExpired(items, NOW + 2 * 86_400_000 - 1)).toHaveLength(2);
     expect(withoutExpired(items, NOW + 2 * 86_400_000)).toHaveLength(1);

@@ -1,8 +1,21 @@
 /** The cache entry checks at their edges: what the server may answer, what storage may hold, the margin's bounds. */
-import { decodeEntry, encodeEntry, isFresh, makeEntry, marginMs, readTokenResult } from '../../../src/client/token-cache';
+import {
+  decodeEntry,
+  encodeEntry,
+  isFresh,
+  makeEntry,
+  marginMs,
+  readTokenResult,
+} from '../../../src/client/token-cache';
 import { T0 } from './fakes';
 
-const body = { token: 'jwt', identity: 'alice', ttl: 3600, expiresAt: new Date(T0 + 3600_000).toISOString(), serviceSid: 'IS1' };
+const body = {
+  token: 'jwt',
+  identity: 'alice',
+  ttl: 3600,
+  expiresAt: new Date(T0 + 3600_000).toISOString(),
+  serviceSid: 'IS1',
+};
 
 describe('readTokenResult', () => {
   it('takes a /sync-token success body, and only its fields', () => {
@@ -33,7 +46,8 @@ describe('readTokenResult', () => {
 
 describe('stored entries', () => {
   const entry = makeEntry('e', 'u', T0, body);
-  const stored = (changes: Record<string, unknown>) => JSON.stringify({ ...JSON.parse(encodeEntry(entry)), ...changes });
+  const stored = (changes: Record<string, unknown>) =>
+    JSON.stringify({ ...JSON.parse(encodeEntry(entry)), ...changes });
 
   it('come back equal, with an expiry of fetch time + ttl', () => {
     expect(decodeEntry(encodeEntry(entry))).toEqual(entry);

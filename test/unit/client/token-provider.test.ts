@@ -193,7 +193,10 @@ describe('getToken: what it finds in storage', () => {
     ['another format version', (v) => JSON.stringify({ ...v, v: 2 })],
     ['no token', (v) => JSON.stringify({ ...v, result: { ...(v.result as object), token: '' } })],
     ['a ttl that is not a number', (v) => JSON.stringify({ ...v, result: { ...(v.result as object), ttl: '3600' } })],
-    ['an expiry stretched by hand', (v) => JSON.stringify({ ...v, expiresAtMs: (v.expiresAtMs as number) + 86_400_000 })],
+    [
+      'an expiry stretched by hand',
+      (v) => JSON.stringify({ ...v, expiresAtMs: (v.expiresAtMs as number) + 86_400_000 }),
+    ],
     ['another endpoint', (v) => JSON.stringify({ ...v, endpoint: 'https://other-1234.twil.io/sync-token' })],
     ['another Flex session', (v) => JSON.stringify({ ...v, user: 'someone-else' })],
   ];
@@ -322,12 +325,19 @@ describe('getToken: refusals', () => {
   it('a 200 that is not a token is an INVALID_RESPONSE, not retried', async () => {
     const { provider, server } = setup();
     server.plan(json(200, { token: 'x' }));
-    expect(await rejection(provider.getToken())).toMatchObject({ code: CLIENT_ERROR_CODES.INVALID_RESPONSE, retryable: false });
+    expect(await rejection(provider.getToken())).toMatchObject({
+      code: CLIENT_ERROR_CODES.INVALID_RESPONSE,
+      retryable: false,
+    });
     expect(server.requests).toHaveLength(1);
   });
 
   it('a Flex token that cannot be read is FLEX_TOKEN_UNAVAILABLE, and nothing is sent', async () => {
-    for (const getFlexToken of [() => '', () => Promise.reject(new Error('logged out')), () => undefined as unknown as string]) {
+    for (const getFlexToken of [
+      () => '',
+      () => Promise.reject(new Error('logged out')),
+      () => undefined as unknown as string,
+    ]) {
       const { provider, server } = setup({ getFlexToken });
       expect(await rejection(provider.getToken())).toMatchObject({ code: 'FLEX_TOKEN_UNAVAILABLE', retryable: false });
       expect(server.requests).toHaveLength(0);
@@ -359,9 +369,8 @@ describe('getToken: retries', () => {
 
   it('waits at least Retry-After (seconds or an HTTP date)', async () => {
     const { provider, server, delays, clock } = setup();
-    server.plan(
-      refusal(503, 'UPSTREAM_UNAVAILABLE', { 'Retry-After': '7' }),
-      () => refusal(503, 'UPSTREAM_UNAVAILABLE', { 'Retry-After': new Date(clock.t + 12_000).toUTCString() }),
+    server.plan(refusal(503, 'UPSTREAM_UNAVAILABLE', { 'Retry-After': '7' }), () =>
+      refusal(503, 'UPSTREAM_UNAVAILABLE', { 'Retry-After': new Date(clock.t + 12_000).toUTCString() }),
     );
     await provider.getToken();
     expect(delays).toEqual([7000, 12_000]);
@@ -481,6 +490,8 @@ describe('options', () => {
     ['a cap below the base delay', { refreshRetry: { baseDelayMs: 1000, maxDelayMs: 10 } }],
     ['a zero timeout', { requestTimeoutMs: 0 }],
   ])('refuses %s', (_name, bad) => {
-    expect(() => createSyncTokenProvider({ endpoint: ENDPOINT, getFlexToken: () => FLEX_TOKEN, ...bad })).toThrow(TypeError);
+    expect(() => createSyncTokenProvider({ endpoint: ENDPOINT, getFlexToken: () => FLEX_TOKEN, ...bad })).toThrow(
+      TypeError,
+    );
   });
 });

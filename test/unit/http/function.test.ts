@@ -10,13 +10,25 @@ import { MAX_PARAMS_DEPTH, MAX_PARAMS_VALUES } from '../../../src/http/params-sh
 
 // The package's exports map hides its internals, so load the runtime's Response class by path.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { Response } = require(join(__dirname, '../../../node_modules/@twilio/runtime-handler/dist/dev-runtime/internal/response.js'));
+const { Response } = require(
+  join(__dirname, '../../../node_modules/@twilio/runtime-handler/dist/dev-runtime/internal/response.js'),
+);
 (globalThis as unknown as { Twilio: unknown }).Twilio = { Response };
 
 type Answer = { statusCode: number; body: Record<string, unknown>; headers: Record<string, string> };
 
-async function call(spec: Partial<FunctionSpec>, event: Record<string, unknown>, context: Record<string, unknown> = {}) {
-  const handler = defineFunction({ name: 'test', methods: ['POST'], cors: true, handle: async () => ({ body: { ok: true } }), ...spec });
+async function call(
+  spec: Partial<FunctionSpec>,
+  event: Record<string, unknown>,
+  context: Record<string, unknown> = {},
+) {
+  const handler = defineFunction({
+    name: 'test',
+    methods: ['POST'],
+    cors: true,
+    handle: async () => ({ body: { ok: true } }),
+    ...spec,
+  });
   const lines: string[] = [];
   const log = jest.spyOn(console, 'log').mockImplementation((line: string) => void lines.push(line));
   const answer = await new Promise<Answer>((resolve, reject) => {
@@ -36,7 +48,10 @@ const post = (headers: Record<string, string> = {}, params: Record<string, unkno
 describe('defineFunction', () => {
   it('answers JSON with no-store and a request id, passing params without the runtime request entry', async () => {
     let seen: Record<string, unknown> = {};
-    const { answer } = await call({ handle: async (r) => ((seen = r.params), { body: { ok: true } }) }, post({}, { A: '1' }));
+    const { answer } = await call(
+      { handle: async (r) => ((seen = r.params), { body: { ok: true } }) },
+      post({}, { A: '1' }),
+    );
     expect(answer.statusCode).toBe(200);
     expect(answer.body).toEqual({ ok: true });
     expect(answer.headers['Cache-Control']).toBe('no-store');
@@ -44,7 +59,7 @@ describe('defineFunction', () => {
     expect(seen).toEqual({ A: '1' });
   });
 
-  it('answers with its own request id: a client\'s X-Request-Id is logged next to it as clientRequestId', async () => {
+  it("answers with its own request id: a client's X-Request-Id is logged next to it as clientRequestId", async () => {
     const { answer, lines } = await call({}, post({ 'x-request-id': 'client-chosen-1' }));
     const own = answer.headers['X-Request-Id'];
     expect(own).toMatch(/^[0-9a-f-]{36}$/);
@@ -71,7 +86,9 @@ describe('defineFunction', () => {
     expect(denied.answer.statusCode).toBe(403);
     expect(denied.answer.body.code).toBe('ORIGIN_NOT_ALLOWED');
     expect(denied.answer.headers['Access-Control-Allow-Origin']).toBeUndefined();
-    const configured = await call({}, post({ origin: 'http://localhost:3000' }), { ALLOWED_ORIGINS: 'http://localhost:3000' });
+    const configured = await call({}, post({ origin: 'http://localhost:3000' }), {
+      ALLOWED_ORIGINS: 'http://localhost:3000',
+    });
     expect(configured.answer.headers['Access-Control-Allow-Origin']).toBe('http://localhost:3000');
   });
 
@@ -79,7 +96,12 @@ describe('defineFunction', () => {
     const failWith = (error: unknown) => call({ handle: async () => Promise.reject(error) }, post());
     const http = await failWith(new HttpError(401, 'FLEX_TOKEN_INVALID', 'nope'));
     expect(http.answer.statusCode).toBe(401);
-    expect(http.answer.body).toEqual({ code: 'FLEX_TOKEN_INVALID', message: 'nope', status: 401, requestId: expect.any(String) });
+    expect(http.answer.body).toEqual({
+      code: 'FLEX_TOKEN_INVALID',
+      message: 'nope',
+      status: 401,
+      requestId: expect.any(String),
+    });
 
     const config = await failWith(new ConfigError('SYNC_TOKEN_TTL', 'must be from 1800 to 86400, got 60'));
     expect(config.answer.statusCode).toBe(500);
@@ -123,7 +145,11 @@ describe('defineFunction', () => {
     };
     let ran = 0;
     const handle = async () => ((ran += 1), { body: { ok: true } });
-    for (const params of [{ a: nest(5000) }, { a: nest(MAX_PARAMS_DEPTH + 1) }, { a: Array.from({ length: MAX_PARAMS_VALUES }, () => 1) }]) {
+    for (const params of [
+      { a: nest(5000) },
+      { a: nest(MAX_PARAMS_DEPTH + 1) },
+      { a: Array.from({ length: MAX_PARAMS_VALUES }, () => 1) },
+    ]) {
       const { answer } = await call({ handle }, post({}, params));
       expect(answer.statusCode).toBe(400);
       expect(answer.body).toMatchObject({ code: 'INVALID_REQUEST', status: 400 });

@@ -14,7 +14,12 @@ const OTHER_WK = 'WK' + '2'.repeat(32);
 const T0 = Date.parse('2025-03-01T12:00:00Z');
 const wt = (n: number) => 'WT' + n.toString(16).padStart(32, '0');
 
-function item(task: number, createdMs: number, expiresMs: number | null, data: Record<string, unknown> = {}): StoredItem {
+function item(
+  task: number,
+  createdMs: number,
+  expiresMs: number | null,
+  data: Record<string, unknown> = {},
+): StoredItem {
   return {
     key: recentCallItemKey(wt(task), Math.floor(createdMs / 1000)),
     data: { callSid: null, taskSid: wt(task), startedAt: new Date(createdMs).toISOString(), ...data },
@@ -51,8 +56,16 @@ async function readAll(items: () => StoredItem[], nowMs: () => number, pageSize:
 
 describe('readRecentCallsPage', () => {
   it('answers newest key first, leaves out what expired at now (Twilio clock), keeps items without expiry', async () => {
-    const items = [item(1, T0 - 3000, T0 + 10), item(2, T0 - 1000, T0 + 10), item(3, T0 - 2000, T0), item(4, T0 - 5000, null)];
-    const page = await readRecentCallsPage(lister(() => items), { workerSid: WK, nowMs: () => T0, pageSize: 10 });
+    const items = [
+      item(1, T0 - 3000, T0 + 10),
+      item(2, T0 - 1000, T0 + 10),
+      item(3, T0 - 2000, T0),
+      item(4, T0 - 5000, null),
+    ];
+    const page = await readRecentCallsPage(
+      lister(() => items),
+      { workerSid: WK, nowMs: () => T0, pageSize: 10 },
+    );
     expect(page.calls.map((c) => c.taskSid)).toEqual([wt(2), wt(1), wt(4)]);
     expect(page.calls[2].expiresAt).toBeNull();
     expect(page.nextPageToken).toBeNull();
@@ -61,7 +74,10 @@ describe('readRecentCallsPage', () => {
   it('tolerates items shaped by another writer, and skips keys that are not of the contract', async () => {
     const odd: StoredItem = { ...item(1, T0, null), data: { startedAt: 'yesterday', durationSeconds: 'long' } };
     const foreign: StoredItem = { key: 'CA' + '9'.repeat(32), data: {}, dateExpires: null, dateCreated: new Date(T0) };
-    const { calls } = await readRecentCallsPage(lister(() => [odd, foreign]), { workerSid: WK, nowMs: () => T0, pageSize: 5 });
+    const { calls } = await readRecentCallsPage(
+      lister(() => [odd, foreign]),
+      { workerSid: WK, nowMs: () => T0, pageSize: 5 },
+    );
     expect(calls).toEqual([
       {
         key: odd.key,
@@ -82,16 +98,34 @@ describe('readRecentCallsPage', () => {
   it('pages any map with no call lost or repeated, for any page size', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.uniqueArray(fc.record({ task: fc.integer({ min: 1, max: 0xffff }), ageS: fc.integer({ min: 0, max: 4000 }), ttlS: fc.integer({ min: -5, max: 40 }) }), {
-          maxLength: 60,
-          selector: (s) => s.task,
-        }),
+        fc.uniqueArray(
+          fc.record({
+            task: fc.integer({ min: 1, max: 0xffff }),
+            ageS: fc.integer({ min: 0, max: 4000 }),
+            ttlS: fc.integer({ min: -5, max: 40 }),
+          }),
+          {
+            maxLength: 60,
+            selector: (s) => s.task,
+          },
+        ),
         fc.integer({ min: 1, max: 12 }),
         async (specs, pageSize) => {
           // Expiry follows age (older calls expire first), as start + TTL makes it.
-          const items = specs.map((s) => item(s.task, T0 - s.ageS * 1000, s.ageS > 3000 ? T0 - 1 : T0 + (s.ttlS + 10) * 1000));
-          const live = items.filter((i) => i.dateExpires!.getTime() > T0).sort((a, b) => (a.key < b.key ? 1 : -1)).map((i) => i.key);
-          expect(await readAll(() => items, () => T0, pageSize)).toEqual(live);
+          const items = specs.map((s) =>
+            item(s.task, T0 - s.ageS * 1000, s.ageS > 3000 ? T0 - 1 : T0 + (s.ttlS + 10) * 1000),
+          );
+          const live = items
+            .filter((i) => i.dateExpires!.getTime() > T0)
+            .sort((a, b) => (a.key < b.key ? 1 : -1))
+            .map((i) => i.key);
+          expect(
+            await readAll(
+              () => items,
+              () => T0,
+              pageSize,
+            ),
+          ).toEqual(live);
         },
       ),
       { numRuns: 150 },
@@ -105,7 +139,12 @@ describe('readRecentCallsPage', () => {
     expect(first.calls).toHaveLength(20);
     expect(list.requests).toBe(1);
     // The page that reaches the expired items: 240 … 249, then the first expired one ends the read.
-    const tail = await readRecentCallsPage(list, { workerSid: WK, nowMs: () => T0, pageSize: 20, after: { workerSid: WK, key: items[239].key } });
+    const tail = await readRecentCallsPage(list, {
+      workerSid: WK,
+      nowMs: () => T0,
+      pageSize: 20,
+      after: { workerSid: WK, key: items[239].key },
+    });
     expect(tail.calls.map((c) => c.taskSid)).toEqual(Array.from({ length: 10 }, (_, i) => wt(241 + i)));
     expect(tail.nextPageToken).toBeNull();
     expect(list.requests).toBe(2);
@@ -118,7 +157,12 @@ describe('readRecentCallsPage', () => {
     expect(first.calls.map((c) => c.taskSid)).toEqual([0, 1, 2, 3].map(wt));
     // A new call arrives at the head, and 8 and 9 (the oldest) expire.
     items = [item(99, T0 + 1000, T0 + 99_000), ...items];
-    const second = await readRecentCallsPage(list, { workerSid: WK, nowMs: () => T0 + 2500, pageSize: 4, after: decodePageToken(first.nextPageToken, WK) });
+    const second = await readRecentCallsPage(list, {
+      workerSid: WK,
+      nowMs: () => T0 + 2500,
+      pageSize: 4,
+      after: decodePageToken(first.nextPageToken, WK),
+    });
     expect(second.calls.map((c) => c.taskSid)).toEqual([4, 5, 6, 7].map(wt));
     expect(second.nextPageToken).toBeNull();
   });
@@ -130,7 +174,9 @@ describe('page tokens', () => {
   it('round-trip, and belong to one worker list', () => {
     const token = encodePageToken({ workerSid: WK, key });
     expect(decodePageToken(token, WK)).toEqual({ workerSid: WK, key });
-    expect(() => decodePageToken(token, OTHER_WK)).toThrow(expect.objectContaining({ status: 400, code: 'PAGE_TOKEN_INVALID' }));
+    expect(() => decodePageToken(token, OTHER_WK)).toThrow(
+      expect.objectContaining({ status: 400, code: 'PAGE_TOKEN_INVALID' }),
+    );
   });
 
   it('refuses anything this endpoint did not issue', () => {
@@ -145,7 +191,9 @@ describe('page tokens', () => {
       123,
     ];
     for (const token of bad) {
-      expect(() => decodePageToken(token, WK)).toThrow(expect.objectContaining({ status: 400, code: 'PAGE_TOKEN_INVALID' }));
+      expect(() => decodePageToken(token, WK)).toThrow(
+        expect.objectContaining({ status: 400, code: 'PAGE_TOKEN_INVALID' }),
+      );
     }
   });
 });

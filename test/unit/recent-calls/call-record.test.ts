@@ -64,19 +64,31 @@ describe('buildCallRecord', () => {
 
   it('an unenriched outbound task: the matched leg gives call SID and timing; unmatched, callSid null', () => {
     const outbound = completion({ callSid: null, outbound: true, direction: 'outbound' });
-    const leg = callTiming({ sid: 'x', startTime: new Date(COMPLETED - 590_000), endTime: new Date(COMPLETED - 100_000), duration: '490' })!;
+    const leg = callTiming({
+      sid: 'x',
+      startTime: new Date(COMPLETED - 590_000),
+      endTime: new Date(COMPLETED - 100_000),
+      duration: '490',
+    })!;
     expect(buildCallRecord(outbound, leg, 'CA' + '9'.repeat(32))).toMatchObject({
       callSid: 'CA' + '9'.repeat(32),
       callSource: 'matched',
       startSource: 'call',
       durationSeconds: 490,
     });
-    expect(buildCallRecord(outbound)).toMatchObject({ callSid: null, callSource: 'none', startSource: 'task', startedAtMs: COMPLETED - 600_000 });
+    expect(buildCallRecord(outbound)).toMatchObject({
+      callSid: null,
+      callSource: 'none',
+      startSource: 'task',
+      startedAtMs: COMPLETED - 600_000,
+    });
     expect(toItem(buildCallRecord(outbound)).callSid).toBeNull();
   });
 
   it('reads RFC 2822 strings from the raw API too', () => {
-    expect(callTiming({ sid: 'x', startTime: 'Sun, 01 Mar 2026 10:09:30 +0000', endTime: null, duration: null })).toEqual({
+    expect(
+      callTiming({ sid: 'x', startTime: 'Sun, 01 Mar 2026 10:09:30 +0000', endTime: null, duration: null }),
+    ).toEqual({
       startMs: Date.parse('2026-03-01T10:09:30Z'),
       endMs: undefined,
       durationSeconds: undefined,

@@ -48,7 +48,11 @@ describe('lease', () => {
   it('a live lease held by another run makes this run busy, even one taken by a run with the largest budget', async () => {
     for (const until of [NOW + 1, NOW + LEASE_MS, NOW + MAX_LEASE_MS]) {
       const store = memoryStore({ lease: { owner: 'other', until: iso(until) } });
-      expect(await acquireLease(store, 'me', () => NOW, LEASE_MS, MAX_LEASE_MS)).toEqual({ ok: false, reason: 'busy', until: iso(until) });
+      expect(await acquireLease(store, 'me', () => NOW, LEASE_MS, MAX_LEASE_MS)).toEqual({
+        ok: false,
+        reason: 'busy',
+        until: iso(until),
+      });
       expect(store.saves).toBe(0);
     }
   });
@@ -79,9 +83,12 @@ describe('cursor', () => {
     expect(trustedCursor(EMPTY_STATE, NOW)).toEqual({ cursorMs: undefined });
   });
 
-  it('a cursor ahead of Twilio\'s clock is ignored (as if absent), never used to skip calls', () => {
+  it("a cursor ahead of Twilio's clock is ignored (as if absent), never used to skip calls", () => {
     for (const at of [NOW + 60_000, NOW + 86_400_000, Date.parse('2099-01-01T00:00:00.000Z')]) {
-      expect(trustedCursor({ ...EMPTY_STATE, cursor: iso(at) }, NOW)).toEqual({ cursorMs: undefined, ignored: iso(at) });
+      expect(trustedCursor({ ...EMPTY_STATE, cursor: iso(at) }, NOW)).toEqual({
+        cursorMs: undefined,
+        ignored: iso(at),
+      });
     }
   });
 });
@@ -105,7 +112,9 @@ describe('stored attempts', () => {
         },
       }).attempts,
     ).toEqual({ EV1: { runs: 2, at } });
-    const many = Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`EV${i}`, { runs: 1, at: iso(NOW - i * 1000) }]));
+    const many = Object.fromEntries(
+      Array.from({ length: 500 }, (_, i) => [`EV${i}`, { runs: 1, at: iso(NOW - i * 1000) }]),
+    );
     const read = readState({ attempts: many }).attempts;
     expect(Object.keys(read)).toHaveLength(MAX_ATTEMPT_ENTRIES);
     expect(read['EV499']).toEqual({ runs: 1, at: iso(NOW - 499_000) }); // the earliest kept
@@ -133,26 +142,38 @@ describe('give-up policy', () => {
   it('counts a 5xx / network failure only in a run where Twilio took other writes (an outage gives nothing up)', () => {
     expect(recordAttempt(3, { cause: 'unavailable' }, false)).toEqual({ runs: 3, giveUp: false });
     expect(recordAttempt(3, { cause: 'unavailable' }, true)).toEqual({ runs: 4, giveUp: false });
-    expect(recordAttempt(GIVE_UP_TRANSIENT_AFTER_RUNS - 1, { cause: 'unavailable' }, true)).toEqual({ runs: GIVE_UP_TRANSIENT_AFTER_RUNS, giveUp: true });
+    expect(recordAttempt(GIVE_UP_TRANSIENT_AFTER_RUNS - 1, { cause: 'unavailable' }, true)).toEqual({
+      runs: GIVE_UP_TRANSIENT_AFTER_RUNS,
+      giveUp: true,
+    });
   });
 
-  it('counts a 429 (about the record\'s own map) in every run, and gives it up after GIVE_UP_TRANSIENT_AFTER_RUNS', () => {
+  it("counts a 429 (about the record's own map) in every run, and gives it up after GIVE_UP_TRANSIENT_AFTER_RUNS", () => {
     expect(recordAttempt(3, { cause: 'throttled' }, false)).toEqual({ runs: 4, giveUp: false });
-    expect(recordAttempt(GIVE_UP_TRANSIENT_AFTER_RUNS - 1, { cause: 'throttled' }, false)).toEqual({ runs: GIVE_UP_TRANSIENT_AFTER_RUNS, giveUp: true });
+    expect(recordAttempt(GIVE_UP_TRANSIENT_AFTER_RUNS - 1, { cause: 'throttled' }, false)).toEqual({
+      runs: GIVE_UP_TRANSIENT_AFTER_RUNS,
+      giveUp: true,
+    });
   });
 
   it('whatever fails, a record is given up within GIVE_UP_TRANSIENT_AFTER_RUNS runs in which Twilio took other writes', () => {
     const causes = ['throttled', 'unavailable', 'unexpected', undefined] as const;
     fc.assert(
-      fc.property(fc.array(fc.constantFrom(...causes), { minLength: GIVE_UP_TRANSIENT_AFTER_RUNS, maxLength: GIVE_UP_TRANSIENT_AFTER_RUNS }), (kinds) => {
-        let runs: number | undefined;
-        for (let n = 0; n < kinds.length; n++) {
-          const attempt = recordAttempt(runs, { cause: kinds[n] }, true);
-          if (attempt.giveUp) return true;
-          runs = attempt.runs;
-        }
-        return false;
-      }),
+      fc.property(
+        fc.array(fc.constantFrom(...causes), {
+          minLength: GIVE_UP_TRANSIENT_AFTER_RUNS,
+          maxLength: GIVE_UP_TRANSIENT_AFTER_RUNS,
+        }),
+        (kinds) => {
+          let runs: number | undefined;
+          for (let n = 0; n < kinds.length; n++) {
+            const attempt = recordAttempt(runs, { cause: kinds[n] }, true);
+            if (attempt.giveUp) return true;
+            runs = attempt.runs;
+          }
+          return false;
+        },
+      ),
     );
   });
 });

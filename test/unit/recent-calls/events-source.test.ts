@@ -13,7 +13,11 @@ const CA = 'CA' + '3'.repeat(32);
 const CA2 = 'CA' + '4'.repeat(32);
 const T0 = Date.parse('2026-03-01T10:00:00Z');
 
-function event(overrides: Partial<RawEvent> = {}, data: Record<string, unknown> = {}, task: Record<string, unknown> = {}): RawEvent {
+function event(
+  overrides: Partial<RawEvent> = {},
+  data: Record<string, unknown> = {},
+  task: Record<string, unknown> = {},
+): RawEvent {
   return {
     sid: 'EV' + 'a'.repeat(32),
     eventType: 'reservation.completed',
@@ -73,14 +77,44 @@ describe('parseCompletion', () => {
     // flex-project-template, dual-channel-recording (addCallDataToTask): "Outbound calls initiated from Flex (via
     // StartOutboundCall Action) do not include call_sid and conference metadata in task attributes".
     const parsed = parseCompletion(
-      event({}, {}, { call_sid: undefined, caller: undefined, called: undefined, direction: 'outbound', from: '+14155550100', to: '(312) 555-0111', outbound_to: '(312) 555-0111', name: '(312) 555-0111' }),
+      event(
+        {},
+        {},
+        {
+          call_sid: undefined,
+          caller: undefined,
+          called: undefined,
+          direction: 'outbound',
+          from: '+14155550100',
+          to: '(312) 555-0111',
+          outbound_to: '(312) 555-0111',
+          name: '(312) 555-0111',
+        },
+      ),
     );
-    expect(parsed.ok && parsed.completion).toMatchObject({ callSid: null, outbound: true, direction: 'outbound', from: '+14155550100', to: '+13125550111' });
+    expect(parsed.ok && parsed.completion).toMatchObject({
+      callSid: null,
+      outbound: true,
+      direction: 'outbound',
+      from: '+14155550100',
+      to: '+13125550111',
+    });
   });
 
   it('reads an enriched outbound completion (call_sid written into the task by a plugin)', () => {
     const parsed = parseCompletion(
-      event({}, {}, { call_sid: CA2, direction: 'outbound', from: '+14155550100', to: '+13125550111', outbound_to: '+13125550111', conference: { sid: 'CF' + '6'.repeat(32) } }),
+      event(
+        {},
+        {},
+        {
+          call_sid: CA2,
+          direction: 'outbound',
+          from: '+14155550100',
+          to: '+13125550111',
+          outbound_to: '+13125550111',
+          conference: { sid: 'CF' + '6'.repeat(32) },
+        },
+      ),
     );
     expect(parsed.ok && parsed.completion).toMatchObject({ callSid: CA2, outbound: true, to: '+13125550111' });
   });
@@ -98,18 +132,39 @@ describe('parseCompletion', () => {
 
   it('accepts attributes as objects and event times from event_date alone', () => {
     const parsed = parseCompletion(
-      event({ eventDateMs: null }, { task_attributes: { call_sid: CA, direction: 'inbound', from: 'a', to: 'b' }, worker_attributes: undefined }),
+      event(
+        { eventDateMs: null },
+        { task_attributes: { call_sid: CA, direction: 'inbound', from: 'a', to: 'b' }, worker_attributes: undefined },
+      ),
     );
-    expect(parsed.ok && parsed.completion).toMatchObject({ callSid: CA, eventDateMs: T0, identity: undefined, from: 'a', to: 'b' });
+    expect(parsed.ok && parsed.completion).toMatchObject({
+      callSid: CA,
+      eventDateMs: T0,
+      identity: undefined,
+      from: 'a',
+      to: 'b',
+    });
   });
 
   it('tells apart what is not a handled call', () => {
-    expect(parseCompletion(event({ eventType: 'reservation.accepted' }))).toEqual({ ok: false, reason: 'not-completed-event' });
-    expect(parseCompletion(event({}, { task_channel_unique_name: 'chat' }))).toEqual({ ok: false, reason: 'not-voice' });
+    expect(parseCompletion(event({ eventType: 'reservation.accepted' }))).toEqual({
+      ok: false,
+      reason: 'not-completed-event',
+    });
+    expect(parseCompletion(event({}, { task_channel_unique_name: 'chat' }))).toEqual({
+      ok: false,
+      reason: 'not-voice',
+    });
     expect(parseCompletion(event({}, { worker_sid: undefined }))).toEqual({ ok: false, reason: 'no-worker' });
     expect(parseCompletion(event({}, { task_sid: 'nope' }))).toEqual({ ok: false, reason: 'no-task' });
-    expect(parseCompletion(event({}, { task_date_created: undefined, task_age: undefined }))).toEqual({ ok: false, reason: 'no-task-time' });
-    expect(parseCompletion(event({ eventDateMs: null, eventDate: null }))).toEqual({ ok: false, reason: 'no-event-date' });
+    expect(parseCompletion(event({}, { task_date_created: undefined, task_age: undefined }))).toEqual({
+      ok: false,
+      reason: 'no-task-time',
+    });
+    expect(parseCompletion(event({ eventDateMs: null, eventDate: null }))).toEqual({
+      ok: false,
+      reason: 'no-event-date',
+    });
   });
 });
 

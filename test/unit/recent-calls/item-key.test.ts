@@ -24,7 +24,12 @@ function rest(data: Record<string, unknown> = {}) {
   return {
     eventDateMs: COMPLETED_MS,
     eventDate: new Date(COMPLETED_MS),
-    eventData: { task_sid: WT, task_age: String(AGE), task_date_created: String(Math.floor(CREATED_MS / 1000)), ...data },
+    eventData: {
+      task_sid: WT,
+      task_age: String(AGE),
+      task_date_created: String(Math.floor(CREATED_MS / 1000)),
+      ...data,
+    },
   };
 }
 
@@ -66,7 +71,9 @@ describe('recent-call item key', () => {
       recentCallItemKey('WT' + '1'.repeat(32), t('2025-12-31T23:59:59Z')),
       recentCallItemKey('WT' + '2'.repeat(32), t('2026-03-10T08:00:00Z')),
     ];
-    const byTime = [...keys].sort((a, b) => (parseItemKey(a)!.taskCreatedSeconds - parseItemKey(b)!.taskCreatedSeconds) || (a < b ? -1 : 1));
+    const byTime = [...keys].sort(
+      (a, b) => parseItemKey(a)!.taskCreatedSeconds - parseItemKey(b)!.taskCreatedSeconds || (a < b ? -1 : 1),
+    );
     expect([...keys].sort()).toEqual(byTime);
   });
 
@@ -78,14 +85,18 @@ describe('recent-call item key', () => {
     expect(itemKeyFromEventStreams(streams())).toBe(expected);
     // task_date_created as ISO in REST / callback (its format there is unconfirmed) gives the same key.
     expect(itemKeyFromRestEvent(rest({ task_date_created: new Date(CREATED_MS).toISOString() }))).toBe(expected);
-    expect(itemKeyFromTaskRouterCallback(callback({ TaskDateCreated: new Date(CREATED_MS).toISOString() }))).toBe(expected);
+    expect(itemKeyFromTaskRouterCallback(callback({ TaskDateCreated: new Date(CREATED_MS).toISOString() }))).toBe(
+      expected,
+    );
   });
 
   it('without task_date_created, every path falls back to the same event second minus the task age', () => {
     const fallback = recentCallItemKey(WT, Math.floor(COMPLETED_MS / 1000) - AGE);
     expect(itemKeyFromRestEvent(rest({ task_date_created: undefined }))).toBe(fallback);
     expect(itemKeyFromTaskRouterCallback(callback({ TaskDateCreated: undefined }))).toBe(fallback);
-    expect(itemKeyFromTaskRouterCallback(callback({ TaskDateCreated: undefined, TimestampMs: undefined }))).toBe(fallback);
+    expect(itemKeyFromTaskRouterCallback(callback({ TaskDateCreated: undefined, TimestampMs: undefined }))).toBe(
+      fallback,
+    );
     expect(itemKeyFromEventStreams(streams({ task_date_created: undefined }))).toBe(fallback);
     // Within a second of the real creation time.
     expect(Math.abs(parseItemKey(fallback)!.taskCreatedSeconds * 1000 - CREATED_MS)).toBeLessThan(1000);
@@ -94,7 +105,9 @@ describe('recent-call item key', () => {
   it('has no key without a task SID or any usable time', () => {
     expect(itemKeyFromRestEvent(rest({ task_sid: 'WT-bogus' }))).toBeUndefined();
     expect(itemKeyFromEventStreams(streams({ task_date_created: 'yesterday', timestamp: undefined }))).toBeUndefined();
-    expect(itemKeyFromTaskRouterCallback(callback({ TaskDateCreated: '', Timestamp: undefined, TimestampMs: undefined }))).toBeUndefined();
+    expect(
+      itemKeyFromTaskRouterCallback(callback({ TaskDateCreated: '', Timestamp: undefined, TimestampMs: undefined })),
+    ).toBeUndefined();
   });
 
   it('reads epoch seconds, epoch ms and ISO 8601 as whole seconds (floor)', () => {

@@ -29,8 +29,16 @@ describe('map naming contract', () => {
 describe('checkpoint state', () => {
   it('reads stored data tolerantly', () => {
     expect(readState(undefined)).toMatchObject({ v: 1, cursor: null, lease: null, failures: [] });
-    expect(readState({ cursor: 'garbage', lease: { owner: 1 }, windowSeconds: -5 })).toMatchObject({ cursor: null, lease: null, windowSeconds: null });
-    const state = readState({ cursor: '2026-03-01T00:00:00.000Z', lease: { owner: 'run', until: '2026-03-01T00:00:10.000Z' }, windowSeconds: 3600 });
+    expect(readState({ cursor: 'garbage', lease: { owner: 1 }, windowSeconds: -5 })).toMatchObject({
+      cursor: null,
+      lease: null,
+      windowSeconds: null,
+    });
+    const state = readState({
+      cursor: '2026-03-01T00:00:00.000Z',
+      lease: { owner: 'run', until: '2026-03-01T00:00:10.000Z' },
+      windowSeconds: 3600,
+    });
     expect(state).toMatchObject({ cursor: '2026-03-01T00:00:00.000Z', lease: { owner: 'run' }, windowSeconds: 3600 });
   });
 });
@@ -46,11 +54,31 @@ describe('write outcomes', () => {
     expect(isCommitted(undefined)).toBe(false);
   });
   it('classifies failures: 429/5xx/network retryable, other 4xx permanent, the unknown retryable; with their cause', () => {
-    expect(classifyFailure({ status: 429, code: 54009, message: '' })).toEqual({ retryable: true, code: '54009', cause: 'throttled' });
-    expect(classifyFailure({ status: 503, message: '' })).toEqual({ retryable: true, code: 'HTTP_503', cause: 'unavailable' });
-    expect(classifyFailure({ status: 400, code: 54006, message: '' })).toEqual({ retryable: false, code: '54006', cause: 'rejected' });
-    expect(classifyFailure({ status: 403, code: 20403, message: '' })).toEqual({ retryable: false, code: '20403', cause: 'rejected' });
-    expect(classifyFailure(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))).toEqual({ retryable: true, code: 'ECONNRESET', cause: 'unavailable' });
+    expect(classifyFailure({ status: 429, code: 54009, message: '' })).toEqual({
+      retryable: true,
+      code: '54009',
+      cause: 'throttled',
+    });
+    expect(classifyFailure({ status: 503, message: '' })).toEqual({
+      retryable: true,
+      code: 'HTTP_503',
+      cause: 'unavailable',
+    });
+    expect(classifyFailure({ status: 400, code: 54006, message: '' })).toEqual({
+      retryable: false,
+      code: '54006',
+      cause: 'rejected',
+    });
+    expect(classifyFailure({ status: 403, code: 20403, message: '' })).toEqual({
+      retryable: false,
+      code: '20403',
+      cause: 'rejected',
+    });
+    expect(classifyFailure(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))).toEqual({
+      retryable: true,
+      code: 'ECONNRESET',
+      cause: 'unavailable',
+    });
     expect(classifyFailure(new TypeError('bug'))).toEqual({ retryable: true, code: 'UNEXPECTED', cause: 'unexpected' });
   });
 });

@@ -14,7 +14,12 @@ const MIN = 60_000;
 let seq = 0;
 const hex = () => (++seq).toString(16).padStart(32, '0');
 
-function dialpad(createdMs: number, completedMs: number, to = '+13125550111', extra: Partial<Completion> = {}): Completion {
+function dialpad(
+  createdMs: number,
+  completedMs: number,
+  to = '+13125550111',
+  extra: Partial<Completion> = {},
+): Completion {
   const taskSid = `WT${hex()}`;
   return {
     eventSid: `EV${hex()}`,
@@ -34,7 +39,16 @@ function dialpad(createdMs: number, completedMs: number, to = '+13125550111', ex
 }
 
 function leg(startMs: number, durationS: number, to = '+13125550111', extra: Partial<CallSummary> = {}): CallSummary {
-  return { sid: `CA${hex()}`, from: '+14155550100', to, direction: 'outbound-api', startMs, endMs: startMs + durationS * 1000, durationSeconds: durationS, ...extra };
+  return {
+    sid: `CA${hex()}`,
+    from: '+14155550100',
+    to,
+    direction: 'outbound-api',
+    startMs,
+    endMs: startMs + durationS * 1000,
+    durationSeconds: durationS,
+    ...extra,
+  };
 }
 
 const byId = (calls: CallSummary[]) => new Map(calls.map((c) => [c.sid, c]));
@@ -43,8 +57,21 @@ describe('outbound matching', () => {
   it('matches the one outbound leg between the same numbers within the task life', () => {
     const task = dialpad(T0, T0 + 5 * MIN);
     const mine = leg(T0 + 3000, 120);
-    const [record] = recordsOf([task], byId([mine, leg(T0 + 3000, 60, '+13125550999'), leg(T0 + 3000, 60, '+13125550111', { direction: 'inbound', from: '+13125550111', to: '+14155550100' })]));
-    expect(record).toMatchObject({ callSid: mine.sid, callSource: 'matched', startSource: 'call', startedAtMs: mine.startMs, durationSeconds: 120 });
+    const [record] = recordsOf(
+      [task],
+      byId([
+        mine,
+        leg(T0 + 3000, 60, '+13125550999'),
+        leg(T0 + 3000, 60, '+13125550111', { direction: 'inbound', from: '+13125550111', to: '+14155550100' }),
+      ]),
+    );
+    expect(record).toMatchObject({
+      callSid: mine.sid,
+      callSource: 'matched',
+      startSource: 'call',
+      startedAtMs: mine.startMs,
+      durationSeconds: 120,
+    });
   });
 
   it('two dialpad calls to the same number minutes apart: each task gets its own leg, no cross-match', () => {
@@ -59,9 +86,21 @@ describe('outbound matching', () => {
 
   it('no candidate, or two in the task life: callSid null and the task times', () => {
     const task = dialpad(T0, T0 + 5 * MIN);
-    for (const calls of [[], [leg(T0 - 1000, 30)], [leg(T0 + 1000, 30), leg(T0 + 2 * MIN, 30)], [leg(T0 + 6 * MIN, 30)]]) {
+    for (const calls of [
+      [],
+      [leg(T0 - 1000, 30)],
+      [leg(T0 + 1000, 30), leg(T0 + 2 * MIN, 30)],
+      [leg(T0 + 6 * MIN, 30)],
+    ]) {
       const [record] = recordsOf([task], byId(calls));
-      expect(record).toMatchObject({ callSid: null, callSource: 'none', startSource: 'task', startedAtMs: T0, endedAtMs: T0 + 5 * MIN, durationSeconds: 300 });
+      expect(record).toMatchObject({
+        callSid: null,
+        callSource: 'none',
+        startSource: 'task',
+        startedAtMs: T0,
+        endedAtMs: T0 + 5 * MIN,
+        durationSeconds: 300,
+      });
     }
   });
 
@@ -70,7 +109,10 @@ describe('outbound matching', () => {
     const enriched = dialpad(T0, T0 + 5 * MIN, '+13125550111', { callSid: named.sid });
     const typed = dialpad(T0, T0 + 5 * MIN, '(312) 555-0111');
     const records = recordsOf([enriched, typed], byId([named]));
-    expect(records.map((r) => [r.callSid, r.callSource])).toEqual([[named.sid, 'task'], [null, 'none']]);
+    expect(records.map((r) => [r.callSid, r.callSource])).toEqual([
+      [named.sid, 'task'],
+      [null, 'none'],
+    ]);
     const other = leg(T0 + 2000, 30);
     expect(recordsOf([dialpad(T0, T0 + 5 * MIN, toE164('(312) 555-0111')!)], byId([other]))[0].callSid).toBe(other.sid);
   });

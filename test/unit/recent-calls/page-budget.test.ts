@@ -51,7 +51,13 @@ describe('page budget', () => {
   it('events: stops before a page that would end past the deadline; reports what it read as a lower bound', async () => {
     const { client, clock, requests } = fakeClient(5, 10);
     const budget = new PageBudget(1000, () => clock.t);
-    const read = await readCompletions(client, { workspaceSid: 'WS' + '0'.repeat(32), fromMs: FROM, toMs: FROM + 3600_000, maxEvents: 10_000, budget });
+    const read = await readCompletions(client, {
+      workspaceSid: 'WS' + '0'.repeat(32),
+      fromMs: FROM,
+      toMs: FROM + 3600_000,
+      maxEvents: 10_000,
+      budget,
+    });
     expect(read).toMatchObject({ outOfBudget: true, overflow: false, completions: [], pages: 2, eventsRead: 20 });
     expect(read.completionsSeen).toBe(20); // a lower bound of what the window holds
     expect(requests()).toBe(2); // the third page was never requested
@@ -60,7 +66,13 @@ describe('page budget', () => {
 
   it('events: a window read whole within the deadline is not out of budget', async () => {
     const { client, clock } = fakeClient(2, 10);
-    const read = await readCompletions(client, { workspaceSid: 'WS' + '0'.repeat(32), fromMs: FROM, toMs: FROM + 3600_000, maxEvents: 10_000, budget: new PageBudget(1000, () => clock.t) });
+    const read = await readCompletions(client, {
+      workspaceSid: 'WS' + '0'.repeat(32),
+      fromMs: FROM,
+      toMs: FROM + 3600_000,
+      maxEvents: 10_000,
+      budget: new PageBudget(1000, () => clock.t),
+    });
     expect(read).toMatchObject({ outOfBudget: false, overflow: false, pages: 2, eventsRead: 20, completionsSeen: 20 });
     expect(read.completions).toHaveLength(20);
   });
@@ -68,14 +80,25 @@ describe('page budget', () => {
   it('events: nothing is requested when even the first page would start past the deadline', async () => {
     const { client, clock, requests } = fakeClient(2, 10);
     clock.t = 1000;
-    const read = await readCompletions(client, { workspaceSid: 'WS' + '0'.repeat(32), fromMs: FROM, toMs: FROM + 3600_000, maxEvents: 10_000, budget: new PageBudget(1000, () => clock.t) });
+    const read = await readCompletions(client, {
+      workspaceSid: 'WS' + '0'.repeat(32),
+      fromMs: FROM,
+      toMs: FROM + 3600_000,
+      maxEvents: 10_000,
+      budget: new PageBudget(1000, () => clock.t),
+    });
     expect(read).toMatchObject({ outOfBudget: true, pages: 0, eventsRead: 0 });
     expect(requests()).toBe(0);
   });
 
   it('calls: the same rule between pages', async () => {
     const { client, clock, requests } = fakeClient(5, 10);
-    const read = await readCallTimings(client, { fromMs: FROM, toMs: FROM + 3600_000, maxCalls: 20_000, budget: new PageBudget(1000, () => clock.t) });
+    const read = await readCallTimings(client, {
+      fromMs: FROM,
+      toMs: FROM + 3600_000,
+      maxCalls: 20_000,
+      budget: new PageBudget(1000, () => clock.t),
+    });
     expect(read).toMatchObject({ outOfBudget: true, truncated: false, pages: 2 });
     expect(requests()).toBe(2);
   });

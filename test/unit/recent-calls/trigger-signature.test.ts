@@ -20,8 +20,12 @@ describe('sync-calls signing', () => {
     expect(() => verifySignature(asFunctionSees(url, TOKEN, params), TOKEN, JOB_RULES)).not.toThrow();
   });
   it('is refused with another token, another URL or changed parameters', () => {
-    expect(() => verifySignature(asFunctionSees(url, 'e'.repeat(32), params), TOKEN, JOB_RULES)).toThrow(/does not match/);
-    expect(() => verifySignature(asFunctionSees('https://other.twil.io/sync-recent-calls', TOKEN, params), TOKEN, JOB_RULES)).toThrow(/does not match/);
+    expect(() => verifySignature(asFunctionSees(url, 'e'.repeat(32), params), TOKEN, JOB_RULES)).toThrow(
+      /does not match/,
+    );
+    expect(() =>
+      verifySignature(asFunctionSees('https://other.twil.io/sync-recent-calls', TOKEN, params), TOKEN, JOB_RULES),
+    ).toThrow(/does not match/);
     const tampered = asFunctionSees(url, TOKEN, params);
     tampered.params.Invocation = '2';
     expect(() => verifySignature(tampered, TOKEN, JOB_RULES)).toThrow(/does not match/);

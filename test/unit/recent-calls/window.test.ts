@@ -38,13 +38,18 @@ describe('safeEnd and nextWindow', () => {
   });
   it('always moves forward, even for a cursor with milliseconds and a tiny window', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 10 * DAY }), fc.integer({ min: 1, max: 10 * DAY }), fc.integer({ min: 0, max: 5 * DAY }), (c, span, w) => {
-        const end = floorToSecond(NOW);
-        const cursor = end - span + (c % 1000);
-        const window = nextWindow(cursor, end, w);
-        if (cursor >= end) return window === undefined;
-        return window !== undefined && window.toMs > window.fromMs && window.toMs <= end && window.toMs % 1000 === 0;
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 10 * DAY }),
+        fc.integer({ min: 1, max: 10 * DAY }),
+        fc.integer({ min: 0, max: 5 * DAY }),
+        (c, span, w) => {
+          const end = floorToSecond(NOW);
+          const cursor = end - span + (c % 1000);
+          const window = nextWindow(cursor, end, w);
+          if (cursor >= end) return window === undefined;
+          return window !== undefined && window.toMs > window.fromMs && window.toMs <= end && window.toMs % 1000 === 0;
+        },
+      ),
     );
   });
 });
@@ -62,13 +67,16 @@ describe('commitCursor', () => {
   });
   it('never passes uncommitted work, and everything before the cursor is committed (any outcome pattern)', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.integer({ min: 1000, max: 9999 }), fc.boolean()), { maxLength: 60 }), (pairs) => {
-        const records = pairs.map(([t, ok]) => rec(t, ok)).sort((a, b) => a.eventDateMs - b.eventDateMs);
-        const cursor = commitCursor(records, (r) => r.ok, window);
-        const uncommittedBefore = records.some((r) => !r.ok && r.eventDateMs < cursor);
-        const uncommittedSkipped = records.some((r) => !r.ok) && cursor === window.toMs;
-        return !uncommittedBefore && !uncommittedSkipped && cursor >= window.fromMs && cursor <= window.toMs;
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 1000, max: 9999 }), fc.boolean()), { maxLength: 60 }),
+        (pairs) => {
+          const records = pairs.map(([t, ok]) => rec(t, ok)).sort((a, b) => a.eventDateMs - b.eventDateMs);
+          const cursor = commitCursor(records, (r) => r.ok, window);
+          const uncommittedBefore = records.some((r) => !r.ok && r.eventDateMs < cursor);
+          const uncommittedSkipped = records.some((r) => !r.ok) && cursor === window.toMs;
+          return !uncommittedBefore && !uncommittedSkipped && cursor >= window.fromMs && cursor <= window.toMs;
+        },
+      ),
     );
   });
 });
@@ -93,10 +101,14 @@ describe('adaptWindow', () => {
     expect(adaptWindow(8 * DAY, { overflow: true, finished: false, committedSpanMs: 0 }, MAX)).toBe(2 * DAY);
     expect(adaptWindow(8 * DAY, { finished: true, committedSpanMs: 8 * DAY }, MAX)).toBe(16 * DAY);
     expect(adaptWindow(20 * DAY, { finished: true, committedSpanMs: 20 * DAY }, MAX)).toBe(MAX);
-    expect(adaptWindow(MIN_WINDOW_MS, { overflow: true, finished: false, committedSpanMs: 0 }, MAX)).toBe(MIN_WINDOW_MS);
+    expect(adaptWindow(MIN_WINDOW_MS, { overflow: true, finished: false, committedSpanMs: 0 }, MAX)).toBe(
+      MIN_WINDOW_MS,
+    );
   });
   it('grows by 4 when a window finished quickly (a backfill starting small reaches long windows in a few steps)', () => {
-    expect(adaptWindow(INITIAL_WINDOW_MS, { finished: true, quick: true, committedSpanMs: INITIAL_WINDOW_MS }, MAX)).toBe(4 * INITIAL_WINDOW_MS);
+    expect(
+      adaptWindow(INITIAL_WINDOW_MS, { finished: true, quick: true, committedSpanMs: INITIAL_WINDOW_MS }, MAX),
+    ).toBe(4 * INITIAL_WINDOW_MS);
     let w = INITIAL_WINDOW_MS;
     let steps = 0;
     while (w < MAX && steps < 100) {

@@ -90,7 +90,9 @@ describe('permission grants', () => {
     const { client, sent } = stubClient({ grant: () => twilioError(400, 20001) });
     const records = [record(WK(1), 'bad\u0007agent'), record(WK(1), 'bad\u0007agent'), record(WK(1), 'bad\u0007agent')];
     const outcomes = await writer(client).write(records);
-    expect(outcomes).toEqual(records.map(() => ({ kind: 'failed', retryable: false, code: 'PERMISSION_20001', cause: 'rejected' })));
+    expect(outcomes).toEqual(
+      records.map(() => ({ kind: 'failed', retryable: false, code: 'PERMISSION_20001', cause: 'rejected' })),
+    );
     expect(sent.items).toHaveLength(3); // the items are there
     expect(sent.grants).toHaveLength(1);
   });

@@ -17,7 +17,9 @@ const spec = {
   paths: {
     '/v1/Services/{ServiceSid}/Maps/{Sid}': {
       servers: [{ url: 'https://sync.twilio.com' }],
-      get: { responses: { '200': { content: { 'application/json': { schema: { $ref: '#/components/schemas/v1.map' } } } } } },
+      get: {
+        responses: { '200': { content: { 'application/json': { schema: { $ref: '#/components/schemas/v1.map' } } } } },
+      },
       delete: { responses: { '204': {} } },
     },
     '/v1/Services/{ServiceSid}/Documents': { get: { responses: {} } },
@@ -52,7 +54,14 @@ describe('extractSpec', () => {
     const routes = new Emulator().router.routes;
     for (const { file, family } of SPEC_FAMILIES) {
       const text = readFileSync(join(__dirname, '..', '..', '..', EXTRACTED_SPEC_DIR, file), 'utf8');
-      const again = `${JSON.stringify(extractSpec(JSON.parse(text), routes.filter((r) => r.family === family)), null, 1)}\n`;
+      const again = `${JSON.stringify(
+        extractSpec(
+          JSON.parse(text),
+          routes.filter((r) => r.family === family),
+        ),
+        null,
+        1,
+      )}\n`;
       expect(again === text).toBe(true);
     }
   });

@@ -6,7 +6,11 @@
 import { callbackForm } from '../../../emulator/events/workspace-callback';
 import { toCloudEvent } from '../../../emulator/events/cloud-event';
 import { parseCompletion } from '../../../src/recent-calls/events-source';
-import { itemKeyFromEventStreams, itemKeyFromRestEvent, itemKeyFromTaskRouterCallback } from '../../../src/recent-calls/item-key';
+import {
+  itemKeyFromEventStreams,
+  itemKeyFromRestEvent,
+  itemKeyFromTaskRouterCallback,
+} from '../../../src/recent-calls/item-key';
 import { fromCallbackForm, fromCloudEvent, pushedBatch } from '../../../src/taskrouter-events/pushed-event';
 import { useEmulator } from '../../helpers/emulator';
 import { waitFor } from '../../helpers/receiver';
@@ -17,8 +21,12 @@ async function completedEvents(direction: 'inbound' | 'outbound') {
   const seeded = await t.admin.seed({ agents: 1, callsPerAgent: 0, days: 1 });
   const { calls } = await t.admin.liveCalls({ workerSid: seeded.agents[0].workerSid, direction, talkSeconds: 0 });
   await waitFor(async () => (await t.admin.deliveries()).backlog === 0, 'the live call');
-  const record = t.emulator.state.taskrouter.events.find((e) => e.eventType === 'reservation.completed' && e.taskSid === calls[0].taskSid)!;
-  const [rest] = await t.client.taskrouter.v1.workspaces(t.emulator.config.workspaceSid).events.list({ sid: record.sid });
+  const record = t.emulator.state.taskrouter.events.find(
+    (e) => e.eventType === 'reservation.completed' && e.taskSid === calls[0].taskSid,
+  )!;
+  const [rest] = await t.client.taskrouter.v1
+    .workspaces(t.emulator.config.workspaceSid)
+    .events.list({ sid: record.sid });
   return { record, rest };
 }
 

@@ -49,10 +49,22 @@ describe('interpretIamAnswer', () => {
   });
 
   it('treats anything but valid: true as a refusal, telling expired from invalid', () => {
-    expect(interpretIamAnswer(200, { valid: false, code: 20101, message: 'Invalid Access Token' }, NOW)).toMatchObject({ valid: false, reason: 'invalid' });
-    expect(interpretIamAnswer(200, { valid: false, code: 20104, message: 'x' }, NOW)).toMatchObject({ valid: false, reason: 'expired' });
-    expect(interpretIamAnswer(200, { valid: false, message: 'Token expired' }, NOW)).toMatchObject({ valid: false, reason: 'expired' });
-    expect(interpretIamAnswer(200, { valid: 'true', identity: 'alice' }, NOW)).toMatchObject({ valid: false, reason: 'invalid' });
+    expect(interpretIamAnswer(200, { valid: false, code: 20101, message: 'Invalid Access Token' }, NOW)).toMatchObject({
+      valid: false,
+      reason: 'invalid',
+    });
+    expect(interpretIamAnswer(200, { valid: false, code: 20104, message: 'x' }, NOW)).toMatchObject({
+      valid: false,
+      reason: 'expired',
+    });
+    expect(interpretIamAnswer(200, { valid: false, message: 'Token expired' }, NOW)).toMatchObject({
+      valid: false,
+      reason: 'expired',
+    });
+    expect(interpretIamAnswer(200, { valid: 'true', identity: 'alice' }, NOW)).toMatchObject({
+      valid: false,
+      reason: 'invalid',
+    });
     expect(interpretIamAnswer(200, 'not json', NOW)).toMatchObject({ valid: false });
     expect(interpretIamAnswer(200, null, NOW)).toMatchObject({ valid: false });
     expect(interpretIamAnswer(400, valid(), NOW)).toMatchObject({ valid: false, reason: 'invalid' });
@@ -64,21 +76,48 @@ describe('interpretIamAnswer', () => {
   it('reads IAM answers in their real shapes', () => {
     const withoutMs = valid({ expiration: '2026-01-01T13:00:00Z' });
     expect(interpretIamAnswer(200, withoutMs, NOW)).toMatchObject({ valid: true, expiresAtMs: NOW + 3600_000 });
-    expect(interpretIamAnswer(200, valid({ expiration: '2026-01-01T13:00:00.240Z' }), NOW)).toMatchObject({ valid: true, expiresAtMs: NOW + 3600_240 });
-    const refusal = { code: 20101, worker_sid: null, roles: null, realm_user_id: null, valid: false, expiration: null, message: 'Invalid Access Token', identity: null };
+    expect(interpretIamAnswer(200, valid({ expiration: '2026-01-01T13:00:00.240Z' }), NOW)).toMatchObject({
+      valid: true,
+      expiresAtMs: NOW + 3600_240,
+    });
+    const refusal = {
+      code: 20101,
+      worker_sid: null,
+      roles: null,
+      realm_user_id: null,
+      valid: false,
+      expiration: null,
+      message: 'Invalid Access Token',
+      identity: null,
+    };
     expect(interpretIamAnswer(200, refusal, NOW)).toMatchObject({ valid: false, reason: 'invalid' });
-    expect(interpretIamAnswer(200, valid({ worker_sid: null, roles: ['guest'] }), NOW)).toMatchObject({ valid: true, user: { workerSid: null, roles: ['guest'] } });
+    expect(interpretIamAnswer(200, valid({ worker_sid: null, roles: ['guest'] }), NOW)).toMatchObject({
+      valid: true,
+      user: { workerSid: null, roles: ['guest'] },
+    });
   });
 
   // The validator's fixture for a made-up account SID: 404 / 20404 "The requested resource … was not found".
   it('a wrong ACCOUNT_SID (404 / 20404) is a configuration error, not a bad token', () => {
-    expect(() => interpretIamAnswer(404, { code: 20404, message: 'The requested resource /Accounts/AC1/Tokens/validate was not found', status: 404 }, NOW)).toThrow(/ACCOUNT_SID/);
+    expect(() =>
+      interpretIamAnswer(
+        404,
+        { code: 20404, message: 'The requested resource /Accounts/AC1/Tokens/validate was not found', status: 404 },
+        NOW,
+      ),
+    ).toThrow(/ACCOUNT_SID/);
   });
 
   it('refuses a "valid" answer with no identity, no expiry, or an expiry already past by the server clock', () => {
     expect(interpretIamAnswer(200, valid({ identity: '' }), NOW)).toMatchObject({ valid: false, reason: 'invalid' });
-    expect(interpretIamAnswer(200, valid({ expiration: undefined }), NOW)).toMatchObject({ valid: false, reason: 'invalid' });
-    expect(interpretIamAnswer(200, valid({ expiration: new Date(NOW).toISOString() }), NOW)).toMatchObject({ valid: false, reason: 'expired' });
+    expect(interpretIamAnswer(200, valid({ expiration: undefined }), NOW)).toMatchObject({
+      valid: false,
+      reason: 'invalid',
+    });
+    expect(interpretIamAnswer(200, valid({ expiration: new Date(NOW).toISOString() }), NOW)).toMatchObject({
+      valid: false,
+      reason: 'expired',
+    });
   });
 
   it('keeps only string roles and a non-empty worker SID', () => {
@@ -118,7 +157,12 @@ describe('cacheLifetimeMs', () => {
 });
 
 describe('enforceFlexPolicy', () => {
-  const user = (roles: string[], workerSid: string | null = WK): FlexUser => ({ identity: 'u', roles, workerSid, expiration: '' });
+  const user = (roles: string[], workerSid: string | null = WK): FlexUser => ({
+    identity: 'u',
+    roles,
+    workerSid,
+    expiration: '',
+  });
   const open = { allowGuests: false, allowedRoles: [] };
 
   it('lets workers with any role through by default', () => {
@@ -138,7 +182,10 @@ describe('enforceFlexPolicy', () => {
     const policy = { allowGuests: false, allowedRoles: ['supervisor', 'admin'] };
     expect(statusAndCode(() => enforceFlexPolicy(user(['agent']), policy))).toEqual([403, 'ROLE_NOT_ALLOWED']);
     expect(statusAndCode(() => enforceFlexPolicy(user(['agent', 'admin']), policy))).toBeUndefined();
-    expect(statusAndCode(() => enforceFlexPolicy(user(['guest'], null), { ...policy, allowGuests: true }))).toEqual([403, 'ROLE_NOT_ALLOWED']);
+    expect(statusAndCode(() => enforceFlexPolicy(user(['guest'], null), { ...policy, allowGuests: true }))).toEqual([
+      403,
+      'ROLE_NOT_ALLOWED',
+    ]);
   });
 });
 
@@ -172,19 +219,30 @@ describe('verifyFlexToken', () => {
 
   it('caches a validation until the token expires by the server clock, whatever the local clock says', async () => {
     let local = 0;
-    const cache = new SingleFlightCache<never>({ now: () => local }) as unknown as SingleFlightCache<import('../../../src/auth/flex-token').FlexValidation>;
+    const cache = new SingleFlightCache<never>({ now: () => local }) as unknown as SingleFlightCache<
+      import('../../../src/auth/flex-token').FlexValidation
+    >;
     const skewed = fakeTwilio([]);
     const expiration = new Date(skewed.serverNow() + 30_000).toISOString(); // 30 s left by the server's clock
     const twilio = fakeTwilio([
       { status: 200, body: valid({ expiration }) },
       { status: 200, body: { valid: false, code: 20104, message: 'expired' } },
     ]);
-    const options = { accountSid: 'AC1', cacheSeconds: 60, policy: { allowGuests: false, allowedRoles: [] }, twilioClient: twilio.factory, cache };
+    const options = {
+      accountSid: 'AC1',
+      cacheSeconds: 60,
+      policy: { allowGuests: false, allowedRoles: [] },
+      twilioClient: twilio.factory,
+      cache,
+    };
     expect(await verifyFlexToken('tok.en.x', options)).toMatchObject({ user: { identity: 'alice' }, source: 'miss' });
     local += 28_500; // 30 s left by the server clock, less 1 s for the Date header's resolution
     expect(await verifyFlexToken('tok.en.x', options)).toMatchObject({ source: 'hit' });
     local += 600;
-    await expect(verifyFlexToken('tok.en.x', options)).rejects.toMatchObject({ status: 401, code: 'FLEX_TOKEN_EXPIRED' });
+    await expect(verifyFlexToken('tok.en.x', options)).rejects.toMatchObject({
+      status: 401,
+      code: 'FLEX_TOKEN_EXPIRED',
+    });
     expect(twilio.request).toHaveBeenCalledTimes(2);
     const [[firstCall]] = twilio.request.mock.calls as unknown as Array<[Record<string, unknown>]>;
     expect(firstCall).toEqual({
@@ -198,17 +256,26 @@ describe('verifyFlexToken', () => {
   it('refuses a malformed token without making a client', async () => {
     const factory = jest.fn();
     await expect(
-      verifyFlexToken('not a token', { accountSid: 'AC1', cacheSeconds: 60, policy: { allowGuests: false, allowedRoles: [] }, twilioClient: factory }),
+      verifyFlexToken('not a token', {
+        accountSid: 'AC1',
+        cacheSeconds: 60,
+        policy: { allowGuests: false, allowedRoles: [] },
+        twilioClient: factory,
+      }),
     ).rejects.toMatchObject({ status: 401, code: 'FLEX_TOKEN_INVALID' });
     expect(factory).not.toHaveBeenCalled();
   });
 
   it('applies the policy to cached validations too (settings are read per request)', async () => {
     const cache = new SingleFlightCache<import('../../../src/auth/flex-token').FlexValidation>();
-    const twilio = fakeTwilio([{ status: 200, body: valid({ expiration: new Date(Date.now() + 7200_000).toISOString() }) }]);
+    const twilio = fakeTwilio([
+      { status: 200, body: valid({ expiration: new Date(Date.now() + 7200_000).toISOString() }) },
+    ]);
     const base = { accountSid: 'AC1', cacheSeconds: 60, twilioClient: twilio.factory, cache };
     await verifyFlexToken('a.b.c', { ...base, policy: { allowGuests: false, allowedRoles: [] } });
-    await expect(verifyFlexToken('a.b.c', { ...base, policy: { allowGuests: false, allowedRoles: ['admin'] } })).rejects.toMatchObject({
+    await expect(
+      verifyFlexToken('a.b.c', { ...base, policy: { allowGuests: false, allowedRoles: ['admin'] } }),
+    ).rejects.toMatchObject({
       status: 403,
       code: 'ROLE_NOT_ALLOWED',
     });

@@ -13,16 +13,40 @@ const refused = (value: unknown) => {
 
 describe('validateIdentity (signed requests)', () => {
   it('accepts printable ASCII identities up to 121 characters', () => {
-    for (const id of ['svc', 'alice_40example_2Ecom', 'client:alice', 'a b', 'x'.repeat(MAX_IDENTITY_LENGTH), '~!@#$%^&*()']) {
+    for (const id of [
+      'svc',
+      'alice_40example_2Ecom',
+      'client:alice',
+      'a b',
+      'x'.repeat(MAX_IDENTITY_LENGTH),
+      '~!@#$%^&*()',
+    ]) {
       expect(validateIdentity(id)).toBe(id);
     }
     fc.assert(
-      fc.property(fc.stringMatching(/^[\x21-\x7e]([\x20-\x7e]{0,119}[\x21-\x7e])?$/), (id) => expect(validateIdentity(id)).toBe(id)),
+      fc.property(fc.stringMatching(/^[\x21-\x7e]([\x20-\x7e]{0,119}[\x21-\x7e])?$/), (id) =>
+        expect(validateIdentity(id)).toBe(id),
+      ),
     );
   });
 
   it('refuses missing, empty, too long, non-string, padded and non-printable identities', () => {
-    for (const value of [undefined, null, '', 'x'.repeat(MAX_IDENTITY_LENGTH + 1), 42, ['a'], ' a', 'a ', 'a\nb', 'a\tb', 'a\u0000', 'ünï', 'a\u2028b', '😀']) {
+    for (const value of [
+      undefined,
+      null,
+      '',
+      'x'.repeat(MAX_IDENTITY_LENGTH + 1),
+      42,
+      ['a'],
+      ' a',
+      'a ',
+      'a\nb',
+      'a\tb',
+      'a\u0000',
+      'ünï',
+      'a\u2028b',
+      '😀',
+    ]) {
       expect(refused(value)).toBe(true);
     }
     // fc.string() is printable ASCII; glue a string with at least one character outside it to one.
@@ -35,8 +59,17 @@ describe('validateIdentity (signed requests)', () => {
 describe('validateFlexIdentity (the identity IAM returns)', () => {
   it('applies the same bounds, refusing with 403 FLEX_IDENTITY_INVALID (the caller cannot fix it by retrying)', () => {
     expect(validateFlexIdentity('alice_40example_2Ecom')).toBe('alice_40example_2Ecom');
-    for (const value of ['', 'x'.repeat(MAX_IDENTITY_LENGTH + 1), ' alice', 'ali\u0000ce', 'alice\r\nX: 1', '\u00e5lice']) {
-      expect(() => validateFlexIdentity(value)).toThrow(expect.objectContaining({ status: 403, code: 'FLEX_IDENTITY_INVALID' }));
+    for (const value of [
+      '',
+      'x'.repeat(MAX_IDENTITY_LENGTH + 1),
+      ' alice',
+      'ali\u0000ce',
+      'alice\r\nX: 1',
+      '\u00e5lice',
+    ]) {
+      expect(() => validateFlexIdentity(value)).toThrow(
+        expect.objectContaining({ status: 403, code: 'FLEX_IDENTITY_INVALID' }),
+      );
     }
   });
 });

@@ -45,7 +45,24 @@ describe('resolveLifetime', () => {
   });
 
   it('refuses anything that is not a whole number with TTL_INVALID', () => {
-    for (const value of ['', ' 3600', '3600 ', '3600.0', '1e4', '0x10', '-3600', '+3600', 'abc', 3600.5, NaN, Infinity, true, [3600], { ttl: 3600 }, '9'.repeat(20)]) {
+    for (const value of [
+      '',
+      ' 3600',
+      '3600 ',
+      '3600.0',
+      '1e4',
+      '0x10',
+      '-3600',
+      '+3600',
+      'abc',
+      3600.5,
+      NaN,
+      Infinity,
+      true,
+      [3600],
+      { ttl: 3600 },
+      '9'.repeat(20),
+    ]) {
       expect(codeOf(() => resolveLifetime(value, 14_400))).toBe('TTL_INVALID');
     }
     fc.assert(

@@ -59,7 +59,9 @@ describe('readSyncTokenConfig', () => {
     expect(problem({ ...base, SYNC_TOKEN_TTL: '86401' })).toBe('SYNC_TOKEN_TTL must be from 1800 to 86400, got 86401');
     expect(problem({ ...base, SYNC_TOKEN_TTL: '4h' })).toMatch(/^SYNC_TOKEN_TTL must be a whole number/);
     expect(problem({ ...base, SYNC_TOKEN_TTL: '3600.5' })).toMatch(/^SYNC_TOKEN_TTL/);
-    expect(problem({ ...base, FLEX_VALIDATION_CACHE_SECONDS: '3601' })).toMatch(/^FLEX_VALIDATION_CACHE_SECONDS must be from 0 to 3600/);
+    expect(problem({ ...base, FLEX_VALIDATION_CACHE_SECONDS: '3601' })).toMatch(
+      /^FLEX_VALIDATION_CACHE_SECONDS must be from 0 to 3600/,
+    );
     expect(problem({ ...base, SYNC_TOKEN_ALLOW_GUESTS: 'sometimes' })).toMatch(/^SYNC_TOKEN_ALLOW_GUESTS/);
   });
 

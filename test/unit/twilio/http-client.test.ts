@@ -76,7 +76,10 @@ describe('TwilioHttpClient', () => {
   it('gives up after maxAttempts and surfaces the real status and code', async () => {
     await t.admin.faults({ throttleRate: 1 });
     const { http, client: c } = client({ policy: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 } });
-    await expect(c.sync.v1.services(t.emulator.config.syncServiceSid).fetch()).rejects.toMatchObject({ status: 429, code: 54009 });
+    await expect(c.sync.v1.services(t.emulator.config.syncServiceSid).fetch()).rejects.toMatchObject({
+      status: 429,
+      code: 54009,
+    });
     expect(http.metrics.requests).toBe(3);
   });
 
@@ -92,7 +95,9 @@ describe('TwilioHttpClient', () => {
       },
     });
     const started = performance.now();
-    await expect(c.sync.v1.services(t.emulator.config.syncServiceSid).fetch()).rejects.toMatchObject({ status: expect.any(Number) });
+    await expect(c.sync.v1.services(t.emulator.config.syncServiceSid).fetch()).rejects.toMatchObject({
+      status: expect.any(Number),
+    });
     expect(performance.now() - started).toBeLessThan(1000);
     expect(sleeps.reduce((a, b) => a + b, 0)).toBeLessThan(300);
   });
@@ -113,7 +118,10 @@ describe('TwilioHttpClient', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as { port: number }).port;
-    const http = new TwilioHttpClient({ emulatorUrl: `http://127.0.0.1:${port}`, sleep: async (ms) => void sleeps.push(ms) });
+    const http = new TwilioHttpClient({
+      emulatorUrl: `http://127.0.0.1:${port}`,
+      sleep: async (ms) => void sleeps.push(ms),
+    });
     const c = twilio(t.emulator.config.accountSid, t.emulator.config.authToken, { httpClient: http });
     await c.sync.v1.services(t.emulator.config.syncServiceSid).fetch();
     server.close();
@@ -172,14 +180,17 @@ describe('connection pool', () => {
     expect(httpsAgent.maxSockets).toBe(32);
     expect(httpsAgent.maxFreeSockets).toBe(32);
     // A warm instance's next invocation reuses the same pool (and its open connections).
-    expect((new TwilioHttpClient({ maxSockets: 32 }) as unknown as typeof http).axios.defaults.httpsAgent).toBe(httpsAgent);
+    expect((new TwilioHttpClient({ maxSockets: 32 }) as unknown as typeof http).axios.defaults.httpsAgent).toBe(
+      httpsAgent,
+    );
   });
 });
 
 describe('client factory', () => {
   const context = (extra: Record<string, string> = {}) => ({
     ACCOUNT_SID: t.emulator.config.accountSid,
-    getTwilioClient: (opts?: Record<string, unknown>) => twilio(t.emulator.config.accountSid, t.emulator.config.authToken, opts),
+    getTwilioClient: (opts?: Record<string, unknown>) =>
+      twilio(t.emulator.config.accountSid, t.emulator.config.authToken, opts),
     ...extra,
   });
 

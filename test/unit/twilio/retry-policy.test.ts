@@ -1,5 +1,10 @@
 import fc from 'fast-check';
-import { backoffDelayMs, isRetryableNetworkError, isRetryableStatus, parseRetryAfter } from '../../../src/twilio/retry-policy';
+import {
+  backoffDelayMs,
+  isRetryableNetworkError,
+  isRetryableStatus,
+  parseRetryAfter,
+} from '../../../src/twilio/retry-policy';
 
 const policy = { maxAttempts: 6, baseDelayMs: 100, maxDelayMs: 2000 };
 
@@ -27,12 +32,17 @@ describe('retry policy', () => {
 
   it('keeps every delay within the exponential ceiling and never below Retry-After', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 20 }), fc.double({ min: 0, max: 0.999999, noNaN: true }), fc.option(fc.nat(5000)), (retry, r, after) => {
-        const delay = backoffDelayMs(retry, policy, after ?? undefined, () => r);
-        const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (retry - 1));
-        expect(delay).toBeGreaterThanOrEqual(after ?? 0);
-        if (after === null) expect(delay).toBeLessThan(ceiling + 1e-9);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 20 }),
+        fc.double({ min: 0, max: 0.999999, noNaN: true }),
+        fc.option(fc.nat(5000)),
+        (retry, r, after) => {
+          const delay = backoffDelayMs(retry, policy, after ?? undefined, () => r);
+          const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (retry - 1));
+          expect(delay).toBeGreaterThanOrEqual(after ?? 0);
+          if (after === null) expect(delay).toBeLessThan(ceiling + 1e-9);
+        },
+      ),
     );
   });
 
@@ -45,8 +55,20 @@ describe('retry policy', () => {
   });
 
   it('retries every transient network error code, and a timeout or hang-up named only in the message', () => {
-    const codes = ['ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'ERR_NETWORK', 'ERR_SOCKET_CONNECTION_TIMEOUT'];
-    for (const code of codes) expect([code, isRetryableNetworkError(Object.assign(new Error('x'), { code }))]).toEqual([code, true]);
+    const codes = [
+      'ECONNRESET',
+      'ECONNREFUSED',
+      'ECONNABORTED',
+      'ETIMEDOUT',
+      'EPIPE',
+      'EAI_AGAIN',
+      'ENETUNREACH',
+      'EHOSTUNREACH',
+      'ERR_NETWORK',
+      'ERR_SOCKET_CONNECTION_TIMEOUT',
+    ];
+    for (const code of codes)
+      expect([code, isRetryableNetworkError(Object.assign(new Error('x'), { code }))]).toEqual([code, true]);
     expect(isRetryableNetworkError(Object.assign(new Error('x'), { code: 'ENOTFOUND' }))).toBe(false);
     expect(isRetryableNetworkError(new Error('Request TIMEOUT after 5000 ms'))).toBe(true);
     expect(isRetryableNetworkError(new Error('Socket hang up'))).toBe(true);
