@@ -6,33 +6,15 @@
  * - REST write → itemAdded: one REST item create per map (as the job writes), until the subscribed client sees it;
  * - baseline: a plain REST list of the same map (first page of 10), the cost of one read over HTTP.
  */
-import { randomBytes } from 'node:crypto';
-import jwt from 'jsonwebtoken';
 import twilio from 'twilio';
 import { SyncClient, type SyncMap } from 'twilio-sync';
-import { startEmulator, type Emulator } from '../../emulator/server';
+import { startEmulator } from '../../emulator/server';
 import { TwilioHttpClient } from '../../src/twilio/http-client';
 import { reportBench } from '../lib/bench-report';
+import { emulatorSyncToken } from '../lib/emulator-sync-token';
 
 const CLIENTS = Number(process.env.BENCH_SYNC_CLIENTS ?? 100);
 const ITEMS = 10;
-
-function token(emulator: Emulator, identity: string): string {
-  const c = emulator.config;
-  const iat = Math.floor(emulator.clock.now() / 1000);
-  return jwt.sign(
-    {
-      jti: `${c.apiKey}-${iat}-${randomBytes(4).toString('hex')}`,
-      grants: { identity, data_sync: { service_sid: c.syncServiceSid } },
-      iat,
-      exp: iat + 3600,
-      iss: c.apiKey,
-      sub: c.accountSid,
-    },
-    c.apiSecret,
-    { algorithm: 'HS256', header: { alg: 'HS256', cty: 'twilio-fpa;v=1', typ: 'JWT' } },
-  );
-}
 
 const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -67,7 +49,7 @@ export async function run(): Promise<void> {
     await Promise.all(
       names.map(async (name, i) => {
         const t0 = performance.now();
-        const client = new SyncClient(token(emulator, `agent-${i}`), {
+        const client = new SyncClient(emulatorSyncToken(emulator, `agent-${i}`), {
           twilsock: { uri },
           logLevel: 'silent',
         } as never);
