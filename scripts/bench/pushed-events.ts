@@ -9,7 +9,6 @@
  *   agent's map (one client per agent, over the emulator's /v3/wsconnect), as a Flex plugin would see it.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import twilio from 'twilio';
 import { SyncClient } from 'twilio-sync';
@@ -23,6 +22,7 @@ import { localFunctionEnv } from '../lib/local-env';
 import { recentCallsMapName } from '../../src/recent-calls/map-name';
 import { syncUntilDone } from '../sync-calls';
 import { TwilioHttpClient } from '../../src/twilio/http-client';
+import { freePort } from '../../test/helpers/ports';
 
 const CALLS = 200;
 const AGENTS = 50;
@@ -30,15 +30,6 @@ const SPREAD_SECONDS = 9;
 const SCHEDULE_PERIOD_S = 60;
 const EVENT_LAG_S = 60;
 const SECRET = 'bench-secret-0123456789abcdef';
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
