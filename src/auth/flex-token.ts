@@ -16,6 +16,7 @@
  */
 import { createHash } from 'node:crypto';
 import twilio, { type Twilio } from 'twilio';
+import { SID_PATTERNS } from '../config/env';
 import { ConfigError } from '../config/errors';
 import { HttpError } from '../http/errors';
 import type { ProjectTwilioClient } from '../twilio/client-factory';
@@ -28,7 +29,6 @@ export const IAM_ORIGIN = 'https://iam.twilio.com';
 /** Longest Flex token worth sending to IAM; real ones (JWEs) are a few KB at most. */
 export const MAX_FLEX_TOKEN_LENGTH = 8192;
 const TOKEN_CHARS = /^[A-Za-z0-9._~+/=-]+$/;
-const WORKER_SID = /^WK[0-9a-fA-F]{32}$/;
 /** IAM's code for an expired token (other invalid tokens get e.g. 20101). */
 const IAM_EXPIRED_CODE = 20104;
 
@@ -113,7 +113,7 @@ export function cacheLifetimeMs(
 
 /** Throws 403 unless this Flex user may get a Sync token. */
 export function enforceFlexPolicy(user: FlexUser, policy: FlexPolicy): void {
-  const guest = user.roles.includes('guest') || !WORKER_SID.test(user.workerSid ?? '');
+  const guest = user.roles.includes('guest') || !SID_PATTERNS.worker.test(user.workerSid ?? '');
   if (guest && !policy.allowGuests) {
     throw new HttpError(
       403,

@@ -52,4 +52,5 @@ export const SID_PATTERNS = {
   apiKey: /^SK[0-9a-fA-F]{32}$/,
   syncService: /^IS[0-9a-fA-F]{32}$/,
   workspace: /^WS[0-9a-fA-F]{32}$/,
+  worker: /^WK[0-9a-fA-F]{32}$/,
 };

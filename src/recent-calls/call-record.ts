@@ -10,7 +10,7 @@ export type { RecentCallItem };
 
 export const MAX_ITEM_BYTES = 2048;
 export const MAX_SYNC_TTL_SECONDS = 31_536_000;
-const DAY_MS = 86_400_000;
+export const DAY_MS = 86_400_000;
 
 /** A call as the job handles it: the item's identifying fields plus its agent, timing and place in the checkpoint. */
 export interface CallRecord extends Pick<

@@ -18,6 +18,7 @@ import type { Twilio } from 'twilio';
 import type { EventInstance } from 'twilio/lib/rest/taskrouter/v1/workspace/event';
 import { itemKeyFromRestEvent, keyTaskCreatedSeconds } from './item-key';
 import { hasNextPage, PageBudget, type PageLike } from './paging';
+import { isWorkerSid } from './map-name';
 import { toE164 } from './phone-number';
 
 export const COMPLETED_EVENT_TYPE = 'reservation.completed';
@@ -27,7 +28,6 @@ const PAGE_SIZE = 1000;
 
 const CALL_SID = /^CA[0-9a-fA-F]{32}$/;
 const TASK_SID = /^WT[0-9a-fA-F]{32}$/;
-const WORKER_SID = /^WK[0-9a-fA-F]{32}$/;
 
 /** A completed voice reservation: one agent's handling of one call. */
 export interface Completion {
@@ -128,7 +128,7 @@ export function parseCompletion(raw: RawEvent): ParseResult {
   const eventDateMs = eventTime(raw);
   if (eventDateMs === undefined) return { ok: false, reason: 'no-event-date' };
   const workerSid = str(data.worker_sid);
-  if (!WORKER_SID.test(workerSid)) return { ok: false, reason: 'no-worker' };
+  if (!isWorkerSid(workerSid)) return { ok: false, reason: 'no-worker' };
   const taskSid = str(data.task_sid);
   if (!TASK_SID.test(taskSid)) return { ok: false, reason: 'no-task' };
   const task = parseAttributes(data.task_attributes);

@@ -23,7 +23,7 @@ import type { Logger } from '../observability/logger';
 import type { ProjectTwilioClient } from '../twilio/client-factory';
 import { isUpstreamFailure } from '../twilio/errors';
 import type { ObjectRateLimiter } from '../twilio/object-rate-limiter';
-import type { CallRecord } from './call-record';
+import { DAY_MS, type CallRecord } from './call-record';
 import {
   acquireLease,
   boundAttempts,
@@ -54,7 +54,6 @@ import {
 } from './window';
 import { isCommitted, RecentCallsWriter, type WriteOutcome } from './writer';
 
-const DAY_MS = 86_400_000;
 /** No write starts in the last few ms of the budget (it would not finish; the checkpoint save needs the time). */
 const STOP_MARGIN_MS = 300;
 /** Reads end this long before the budget's stop (capped at a quarter of the budget), leaving time to write. */

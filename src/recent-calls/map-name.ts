@@ -3,7 +3,8 @@
  *
  *   Sync service:  SYNC_SERVICE_SID
  *   map:           unique name `recent-calls-<WorkerSid>`, e.g. `recent-calls-WK0123456789abcdef0123456789abcdef`
- *   item key:      the call SID (`CA…`) of the call the agent handled
+ *   item key:      `<task created, YYYYMMDDTHHMMSSZ>-<task SID>`, one per completed reservation (item-key.ts):
+ *                  key order is time order, so `Order=desc` lists the newest calls first
  *   item data:     see recent-call-item.ts (`RecentCallItem`)
  *   item expiry:   `date_expires` = the call's start + RECENT_CALLS_TTL_DAYS; expired items may linger until Sync
  *                  removes them, so readers filter on `date_expires`
@@ -13,12 +14,12 @@
  * The worker SID (not the identity) names the map: it is stable, carries no personal data and matches the
  * `worker_sid` of a verified Flex token.
  */
+import { SID_PATTERNS } from '../config/env';
+
 export const RECENT_CALLS_MAP_PREFIX = 'recent-calls-';
 
-const WORKER_SID = /^WK[0-9a-fA-F]{32}$/;
-
 export function isWorkerSid(value: unknown): value is string {
-  return typeof value === 'string' && WORKER_SID.test(value);
+  return typeof value === 'string' && SID_PATTERNS.worker.test(value);
 }
 
 /** The unique name of the worker's recent-calls map. Throws on anything but a worker SID. */

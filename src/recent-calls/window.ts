@@ -10,7 +10,8 @@
  *   read within one run's budget, or a run could not write all of it. The length is saved in the checkpoint, so a
  *   run that ran out of time teaches the next one to take less.
  */
-const DAY_MS = 86_400_000;
+import { DAY_MS } from './call-record';
+
 export const MIN_WINDOW_MS = 5 * 60_000;
 /** The first window of a backfill (no length saved yet): small enough to be read and written in one run. */
 export const INITIAL_WINDOW_MS = 60 * 60_000;
