@@ -100,6 +100,9 @@ async function main(): Promise<void> {
   if (existsSync(join(__dirname, '..', 'assets', 'index.html'))) {
     lines.push(`Recent-calls page        ${local}/index.html?emulator=${emulator.url}`);
   }
+  if (existsSync(join(__dirname, '..', 'assets', 'live.html')) && agent) {
+    lines.push(`Live view (twilio-sync)  ${local}/live.html?emulator=${emulator.url}&agent=${agent.identity}`);
+  }
   if (agent && token) {
     lines.push(
       '',
@@ -116,7 +119,7 @@ async function main(): Promise<void> {
   if (built.some((name) => name.startsWith('taskrouter-events')) && agent) {
     lines.push(
       '',
-      'Simulate a call handled now (it appears on the recent-calls page a second after wrap-up, pushed, no sync run):',
+      'Simulate a call handled now (the live view shows it a second after wrap-up: pushed, no sync run):',
       `  curl -s -X POST ${emulator.url}/__admin/live-calls -H 'Content-Type: application/json' -d '{"workerSid": "${agent.workerSid}", "talkSeconds": 3}'`,
     );
   }
