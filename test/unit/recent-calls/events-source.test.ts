@@ -1,4 +1,4 @@
-/** Reading completed voice reservations out of TaskRouter events (shapes as in TWILIO-FACTS.md and the seed). */
+/** Reading completed voice reservations out of TaskRouter events (shapes as the real Events API answers them, and as the seed writes them). */
 import { recentCallItemKey } from '../../../src/recent-calls/item-key';
 import {
   identityFromContactUri,
