@@ -1,4 +1,4 @@
-/** Reading completed voice reservations out of TaskRouter events (shapes as the real Events API answers them, and as the seed writes them). */
+/** Reading completed voice reservations out of TaskRouter events (shapes as the Events API and the seed give them). */
 import { recentCallItemKey } from '../../../src/recent-calls/item-key';
 import {
   identityFromContactUri,
