@@ -4,47 +4,9 @@
  * refresh runs, a refusal that retrying cannot fix, and detach/clear stopping every pending wait. The same paths run
  * against the real SDK and the emulator in test/integration/sync-client.test.ts.
  */
-import {
-  createSyncTokenProvider,
-  type SyncTokenError,
-  type SyncTokenErrorContext,
-  type SyncTokenProviderOptions,
-} from '../../../src/client';
-import {
-  ENDPOINT,
-  FLEX_TOKEN,
-  SERVICE_SID,
-  T0,
-  json,
-  FakeClock,
-  FakeStorage,
-  FakeSyncClient,
-  FakeTokenEndpoint,
-  deferred,
-  flush,
-  recordingSleep,
-  refusal,
-} from './fakes';
+import { SERVICE_SID, T0, json, deferred, flush, refusal, attachFixture } from './fakes';
 
-function setup(overrides: Partial<SyncTokenProviderOptions> = {}) {
-  const clock = new FakeClock();
-  const server = new FakeTokenEndpoint(clock);
-  const storage = new FakeStorage();
-  const { sleep, delays } = recordingSleep(clock);
-  const errors: Array<{ error: SyncTokenError; context: SyncTokenErrorContext }> = [];
-  const provider = createSyncTokenProvider({
-    endpoint: ENDPOINT,
-    getFlexToken: () => FLEX_TOKEN,
-    storage,
-    fetch: server.fetch,
-    now: clock.now,
-    sleep,
-    random: () => 0,
-    onError: (error, context) => errors.push({ error, context }),
-    ...overrides,
-  });
-  return { clock, server, storage, delays, errors, provider, client: new FakeSyncClient() };
-}
+const setup = attachFixture;
 
 describe('attach and the SDK around expiry', () => {
   it('waits out `disconnecting` after tokenExpired before updateToken, so the update settles', async () => {

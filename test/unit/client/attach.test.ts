@@ -3,13 +3,7 @@
  * updateToken, retried with backoff, one refresh at a time, stopped by detach. The Sync client is a fake with the
  * SDK's event and updateToken surface (fakes.ts explains why fakes are right here).
  */
-import {
-  createSyncTokenProvider,
-  type SyncClientLike,
-  type SyncTokenError,
-  type SyncTokenErrorContext,
-  type SyncTokenProviderOptions,
-} from '../../../src/client';
+import { createSyncTokenProvider, type SyncClientLike } from '../../../src/client';
 import {
   ENDPOINT,
   FLEX_TOKEN,
@@ -19,30 +13,11 @@ import {
   FakeTokenEndpoint,
   deferred,
   flush,
-  recordingSleep,
   refusal,
+  attachFixture,
 } from './fakes';
 
-function setup(overrides: Partial<SyncTokenProviderOptions> = {}) {
-  const clock = new FakeClock();
-  const server = new FakeTokenEndpoint(clock);
-  const storage = new FakeStorage();
-  const { sleep, delays } = recordingSleep(clock);
-  const errors: Array<{ error: SyncTokenError; context: SyncTokenErrorContext }> = [];
-  const provider = createSyncTokenProvider({
-    endpoint: ENDPOINT,
-    getFlexToken: () => FLEX_TOKEN,
-    storage,
-    fetch: server.fetch,
-    now: clock.now,
-    sleep,
-    random: () => 0,
-    onError: (error, context) => errors.push({ error, context }),
-    ...overrides,
-  });
-  const client = new FakeSyncClient();
-  return { clock, server, storage, delays, errors, provider, client };
-}
+const setup = attachFixture;
 
 describe('attach', () => {
   it.each(['tokenAboutToExpire', 'tokenExpired'])(

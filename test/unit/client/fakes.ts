@@ -5,6 +5,12 @@
  */
 import type { FetchLike, SyncClientLike } from '../../../src/client';
 import type { KeyValueStorage } from '../../../src/client';
+import {
+  createSyncTokenProvider,
+  type SyncTokenError,
+  type SyncTokenErrorContext,
+  type SyncTokenProviderOptions,
+} from '../../../src/client';
 
 export const ENDPOINT = 'https://flex-sync-1234.twil.io/sync-token';
 export const FLEX_TOKEN = 'eyJhbGciOiJIUzI1NiJ9.eyJqdGkiOiJUSzEifQ.flex-signature-a';
@@ -188,4 +194,25 @@ export class FakeSyncClient implements SyncClientLike {
     if (this.connectionState !== 'connected') this.setState('connected');
     return Promise.resolve();
   }
+}
+
+/** A token provider over the fakes (no retry jitter), its errors recorded, and a fake SDK client to attach it to. */
+export function attachFixture(overrides: Partial<SyncTokenProviderOptions> = {}) {
+  const clock = new FakeClock();
+  const server = new FakeTokenEndpoint(clock);
+  const storage = new FakeStorage();
+  const { sleep, delays } = recordingSleep(clock);
+  const errors: Array<{ error: SyncTokenError; context: SyncTokenErrorContext }> = [];
+  const provider = createSyncTokenProvider({
+    endpoint: ENDPOINT,
+    getFlexToken: () => FLEX_TOKEN,
+    storage,
+    fetch: server.fetch,
+    now: clock.now,
+    sleep,
+    random: () => 0,
+    onError: (error, context) => errors.push({ error, context }),
+    ...overrides,
+  });
+  return { clock, server, storage, delays, errors, provider, client: new FakeSyncClient() };
 }
