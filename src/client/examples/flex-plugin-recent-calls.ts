@@ -1,6 +1,6 @@
 /**
  * The Flex plugin sample of docs/flex-plugin.md, as a file a test imports and runs against the emulator
- * (test/integration/sync-client.test.ts): an agent's newest recent calls through twilio-sync, live, with the token
+ * (test/integration/client/sync-client.test.ts): an agent's newest recent calls through twilio-sync, live, with the token
  * kept fresh by attach(). A plugin passes Flex's manager; `syncClientOptions` is for local runs only (the emulator's
  * `twilsock.uri`): deployed plugins leave it out and the SDK uses Twilio's endpoint.
  */

@@ -2,7 +2,7 @@
  * attach() against the SDK's real behaviour around expiry (twilio-sync 4.0.1 / twilsock 1.0.2, modelled by
  * FakeSyncClient): the `disconnecting` window after a 410 where updateToken never settles, events that arrive while a
  * refresh runs, a refusal that retrying cannot fix, and detach/clear stopping every pending wait. The same paths run
- * against the real SDK and the emulator in test/integration/sync-client.test.ts.
+ * against the real SDK and the emulator in test/integration/client/sync-client.test.ts.
  */
 import { SERVICE_SID, T0, json, deferred, flush, refusal, attachFixture } from './fakes';
 

@@ -1,7 +1,7 @@
 /**
  * The paging logic of /recent-calls without servers: readRecentCallsPage over an in-memory lister that answers like
  * Sync's item list with `Order=desc`, `From` and `Bounds=exclusive` (the emulator test in
- * test/integration/recent-calls-reader.test.ts checks the same against the emulator over HTTP). Here: any map,
+ * test/integration/recent-calls/reader.test.ts checks the same against the emulator over HTTP). Here: any map,
  * any page size, calls arriving and expiring between pages, and items another writer shaped differently.
  */
 import fc from 'fast-check';

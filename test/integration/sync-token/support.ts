@@ -1,7 +1,7 @@
 /** Helpers for the /sync-token integration tests: calling the function, signing requests, counting IAM calls. */
 import { createHash, randomBytes } from 'node:crypto';
 import twilio from 'twilio';
-import type { System } from '../helpers/system';
+import type { System } from '../../helpers/system';
 
 export const IAM_ROUTE = 'POST /v1/Accounts/:AccountSid/Tokens/validate';
 

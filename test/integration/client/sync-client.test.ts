@@ -9,15 +9,15 @@ import {
   memoryStorage,
   type SyncTokenError,
   type SyncTokenErrorContext,
-} from '../../src/client';
-import type { SeededAgent } from '../../emulator/seed';
-import { withoutExpired } from '../../src/client/expiry';
-import { recentCallsMapName } from '../../src/recent-calls/map-name';
-import type { RecentCall } from '../../src/recent-calls/reader';
-import { startRecentCalls } from '../../src/client/examples/flex-plugin-recent-calls';
-import type { RecentCallData } from '../../src/client';
-import { closeAll, connect, nextEvent, reachState, syncClientUri, syncError } from '../helpers/sync-clients';
-import { startSystem, syncRecentCalls, type System } from '../helpers/system';
+} from '../../../src/client';
+import type { SeededAgent } from '../../../emulator/seed';
+import { withoutExpired } from '../../../src/client/expiry';
+import { recentCallsMapName } from '../../../src/recent-calls/map-name';
+import type { RecentCall } from '../../../src/recent-calls/reader';
+import { startRecentCalls } from '../../../src/client/examples/flex-plugin-recent-calls';
+import type { RecentCallData } from '../../../src/client';
+import { closeAll, connect, nextEvent, reachState, syncClientUri, syncError } from '../../helpers/sync-clients';
+import { startSystem, syncRecentCalls, type System } from '../../helpers/system';
 
 let system: System;
 

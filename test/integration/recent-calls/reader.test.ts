@@ -2,11 +2,11 @@
  * The /recent-calls reader against the emulator's Sync over HTTP with the real SDK (Order=desc, From, Bounds as in
  * twilio_sync_v1.json ListSyncMapItem): newest first by item key, pages that stop early, expired items left out.
  */
-import { recentCallItemKey } from '../../src/recent-calls/item-key';
-import { recentCallsMapName } from '../../src/recent-calls/map-name';
-import { decodePageToken } from '../../src/recent-calls/page-token';
-import { readRecentCallsPage, syncItemLister, type RecentCall } from '../../src/recent-calls/reader';
-import { useEmulator } from '../helpers/emulator';
+import { recentCallItemKey } from '../../../src/recent-calls/item-key';
+import { recentCallsMapName } from '../../../src/recent-calls/map-name';
+import { decodePageToken } from '../../../src/recent-calls/page-token';
+import { readRecentCallsPage, syncItemLister, type RecentCall } from '../../../src/recent-calls/reader';
+import { useEmulator } from '../../helpers/emulator';
 
 const t = useEmulator({ writeRatePerSecond: 0 });
 const WK = 'WK' + 'c'.repeat(32);

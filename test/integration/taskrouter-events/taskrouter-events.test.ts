@@ -2,10 +2,10 @@
  * /taskrouter-events end to end: the built function under twilio-run, the emulator pushing live calls to it as the
  * workspace's EventCallbackUrl and as an Event Streams webhook sink, the real SDK reading back what landed in Sync.
  */
-import { signedRequest } from '../../emulator/events/deliver';
-import { recentCallsMapName } from '../../src/recent-calls/map-name';
-import { waitFor } from '../helpers/receiver';
-import { startSystem, syncRecentCalls, type System } from '../helpers/system';
+import { signedRequest } from '../../../emulator/events/deliver';
+import { recentCallsMapName } from '../../../src/recent-calls/map-name';
+import { waitFor } from '../../helpers/receiver';
+import { startSystem, syncRecentCalls, type System } from '../../helpers/system';
 
 const SECRET = 'test-secret-0123456789abcdef';
 const USER = 'taskrouter';

@@ -3,8 +3,8 @@
  * The emulator runs with random credentials so the "no secret anywhere" checks cannot pass by accident.
  */
 import jwt from 'jsonwebtoken';
-import { startSystem, type System } from '../helpers/system';
-import { call, iamCalls, publicUrl, randomHex, seenBodies, signForm, signJson, workerSid } from './sync-token-support';
+import { startSystem, type System } from '../../helpers/system';
+import { call, iamCalls, publicUrl, randomHex, seenBodies, signForm, signJson, workerSid } from './support';
 
 let system: System;
 let authToken: string;

@@ -5,11 +5,11 @@
  * twilio-run are in sync-token.test.ts.
  */
 import twilio from 'twilio';
-import { verifyFlexToken, type FlexValidation } from '../../src/auth/flex-token';
-import { SingleFlightCache } from '../../src/auth/flex-token-cache';
-import { TwilioHttpClient } from '../../src/twilio/http-client';
-import { useEmulator } from '../helpers/emulator';
-import { IAM_ROUTE, workerSid } from './sync-token-support';
+import { verifyFlexToken, type FlexValidation } from '../../../src/auth/flex-token';
+import { SingleFlightCache } from '../../../src/auth/flex-token-cache';
+import { TwilioHttpClient } from '../../../src/twilio/http-client';
+import { useEmulator } from '../../helpers/emulator';
+import { IAM_ROUTE, workerSid } from './support';
 
 const t = useEmulator();
 

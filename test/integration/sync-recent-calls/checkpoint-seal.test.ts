@@ -4,11 +4,11 @@
  * Sync token on a service without ACLs could) has the state ignored, lease and cursor included, and a save that
  * finds a forged state in its way overwrites it instead of giving up.
  */
-import { acquireLease, CheckpointStore, EMPTY_STATE } from '../../src/recent-calls/checkpoint';
-import { canonicalJson, checkpointKey, sealOf } from '../../src/recent-calls/checkpoint-seal';
-import { CHECKPOINT_DOCUMENT_NAME } from '../../src/recent-calls/map-name';
-import { TwilioHttpClient } from '../../src/twilio/http-client';
-import { useEmulator } from '../helpers/emulator';
+import { acquireLease, CheckpointStore, EMPTY_STATE } from '../../../src/recent-calls/checkpoint';
+import { canonicalJson, checkpointKey, sealOf } from '../../../src/recent-calls/checkpoint-seal';
+import { CHECKPOINT_DOCUMENT_NAME } from '../../../src/recent-calls/map-name';
+import { TwilioHttpClient } from '../../../src/twilio/http-client';
+import { useEmulator } from '../../helpers/emulator';
 
 const t = useEmulator();
 const key = () => checkpointKey({ AUTH_TOKEN: t.emulator.config.authToken });

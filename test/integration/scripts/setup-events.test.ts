@@ -1,8 +1,8 @@
 /** npm run setup -- --events callback|streams against the emulator: idempotent, secret to .env, a foreign callback kept. */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { runSetup } from '../../scripts/setup';
-import { useEmulator } from '../helpers/emulator';
+import { runSetup } from '../../../scripts/setup';
+import { useEmulator } from '../../helpers/emulator';
 
 const t = useEmulator();
 const BASE = 'https://example-1234.twil.io';
@@ -10,8 +10,8 @@ let dir: string;
 let envFile: string;
 
 beforeEach(() => {
-  mkdirSync(join(__dirname, '..', '..', 'dist'), { recursive: true });
-  dir = mkdtempSync(join(__dirname, '..', '..', 'dist', 'setup-events-'));
+  mkdirSync(join(__dirname, '..', '..', '..', 'dist'), { recursive: true });
+  dir = mkdtempSync(join(__dirname, '..', '..', '..', 'dist', 'setup-events-'));
   envFile = join(dir, '.env');
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));

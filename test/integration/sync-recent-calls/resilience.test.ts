@@ -3,14 +3,14 @@
  * budget, overlapping runs, and the checkpoint's If-Match race. Whatever happens, every handled call ends up in
  * Sync exactly once and the checkpoint never passes a call that is not there.
  */
-import type { ProgressState } from '../../scripts/lib/progress';
-import { signedRequest, syncUntilDone } from '../../scripts/sync-calls';
-import { acquireLease, CheckpointStore, EMPTY_STATE } from '../../src/recent-calls/checkpoint';
-import { checkpointKey } from '../../src/recent-calls/checkpoint-seal';
-import { RECENT_CALLS_MAP_PREFIX } from '../../src/recent-calls/map-name';
-import { TwilioHttpClient } from '../../src/twilio/http-client';
-import { handledCalls as handledCallsOf } from '../helpers/handled-calls';
-import { jobUrl, startSystem, syncRecentCalls, type System } from '../helpers/system';
+import type { ProgressState } from '../../../scripts/lib/progress';
+import { signedRequest, syncUntilDone } from '../../../scripts/sync-calls';
+import { acquireLease, CheckpointStore, EMPTY_STATE } from '../../../src/recent-calls/checkpoint';
+import { checkpointKey } from '../../../src/recent-calls/checkpoint-seal';
+import { RECENT_CALLS_MAP_PREFIX } from '../../../src/recent-calls/map-name';
+import { TwilioHttpClient } from '../../../src/twilio/http-client';
+import { handledCalls as handledCallsOf } from '../../helpers/handled-calls';
+import { jobUrl, startSystem, syncRecentCalls, type System } from '../../helpers/system';
 import twilio from 'twilio';
 
 const DAY_MS = 86_400_000;

@@ -8,16 +8,16 @@
  * - events older than 43,200 minutes with redacted task attributes (RECENT_CALLS_TTL_DAYS over 30): skipped.
  */
 import twilio from 'twilio';
-import { EmulatorAdmin } from '../../emulator/admin-client';
-import { startEmulator, type Emulator } from '../../emulator/server';
-import type { SyncJobConfig } from '../../src/config/sync-job';
-import { createLogger } from '../../src/observability/logger';
-import { checkpointKey } from '../../src/recent-calls/checkpoint-seal';
-import { limiterSettings, runSyncJob, type JobSummary } from '../../src/recent-calls/job';
-import { Deadline } from '../../src/twilio/deadline';
-import { TwilioHttpClient } from '../../src/twilio/http-client';
-import { ObjectRateLimiter } from '../../src/twilio/object-rate-limiter';
-import { handledCalls, type HandledCall } from '../helpers/handled-calls';
+import { EmulatorAdmin } from '../../../emulator/admin-client';
+import { startEmulator, type Emulator } from '../../../emulator/server';
+import type { SyncJobConfig } from '../../../src/config/sync-job';
+import { createLogger } from '../../../src/observability/logger';
+import { checkpointKey } from '../../../src/recent-calls/checkpoint-seal';
+import { limiterSettings, runSyncJob, type JobSummary } from '../../../src/recent-calls/job';
+import { Deadline } from '../../../src/twilio/deadline';
+import { TwilioHttpClient } from '../../../src/twilio/http-client';
+import { ObjectRateLimiter } from '../../../src/twilio/object-rate-limiter';
+import { handledCalls, type HandledCall } from '../../helpers/handled-calls';
 
 const DAY_MS = 86_400_000;
 const CONTROL_RESERVE_MS = 1200;

@@ -3,8 +3,8 @@
  * cache, other CORS origins, guests allowed, and misconfigurations reported as CONFIG_INVALID at the first request.
  */
 import jwt from 'jsonwebtoken';
-import { startSystem, type System } from '../helpers/system';
-import { call, iamCalls, randomHex, sleep, workerSid } from './sync-token-support';
+import { startSystem, type System } from '../../helpers/system';
+import { call, iamCalls, randomHex, sleep, workerSid } from './support';
 
 async function flexToken(
   system: System,

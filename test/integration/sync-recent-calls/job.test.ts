@@ -10,21 +10,21 @@
  * - every invocation logs exactly one summary line, busy and failed ones included.
  */
 import twilio, { type Twilio } from 'twilio';
-import { EmulatorAdmin } from '../../emulator/admin-client';
-import type { EventRecord } from '../../emulator/families/taskrouter';
-import { startEmulator, type Emulator } from '../../emulator/server';
-import type { SyncJobConfig } from '../../src/config/sync-job';
-import { createLogger } from '../../src/observability/logger';
-import { acquireLease, CheckpointStore, type CheckpointState } from '../../src/recent-calls/checkpoint';
-import { checkpointKey } from '../../src/recent-calls/checkpoint-seal';
-import { limiterSettings, runSyncJob, type JobSummary } from '../../src/recent-calls/job';
-import { recentCallsMapName } from '../../src/recent-calls/map-name';
-import { Deadline } from '../../src/twilio/deadline';
-import { TwilioHttpClient } from '../../src/twilio/http-client';
-import { ObjectRateLimiter } from '../../src/twilio/object-rate-limiter';
-import type { RetryPolicy } from '../../src/twilio/retry-policy';
-import { emulatorClient } from '../helpers/system';
-import { handledCalls } from '../helpers/handled-calls';
+import { EmulatorAdmin } from '../../../emulator/admin-client';
+import type { EventRecord } from '../../../emulator/families/taskrouter';
+import { startEmulator, type Emulator } from '../../../emulator/server';
+import type { SyncJobConfig } from '../../../src/config/sync-job';
+import { createLogger } from '../../../src/observability/logger';
+import { acquireLease, CheckpointStore, type CheckpointState } from '../../../src/recent-calls/checkpoint';
+import { checkpointKey } from '../../../src/recent-calls/checkpoint-seal';
+import { limiterSettings, runSyncJob, type JobSummary } from '../../../src/recent-calls/job';
+import { recentCallsMapName } from '../../../src/recent-calls/map-name';
+import { Deadline } from '../../../src/twilio/deadline';
+import { TwilioHttpClient } from '../../../src/twilio/http-client';
+import { ObjectRateLimiter } from '../../../src/twilio/object-rate-limiter';
+import type { RetryPolicy } from '../../../src/twilio/retry-policy';
+import { emulatorClient } from '../../helpers/system';
+import { handledCalls } from '../../helpers/handled-calls';
 
 const DAY_MS = 86_400_000;
 /** As in src/functions/sync-recent-calls.protected.ts. */

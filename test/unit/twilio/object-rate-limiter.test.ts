@@ -1,6 +1,6 @@
 /** The per-object limiter, on a fake clock: bursts, spacing, independence of objects, deadlines and 429 feedback. */
 import fc from 'fast-check';
-import { ObjectRateLimiter } from '../../src/twilio/object-rate-limiter';
+import { ObjectRateLimiter } from '../../../src/twilio/object-rate-limiter';
 
 function fakeClock(start = 0) {
   const clock = { t: start, slept: [] as number[] };

@@ -2,10 +2,10 @@
  * /recent-calls end to end: the built function under twilio-run, the emulator's seeded Flex workspace synced into Sync
  * by the real job, Flex tokens from the emulator's IAM, and the real SDK reading what Sync holds to compare with.
  */
-import { recentCallsMapName } from '../../src/recent-calls/map-name';
-import type { SeededAgent } from '../../emulator/seed';
-import type { RecentCall } from '../../src/recent-calls/reader';
-import { startSystem, syncRecentCalls, type System } from '../helpers/system';
+import { recentCallsMapName } from '../../../src/recent-calls/map-name';
+import type { SeededAgent } from '../../../emulator/seed';
+import type { RecentCall } from '../../../src/recent-calls/reader';
+import { startSystem, syncRecentCalls, type System } from '../../helpers/system';
 
 const DAY_S = 86_400;
 /** Items this close to "now" may flip between the test's reading and the function's: left out of comparisons. */

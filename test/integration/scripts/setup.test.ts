@@ -1,8 +1,8 @@
 /** npm run setup against the emulator: provisions once, then changes nothing. */
-import { useEmulator } from '../helpers/emulator';
-import { runSetup } from '../../scripts/setup';
-import { CHECKPOINT_DOCUMENT_NAME } from '../../src/recent-calls/map-name';
-import { emulatorClient } from '../helpers/system';
+import { useEmulator } from '../../helpers/emulator';
+import { runSetup } from '../../../scripts/setup';
+import { CHECKPOINT_DOCUMENT_NAME } from '../../../src/recent-calls/map-name';
+import { emulatorClient } from '../../helpers/system';
 
 const t = useEmulator();
 

@@ -3,11 +3,15 @@
  * SDK reading back what landed in Sync. Expectations are computed from the emulator's own records (events and calls),
  * not from the job's code.
  */
-import { signedRequest } from '../../scripts/sync-calls';
-import { recentCallsMapName, RECENT_CALLS_MAP_PREFIX, CHECKPOINT_DOCUMENT_NAME } from '../../src/recent-calls/map-name';
-import { readWorkerIdentities } from '../../src/recent-calls/workers-source';
-import { handledCalls as handledCallsOf } from '../helpers/handled-calls';
-import { jobUrl, startSystem, syncRecentCalls, type System } from '../helpers/system';
+import { signedRequest } from '../../../scripts/sync-calls';
+import {
+  recentCallsMapName,
+  RECENT_CALLS_MAP_PREFIX,
+  CHECKPOINT_DOCUMENT_NAME,
+} from '../../../src/recent-calls/map-name';
+import { readWorkerIdentities } from '../../../src/recent-calls/workers-source';
+import { handledCalls as handledCallsOf } from '../../helpers/handled-calls';
+import { jobUrl, startSystem, syncRecentCalls, type System } from '../../helpers/system';
 
 const DAY_MS = 86_400_000;
 /** Calls starting this close to the 30-day boundary may land on either side of it during a run. */
