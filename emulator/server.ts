@@ -93,6 +93,8 @@ export class Emulator {
   readonly functionsRuntime = new FunctionsRuntime(this);
   private server?: Server;
   private readonly sockets = new Set<import('node:net').Socket>();
+  /** Injected delays still running: cleared on close, so a long latency setting cannot keep the process alive. */
+  private readonly delays = new Set<NodeJS.Timeout>();
 
   /** REST requests being handled right now, for the account-wide concurrency limit. */
   private inFlight = 0;
@@ -208,6 +210,8 @@ export class Emulator {
     this.proxy.closeTunnels();
     this.functionsRuntime.close();
     for (const socket of this.sockets) socket.destroy();
+    for (const delay of this.delays) clearTimeout(delay);
+    this.delays.clear();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
@@ -317,7 +321,13 @@ export class Emulator {
     const decision = this.faultPlan.decide(family, identity);
     if (faults.latencyMs > 0) {
       this.stats.faults.delayed += 1;
-      await new Promise((resolve) => setTimeout(resolve, faults.latencyMs));
+      await new Promise<void>((resolve) => {
+        const delay = setTimeout(() => {
+          this.delays.delete(delay);
+          resolve();
+        }, faults.latencyMs);
+        this.delays.add(delay);
+      });
     }
     if (decision.kind === 'error') {
       this.stats.faults.errors += 1;

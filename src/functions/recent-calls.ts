@@ -10,9 +10,8 @@ import { defineFunction } from '../http/function';
 import { readQuery } from '../recent-calls/read-request';
 import { readOrEmpty, readRecentCallsPage, syncItemLister } from '../recent-calls/reader';
 import { createTwilioClient, type ProjectTwilioClient } from '../twilio/client-factory';
-import { Deadline } from '../twilio/deadline';
 
-/** Time allowed for IAM and the Sync reads together (retries included), inside the 10 s Functions limit. */
+/** Time allowed for IAM and the Sync reads together (retries included), carved from the request's deadline. */
 const BUDGET_MS = 8000;
 
 export const handler = defineFunction({
@@ -21,7 +20,7 @@ export const handler = defineFunction({
   cors: true,
   async handle(request) {
     const config = readRecentCallsConfig(request.context);
-    const deadline = new Deadline(BUDGET_MS);
+    const deadline = request.deadline.child(BUDGET_MS);
     let twilio: ProjectTwilioClient | undefined;
     const twilioClient = () => (twilio ??= createTwilioClient(request.context, { deadline }));
 

@@ -21,14 +21,10 @@ import { checkpointKey } from '../recent-calls/checkpoint-seal';
 import { runSyncJob, limiterSettings } from '../recent-calls/job';
 import { readSyncJobConfig } from '../config/sync-job';
 import { createTwilioClient, twilioNow } from '../twilio/client-factory';
-import { Deadline } from '../twilio/deadline';
 import { ObjectRateLimiter } from '../twilio/object-rate-limiter';
 
 /** What a signed request may name (besides SignedAt): the trigger's invocation number and time, both informative. */
 const SIGNED_JOB_PARAMS = ['Invocation', 'RequestedAt'];
-
-/** Time kept after the budget for the last checkpoint save (Functions stop at 10 s). */
-const CONTROL_RESERVE_MS = 1200;
 
 /** Kept across warm invocations, so back-to-back runs keep pacing each map's writes. */
 let limiter: ObjectRateLimiter | undefined;
@@ -37,7 +33,7 @@ export const handler = defineFunction({
   name: 'sync-recent-calls',
   methods: ['POST'],
   cors: false,
-  async handle({ context, params, headers, requestId, log }) {
+  async handle({ context, params, headers, requestId, deadline, log }) {
     const startedAt = performance.now();
     verifySignature({ context, params, headers }, requiredString(context, 'AUTH_TOKEN'), {
       allowed: SIGNED_JOB_PARAMS,
@@ -48,10 +44,13 @@ export const handler = defineFunction({
     if (!limiter || limiter.ratePerSecond !== settings.ratePerSecond || limiter.burst !== settings.burst) {
       limiter = new ObjectRateLimiter(settings);
     }
+    const work = deadline.child(config.budgetMs);
     const summary = await runSyncJob(config, {
       // The pool must hold every write the job keeps in flight, or the SDK's 20-socket default caps it.
-      work: createTwilioClient(context, { deadline: new Deadline(config.budgetMs), maxSockets: config.concurrency }),
-      control: createTwilioClient(context, { deadline: new Deadline(config.budgetMs + CONTROL_RESERVE_MS) }),
+      work: createTwilioClient(context, { deadline: work, maxSockets: config.concurrency }),
+      // The checkpoint's reads and saves may use what the invocation has left after the work budget.
+      control: createTwilioClient(context, { deadline }),
+      deadline: work,
       limiter,
       checkpointKey: checkpointKey(context),
       log,

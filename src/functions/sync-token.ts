@@ -11,10 +11,12 @@ import { identifyCaller } from '../tokens/caller';
 import { resolveLifetime } from '../tokens/lifetime';
 import { requireServiceAcl } from '../tokens/service-acl';
 import { createTwilioClient, emulatorUrl } from '../twilio/client-factory';
-import { Deadline } from '../twilio/deadline';
 import { estimatedServerNow } from '../twilio/http-client';
 
-/** The service's ACL setting is looked up at most every few minutes; this bounds that lookup, retries included. */
+/**
+ * The service's ACL setting is looked up at most every few minutes; this bounds that lookup, retries included. Like
+ * IAM's budget it is carved from the request's deadline, so the two together cannot outlast the invocation.
+ */
 const SERVICE_CHECK_BUDGET_MS = 1500;
 
 export const handler = defineFunction({
@@ -26,7 +28,7 @@ export const handler = defineFunction({
     const ttl = resolveLifetime(request.params.Ttl, config.ttlSeconds);
     const caller = await identifyCaller(request, config);
     await requireServiceAcl(
-      () => createTwilioClient(request.context, { deadline: new Deadline(SERVICE_CHECK_BUDGET_MS) }).client,
+      () => createTwilioClient(request.context, { deadline: request.deadline.child(SERVICE_CHECK_BUDGET_MS) }).client,
       config.syncServiceSid,
       config.allowAclDisabled,
     );

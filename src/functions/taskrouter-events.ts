@@ -23,7 +23,6 @@ import { authenticateDelivery, type DeliveryAuth } from '../taskrouter-events/de
 import { pushedBatch, pushedEvents, type PushedShape } from '../taskrouter-events/pushed-event';
 import { writePushedCompletions, type EventOutcome } from '../taskrouter-events/write-completions';
 import { createTwilioClient } from '../twilio/client-factory';
-import { Deadline } from '../twilio/deadline';
 import { ObjectRateLimiter } from '../twilio/object-rate-limiter';
 
 /** No write starts in the last ms of the budget: the answer must still leave in time. */
@@ -53,7 +52,7 @@ export const handler = defineFunction({
   name: 'taskrouter-events',
   methods: ['POST'],
   cors: false,
-  async handle({ context, params, headers, log, addSecret }) {
+  async handle({ context, params, headers, deadline, log, addSecret }) {
     const startedAt = performance.now();
     const shape: PushedShape = (headers['content-type'] ?? '').toLowerCase().includes('application/json')
       ? 'streams'
@@ -87,14 +86,14 @@ export const handler = defineFunction({
       if (!limiter || limiter.ratePerSecond !== settings.ratePerSecond || limiter.burst !== settings.burst) {
         limiter = new ObjectRateLimiter(settings);
       }
-      const twilio = createTwilioClient(context, { deadline: new Deadline(config.budgetMs - STOP_MARGIN_MS / 2) });
+      const budget = deadline.child(config.budgetMs);
+      const twilio = createTwilioClient(context, { deadline: budget.shortenedBy(STOP_MARGIN_MS / 2) });
       const { outcomes, stats } = await writePushedCompletions(pushedEvents(shape, params), {
         twilio,
         config: job,
         limiter,
         log,
-        stopAt: startedAt + config.budgetMs - STOP_MARGIN_MS,
-        startedAt,
+        deadline: budget.shortenedBy(STOP_MARGIN_MS),
       });
       const counts = countOutcomes(outcomes);
       Object.assign(summary, counts, stats);

@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { ConfigError } from '../config/errors';
 import { list } from '../config/env';
 import { createLogger, type Logger } from '../observability/logger';
+import { Deadline } from '../twilio/deadline';
 import { isUpstreamFailure } from '../twilio/errors';
 import { corsHeaders, DEFAULT_ALLOWED_ORIGINS, isAllowedOrigin, originOf } from './cors';
 import { ERROR_CODES, HttpError, type ErrorBody } from './errors';
@@ -32,6 +33,11 @@ export interface FunctionRequest {
   headers: Record<string, string>;
   method: 'GET' | 'POST';
   requestId: string;
+  /**
+   * This invocation's time budget: the platform's limit minus a margin, from the moment the request arrived. Every
+   * step that waits on Twilio takes a child of it (`deadline.child(ms)`), so the steps together cannot outlast it.
+   */
+  deadline: Deadline;
   log: Logger;
   /** Secrets of this request (e.g. the caller's Flex token) that the logger must redact from now on. */
   addSecret(value: string): void;
@@ -69,6 +75,7 @@ function normaliseHeaders(raw: Record<string, unknown> | undefined): Record<stri
 
 export function defineFunction(spec: FunctionSpec) {
   return async function handler(context: FunctionContext, event: FunctionEvent, callback: Callback): Promise<void> {
+    const deadline = Deadline.forInvocation();
     const { request, ...params } = event ?? {};
     const headers = normaliseHeaders(request?.headers);
     // Our own id, always: a client's X-Request-Id is logged next to it as the client's, so it cannot pose as ours.
@@ -114,6 +121,7 @@ export function defineFunction(spec: FunctionSpec) {
         headers,
         method,
         requestId,
+        deadline,
         get log() {
           return log;
         },

@@ -21,6 +21,7 @@
  */
 import type { Logger } from '../observability/logger';
 import type { ProjectTwilioClient } from '../twilio/client-factory';
+import type { Deadline } from '../twilio/deadline';
 import { isUpstreamFailure } from '../twilio/errors';
 import type { ObjectRateLimiter } from '../twilio/object-rate-limiter';
 import { DAY_MS, type CallRecord } from './call-record';
@@ -67,10 +68,12 @@ const PER_MAP_CONCURRENCY = 4;
 const LIMITER_BURST = 3;
 
 export interface JobDeps {
-  /** Reads and item writes; its deadline is the run's budget. */
+  /** Reads and item writes; its deadline is `deadline`. */
   work: ProjectTwilioClient;
-  /** Checkpoint and service reads/saves; its deadline leaves room to save after the budget. */
+  /** Checkpoint and service reads/saves; its deadline (the invocation's) leaves room to save after the budget. */
   control: ProjectTwilioClient;
+  /** The run's work budget: a child of the invocation's deadline. No new work starts after it. */
+  deadline: Deadline;
   limiter: ObjectRateLimiter;
   /** Seals the checkpoint (checkpointKey): a stored state without this key's seal is ignored. */
   checkpointKey: Buffer;
@@ -188,7 +191,7 @@ export async function runSyncJob(config: SyncJobConfig, deps: JobDeps): Promise<
 }
 
 async function run(config: SyncJobConfig, deps: JobDeps, now: () => number, tally: RunTally): Promise<JobSummary> {
-  const stopAt = deps.startedAt + config.budgetMs - STOP_MARGIN_MS;
+  const stopAt = deps.deadline.endsAt - STOP_MARGIN_MS;
   /** Reads (event and call pages) must end by then, leaving time to write what they found. */
   const readsEndBy = stopAt - Math.min(WINDOW_MIN_MS, config.budgetMs / 4);
   const serverNow = () => deps.control.http.serverNow();
@@ -253,7 +256,7 @@ async function run(config: SyncJobConfig, deps: JobDeps, now: () => number, tall
   let cursor = startCursor(trusted.cursorMs, serverNow(), config.ttlDays);
   let windowMs = initialWindow(state.windowSeconds, maxWindowMs);
   let identities: Map<string, string> | undefined;
-  const pages = new PageBudget(readsEndBy, now);
+  const pages = new PageBudget(deps.deadline.shortenedBy(deps.deadline.endsAt - readsEndBy));
   const writer = new RecentCallsWriter({
     client: deps.work.client,
     serviceSid: config.serviceSid,

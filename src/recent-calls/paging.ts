@@ -1,3 +1,5 @@
+import { Deadline } from '../twilio/deadline';
+
 /** The part of the SDK's Page objects the readers use (the SDK's own page types do not accept `nextPage()`'s type). */
 export interface PageLike<T> {
   instances: T[];
@@ -19,28 +21,25 @@ export function hasNextPage(page: PageLike<unknown>): boolean {
 export class PageBudget {
   private lastPageMs = 0;
 
-  constructor(
-    /** No page may end after this instant of `now()`. */
-    private readonly deadline: number,
-    private readonly now: () => number = () => performance.now(),
-  ) {}
+  /** No page may end after `deadline`. */
+  constructor(private readonly deadline: Deadline) {}
 
   allowsPage(): boolean {
-    return this.now() + this.lastPageMs < this.deadline;
+    return this.deadline.allows(this.lastPageMs);
   }
 
   /** Reads one page, remembering how long it took. */
   async page<T>(read: () => Promise<T>): Promise<T> {
-    const started = this.now();
+    const started = this.deadline.now();
     try {
       return await read();
     } finally {
-      this.lastPageMs = this.now() - started;
+      this.lastPageMs = this.deadline.now() - started;
     }
   }
 
   /** No deadline: every page allowed (tests, tools). */
   static unlimited(): PageBudget {
-    return new PageBudget(Number.POSITIVE_INFINITY);
+    return new PageBudget(Deadline.none());
   }
 }

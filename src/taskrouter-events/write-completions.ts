@@ -19,6 +19,7 @@
  */
 import type { Logger } from '../observability/logger';
 import type { ProjectTwilioClient } from '../twilio/client-factory';
+import type { Deadline } from '../twilio/deadline';
 import { hasStatus } from '../twilio/errors';
 import type { ObjectRateLimiter } from '../twilio/object-rate-limiter';
 import { readRecords, uniqueRecords } from '../recent-calls/completion-records';
@@ -53,11 +54,8 @@ export interface PushWriteDeps {
   config: Pick<SyncJobConfig, 'serviceSid' | 'workspaceSid' | 'ttlDays'>;
   limiter: ObjectRateLimiter;
   log: Logger;
-  /** No write starts after this instant of `now()`. */
-  stopAt: number;
-  /** performance.now() when the delivery arrived (the reads' share of the budget is counted from it). */
-  startedAt: number;
-  now?: () => number;
+  /** No write starts after it; reads end a little earlier, leaving time to write what they found. */
+  deadline: Deadline;
 }
 
 export interface PushWriteStats {
@@ -143,8 +141,8 @@ export async function writePushedCompletions(
   }
   if (firsts.length === 0) return { outcomes, stats };
 
-  const now = deps.now ?? (() => performance.now());
-  const readsEndBy = deps.stopAt - Math.min(READS_MARGIN_MS, (deps.stopAt - deps.startedAt) / 4);
+  const { deadline } = deps;
+  const reads = deadline.shortenedBy(Math.min(READS_MARGIN_MS, deadline.remainingMs() / 4));
   const requestsBefore = deps.twilio.http.metrics.requests;
   try {
     const missingIdentity = [...new Set(first.filter((c) => !c.identity).map((c) => c.workerSid))];
@@ -152,7 +150,7 @@ export async function writePushedCompletions(
       aclEnabled(deps),
       readRecords(deps.twilio.client, first, {
         maxCalls: MAX_CALLS,
-        budget: new PageBudget(readsEndBy, now),
+        budget: new PageBudget(reads),
         acceptPartial: () => true,
       }),
       Promise.all(missingIdentity.map(async (sid) => [sid, await workerIdentity(deps, sid)] as const)),
@@ -171,8 +169,8 @@ export async function writePushedCompletions(
       ttlDays: deps.config.ttlDays,
       serverNow: () => deps.twilio.http.serverNow(),
       aclEnabled: acl,
-      stopAt: deps.stopAt,
-      now: deps.now,
+      stopAt: deadline.endsAt,
+      now: () => deadline.now(),
       log: deps.log,
       identityOf: (workerSid) => identityOf.get(workerSid),
     });

@@ -13,11 +13,10 @@ import type { SyncTokenConfig } from '../config/sync-token';
 import type { FunctionRequest } from '../http/function';
 import { HttpError } from '../http/errors';
 import { createTwilioClient, twilioNow } from '../twilio/client-factory';
-import { Deadline } from '../twilio/deadline';
 import { SYNC_TOKEN_ERRORS } from './errors';
 import { validateFlexIdentity, validateIdentity } from './identity';
 
-/** Time allowed for IAM (retries included), inside the 10 s Functions limit. */
+/** Time allowed for IAM (retries included), carved from the request's deadline. */
 export const IAM_BUDGET_MS = 8000;
 
 /** What a signed /sync-token request may name (besides SignedAt). */
@@ -32,7 +31,7 @@ export async function identifyCaller(request: FunctionRequest, config: SyncToken
     if (typeof token !== 'string')
       throw new HttpError(400, SYNC_TOKEN_ERRORS.INVALID_REQUEST, 'Token must be a string');
     request.addSecret(token);
-    const deadline = new Deadline(IAM_BUDGET_MS);
+    const deadline = request.deadline.child(IAM_BUDGET_MS);
     const { user, source } = await verifyFlexToken(token, {
       accountSid: config.accountSid,
       cacheSeconds: config.validationCacheSeconds,

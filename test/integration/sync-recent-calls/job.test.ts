@@ -27,8 +27,6 @@ import { emulatorClient } from '../../helpers/system';
 import { handledCalls } from '../../helpers/handled-calls';
 
 const DAY_MS = 86_400_000;
-/** As in src/functions/sync-recent-calls.protected.ts. */
-const CONTROL_RESERVE_MS = 1200;
 const BOUNDARY_SLACK_MS = 10 * 60_000;
 
 let emulator: Emulator;
@@ -69,8 +67,11 @@ function jobRunner(config: SyncJobConfig, policy?: RetryPolicy) {
   let n = 0;
   return async (): Promise<Invocation> => {
     const startedAt = performance.now();
-    const project = (deadlineMs: number) => {
-      const http = new TwilioHttpClient({ emulatorUrl: emulator.url, deadline: new Deadline(deadlineMs), policy });
+    // As the function does: the invocation's deadline, the work budget carved from it.
+    const root = Deadline.forInvocation();
+    const work = root.child(config.budgetMs);
+    const project = (deadline: Deadline) => {
+      const http = new TwilioHttpClient({ emulatorUrl: emulator.url, deadline, policy });
       return {
         http,
         client: twilio(emulator.config.accountSid, emulator.config.authToken, {
@@ -88,8 +89,9 @@ function jobRunner(config: SyncJobConfig, policy?: RetryPolicy) {
     const result: Invocation = { lines: [], summaries: [] };
     try {
       result.summary = await runSyncJob(config, {
-        work: project(config.budgetMs),
-        control: project(config.budgetMs + CONTROL_RESERVE_MS),
+        work: project(work),
+        control: project(root),
+        deadline: work,
         limiter,
         checkpointKey: checkpointKey({ AUTH_TOKEN: emulator.config.authToken }),
         log,

@@ -20,7 +20,6 @@ import { ObjectRateLimiter } from '../../../src/twilio/object-rate-limiter';
 import { handledCalls, type HandledCall } from '../../helpers/handled-calls';
 
 const DAY_MS = 86_400_000;
-const CONTROL_RESERVE_MS = 1200;
 const BOUNDARY_SLACK_MS = 10 * 60_000;
 
 let emulator: Emulator;
@@ -47,8 +46,11 @@ async function syncAll(ttlDays = 30, max = 30): Promise<JobSummary[]> {
   const limiter = new ObjectRateLimiter(limiterSettings(config));
   const summaries: JobSummary[] = [];
   for (let n = 1; n <= max; n++) {
-    const project = (deadlineMs: number) => {
-      const http = new TwilioHttpClient({ emulatorUrl: emulator.url, deadline: new Deadline(deadlineMs) });
+    // As the function does: the invocation's deadline, the work budget carved from it.
+    const root = Deadline.forInvocation();
+    const work = root.child(config.budgetMs);
+    const project = (deadline: Deadline) => {
+      const http = new TwilioHttpClient({ emulatorUrl: emulator.url, deadline });
       return {
         http,
         client: twilio(emulator.config.accountSid, emulator.config.authToken, {
@@ -58,8 +60,9 @@ async function syncAll(ttlDays = 30, max = 30): Promise<JobSummary[]> {
       };
     };
     const summary = await runSyncJob(config, {
-      work: project(config.budgetMs),
-      control: project(config.budgetMs + CONTROL_RESERVE_MS),
+      work: project(work),
+      control: project(root),
+      deadline: work,
       limiter,
       checkpointKey: checkpointKey({ AUTH_TOKEN: emulator.config.authToken }),
       log: createLogger({ write: () => undefined }),

@@ -7,6 +7,7 @@ import { ConfigError } from '../../../src/config/errors';
 import { HttpError } from '../../../src/http/errors';
 import { defineFunction, type FunctionSpec } from '../../../src/http/function';
 import { MAX_PARAMS_DEPTH, MAX_PARAMS_VALUES } from '../../../src/http/params-shape';
+import { Deadline, FUNCTION_TIME_LIMIT_MS, ROOT_MARGIN_MS } from '../../../src/twilio/deadline';
 
 // The package's exports map hides its internals, so load the runtime's Response class by path.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -57,6 +58,19 @@ describe('defineFunction', () => {
     expect(answer.headers['Cache-Control']).toBe('no-store');
     expect(answer.headers['X-Request-Id']).toMatch(/^[0-9a-f-]{36}$/);
     expect(seen).toEqual({ A: '1' });
+  });
+
+  it("hands the function the invocation's deadline: the platform's limit minus the margin, one per request", async () => {
+    const seen: Deadline[] = [];
+    const handle = async (r: { deadline: Deadline }) => (seen.push(r.deadline), { body: { ok: true } });
+    await call({ handle }, post());
+    await call({ handle }, post());
+    expect(seen).toHaveLength(2);
+    expect(seen[0]).not.toBe(seen[1]);
+    const remaining = seen[1].remainingMs();
+    expect(remaining).toBeLessThanOrEqual(FUNCTION_TIME_LIMIT_MS - ROOT_MARGIN_MS);
+    expect(remaining).toBeGreaterThan(0);
+    expect(seen[1].child(60_000).endsAt).toBe(seen[1].endsAt);
   });
 
   it("answers with its own request id: a client's X-Request-Id is logged next to it as clientRequestId", async () => {

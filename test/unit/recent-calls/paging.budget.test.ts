@@ -7,6 +7,7 @@ import type { Twilio } from 'twilio';
 import { readCallTimings } from '../../../src/recent-calls/calls-source';
 import { readCompletions } from '../../../src/recent-calls/events-source';
 import { PageBudget } from '../../../src/recent-calls/paging';
+import { Deadline } from '../../../src/twilio/deadline';
 
 const PAGE_MS = 400;
 const FROM = Date.parse('2026-03-01T00:00:00Z');
@@ -50,7 +51,7 @@ function fakeClient(pages: number, perPage: number) {
 describe('page budget', () => {
   it('events: stops before a page that would end past the deadline; reports what it read as a lower bound', async () => {
     const { client, clock, requests } = fakeClient(5, 10);
-    const budget = new PageBudget(1000, () => clock.t);
+    const budget = new PageBudget(new Deadline(1000, () => clock.t));
     const read = await readCompletions(client, {
       workspaceSid: 'WS' + '0'.repeat(32),
       fromMs: FROM,
@@ -71,7 +72,7 @@ describe('page budget', () => {
       fromMs: FROM,
       toMs: FROM + 3600_000,
       maxEvents: 10_000,
-      budget: new PageBudget(1000, () => clock.t),
+      budget: new PageBudget(new Deadline(1000, () => clock.t)),
     });
     expect(read).toMatchObject({ outOfBudget: false, overflow: false, pages: 2, eventsRead: 20, completionsSeen: 20 });
     expect(read.completions).toHaveLength(20);
@@ -79,13 +80,14 @@ describe('page budget', () => {
 
   it('events: nothing is requested when even the first page would start past the deadline', async () => {
     const { client, clock, requests } = fakeClient(2, 10);
+    const budget = new PageBudget(new Deadline(1000, () => clock.t));
     clock.t = 1000;
     const read = await readCompletions(client, {
       workspaceSid: 'WS' + '0'.repeat(32),
       fromMs: FROM,
       toMs: FROM + 3600_000,
       maxEvents: 10_000,
-      budget: new PageBudget(1000, () => clock.t),
+      budget,
     });
     expect(read).toMatchObject({ outOfBudget: true, pages: 0, eventsRead: 0 });
     expect(requests()).toBe(0);
@@ -97,7 +99,7 @@ describe('page budget', () => {
       fromMs: FROM,
       toMs: FROM + 3600_000,
       maxCalls: 20_000,
-      budget: new PageBudget(1000, () => clock.t),
+      budget: new PageBudget(new Deadline(1000, () => clock.t)),
     });
     expect(read).toMatchObject({ outOfBudget: true, truncated: false, pages: 2 });
     expect(requests()).toBe(2);
