@@ -9,6 +9,7 @@
 import twilio from 'twilio';
 import { EmulatorAdmin } from '../../emulator/admin-client';
 import { startEmulator } from '../../emulator/server';
+import { DAY_MS } from '../../src/recent-calls/call-record';
 import { recentCallItemKey } from '../../src/recent-calls/item-key';
 import { recentCallsMapName } from '../../src/recent-calls/map-name';
 import { decodePageToken } from '../../src/recent-calls/page-token';
@@ -19,7 +20,6 @@ const ITEMS = 1500;
 const LATENCY_MS = 25;
 const WORKER = 'WK' + 'b'.repeat(32);
 const ROUNDS = 5;
-const DAY_MS = 86_400_000;
 
 type Stats = Awaited<ReturnType<EmulatorAdmin['stats']>>;
 const syncRequests = (before: Stats, after: Stats) => (after.byFamily.sync ?? 0) - (before.byFamily.sync ?? 0);
@@ -30,7 +30,7 @@ export async function run(): Promise<void> {
   try {
     const http = new TwilioHttpClient({
       emulatorUrl: emulator.url,
-      policy: { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0 },
+      policy: { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 },
     });
     const client = twilio(emulator.config.accountSid, emulator.config.authToken, { httpClient: http });
     const service = client.sync.v1.services(emulator.config.syncServiceSid);

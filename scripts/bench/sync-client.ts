@@ -27,7 +27,7 @@ export async function run(): Promise<void> {
   try {
     const http = new TwilioHttpClient({
       emulatorUrl: emulator.url,
-      policy: { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0 },
+      policy: { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 },
     });
     const rest = twilio(emulator.config.accountSid, emulator.config.authToken, { httpClient: http });
     const service = rest.sync.v1.services(emulator.config.syncServiceSid);

@@ -57,10 +57,10 @@ const CHECKPOINT_SAVE = /^POST \/v1\/Services\/:ServiceSid\/Documents/;
 /** Reads: every GET (event, call and worker pages, the checkpoint) of every Twilio family. */
 const READ = /^GET /;
 
-function sdk(emulator: Emulator, maxAttempts = 1): { client: Twilio; http: TwilioHttpClient } {
+function sdk(emulator: Emulator, attempts = 1): { client: Twilio; http: TwilioHttpClient } {
   const http = new TwilioHttpClient({
     emulatorUrl: emulator.url,
-    policy: { maxAttempts, baseDelayMs: 0, maxDelayMs: 0 },
+    policy: { attempts, baseDelayMs: 0, maxDelayMs: 0 },
   });
   return { client: twilio(emulator.config.accountSid, emulator.config.authToken, { httpClient: http }), http };
 }

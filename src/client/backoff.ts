@@ -1,20 +1,22 @@
 /**
- * Backoff for the browser client: exponential with jitter, a server's Retry-After honoured as a floor, a bounded
- * number of attempts. Browser-safe (no Node APIs); the clock, sleep and randomness are injectable for tests.
+ * The browser client's retry loop, on the project's one policy type and backoff (src/twilio/retry-policy.ts, which
+ * is browser-safe): a bounded number of attempts, a server's Retry-After honoured as a floor, and a Retry-After above
+ * `maxDelayMs` ends the retries (the error carries `retryAfterMs`). The client's policies use equal jitter, so their
+ * delays keep growing. No Node APIs; the clock, sleep and randomness are injectable for tests.
  */
-export interface RetryPolicy {
-  /** Attempts in all, the first included (1 = no retry). */
-  attempts: number;
-  /** Ceiling of the first retry's delay; each retry doubles it. */
-  baseDelayMs: number;
-  /** Cap on any single delay. A Retry-After above it ends the retries (the error carries `retryAfterMs`). */
-  maxDelayMs: number;
-}
+import { backoffDelayMs, type RetryPolicy } from '../twilio/retry-policy';
 
-export const DEFAULT_RETRY_POLICY: RetryPolicy = { attempts: 4, baseDelayMs: 500, maxDelayMs: 30_000 };
+export { backoffDelayMs, parseRetryAfter, type RetryPolicy } from '../twilio/retry-policy';
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { attempts: 4, baseDelayMs: 500, maxDelayMs: 30_000, jitter: 'equal' };
 
 /** Refreshing a live Sync client is worth more patience: the SDK warns 3 minutes before expiry. */
-export const DEFAULT_REFRESH_RETRY_POLICY: RetryPolicy = { attempts: 6, baseDelayMs: 1000, maxDelayMs: 30_000 };
+export const DEFAULT_REFRESH_RETRY_POLICY: RetryPolicy = {
+  attempts: 6,
+  baseDelayMs: 1000,
+  maxDelayMs: 30_000,
+  jitter: 'equal',
+};
 
 /** Waits `ms`; an aborted `signal` ends the wait at once and clears its timer. */
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -31,33 +33,17 @@ export const realSleep: Sleep = (ms, signal) =>
     }
   });
 
-/** Retry-After in ms (delta-seconds or an HTTP date): the project's one parser, browser-safe. */
-export { parseRetryAfter } from '../twilio/retry-policy';
-
-/**
- * Delay before retry number `retry` (1 = the first retry): "equal jitter", i.e. between half and all of
- * min(maxDelayMs, baseDelayMs * 2^(retry-1)), so delays grow but concurrent clients spread out;
- * never below `retryAfterMs`.
- */
-export function backoffDelayMs(
-  retry: number,
-  policy: RetryPolicy,
-  retryAfterMs?: number,
-  random: () => number = Math.random,
-): number {
-  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, retry - 1));
-  const jittered = ceiling / 2 + random() * (ceiling / 2);
-  return Math.max(jittered, retryAfterMs ?? 0);
-}
-
 export function validatePolicy(policy: RetryPolicy, name: string): RetryPolicy {
-  const { attempts, baseDelayMs, maxDelayMs } = policy;
+  const { attempts, baseDelayMs, maxDelayMs, jitter } = policy;
   if (!Number.isInteger(attempts) || attempts < 1) throw new TypeError(`${name}.attempts must be an integer >= 1`);
   if (!(baseDelayMs >= 0) || !Number.isFinite(baseDelayMs)) throw new TypeError(`${name}.baseDelayMs must be >= 0`);
   if (!(maxDelayMs >= baseDelayMs) || !Number.isFinite(maxDelayMs)) {
     throw new TypeError(`${name}.maxDelayMs must be >= baseDelayMs`);
   }
-  return { attempts, baseDelayMs, maxDelayMs };
+  if (jitter !== undefined && jitter !== 'full' && jitter !== 'equal') {
+    throw new TypeError(`${name}.jitter must be "full" or "equal"`);
+  }
+  return { attempts, baseDelayMs, maxDelayMs, jitter };
 }
 
 export interface Retryable {

@@ -79,9 +79,9 @@ export interface SyncTokenProviderOptions {
   refreshMarginSeconds?: number;
   /** Ask for this lifetime (`Ttl`, seconds; the server accepts 1800 up to its configured maximum). */
   ttlSeconds?: number;
-  /** getToken() retries. Default `{ attempts: 4, baseDelayMs: 500, maxDelayMs: 30000 }`. */
+  /** getToken() retries. Default `{ attempts: 4, baseDelayMs: 500, maxDelayMs: 30000, jitter: 'equal' }`. */
   retry?: Partial<RetryPolicy>;
-  /** Retries of an attached client's refresh. Default `{ attempts: 6, baseDelayMs: 1000, maxDelayMs: 30000 }`. */
+  /** Retries of an attached client's refresh. Default `{ attempts: 6, baseDelayMs: 1000, maxDelayMs: 30000, jitter: 'equal' }`. */
   refreshRetry?: Partial<RetryPolicy>;
   /** Abort a request after this long (a timeout is retryable). Default 15000. */
   requestTimeoutMs?: number;

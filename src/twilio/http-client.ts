@@ -11,7 +11,7 @@ import twilio from 'twilio';
 import { Deadline } from './deadline';
 import {
   backoffDelayMs,
-  DEFAULT_RETRY_POLICY,
+  TWILIO_RETRY_POLICY,
   isRetryableNetworkError,
   isRetryableStatus,
   parseRetryAfter,
@@ -108,7 +108,7 @@ export class TwilioHttpClient extends twilio.RequestClient {
     // production's concurrency, not Node's unlimited global agent.
     this.axios.defaults.httpAgent = pooledAgent('http', maxSockets);
     this.deadline = options.deadline ?? Deadline.none();
-    this.policy = options.policy ?? DEFAULT_RETRY_POLICY;
+    this.policy = options.policy ?? TWILIO_RETRY_POLICY;
     this.emulatorUrl = options.emulatorUrl?.replace(/\/+$/, '');
     this.clockKey = this.emulatorUrl ?? 'twilio';
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
@@ -150,7 +150,7 @@ export class TwilioHttpClient extends twilio.RequestClient {
 
   /** The delay before the next attempt, or undefined when no retry fits the policy or the deadline. */
   private nextDelay(attempt: number, retryAfterMs: number | undefined): number | undefined {
-    if (attempt >= this.policy.maxAttempts) return undefined;
+    if (attempt >= this.policy.attempts) return undefined;
     const delay = backoffDelayMs(attempt, this.policy, retryAfterMs);
     // Leave room for the retried request itself.
     if (delay + MIN_ATTEMPT_TIMEOUT_MS >= this.deadline.remainingMs()) return undefined;

@@ -46,7 +46,7 @@ describe('account-wide concurrency limit', () => {
     await t.admin.faults({ latencyMs: 30 });
     const http = new TwilioHttpClient({
       emulatorUrl: t.emulator.url,
-      policy: { maxAttempts: 50, baseDelayMs: 5, maxDelayMs: 60 },
+      policy: { attempts: 50, baseDelayMs: 5, maxDelayMs: 60 },
     });
     const client = twilio(t.emulator.config.accountSid, t.emulator.config.authToken, { httpClient: http });
     const results = await Promise.all(Array.from({ length: 12 }, () => fetchService(client)));

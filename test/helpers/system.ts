@@ -30,7 +30,7 @@ export interface SystemOptions {
 export function emulatorClient(emulator: Emulator, credentials?: { username: string; password: string }): Twilio {
   const http = new TwilioHttpClient({
     emulatorUrl: emulator.url,
-    policy: { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0 },
+    policy: { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 },
   });
   const username = credentials?.username ?? emulator.config.accountSid;
   const password = credentials?.password ?? emulator.config.authToken;

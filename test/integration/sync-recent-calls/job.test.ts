@@ -272,7 +272,7 @@ describe('records that cannot be completed', () => {
     const take = limiter.take.bind(limiter);
     limiter.take = (key, cost) => (key === `map:${mapByName(poisoned)?.sid}` ? false : take(key, cost));
     // Few quick retries, so that each run's attempts at the poisoned map end well inside the budget.
-    const run = jobRunner(jobConfig(1000), { maxAttempts: 2, baseDelayMs: 5, maxDelayMs: 10 });
+    const run = jobRunner(jobConfig(1000), { attempts: 2, baseDelayMs: 5, maxDelayMs: 10 });
     let last: Invocation | undefined;
     const givenUp: unknown[] = [];
     let n = 0;
@@ -346,7 +346,7 @@ describe('one summary line per invocation', () => {
 
   it('a run that fails while taking the lease logs one, with the error code', async () => {
     await admin.faults({ errorRate: 1, families: ['sync'] });
-    const invocation = await jobRunner(jobConfig(600), { maxAttempts: 2, baseDelayMs: 5, maxDelayMs: 10 })();
+    const invocation = await jobRunner(jobConfig(600), { attempts: 2, baseDelayMs: 5, maxDelayMs: 10 })();
     await admin.faults({});
     expect(invocation.error).toBeDefined();
     expect(invocation.summaries).toHaveLength(1);

@@ -4,7 +4,7 @@ import { backoffDelayMs, parseRetryAfter, retrying, type RetryPolicy } from '../
 import { SyncTokenError } from '../../../src/client';
 import { T0 } from './fakes';
 
-const policy: RetryPolicy = { attempts: 5, baseDelayMs: 500, maxDelayMs: 8000 };
+const policy: RetryPolicy = { attempts: 5, baseDelayMs: 500, maxDelayMs: 8000, jitter: 'equal' };
 
 describe('backoff', () => {
   it('reads Retry-After as seconds or an HTTP date', () => {

@@ -12,7 +12,7 @@ function client(options: ConstructorParameters<typeof TwilioHttpClient>[0] = {})
   const http = new TwilioHttpClient({ emulatorUrl: t.emulator.url, ...options });
   return { http, client: twilio(t.emulator.config.accountSid, t.emulator.config.authToken, { httpClient: http }) };
 }
-const fastPolicy = { maxAttempts: 8, baseDelayMs: 1, maxDelayMs: 5 };
+const fastPolicy = { attempts: 8, baseDelayMs: 1, maxDelayMs: 5 };
 
 describe('TwilioHttpClient', () => {
   it('routes Twilio hosts to the emulator and records the server clock from the Date header', async () => {
@@ -59,7 +59,7 @@ describe('TwilioHttpClient', () => {
 
   it('retries injected 5xx and 429 answers until one succeeds, and counts them', async () => {
     await t.admin.faults({ errorRate: 0.3, throttleRate: 0.3 });
-    const { http, client: c } = client({ policy: { ...fastPolicy, maxAttempts: 30 } });
+    const { http, client: c } = client({ policy: { ...fastPolicy, attempts: 30 } });
     for (let i = 0; i < 20; i++) await c.sync.v1.services(t.emulator.config.syncServiceSid).fetch();
     expect(http.metrics.retries).toBeGreaterThan(0);
     expect(http.metrics.retries).toBe(http.metrics.throttled + http.metrics.serverErrors);
@@ -68,14 +68,14 @@ describe('TwilioHttpClient', () => {
 
   it('retries dropped connections (network errors)', async () => {
     await t.admin.faults({ dropRate: 0.5 });
-    const { http, client: c } = client({ policy: { ...fastPolicy, maxAttempts: 30 } });
+    const { http, client: c } = client({ policy: { ...fastPolicy, attempts: 30 } });
     for (let i = 0; i < 10; i++) await c.sync.v1.services(t.emulator.config.syncServiceSid).fetch();
     expect(http.metrics.networkErrors).toBeGreaterThan(0);
   });
 
-  it('gives up after maxAttempts and surfaces the real status and code', async () => {
+  it('gives up after policy.attempts and surfaces the real status and code', async () => {
     await t.admin.faults({ throttleRate: 1 });
-    const { http, client: c } = client({ policy: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 } });
+    const { http, client: c } = client({ policy: { attempts: 3, baseDelayMs: 1, maxDelayMs: 2 } });
     await expect(c.sync.v1.services(t.emulator.config.syncServiceSid).fetch()).rejects.toMatchObject({
       status: 429,
       code: 54009,
@@ -88,7 +88,7 @@ describe('TwilioHttpClient', () => {
     const sleeps: number[] = [];
     const { client: c } = client({
       deadline: new Deadline(300),
-      policy: { maxAttempts: 100, baseDelayMs: 50, maxDelayMs: 200 },
+      policy: { attempts: 100, baseDelayMs: 50, maxDelayMs: 200 },
       sleep: async (ms) => {
         sleeps.push(ms);
         await new Promise((resolve) => setTimeout(resolve, ms));

@@ -6,7 +6,7 @@ import {
   parseRetryAfter,
 } from '../../../src/twilio/retry-policy';
 
-const policy = { maxAttempts: 6, baseDelayMs: 100, maxDelayMs: 2000 };
+const policy = { attempts: 6, baseDelayMs: 100, maxDelayMs: 2000 };
 
 describe('retry policy', () => {
   it('retries 429 and 5xx gateway errors, not other 4xx', () => {
