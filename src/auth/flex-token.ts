@@ -40,6 +40,14 @@ export interface FlexUser {
   expiration: string;
 }
 
+/**
+ * The guest rule, in one place: a Flex user is an agent when IAM names a WK… worker SID and no role `guest`;
+ * anyone else is a guest (no recent calls; a Sync token only where guests are allowed).
+ */
+export function isAgent(user: FlexUser): user is FlexUser & { workerSid: string } {
+  return !user.roles.includes('guest') && SID_PATTERNS.worker.test(user.workerSid ?? '');
+}
+
 export type FlexValidation =
   | { valid: true; user: FlexUser; expiresAtMs: number }
   | { valid: false; reason: 'expired' | 'invalid'; message: string };
@@ -113,8 +121,7 @@ export function cacheLifetimeMs(
 
 /** Throws 403 unless this Flex user may get a Sync token. */
 export function enforceFlexPolicy(user: FlexUser, policy: FlexPolicy): void {
-  const guest = user.roles.includes('guest') || !SID_PATTERNS.worker.test(user.workerSid ?? '');
-  if (guest && !policy.allowGuests) {
+  if (!isAgent(user) && !policy.allowGuests) {
     throw new HttpError(
       403,
       SYNC_TOKEN_ERRORS.GUEST_NOT_ALLOWED,

@@ -8,7 +8,7 @@
  * - Target: the verified token's own `worker_sid`; `WorkerSid` may name another worker only for supervisor roles.
  * - Paging: `PageSize` (1–100, default 50) and `PageToken` (from the previous answer's `nextPageToken`).
  */
-import { verifyFlexToken, type FlexUser } from '../auth/flex-token';
+import { isAgent, verifyFlexToken, type FlexUser } from '../auth/flex-token';
 import type { RecentCallsConfig } from '../config/recent-calls';
 import type { FunctionRequest } from '../http/function';
 import { HttpError } from '../http/errors';
@@ -67,17 +67,22 @@ export function parsePageSize(value: unknown): number {
   return n;
 }
 
+/** The `WorkerSid` parameter: undefined when absent, a worker SID, or a 400. */
+export function parseWorkerSid(value: unknown): string | undefined {
+  if (!present(value)) return undefined;
+  if (!isWorkerSid(value)) {
+    throw new HttpError(400, RECENT_CALLS_ERRORS.WORKER_SID_INVALID, 'WorkerSid must be a worker SID (WK + 32 hex)');
+  }
+  return value;
+}
+
 /** The worker whose list is read: the caller's own unless a supervisor names another (403 otherwise). */
 export function targetWorker(
   caller: { workerSid: string; roles: readonly string[] },
-  requested: unknown,
+  requested: string | undefined,
   supervisorRoles: readonly string[],
 ): string {
-  if (!present(requested)) return caller.workerSid;
-  if (!isWorkerSid(requested)) {
-    throw new HttpError(400, RECENT_CALLS_ERRORS.WORKER_SID_INVALID, 'WorkerSid must be a worker SID (WK + 32 hex)');
-  }
-  if (requested === caller.workerSid) return requested;
+  if (requested === undefined || requested === caller.workerSid) return caller.workerSid;
   if (!caller.roles.some((role) => supervisorRoles.includes(role))) {
     throw new HttpError(
       403,
@@ -97,10 +102,7 @@ export async function readQuery(
   const token = flexTokenOf(request);
   request.addSecret(token);
   const pageSize = parsePageSize(request.params.PageSize);
-  const requested = request.params.WorkerSid;
-  if (present(requested) && !isWorkerSid(requested)) {
-    throw new HttpError(400, RECENT_CALLS_ERRORS.WORKER_SID_INVALID, 'WorkerSid must be a worker SID (WK + 32 hex)');
-  }
+  const requested = parseWorkerSid(request.params.WorkerSid);
   const pageToken = request.params.PageToken;
 
   // Guests are refused here rather than by the shared policy, so that the message speaks of recent calls.
@@ -110,15 +112,14 @@ export async function readQuery(
     policy: { allowGuests: true, allowedRoles: [] },
     twilioClient,
   });
-  if (user.roles.includes('guest') || !isWorkerSid(user.workerSid)) {
+  if (!isAgent(user)) {
     throw new HttpError(
       403,
       RECENT_CALLS_ERRORS.GUEST_NOT_ALLOWED,
       'Guest Flex users (no worker, or role guest) have no recent calls',
     );
   }
-  const caller = { ...user, workerSid: user.workerSid };
-  const workerSid = targetWorker(caller, requested, config.supervisorRoles);
+  const workerSid = targetWorker(user, requested, config.supervisorRoles);
   const after = present(pageToken) ? decodePageToken(pageToken, workerSid) : undefined;
-  return { caller, workerSid, pageSize, after };
+  return { caller: user, workerSid, pageSize, after };
 }
