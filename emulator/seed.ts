@@ -18,11 +18,11 @@
  * `outbound-api` call from the caller ID to the dialled number, starting seconds after the task was created.
  * Everything but the absolute times is deterministic for a given emulator state and request (seeded PRNG).
  *
- * Event and call shapes: see SeededEvent, inboundAttributes(), outboundCall() and callRecord().
+ * Event and call shapes: see SeededEvent, inboundAttributes(), outboundCall() and callResource().
  * Details no source confirmed are marked "unconfirmed" where they are chosen.
  */
 import { createHash } from 'node:crypto';
-import { addCalls, type CallRecord } from './families/api2010';
+import { addCalls, type CallResource } from './families/api2010';
 import {
   addEvents,
   type EventRecord,
@@ -383,7 +383,7 @@ class SeededEvent implements EventRecord {
 
 class SeedBuilder {
   readonly events: SeededEvent[] = [];
-  readonly calls: CallRecord[] = [];
+  readonly calls: CallResource[] = [];
   readonly tasks: Task[] = [];
   readonly tr: TaskRouterState;
   /** Everyone first, then the other queues. */
@@ -641,7 +641,7 @@ type CallFields =
  * A completed call; duration and price are settled once its times are final (settleCall). One literal with every
  * field (no spread): thousands of these must stay fast-mode objects.
  */
-function callRecord(f: Pick<CallRecord, CallFields>): CallRecord {
+function callResource(f: Pick<CallResource, CallFields>): CallResource {
   return {
     sid: f.sid,
     from: f.from,
@@ -693,7 +693,7 @@ function inboundCall(b: SeedBuilder, t: number, agent: Agent, other: Agent | und
     end = talkEnd;
   }
   b.calls.push(
-    callRecord({
+    callResource({
       sid: callSid,
       from: customer.number,
       to: ours.number,
@@ -751,7 +751,7 @@ function outboundCall(b: SeedBuilder, t: number, agent: Agent, enriched: boolean
     enriched ? { conference: { sid: conferenceSid }, call_sid: callSid } : undefined,
   );
   b.calls.push(
-    callRecord({
+    callResource({
       sid: callSid,
       from: ours.number,
       to: customer.number,
@@ -806,7 +806,7 @@ function transferredCall(b: SeedBuilder, t: number, agent: Agent, other: Agent):
     },
   );
   b.calls.push(
-    callRecord({
+    callResource({
       sid: callSid,
       from: customer.number,
       to: ours.number,
@@ -894,7 +894,7 @@ function place(b: SeedBuilder, kind: Kind, agent: Agent, other: Agent | undefine
 }
 
 /** Moves a call to its place, on whole seconds as the API prints its times, then derives its duration and price. */
-function settleCall(c: CallRecord, shift: number): void {
+function settleCall(c: CallResource, shift: number): void {
   c.startTimeMs = floor((c.startTimeMs + shift) / SECOND) * SECOND;
   c.endTimeMs = floor((c.endTimeMs + shift) / SECOND) * SECOND;
   c.dateCreatedMs = floor((c.dateCreatedMs + shift) / SECOND) * SECOND;
@@ -976,7 +976,7 @@ export interface LiveCallRequest {
 export interface LiveCallPlan {
   /** Sorted by time; store each when its time comes. */
   events: EventRecord[];
-  call: CallRecord;
+  call: CallResource;
   taskSid: string;
   /** The call SID the task's attributes name (null for a Flex dialpad task, which names none). */
   callSid: string | null;

@@ -1,3 +1,5 @@
+export const DAY_MS = 86_400_000;
+
 /**
  * The emulator's clock: real time plus an offset moved by POST /__admin/clock.
  * TTLs, token expiry, seeded event times and the Date header all read it.

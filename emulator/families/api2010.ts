@@ -2,15 +2,14 @@
  * API 2010: the Calls list and fetch (read side), as the recent-calls job reads call durations in bulk.
  * Dates are RFC 2822, durations strings of seconds, lists newest first with the top-level `*_page_uri` envelope.
  */
-import { rfc2822Date } from '../core/clock';
+import { DAY_MS, rfc2822Date } from '../core/clock';
 import { badRequest, notFound } from '../core/errors';
 import { uriPage } from '../core/paging';
 import type { EmuRequest, EmuResponse, Router } from '../core/router';
 import type { Emulator } from '../server';
 
-const DAY_MS = 24 * 3600 * 1000;
-
-export interface CallRecord {
+/** A Call resource (API 2010) as the emulator stores it. */
+export interface CallResource {
   sid: string;
   from: string;
   to: string;
@@ -35,16 +34,16 @@ export interface CallRecord {
 }
 
 export interface CallsState {
-  calls: Map<string, CallRecord>;
+  calls: Map<string, CallResource>;
   /** The same calls, newest first (date_created desc), as the real list answers. Add through addCalls(). */
-  ordered: CallRecord[];
+  ordered: CallResource[];
 }
 
 export function createCallsState(_emu: Emulator): CallsState {
   return { calls: new Map(), ordered: [] };
 }
 
-export function addCalls(state: CallsState, batch: readonly CallRecord[]): void {
+export function addCalls(state: CallsState, batch: readonly CallResource[]): void {
   if (batch.length === 0) return;
   for (const call of batch) {
     state.calls.set(call.sid, call);
@@ -59,7 +58,7 @@ export function formatNumber(address: string): string {
   return m ? `(${m[1]}) ${m[2]}-${m[3]}` : address;
 }
 
-function renderCall(emu: Emulator, c: CallRecord) {
+function renderCall(emu: Emulator, c: CallResource) {
   const uri = `/2010-04-01/Accounts/${emu.config.accountSid}/Calls/${c.sid}`;
   const sub = (name: string) => `${uri}/${name}.json`;
   return {
@@ -116,7 +115,7 @@ function parseTime(raw: string, name: string): { ms: number; dateOnly: boolean }
   return { ms, dateOnly };
 }
 
-type CallTest = (c: CallRecord) => boolean;
+type CallTest = (c: CallResource) => boolean;
 
 /**
  * `X>`: on or after; `X<`: on or before (inclusive, as the docs' "on or before midnight of this date" says);
@@ -126,7 +125,7 @@ type CallTest = (c: CallRecord) => boolean;
 function timeTests(
   req: EmuRequest,
   name: 'StartTime' | 'EndTime',
-  pick: (c: CallRecord) => number,
+  pick: (c: CallResource) => number,
   byDay = false,
 ): CallTest[] {
   const tests: CallTest[] = [];

@@ -5,7 +5,7 @@
  * spec (twilio_serverless_v1.json); the contract test validates them. Reached only by host (serverless.twilio.com):
  * Sync owns the same /v1/Services paths.
  */
-import { isoDate } from '../core/clock';
+import { DAY_MS, isoDate } from '../core/clock';
 import { badRequest, notFound, TwilioError } from '../core/errors';
 import { metaPage } from '../core/paging';
 import type { EmuRequest, EmuResponse, Router } from '../core/router';
@@ -622,7 +622,7 @@ export function registerServerless(router: Router, emu: Emulator): void {
   add('GET', '/v1/Services/:ServiceSid/Environments/:EnvironmentSid/Logs', (req) => {
     const e = environment(service(req.params.ServiceSid), req.params.EnvironmentSid);
     const functionSid = req.query.get('FunctionSid');
-    const start = req.query.get('StartDate') ? Date.parse(req.query.get('StartDate')!) : now() - 86_400_000;
+    const start = req.query.get('StartDate') ? Date.parse(req.query.get('StartDate')!) : now() - DAY_MS;
     const end = req.query.get('EndDate') ? Date.parse(req.query.get('EndDate')!) : Number.POSITIVE_INFINITY;
     if (Number.isNaN(start) || Number.isNaN(end)) throw badRequest('StartDate and EndDate must be ISO 8601 dates');
     const all = state()

@@ -10,7 +10,7 @@
  * may still be listed, with its task attributes redacted. Unconfirmed: how long past 30 days (here one day) and what
  * a redacted value looks like (here `"{}"`).
  */
-import { isoDate } from '../core/clock';
+import { DAY_MS, isoDate } from '../core/clock';
 import { badRequest, notFound } from '../core/errors';
 import { metaPage } from '../core/paging';
 import type { EmuRequest, EmuResponse, Router } from '../core/router';
@@ -19,7 +19,7 @@ import type { Emulator } from '../server';
 /** Past this age an event's task attributes are redacted (43,200 minutes). */
 export const EVENT_REDACTION_MS = 43_200 * 60_000;
 /** How far back events are still listed or fetched (30 days, plus an unconfirmed day of redacted ones). */
-export const EVENT_RETENTION_MS = 31 * 24 * 3600 * 1000;
+export const EVENT_RETENTION_MS = 31 * DAY_MS;
 const DEFAULT_EVENT_MINUTES = 15;
 export const REDACTED_ATTRIBUTES = '{}';
 export type EventsOrder = 'newest' | 'oldest' | 'shuffled';

@@ -7,8 +7,8 @@ import { randomBytes, webcrypto } from 'node:crypto';
 // @peculiar/x509 resolves its parts through tsyringe, which needs the Reflect metadata polyfill loaded first.
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
+import { DAY_MS } from '../core/clock';
 
-const DAY_MS = 86_400_000;
 const ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
 const subtle = webcrypto.subtle as unknown as SubtleCrypto;
 const crypto = webcrypto as unknown as Crypto;
