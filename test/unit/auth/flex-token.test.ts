@@ -4,6 +4,7 @@ import {
   enforceFlexPolicy,
   flexTokenKey,
   interpretIamAnswer,
+  isAgent,
   looksLikeFlexToken,
   verifyFlexToken,
   type FlexUser,
@@ -175,6 +176,14 @@ describe('enforceFlexPolicy', () => {
     for (const u of [user(['guest']), user(['agent'], null), user(['agent'], 'WK123'), user(['agent', 'guest'])]) {
       expect(statusAndCode(() => enforceFlexPolicy(u, open))).toEqual([403, 'GUEST_NOT_ALLOWED']);
       expect(statusAndCode(() => enforceFlexPolicy(u, { ...open, allowGuests: true }))).toBeUndefined();
+    }
+  });
+
+  it('uses the one guest rule that /recent-calls uses too (isAgent)', () => {
+    expect(isAgent(user(['agent']))).toBe(true);
+    expect(isAgent(user([]))).toBe(true);
+    for (const u of [user(['guest']), user(['agent'], null), user(['agent'], 'WK123'), user(['agent', 'guest'])]) {
+      expect(isAgent(u)).toBe(false);
     }
   });
 

@@ -89,6 +89,21 @@ describe('retry policy', () => {
     expect(parseRetryAfter('Thu, 01 Jan 2026 00:00:03 GMT', now)).toBe(0); // a date in the past: retry now
   });
 
+  it('with equal jitter draws between half and all of the ceiling (the browser client keeps growing delays)', () => {
+    const equal = { ...policy, jitter: 'equal' as const };
+    expect(backoffDelayMs(3, equal, undefined, () => 0)).toBe(200);
+    expect(backoffDelayMs(3, equal, undefined, () => 0.5)).toBe(300);
+    expect(backoffDelayMs(3, equal, undefined, () => 1)).toBe(400);
+    expect(backoffDelayMs(30, equal, undefined, () => 0)).toBe(1000);
+    expect(backoffDelayMs(3, equal, 350, () => 0)).toBe(350);
+    expect(backoffDelayMs(3, { ...policy, jitter: 'full' }, undefined, () => 0)).toBe(0);
+  });
+
+  it('treats a retry number below 1 as the first retry', () => {
+    expect(backoffDelayMs(0, policy, undefined, () => 1)).toBe(100);
+    expect(backoffDelayMs(-3, policy, undefined, () => 1)).toBe(100);
+  });
+
   it('draws the delay as random x ceiling, and takes Retry-After when it is longer', () => {
     expect(backoffDelayMs(3, policy, undefined, () => 0.5)).toBe(200);
     expect(backoffDelayMs(1, policy, undefined, () => 0)).toBe(0);
