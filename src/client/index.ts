@@ -25,4 +25,4 @@ export type { ItemsSource, PageLike } from './newest';
 export type { ExpiringItem, ExpiryValue } from './expiry';
 // The map naming contract, shared with the server (pure code, safe in browsers).
 export { RECENT_CALLS_MAP_PREFIX, isWorkerSid, recentCallsMapName } from '../recent-calls/map-name';
-export type { RecentCallData } from './recent-calls';
+export type { RecentCallItem } from '../recent-calls/recent-call-item';

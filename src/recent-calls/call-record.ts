@@ -6,8 +6,6 @@ import type { CallTiming } from './calls-source';
 import type { Completion } from './events-source';
 import type { RecentCallItem } from './recent-call-item';
 
-export type { RecentCallItem };
-
 export const MAX_ITEM_BYTES = 2048;
 export const MAX_SYNC_TTL_SECONDS = 31_536_000;
 export const DAY_MS = 86_400_000;

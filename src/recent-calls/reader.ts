@@ -21,28 +21,24 @@ import { hasStatus } from '../twilio/errors';
 import { ITEM_KEY_PATTERN } from './item-key';
 import { recentCallsMapName } from './map-name';
 import { encodePageToken, type PageCursor } from './page-token';
+import type { RecentCallItem } from './recent-call-item';
 import { hasNextPage, type PageLike } from './paging';
 
 /** Sync's largest list page (official spec: every Sync list's PageSize is at most 100). */
 export const SYNC_PAGE_SIZE = 100;
 export const PAGE_SIZE = { default: 50, max: 100 } as const;
 
-/** One call as /recent-calls answers it. Dates are ISO 8601 UTC; null where the item does not say. */
-export interface RecentCall {
+/**
+ * One call as /recent-calls answers it: the item's fields (recent-call-item.ts), null where the item does not say
+ * (items another writer shaped differently), with the item's key and expiry. Dates are ISO 8601 UTC.
+ */
+export type RecentCall = { [Field in keyof RecentCallItem]: RecentCallItem[Field] | null } & {
   /** The Sync item key (one per completed reservation: the task's creation second and SID). */
   key: string;
-  /** Null for an outbound call whose customer leg was not identified. */
-  callSid: string | null;
-  taskSid: string | null;
-  direction: string | null;
-  from: string | null;
-  to: string | null;
-  queue: string | null;
+  /** Always set: the item's creation time stands in when the item has no readable one. */
   startedAt: string;
-  endedAt: string | null;
-  durationSeconds: number | null;
   expiresAt: string | null;
-}
+};
 
 /** What the reader needs of a Sync map item (the SDK's instance has it; tests can build it by hand). */
 export interface StoredItem {

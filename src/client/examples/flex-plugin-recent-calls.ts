@@ -5,7 +5,7 @@
  * `twilsock.uri`): deployed plugins leave it out and the SDK uses Twilio's endpoint.
  */
 import { SyncClient, type SyncMapItem } from 'twilio-sync';
-import { createSyncTokenProvider, newestItems, recentCallsMapName, type RecentCallData } from '..';
+import { createSyncTokenProvider, newestItems, recentCallsMapName, type RecentCallItem } from '..';
 
 export interface FlexManagerLike {
   user: { token: string };
@@ -17,7 +17,7 @@ export interface RecentCallsOptions {
   /** `https://<your-service>.twil.io/sync-token` */
   endpoint: string;
   /** Called with the newest calls (newest first) at start and after every change. */
-  onCalls: (calls: RecentCallData[]) => void;
+  onCalls: (calls: RecentCallItem[]) => void;
   limit?: number;
   /** Local runs only: `{ twilsock: { uri: 'ws://127.0.0.1:3001/v3/wsconnect' } }`. */
   syncClientOptions?: Record<string, unknown>;
@@ -38,7 +38,7 @@ export async function startRecentCalls(options: RecentCallsOptions): Promise<() 
   // Keys sort by time, so the newest calls are the first page in descending order: no whole-map read, no sort.
   // Expiry is judged by the browser's clock here; a page that knows the server's time passes that instead.
   let items: SyncMapItem[] = await newestItems(map, limit, Date.now());
-  const publish = () => onCalls(items.map((item) => item.data as RecentCallData));
+  const publish = () => onCalls(items.map((item) => item.data as RecentCallItem));
   map.on('itemAdded', ({ item }: { item: SyncMapItem }) => {
     items = [item, ...items.filter((i) => i.key !== item.key)].sort((a, b) => (a.key < b.key ? 1 : -1)).slice(0, limit);
     publish();

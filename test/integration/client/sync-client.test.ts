@@ -15,7 +15,7 @@ import { withoutExpired } from '../../../src/client/expiry';
 import { recentCallsMapName } from '../../../src/recent-calls/map-name';
 import type { RecentCall } from '../../../src/recent-calls/reader';
 import { startRecentCalls } from '../../../src/client/examples/flex-plugin-recent-calls';
-import type { RecentCallData } from '../../../src/client';
+import type { RecentCallItem } from '../../../src/client';
 import { closeAll, connect, nextEvent, reachState, syncClientUri, syncError } from '../../helpers/sync-clients';
 import { startSystem, syncRecentCalls, type System } from '../../helpers/system';
 
@@ -327,7 +327,7 @@ describe('the Flex plugin sample (docs/flex-plugin.md)', () => {
     for (const agent of agents) {
       const before = await count(agent.workerSid);
       if (before === 0) continue;
-      const seen: RecentCallData[][] = [];
+      const seen: RecentCallItem[][] = [];
       const flex = (await system.admin.flexToken({ identity: agent.identity, ttlSeconds: 86_400 })).token;
       const stop = await startRecentCalls({
         manager: { user: { token: flex }, workerClient: { sid: agent.workerSid } },
@@ -342,7 +342,7 @@ describe('the Flex plugin sample (docs/flex-plugin.md)', () => {
       expect(s.seen[0]).toHaveLength(s.before);
       // Newest first: descending key order (keys sort by time), as the map holds them.
       const stored = await service.syncMaps(recentCallsMapName(s.agent.workerSid)).syncMapItems.list({ pageSize: 100 });
-      const byKeyDesc = stored.sort((a, b) => (a.key < b.key ? 1 : -1)).map((i) => (i.data as RecentCallData).taskSid);
+      const byKeyDesc = stored.sort((a, b) => (a.key < b.key ? 1 : -1)).map((i) => (i.data as RecentCallItem).taskSid);
       expect(s.seen[0].map((c) => c.taskSid)).toEqual(byKeyDesc);
     }
     await system.admin.advanceClock(120);

@@ -1,5 +1,5 @@
 /** Hiding items whose expiry has passed: Sync's TTL removal is eventual, so readers filter themselves. */
-import { expiresAtOf, isExpired, withoutExpired, type ExpiringItem, type RecentCallData } from '../../../src/client';
+import { expiresAtOf, isExpired, withoutExpired, type ExpiringItem, type RecentCallItem } from '../../../src/client';
 
 const NOW = Date.parse('2026-03-01T09:00:00Z');
 const PAST = '2026-03-01T08:59:59Z';
@@ -73,7 +73,7 @@ describe('withoutExpired', () => {
 
 describe('recent-call items', () => {
   it('filters typed map items as the SDK gives them', () => {
-    const data: RecentCallData = {
+    const data: RecentCallItem = {
       callSid: 'CA1',
       taskSid: 'WT1',
       direction: 'inbound',
@@ -84,7 +84,7 @@ describe('recent-call items', () => {
       endedAt: '2026-02-27T10:03:00Z',
       durationSeconds: 180,
     };
-    const items: Array<{ key: string; data: RecentCallData; dateExpires: Date | null }> = [
+    const items: Array<{ key: string; data: RecentCallItem; dateExpires: Date | null }> = [
       { key: 'CA1', data, dateExpires: new Date('2026-03-29T10:00:00Z') },
       { key: 'CA2', data: { ...data, callSid: 'CA2' }, dateExpires: new Date('2026-02-28T10:00:00Z') },
     ];
