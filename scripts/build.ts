@@ -42,14 +42,8 @@ export async function buildFunctions(outDir = functionsOut): Promise<string[]> {
 }
 
 export async function buildClient(): Promise<void> {
-  const entry = join(root, 'src', 'client', 'index.ts');
-  try {
-    statSync(entry);
-  } catch {
-    return; // no browser client yet
-  }
   await build({
-    entryPoints: [entry],
+    entryPoints: [join(root, 'src', 'client', 'index.ts')],
     outfile: join(root, 'assets', 'js', 'flex-sync-client.js'),
     bundle: true,
     platform: 'browser',

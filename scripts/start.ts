@@ -2,8 +2,6 @@
  * `npm start`: the whole system on this machine. Builds the functions, starts the Twilio emulator with demo data
  * and twilio-run against it, and prints what a person needs to try it. Ctrl-C stops both.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { configFromEnv } from '../emulator/core/config';
 import { seedDemo } from '../emulator/demo';
 import { mintFlexToken } from '../emulator/families/iam';
@@ -59,70 +57,47 @@ async function main(): Promise<void> {
   functions = await startFunctionsServer({ port, env: localFunctionEnv(emulator.config, emulator.url, overrides) });
 
   // One run of the scheduled sync (a signed request, as a scheduler sends it), so the recent-calls page has data.
-  let synced = 'not run (no sync-recent-calls function)';
-  if (built.some((name) => name.startsWith('sync-recent-calls'))) {
-    const run = await syncUntilDone({
-      url: `${local}/sync-recent-calls`,
-      authToken: emulator.config.authToken,
-      maxInvocations: 20,
-      log: () => {},
-    });
-    synced = run.done
-      ? `${run.totals.written} calls written to Sync`
-      : `not finished (${run.error ?? 'unknown error'})`;
-  }
+  const run = await syncUntilDone({
+    url: `${local}/sync-recent-calls`,
+    authToken: emulator.config.authToken,
+    maxInvocations: 20,
+    log: () => {},
+  });
+  const synced = run.done
+    ? `${run.totals.written} calls written to Sync`
+    : `not finished (${run.error ?? 'unknown error'})`;
 
   // Pushed events: the emulator's workspace calls /taskrouter-events for each completed reservation (live calls only).
-  let pushed = 'off (no taskrouter-events function)';
-  if (built.some((name) => name.startsWith('taskrouter-events'))) {
-    emulator.state.taskrouter.workspace.eventCallbackUrl = `${local}/taskrouter-events`;
-    emulator.state.taskrouter.workspace.eventsFilter = 'reservation.completed';
-    pushed = `workspace EventCallbackUrl -> ${local}/taskrouter-events (reservation.completed)`;
-  }
+  emulator.state.taskrouter.workspace.eventCallbackUrl = `${local}/taskrouter-events`;
+  emulator.state.taskrouter.workspace.eventsFilter = 'reservation.completed';
 
   const agent = demo.agents[0];
-  const token = agent
-    ? mintFlexToken(emulator, {
-        identity: agent.identity,
-        roles: agent.roles,
-        workerSid: agent.workerSid,
-        ttlSeconds: 86_400,
-      }).token
-    : undefined;
+  const token = mintFlexToken(emulator, {
+    identity: agent.identity,
+    roles: agent.roles,
+    workerSid: agent.workerSid,
+    ttlSeconds: 86_400,
+  }).token;
   const lines = [
     '',
     `Functions (twilio-run)   ${local}    built: ${built.join(', ')}`,
     `Twilio emulator          ${emulator.url}   (admin API: ${emulator.url}/__admin/config)`,
     `Demo data                ${demo.agents.length} agents, ${demo.calls} calls over the last 40 days`,
+    `Recent-calls sync        ${synced}`,
+    `Pushed events            workspace EventCallbackUrl -> ${local}/taskrouter-events (reservation.completed)`,
+    `Recent-calls page        ${local}/index.html?emulator=${emulator.url}`,
+    `Live view (twilio-sync)  ${local}/live.html?emulator=${emulator.url}&agent=${agent.identity}`,
+    '',
+    `Dev Flex token for ${agent.identity} (${agent.workerSid}), valid 24 h on this emulator:`,
+    `  ${token}`,
+    '',
+    'Try it:',
+    `  curl -s -X POST ${local}/sync-token --data-urlencode 'Token=${token}'`,
+    `  AUTH_TOKEN=${emulator.config.authToken} npm run sync-calls -- --url ${local}/sync-recent-calls`,
+    '',
+    'Simulate a call handled now (the live view shows it a second after wrap-up: pushed, no sync run):',
+    `  curl -s -X POST ${emulator.url}/__admin/live-calls -H 'Content-Type: application/json' -d '{"workerSid": "${agent.workerSid}", "talkSeconds": 3}'`,
   ];
-  lines.push(`Recent-calls sync        ${synced}`);
-  lines.push(`Pushed events            ${pushed}`);
-  if (existsSync(join(__dirname, '..', 'assets', 'index.html'))) {
-    lines.push(`Recent-calls page        ${local}/index.html?emulator=${emulator.url}`);
-  }
-  if (existsSync(join(__dirname, '..', 'assets', 'live.html')) && agent) {
-    lines.push(`Live view (twilio-sync)  ${local}/live.html?emulator=${emulator.url}&agent=${agent.identity}`);
-  }
-  if (agent && token) {
-    lines.push(
-      '',
-      `Dev Flex token for ${agent.identity} (${agent.workerSid}), valid 24 h on this emulator:`,
-      `  ${token}`,
-      '',
-      'Try it:',
-      `  curl -s -X POST ${local}/sync-token --data-urlencode 'Token=${token}'`,
-    );
-  }
-  if (built.some((name) => name.startsWith('sync-recent-calls'))) {
-    lines.push(`  AUTH_TOKEN=${emulator.config.authToken} npm run sync-calls -- --url ${local}/sync-recent-calls`);
-  }
-  if (built.some((name) => name.startsWith('taskrouter-events')) && agent) {
-    lines.push(
-      '',
-      'Simulate a call handled now (the live view shows it a second after wrap-up: pushed, no sync run):',
-      `  curl -s -X POST ${emulator.url}/__admin/live-calls -H 'Content-Type: application/json' -d '{"workerSid": "${agent.workerSid}", "talkSeconds": 3}'`,
-    );
-  }
   lines.push('', 'Ctrl-C stops both.', '');
   console.log(lines.join('\n'));
 }

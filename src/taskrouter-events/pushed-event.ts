@@ -34,13 +34,6 @@ function timeMs(value: unknown): number | undefined {
   return Number.isNaN(parsed) ? undefined : parsed;
 }
 
-/** Which shape a delivery is in, from its parameters (what the runtime made of the body). */
-export function shapeOf(params: Record<string, unknown>): PushedShape | undefined {
-  if (typeof params.EventType === 'string') return 'callback';
-  if (isRecord(params['0'])) return 'streams';
-  return undefined;
-}
-
 /** A workspace callback form → the REST event shape. */
 export function fromCallbackForm(form: Record<string, unknown>): PushedEvent {
   const eventType = typeof form.EventType === 'string' ? form.EventType : '';

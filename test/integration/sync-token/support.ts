@@ -85,12 +85,3 @@ export const workerSid = () => `WK${randomBytes(16).toString('hex')}`;
 export const randomHex = (bytes: number) => randomBytes(bytes).toString('hex');
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Decodes a JWT's header and payload without verifying (jsonwebtoken.verify does the verifying in the tests). */
-export function decodeJwt(token: string): { header: Record<string, unknown>; payload: Record<string, unknown> } {
-  const [header, payload] = token
-    .split('.')
-    .slice(0, 2)
-    .map((part) => JSON.parse(Buffer.from(part, 'base64url').toString('utf8')));
-  return { header, payload };
-}
