@@ -19,6 +19,7 @@ import twilio, { type Twilio } from 'twilio';
 import { SID_PATTERNS } from '../config/env';
 import { ConfigError } from '../config/errors';
 import { HttpError } from '../http/errors';
+import { registerWarmState } from '../runtime/warm-state';
 import type { ProjectTwilioClient } from '../twilio/client-factory';
 import { isRetryableStatus } from '../twilio/retry-policy';
 import { SYNC_TOKEN_ERRORS } from '../tokens/errors';
@@ -60,6 +61,7 @@ export interface FlexPolicy {
 
 /** The cache of this warm instance (module scope survives between invocations of one instance). */
 export const flexValidationCache = new SingleFlightCache<FlexValidation>({ maxEntries: 10_000 });
+registerWarmState('Flex validation cache', () => flexValidationCache.clear());
 
 /** Cheap shape check before any IAM call: bounded length, token characters only. */
 export function looksLikeFlexToken(token: string): boolean {

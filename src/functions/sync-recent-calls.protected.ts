@@ -21,13 +21,12 @@ import { checkpointKey } from '../recent-calls/checkpoint-seal';
 import { runSyncJob, limiterSettings } from '../recent-calls/job';
 import { readSyncJobConfig } from '../config/sync-job';
 import { createTwilioClient, twilioNow } from '../twilio/client-factory';
-import { ObjectRateLimiter } from '../twilio/object-rate-limiter';
+import { warmRateLimiter } from '../twilio/object-rate-limiter';
 
 /** What a signed request may name (besides SignedAt): the trigger's invocation number and time, both informative. */
 const SIGNED_JOB_PARAMS = ['Invocation', 'RequestedAt'];
 
-/** Kept across warm invocations, so back-to-back runs keep pacing each map's writes. */
-let limiter: ObjectRateLimiter | undefined;
+const limiterFor = warmRateLimiter('sync job rate limiter');
 
 export const handler = defineFunction({
   name: 'sync-recent-calls',
@@ -40,10 +39,7 @@ export const handler = defineFunction({
       now: () => twilioNow(context),
     });
     const config = readSyncJobConfig(context);
-    const settings = limiterSettings(config);
-    if (!limiter || limiter.ratePerSecond !== settings.ratePerSecond || limiter.burst !== settings.burst) {
-      limiter = new ObjectRateLimiter(settings);
-    }
+    const limiter = limiterFor(limiterSettings(config));
     const work = deadline.child(config.budgetMs);
     const summary = await runSyncJob(config, {
       // The pool must hold every write the job keeps in flight, or the SDK's 20-socket default caps it.

@@ -23,15 +23,14 @@ import { authenticateDelivery, type DeliveryAuth } from '../taskrouter-events/de
 import { pushedBatch, pushedEvents, type PushedShape } from '../taskrouter-events/pushed-event';
 import { writePushedCompletions, type EventOutcome } from '../taskrouter-events/write-completions';
 import { createTwilioClient } from '../twilio/client-factory';
-import { ObjectRateLimiter } from '../twilio/object-rate-limiter';
+import { warmRateLimiter } from '../twilio/object-rate-limiter';
 
 /** No write starts in the last ms of the budget: the answer must still leave in time. */
 const STOP_MARGIN_MS = 300;
 /** Event Streams batches hold far fewer; a bigger body is not a delivery. */
 const MAX_EVENTS = 500;
 
-/** Kept across warm invocations, so back-to-back deliveries keep pacing each map's writes. */
-let limiter: ObjectRateLimiter | undefined;
+const limiterFor = warmRateLimiter('pushed events rate limiter');
 
 function countOutcomes(outcomes: readonly EventOutcome[]) {
   const count = (kind: EventOutcome['outcome']) => outcomes.filter((o) => o.outcome === kind).length;
@@ -82,10 +81,7 @@ export const handler = defineFunction({
         );
       }
       const job = readSyncJobConfig(context);
-      const settings = limiterSettings(job);
-      if (!limiter || limiter.ratePerSecond !== settings.ratePerSecond || limiter.burst !== settings.burst) {
-        limiter = new ObjectRateLimiter(settings);
-      }
+      const limiter = limiterFor(limiterSettings(job));
       const budget = deadline.child(config.budgetMs);
       const twilio = createTwilioClient(context, { deadline: budget.shortenedBy(STOP_MARGIN_MS / 2) });
       const { outcomes, stats } = await writePushedCompletions(pushedEvents(shape, params), {

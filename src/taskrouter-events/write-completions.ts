@@ -21,6 +21,7 @@ import type { Logger } from '../observability/logger';
 import type { ProjectTwilioClient } from '../twilio/client-factory';
 import type { Deadline } from '../twilio/deadline';
 import { hasStatus } from '../twilio/errors';
+import { serviceAclEnabled } from '../tokens/service-acl';
 import type { ObjectRateLimiter } from '../twilio/object-rate-limiter';
 import { readRecords, uniqueRecords } from '../recent-calls/completion-records';
 import { PageBudget } from '../recent-calls/paging';
@@ -42,7 +43,6 @@ const READS_MARGIN_MS = 700;
 /** The most calls one delivery's Calls list may hold before it is used as read. */
 const MAX_CALLS = 5000;
 const CONCURRENCY = 8;
-const SERVICE_CACHE_MS = 5 * 60_000;
 
 export type EventOutcome =
   | { position: number; eventType?: string; outcome: 'written' | 'exists' | 'duplicate' | 'old' }
@@ -63,18 +63,6 @@ export interface PushWriteStats {
   callPages: number;
   callsMissing: number;
   partialCalls: boolean;
-}
-
-/** The service's ACL setting, per warm instance (it changes only when an operator runs setup). */
-let serviceCache: { sid: string; aclEnabled: boolean; at: number } | undefined;
-
-async function aclEnabled(deps: PushWriteDeps): Promise<boolean> {
-  const now = Date.now();
-  if (serviceCache && serviceCache.sid === deps.config.serviceSid && now - serviceCache.at < SERVICE_CACHE_MS)
-    return serviceCache.aclEnabled;
-  const service = await deps.twilio.client.sync.v1.services(deps.config.serviceSid).fetch();
-  serviceCache = { sid: deps.config.serviceSid, aclEnabled: service.aclEnabled, at: now };
-  return service.aclEnabled;
 }
 
 async function workerIdentity(deps: PushWriteDeps, workerSid: string): Promise<string | undefined> {
@@ -147,7 +135,7 @@ export async function writePushedCompletions(
   try {
     const missingIdentity = [...new Set(first.filter((c) => !c.identity).map((c) => c.workerSid))];
     const [acl, built, identities] = await Promise.all([
-      aclEnabled(deps),
+      serviceAclEnabled(() => deps.twilio.client, deps.config.serviceSid),
       readRecords(deps.twilio.client, first, {
         maxCalls: MAX_CALLS,
         budget: new PageBudget(reads),

@@ -7,6 +7,7 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import twilio from 'twilio';
+import { warmSlot } from '../runtime/warm-state';
 
 export interface SyncTokenSigner {
   accountSid: string;
@@ -30,10 +31,11 @@ export interface IssuedSyncToken {
  * PEM private key and only then, in the catch, makes a secret key: an exception per token, which was half of a warm
  * /sync-token request's CPU.
  */
-let signingKey: { secret: string; key: KeyObject } | undefined;
+const signingKey = warmSlot<{ secret: string; key: KeyObject }>('Sync token signing key');
 function keyFor(secret: string): KeyObject {
-  if (signingKey?.secret !== secret) signingKey = { secret, key: createSecretKey(Buffer.from(secret, 'utf8')) };
-  return signingKey.key;
+  const made = signingKey.get();
+  if (made?.secret === secret) return made.key;
+  return signingKey.set({ secret, key: createSecretKey(Buffer.from(secret, 'utf8')) }).key;
 }
 
 /** `nowMs`: the current time by Twilio's clock (default the host clock). */

@@ -8,6 +8,7 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import twilio from 'twilio';
+import { registerWarmState, warmMap } from '../runtime/warm-state';
 import { Deadline } from './deadline';
 import {
   backoffDelayMs,
@@ -61,6 +62,10 @@ const SOCKET_TIMEOUT_MS = 30_000;
  * so the next burst of requests does not reconnect either.
  */
 const agents = new Map<string, HttpAgent>();
+registerWarmState('HTTP connection pools', () => {
+  for (const agent of agents.values()) agent.destroy();
+  agents.clear();
+});
 function pooledAgent(scheme: 'http' | 'https', maxSockets: number): HttpAgent {
   const key = `${scheme}:${maxSockets}`;
   let agent = agents.get(key);
@@ -76,7 +81,7 @@ function pooledAgent(scheme: 'http' | 'https', maxSockets: number): HttpAgent {
  * Best estimates of (server time − performance.now()) per server clock: all of Twilio shares one, each emulator has
  * its own. Module scope, so a warm instance's invocations keep refining what earlier ones learned.
  */
-const serverOffsets = new Map<string, number>();
+const serverOffsets = warmMap<string, number>('Twilio server clock offsets');
 
 /**
  * Twilio's current time by this instance's estimate, without a client: what `serverNow()` of any client for that

@@ -10,6 +10,8 @@
  * The clock and the sleep are injectable (tests use a fake clock). Keys idle for long are forgotten, so a limiter that
  * lives across warm invocations does not grow without bound.
  */
+import { warmSlot } from '../runtime/warm-state';
+
 export interface ObjectRateLimiterOptions {
   /** Sustained writes per second per object (> 0). */
   ratePerSecond: number;
@@ -94,4 +96,19 @@ export class ObjectRateLimiter {
   private forgetIdle(now: number): void {
     for (const [key, tat] of this.tat) if (tat < now - this.idleForgetMs) this.tat.delete(key);
   }
+}
+
+/**
+ * The limiter a function keeps across warm invocations, so that back-to-back runs keep pacing each object's writes:
+ * registered as warm state under `name`, and made anew when the rate or burst asked for changes.
+ */
+export function warmRateLimiter(
+  name: string,
+): (settings: { ratePerSecond: number; burst: number }) => ObjectRateLimiter {
+  const kept = warmSlot<ObjectRateLimiter>(name);
+  return (settings) => {
+    const limiter = kept.get();
+    if (limiter?.ratePerSecond === settings.ratePerSecond && limiter.burst === settings.burst) return limiter;
+    return kept.set(new ObjectRateLimiter(settings));
+  };
 }

@@ -4,9 +4,12 @@ import twilio from 'twilio';
 import { useEmulator } from '../../helpers/emulator';
 import { createTwilioClient, emulatorUrl } from '../../../src/twilio/client-factory';
 import { Deadline } from '../../../src/twilio/deadline';
-import { TwilioHttpClient } from '../../../src/twilio/http-client';
+import { estimatedServerNow, TwilioHttpClient } from '../../../src/twilio/http-client';
+import { resetWarmState } from '../../../src/runtime/warm-state';
 
 const t = useEmulator();
+// Each test starts as a cold instance: no server clock learnt, no pooled connections.
+beforeEach(resetWarmState);
 
 function client(options: ConstructorParameters<typeof TwilioHttpClient>[0] = {}) {
   const http = new TwilioHttpClient({ emulatorUrl: t.emulator.url, ...options });
@@ -22,6 +25,18 @@ describe('TwilioHttpClient', () => {
     expect(service.url).toContain(t.emulator.url);
     // The Date header has second precision; the emulator is a day ahead of this process.
     expect(http.serverNow() - Date.now()).toBeGreaterThan(86_400_000 - 2000);
+  });
+
+  it('keeps what it learnt of the server clock for the next client of a warm instance, until the warm state is reset', async () => {
+    await t.admin.advanceClock(86_400);
+    await client().client.sync.v1.services(t.emulator.config.syncServiceSid).fetch();
+    expect(estimatedServerNow(t.emulator.url) - Date.now()).toBeGreaterThan(86_400_000 - 2000);
+    expect(new TwilioHttpClient({ emulatorUrl: t.emulator.url }).serverNow() - Date.now()).toBeGreaterThan(
+      86_400_000 - 2000,
+    );
+    resetWarmState();
+    expect(Math.abs(estimatedServerNow(t.emulator.url) - Date.now())).toBeLessThan(1000);
+    expect(Math.abs(new TwilioHttpClient({ emulatorUrl: t.emulator.url }).serverNow() - Date.now())).toBeLessThan(1000);
   });
 
   it("converges on the server's clock from second-precision Date headers, and follows it back", async () => {
@@ -181,6 +196,11 @@ describe('connection pool', () => {
     expect(httpsAgent.maxFreeSockets).toBe(32);
     // A warm instance's next invocation reuses the same pool (and its open connections).
     expect((new TwilioHttpClient({ maxSockets: 32 }) as unknown as typeof http).axios.defaults.httpsAgent).toBe(
+      httpsAgent,
+    );
+    // A reset (a cold start) closes the pools: the next client gets a new one.
+    resetWarmState();
+    expect((new TwilioHttpClient({ maxSockets: 32 }) as unknown as typeof http).axios.defaults.httpsAgent).not.toBe(
       httpsAgent,
     );
   });
