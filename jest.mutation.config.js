@@ -19,6 +19,7 @@ module.exports = {
     '<rootDir>/test/unit/client/token-cache.entries.test.ts',
     '<rootDir>/test/unit/client/token-cache.test.ts',
     '<rootDir>/test/unit/client/expiry.test.ts',
-    '<rootDir>/test/unit/recent-calls/window.test.ts',
+    '<rootDir>/test/unit/recent-calls/cursor.test.ts',
+    '<rootDir>/test/unit/recent-calls/window-size.test.ts',
   ],
 };

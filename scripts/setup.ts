@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import twilio, { type Twilio } from 'twilio';
-import { EMPTY_STATE } from '../src/recent-calls/checkpoint';
+import { EMPTY_STATE } from '../src/recent-calls/checkpoint-state';
 import { CHECKPOINT_DOCUMENT_NAME } from '../src/recent-calls/map-name';
 import { hasStatus } from '../src/twilio/errors';
 import { TwilioHttpClient } from '../src/twilio/http-client';

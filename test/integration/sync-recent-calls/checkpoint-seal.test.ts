@@ -4,7 +4,9 @@
  * Sync token on a service without ACLs could) has the state ignored, lease and cursor included, and a save that
  * finds a forged state in its way overwrites it instead of giving up.
  */
-import { acquireLease, CheckpointStore, EMPTY_STATE } from '../../../src/recent-calls/checkpoint';
+import { EMPTY_STATE } from '../../../src/recent-calls/checkpoint-state';
+import { CheckpointStore } from '../../../src/recent-calls/checkpoint-store';
+import { acquireLease } from '../../../src/recent-calls/lease';
 import { canonicalJson, checkpointKey, sealOf } from '../../../src/recent-calls/checkpoint-seal';
 import { CHECKPOINT_DOCUMENT_NAME } from '../../../src/recent-calls/map-name';
 import { TwilioHttpClient } from '../../../src/twilio/http-client';

@@ -5,7 +5,9 @@
  */
 import type { ProgressState } from '../../../scripts/lib/progress';
 import { signedRequest, syncUntilDone } from '../../../scripts/sync-calls';
-import { acquireLease, CheckpointStore, EMPTY_STATE } from '../../../src/recent-calls/checkpoint';
+import { EMPTY_STATE } from '../../../src/recent-calls/checkpoint-state';
+import { CheckpointStore } from '../../../src/recent-calls/checkpoint-store';
+import { acquireLease } from '../../../src/recent-calls/lease';
 import { checkpointKey } from '../../../src/recent-calls/checkpoint-seal';
 import { RECENT_CALLS_MAP_PREFIX } from '../../../src/recent-calls/map-name';
 import { TwilioHttpClient } from '../../../src/twilio/http-client';

@@ -6,7 +6,7 @@
 import type { CallSummary } from '../../../src/recent-calls/calls-source';
 import type { Completion } from '../../../src/recent-calls/events-source';
 import { recentCallItemKey } from '../../../src/recent-calls/item-key';
-import { recordsOf } from '../../../src/recent-calls/job';
+import { recordsOf } from '../../../src/recent-calls/completion-records';
 import { toE164 } from '../../../src/recent-calls/phone-number';
 
 const T0 = Date.parse('2026-03-01T10:00:00Z');

@@ -1,19 +1,18 @@
-/** The cursor and window logic of the sync job (pure). */
+/** The job's position in time (pure): where a run starts, its windows, where the cursor moves, which cursor is trusted. */
 import fc from 'fast-check';
 import {
-  adaptWindow,
   commitCursor,
+  CURSOR_SLACK_MS,
   floorToSecond,
-  INITIAL_WINDOW_MS,
-  initialWindow,
-  MIN_WINDOW_MS,
   nextWindow,
   safeEnd,
   startCursor,
-} from '../../../src/recent-calls/window';
+  trustedCursor,
+} from '../../../src/recent-calls/cursor';
 
 const DAY = 86_400_000;
 const NOW = Date.parse('2026-03-10T12:00:00.750Z');
+const iso = (ms: number) => new Date(ms).toISOString();
 
 describe('startCursor', () => {
   it('backfills from the oldest instant still inside the TTL window (whole seconds)', () => {
@@ -81,44 +80,26 @@ describe('commitCursor', () => {
   });
 });
 
-describe('initialWindow', () => {
-  const MAX = 30 * DAY;
-  it('a first run (nothing saved) starts with a small window, not the whole TTL', () => {
-    expect(initialWindow(null, MAX)).toBe(INITIAL_WINDOW_MS);
-    expect(INITIAL_WINDOW_MS).toBeLessThanOrEqual(3600_000);
-  });
-  it('later runs start with the saved length, clamped to [MIN_WINDOW_MS, TTL] (the checkpoint is not trusted blindly)', () => {
-    expect(initialWindow(7200, MAX)).toBe(7200_000);
-    expect(initialWindow(1, MAX)).toBe(MIN_WINDOW_MS);
-    expect(initialWindow(365 * 86_400, MAX)).toBe(MAX);
-    expect(initialWindow(Number.NaN, MAX)).toBe(INITIAL_WINDOW_MS);
-  });
-});
-
-describe('adaptWindow', () => {
-  const MAX = 30 * DAY;
-  it('shrinks by 4 on overflow, grows by 2 when a window finished, stays within bounds', () => {
-    expect(adaptWindow(8 * DAY, { overflow: true, finished: false, committedSpanMs: 0 }, MAX)).toBe(2 * DAY);
-    expect(adaptWindow(8 * DAY, { finished: true, committedSpanMs: 8 * DAY }, MAX)).toBe(16 * DAY);
-    expect(adaptWindow(20 * DAY, { finished: true, committedSpanMs: 20 * DAY }, MAX)).toBe(MAX);
-    expect(adaptWindow(MIN_WINDOW_MS, { overflow: true, finished: false, committedSpanMs: 0 }, MAX)).toBe(
-      MIN_WINDOW_MS,
-    );
-  });
-  it('grows by 4 when a window finished quickly (a backfill starting small reaches long windows in a few steps)', () => {
-    expect(
-      adaptWindow(INITIAL_WINDOW_MS, { finished: true, quick: true, committedSpanMs: INITIAL_WINDOW_MS }, MAX),
-    ).toBe(4 * INITIAL_WINDOW_MS);
-    let w = INITIAL_WINDOW_MS;
-    let steps = 0;
-    while (w < MAX && steps < 100) {
-      w = adaptWindow(w, { finished: true, quick: true, committedSpanMs: w }, MAX);
-      steps += 1;
+describe('trustedCursor', () => {
+  it('a cursor in the past (or within the clock slack) is trusted', () => {
+    for (const at of [NOW - 30 * DAY, NOW - 60_000, NOW + 1000, NOW + CURSOR_SLACK_MS]) {
+      expect(trustedCursor(iso(at), NOW)).toEqual({ cursorMs: at });
     }
-    expect(steps).toBeLessThanOrEqual(6);
+    expect(trustedCursor(null, NOW)).toEqual({ cursorMs: undefined });
   });
-  it('after a run cut short, aims at about twice what was committed', () => {
-    expect(adaptWindow(30 * DAY, { finished: false, committedSpanMs: 10 * DAY }, MAX)).toBe(20 * DAY);
-    expect(adaptWindow(30 * DAY, { finished: false, committedSpanMs: 0 }, MAX)).toBe(7.5 * DAY);
+
+  it("a cursor ahead of Twilio's clock by more than the slack is ignored (as if absent), never used to skip calls", () => {
+    for (const at of [NOW + CURSOR_SLACK_MS + 1, NOW + 60_000, NOW + DAY, Date.parse('2099-01-01T00:00:00.000Z')]) {
+      expect(trustedCursor(iso(at), NOW)).toEqual({ cursorMs: undefined, ignored: iso(at) });
+    }
+  });
+
+  it('the slack is 5 s: clock estimates that differ by a few seconds agree, a cursor a little further ahead does not', () => {
+    expect(trustedCursor(iso(NOW + 5000), NOW)).toEqual({ cursorMs: NOW + 5000 });
+    expect(trustedCursor(iso(NOW + 5001), NOW)).toEqual({ cursorMs: undefined, ignored: iso(NOW + 5001) });
+  });
+
+  it('an unparseable cursor is no cursor', () => {
+    expect(trustedCursor('yesterday', NOW)).toEqual({ cursorMs: undefined });
   });
 });

@@ -1,23 +1,35 @@
 /**
- * The job's position in time (pure functions, unit-tested):
+ * The job's position in time (pure functions):
  * - the checkpoint `cursor` means "every completion with an event time before this instant is committed";
  * - a run reads windows [cursor, end) with `end` at most `now - lag` (events still settling are left for the next run)
  *   and never starts before `now - ttlDays` (older calls would be skipped anyway: backfill starts there);
  * - after a window, the cursor moves to the event time of the first record that is not committed, or to the window's
  *   end when all are: it never passes uncommitted work;
- * - the window length adapts: the first run starts small (INITIAL_WINDOW_MS, not the whole TTL), windows grow while
- *   they finish (fast when they finish quickly), and shrink when a window held too many events, could not even be
- *   read within one run's budget, or a run could not write all of it. The length is saved in the checkpoint, so a
- *   run that ran out of time teaches the next one to take less.
+ * - a stored cursor ahead of Twilio's clock was not written by a run: it is not trusted.
+ * How long a window is: window-size.ts.
  */
 import { DAY_MS } from './call-record';
 
-export const MIN_WINDOW_MS = 5 * 60_000;
-/** The first window of a backfill (no length saved yet): small enough to be read and written in one run. */
-export const INITIAL_WINDOW_MS = 60 * 60_000;
+/** A cursor may be this far ahead of this run's estimate of Twilio's clock (estimates differ by ~1 s + latency). */
+export const CURSOR_SLACK_MS = 5000;
 
 export function floorToSecond(ms: number): number {
   return Math.floor(ms / 1000) * 1000;
+}
+
+/**
+ * The stored cursor, unless it is ahead of Twilio's clock: no run ever saves a cursor past `now - lag`, so such a
+ * cursor was written by someone else, and trusting it would silently skip every call before it. It is then ignored
+ * (the run starts over from the oldest call inside the TTL: writes are idempotent, nothing is lost).
+ */
+export function trustedCursor(
+  storedCursor: string | null,
+  serverNowMs: number,
+): { cursorMs: number | undefined; ignored?: string } {
+  const ms = storedCursor === null ? undefined : Date.parse(storedCursor);
+  if (ms === undefined || !Number.isFinite(ms)) return { cursorMs: undefined };
+  if (ms > serverNowMs + CURSOR_SLACK_MS) return { cursorMs: undefined, ignored: storedCursor ?? undefined };
+  return { cursorMs: ms };
 }
 
 /** Where a run starts: the checkpoint's cursor, but never before the oldest call that can still be inside the TTL. */
@@ -55,33 +67,4 @@ export function commitCursor<T extends { eventDateMs: number }>(
 ): number {
   for (const record of records) if (!isCommitted(record)) return Math.max(window.fromMs, record.eventDateMs);
   return window.toMs;
-}
-
-/** The window length a run starts with: the saved one (clamped: the checkpoint is not trusted blindly), else the initial. */
-export function initialWindow(savedSeconds: number | null | undefined, maxMs: number): number {
-  const saved =
-    typeof savedSeconds === 'number' && Number.isFinite(savedSeconds) && savedSeconds > 0
-      ? savedSeconds * 1000
-      : INITIAL_WINDOW_MS;
-  return Math.max(Math.min(MIN_WINDOW_MS, maxMs), Math.min(maxMs, Math.round(saved)));
-}
-
-export interface WindowOutcome {
-  /** The window held more events than one window may, or could not be read within one run's budget. */
-  overflow?: boolean;
-  /** Every record of the window was attempted (the cursor may still stop at a record that failed). */
-  finished: boolean;
-  /** Finished using little of the run's budget: grow faster. */
-  quick?: boolean;
-  /** How far the cursor moved into the window (ms). */
-  committedSpanMs: number;
-}
-
-/** The next window length (ms), within [MIN_WINDOW_MS, maxMs]. */
-export function adaptWindow(currentMs: number, outcome: WindowOutcome, maxMs: number): number {
-  const clamp = (ms: number) => Math.max(Math.min(MIN_WINDOW_MS, maxMs), Math.min(maxMs, Math.round(ms)));
-  if (outcome.overflow) return clamp(currentMs / 4);
-  if (outcome.finished) return clamp(currentMs * (outcome.quick ? 4 : 2));
-  // Cut short by the budget: aim at about what one run can get through.
-  return clamp(Math.max(outcome.committedSpanMs * 2, currentMs / 4));
 }

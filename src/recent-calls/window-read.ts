@@ -1,0 +1,112 @@
+/**
+ * Reads one window of the job whole: its completed voice reservations (events-source.ts), then one Calls list for
+ * their timing (completion-records.ts); or says why it could not: more events than one window may hold (overflow),
+ * or not within the reads' budget (a page that would end past it is not started, and a read that times out at the
+ * deadline counts the same).
+ */
+import type { Twilio } from 'twilio';
+import type { Logger } from '../observability/logger';
+import type { Deadline } from '../twilio/deadline';
+import { isUpstreamFailure } from '../twilio/errors';
+import type { CallRecord } from './call-record';
+import { readRecords, uniqueRecords } from './completion-records';
+import type { TimeWindow } from './cursor';
+import { readCompletions, type Completion } from './events-source';
+import type { PageBudget } from './paging';
+import type { OutcomeCounts, ReadCounts } from './run-summary';
+
+/** A window holding more completions than this is read again shorter. */
+export const MAX_EVENTS_PER_WINDOW = 10_000;
+/** A window's Calls list stops after this many calls. */
+export const MAX_CALLS_PER_WINDOW = 20_000;
+
+/** What reading one window gave: its records, or why it could not be read whole. */
+export type WindowRead =
+  | {
+      kind: 'read';
+      completions: Completion[];
+      records: CallRecord[];
+      /** Events not taken (not a voice completion, malformed), and repeated completions of one (agent, task). */
+      ignored: number;
+      duplicates: number;
+    }
+  | { kind: 'overflow' }
+  /** Out of budget (or a read timed out at the deadline) after `pages` pages; `known`: completions seen meanwhile. */
+  | { kind: 'out-of-budget'; pages: number; known: number };
+
+export interface WindowReader {
+  client: Twilio;
+  workspaceSid: string;
+  /** The reads' budget: no page is started that would end after it. */
+  pages: PageBudget;
+  /** The reads' deadline: a read failing after it did not fit the budget. */
+  deadline: Deadline;
+  log: Logger;
+  /** Pages are counted as they are read; what a window holds is counted by whoever uses it (countWindow). */
+  reads: ReadCounts;
+}
+
+/**
+ * Reads `window`. `firstOfRun`: the window had the run's whole budget; a Calls list that answers whole days (a
+ * filter honoured by the day only) is then written with what was read rather than retried forever (a busy day),
+ * because a shorter window cannot shorten it.
+ */
+export async function readWindow(r: WindowReader, window: TimeWindow, firstOfRun: boolean): Promise<WindowRead> {
+  let known = 0;
+  let pagesRead = 0;
+  try {
+    const read = await readCompletions(r.client, {
+      workspaceSid: r.workspaceSid,
+      fromMs: window.fromMs,
+      toMs: window.toMs,
+      maxEvents: MAX_EVENTS_PER_WINDOW,
+      budget: r.pages,
+    });
+    r.reads.eventPages += read.pages;
+    pagesRead += read.pages;
+    known = read.completionsSeen;
+    if (read.overflow) return { kind: 'overflow' };
+    if (read.outOfBudget) return { kind: 'out-of-budget', pages: pagesRead, known };
+    const { first, duplicates } = uniqueRecords(read.completions);
+    known = first.length;
+
+    // Out of budget: a shorter window (or a fresh run) reads a shorter list, unless the list answers whole days
+    // and the run had its whole budget: then shrinking cannot help.
+    const built = await readRecords(r.client, first, {
+      maxCalls: MAX_CALLS_PER_WINDOW,
+      budget: r.pages,
+      acceptPartial: (calls) => firstOfRun && calls.beyondRange,
+    });
+    r.reads.callPages += built.pages;
+    pagesRead += built.pages;
+    if (built.kind === 'out-of-budget') return { kind: 'out-of-budget', pages: pagesRead, known };
+    if (built.partialCalls) {
+      r.reads.callListsPartial += 1;
+      r.log.warn('calls list not read whole: records without their call take the task times', {
+        pages: built.pages,
+      });
+    }
+    const ignored = Object.values(read.ignored).reduce((sum, n) => sum + n, 0);
+    return { kind: 'read', completions: read.completions, records: built.records, ignored, duplicates };
+  } catch (error) {
+    // A read that failed at the reads' deadline (its timeout is the remaining budget): the window did not fit.
+    if (isUpstreamFailure(error) && r.deadline.expired()) {
+      r.log.warn('window read timed out at the budget', { code: (error as { code?: unknown }).code });
+      return { kind: 'out-of-budget', pages: pagesRead + 1, known };
+    }
+    throw error;
+  }
+}
+
+/** Counts what a window that was read whole holds (once: a window read again by the next run is counted then). */
+export function countWindow(
+  read: Extract<WindowRead, { kind: 'read' }>,
+  counts: OutcomeCounts,
+  reads: ReadCounts,
+): void {
+  counts.ignored += read.ignored;
+  counts.duplicate += read.duplicates;
+  reads.callsMissing += read.records.filter((r) => r.startSource !== 'call').length;
+  reads.outboundMatched += read.records.filter((r) => r.callSource === 'matched').length;
+  reads.outboundUnmatched += read.records.filter((r) => r.callSource === 'none').length;
+}
