@@ -18,11 +18,10 @@ import { createHash } from 'node:crypto';
 import twilio, { type Twilio } from 'twilio';
 import { SID_PATTERNS } from '../config/env';
 import { ConfigError } from '../config/errors';
-import { HttpError } from '../http/errors';
 import { registerWarmState } from '../runtime/warm-state';
 import type { ProjectTwilioClient } from '../twilio/client-factory';
 import { isRetryableStatus } from '../twilio/retry-policy';
-import { SYNC_TOKEN_ERRORS } from '../tokens/errors';
+import { FlexTokenRejected, FlexUserNotAllowed } from './errors';
 import { SingleFlightCache, type CacheSource } from './flex-token-cache';
 
 export const IAM_ORIGIN = 'https://iam.twilio.com';
@@ -121,17 +120,13 @@ export function cacheLifetimeMs(
   return Math.min(configured, validation.expiresAtMs - serverNowMs - SERVER_CLOCK_RESOLUTION_MS);
 }
 
-/** Throws 403 unless this Flex user may get a Sync token. */
+/** Throws FlexUserNotAllowed unless this Flex user may get a Sync token. */
 export function enforceFlexPolicy(user: FlexUser, policy: FlexPolicy): void {
   if (!isAgent(user) && !policy.allowGuests) {
-    throw new HttpError(
-      403,
-      SYNC_TOKEN_ERRORS.GUEST_NOT_ALLOWED,
-      'Guest Flex users (no worker, or role guest) cannot get a Sync token',
-    );
+    throw new FlexUserNotAllowed('guest', 'Guest Flex users (no worker, or role guest) cannot get a Sync token');
   }
   if (policy.allowedRoles.length > 0 && !user.roles.some((role) => policy.allowedRoles.includes(role))) {
-    throw new HttpError(403, SYNC_TOKEN_ERRORS.ROLE_NOT_ALLOWED, "None of this Flex user's roles may get a Sync token");
+    throw new FlexUserNotAllowed('role', "None of this Flex user's roles may get a Sync token");
   }
 }
 
@@ -159,13 +154,13 @@ export interface VerifyFlexTokenOptions {
   cache?: SingleFlightCache<FlexValidation>;
 }
 
-/** The verified Flex user behind `token`, or a 401 / 403 HttpError. */
+/** The verified Flex user behind `token`; FlexTokenRejected or FlexUserNotAllowed otherwise. */
 export async function verifyFlexToken(
   token: string,
   options: VerifyFlexTokenOptions,
 ): Promise<{ user: FlexUser; source: CacheSource }> {
   if (!looksLikeFlexToken(token)) {
-    throw new HttpError(401, SYNC_TOKEN_ERRORS.FLEX_TOKEN_INVALID, 'The Flex token is malformed');
+    throw new FlexTokenRejected('malformed', 'The Flex token is malformed');
   }
   const cache = options.cache ?? flexValidationCache;
   const { value, source } = await cache.get(flexTokenKey(options.accountSid, token), async () => {
@@ -177,8 +172,8 @@ export async function verifyFlexToken(
   });
   if (!value.valid) {
     throw value.reason === 'expired'
-      ? new HttpError(401, SYNC_TOKEN_ERRORS.FLEX_TOKEN_EXPIRED, 'The Flex token has expired; sign in to Flex again')
-      : new HttpError(401, SYNC_TOKEN_ERRORS.FLEX_TOKEN_INVALID, 'The Flex token is not valid');
+      ? new FlexTokenRejected('expired', 'The Flex token has expired; sign in to Flex again')
+      : new FlexTokenRejected('invalid', 'The Flex token is not valid');
   }
   enforceFlexPolicy(value.user, options.policy);
   return { user: value.user, source };

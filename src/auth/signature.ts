@@ -17,7 +17,7 @@
  *   SIGNED_AT_TOLERANCE_SECONDS away from Twilio's clock is refused.
  */
 import twilio from 'twilio';
-import { HttpError } from '../http/errors';
+import { SignatureRejected } from './errors';
 import { publicUrl } from './public-url';
 
 export interface SignedRequest {
@@ -37,11 +37,6 @@ export interface SignedRequestRules {
   now?: () => number;
 }
 
-export const SIGNATURE_ERRORS = {
-  MISSING: 'SIGNATURE_MISSING',
-  INVALID: 'SIGNATURE_INVALID',
-} as const;
-
 /** The optional signed timestamp parameter (Unix seconds). */
 export const SIGNED_AT = 'SignedAt';
 /** How far SignedAt may be from Twilio's clock, either way. */
@@ -53,16 +48,16 @@ export function hasSignature(headers: Record<string, string>): boolean {
   return typeof headers['x-twilio-signature'] === 'string' && headers['x-twilio-signature'] !== '';
 }
 
-const invalid = (message: string) => new HttpError(401, SIGNATURE_ERRORS.INVALID, message);
+const invalid = (message: string) => new SignatureRejected('invalid', message);
 
 /**
- * Throws a 401 HttpError (SIGNATURE_MISSING / SIGNATURE_INVALID) unless the request is signed with `authToken`,
+ * Throws SignatureRejected (`missing` / `invalid`) unless the request is signed with `authToken`,
  * names only the parameters `rules.allowed` lists, and (when it has one) carries a current SignedAt.
  */
 export function verifySignature(request: SignedRequest, authToken: string, rules: SignedRequestRules = {}): void {
   const signature = request.headers['x-twilio-signature'];
   if (!signature) {
-    throw new HttpError(401, SIGNATURE_ERRORS.MISSING, 'This endpoint needs a request signed with X-Twilio-Signature');
+    throw new SignatureRejected('missing', 'This endpoint needs a request signed with X-Twilio-Signature');
   }
   const isJson = (request.headers['content-type'] ?? '').toLowerCase().includes('application/json');
   const { bodySHA256, ...params } = request.params;

@@ -3,7 +3,8 @@
  * The caller's own recent calls (or, for supervisors, the named worker's) from its Sync map, newest first, without
  * the items whose date_expires has passed by Twilio's clock, paged:
  * `{calls, workerSid, nextPageToken, serverTime}`, Cache-Control no-store. Parameters and error codes: docs/endpoints.md
- * "Reading recent calls" (src/recent-calls/read-request.ts, read-errors.ts).
+ * "Reading recent calls" (src/recent-calls/read-request.ts; its errors in read-errors.ts, answered as
+ * src/http/error-response.ts maps them).
  */
 import { readRecentCallsConfig } from '../config/recent-calls';
 import { defineFunction } from '../http/function';

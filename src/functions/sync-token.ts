@@ -2,7 +2,7 @@
  * POST /sync-token (public: browsers cannot sign requests, so every check is made here).
  * A Flex user (Token = the Flex token) or a signed server request (X-Twilio-Signature, naming Identity) gets a
  * Twilio Access Token with a Sync grant: `{token, identity, ttl, expiresAt, serviceSid}`, Cache-Control no-store.
- * Errors and their codes: README "Sync token endpoint".
+ * Errors and their codes: docs/endpoints.md "Sync token endpoint" (src/http/error-codes.ts).
  */
 import { readSyncTokenConfig } from '../config/sync-token';
 import { defineFunction } from '../http/function';

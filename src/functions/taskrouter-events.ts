@@ -16,8 +16,10 @@
 import { requiredString } from '../config/env';
 import { readSyncJobConfig } from '../config/sync-job';
 import { readTaskRouterEventsConfig } from '../config/taskrouter-events';
-import { ERROR_CODES, HttpError } from '../http/errors';
+import type { ErrorCode } from '../http/error-codes';
+import { describeError } from '../http/error-response';
 import { defineFunction } from '../http/function';
+import { InvalidRequest } from '../params/errors';
 import { limiterSettings } from '../recent-calls/job';
 import { authenticateDelivery, type DeliveryAuth } from '../taskrouter-events/delivery-auth';
 import { pushedBatch, pushedEvents, type PushedShape } from '../taskrouter-events/pushed-event';
@@ -71,14 +73,10 @@ export const handler = defineFunction({
       );
       Object.assign(summary, { basic: auth.basic, signed: auth.signature });
       if (shape === 'callback' && typeof params.EventType !== 'string') {
-        throw new HttpError(400, ERROR_CODES.INVALID_REQUEST, 'A TaskRouter callback needs EventType');
+        throw new InvalidRequest('A TaskRouter callback needs EventType');
       }
       if (shape === 'streams' && (batch.length === 0 || batch.length > MAX_EVENTS)) {
-        throw new HttpError(
-          400,
-          ERROR_CODES.INVALID_REQUEST,
-          `An Event Streams delivery is a JSON array of 1 to ${MAX_EVENTS} events`,
-        );
+        throw new InvalidRequest(`An Event Streams delivery is a JSON array of 1 to ${MAX_EVENTS} events`);
       }
       const job = readSyncJobConfig(context);
       const limiter = limiterFor(limiterSettings(job));
@@ -102,7 +100,7 @@ export const handler = defineFunction({
           status,
           headers: { 'Retry-After': '5' },
           body: {
-            code: ERROR_CODES.UPSTREAM_UNAVAILABLE,
+            code: 'UPSTREAM_UNAVAILABLE' satisfies ErrorCode,
             message: 'Some events could not be written yet; deliver them again',
             ...counts,
             events: notable,
@@ -112,8 +110,8 @@ export const handler = defineFunction({
       status = 200;
       return { status, body: { ...counts, events: notable } };
     } catch (error) {
-      status = error instanceof HttpError ? error.status : 500;
-      summary.code = error instanceof HttpError ? error.code : (error as { code?: unknown })?.code;
+      // As the wrapper will answer it.
+      ({ status, code: summary.code } = describeError(error));
       throw error;
     } finally {
       log.info('taskrouter events summary', { ...summary, status, ms: Math.round(performance.now() - startedAt) });

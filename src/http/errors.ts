@@ -1,31 +1,21 @@
 /**
- * The one error shape every function answers with: `{ code, message, status, requestId }`, with a stable
- * upper-snake-case `code` that clients can branch on. Messages never carry secrets.
+ * A refusal the edge itself makes, before any function code runs (a method the function does not take, an Origin
+ * outside ALLOWED_ORIGINS, parameters nested too deep): a registry code, its message and any header it needs. The
+ * domain throws its own error types instead (mapped in error-response.ts).
  */
+import { ERROR_CODES, type ErrorCode } from './error-codes';
+
 export class HttpError extends Error {
   constructor(
-    readonly status: number,
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
     readonly headers: Record<string, string> = {},
   ) {
     super(message);
     this.name = 'HttpError';
   }
-}
 
-export interface ErrorBody {
-  code: string;
-  message: string;
-  status: number;
-  requestId: string;
+  get status(): number {
+    return ERROR_CODES[this.code];
+  }
 }
-
-export const ERROR_CODES = {
-  METHOD_NOT_ALLOWED: 'METHOD_NOT_ALLOWED',
-  ORIGIN_NOT_ALLOWED: 'ORIGIN_NOT_ALLOWED',
-  INVALID_REQUEST: 'INVALID_REQUEST',
-  CONFIG_INVALID: 'CONFIG_INVALID',
-  UPSTREAM_UNAVAILABLE: 'UPSTREAM_UNAVAILABLE',
-  INTERNAL: 'INTERNAL',
-} as const;

@@ -6,13 +6,12 @@
  * a body (a Content-Type) is taken as a POST; one without is a GET.
  */
 import { randomUUID } from 'node:crypto';
-import { ConfigError } from '../config/errors';
 import { list } from '../config/env';
 import { createLogger, type Logger } from '../observability/logger';
 import { Deadline } from '../twilio/deadline';
-import { isUpstreamFailure } from '../twilio/errors';
 import { corsHeaders, DEFAULT_ALLOWED_ORIGINS, isAllowedOrigin, originOf } from './cors';
-import { ERROR_CODES, HttpError, type ErrorBody } from './errors';
+import { toErrorResponse } from './error-response';
+import { HttpError } from './errors';
 import { checkParamsShape } from './params-shape';
 import { jsonResponse, type FunctionResponse } from './response';
 
@@ -100,19 +99,14 @@ export function defineFunction(spec: FunctionSpec) {
         const allowed = list(context, 'ALLOWED_ORIGINS', DEFAULT_ALLOWED_ORIGINS);
         cors = corsHeaders(origin, allowed, spec.methods);
         if (origin && !isAllowedOrigin(origin, allowed)) {
-          throw new HttpError(403, ERROR_CODES.ORIGIN_NOT_ALLOWED, `Origin ${origin.slice(0, 200)} is not allowed`);
+          throw new HttpError('ORIGIN_NOT_ALLOWED', `Origin ${origin.slice(0, 200)} is not allowed`);
         }
       }
       const method = headers['content-type'] ? 'POST' : 'GET';
       if (!spec.methods.includes(method)) {
-        throw new HttpError(
-          405,
-          ERROR_CODES.METHOD_NOT_ALLOWED,
-          `Use ${spec.methods.join(' or ')} with a form or JSON body`,
-          {
-            Allow: [...spec.methods, 'OPTIONS'].join(', '),
-          },
-        );
+        throw new HttpError('METHOD_NOT_ALLOWED', `Use ${spec.methods.join(' or ')} with a form or JSON body`, {
+          Allow: [...spec.methods, 'OPTIONS'].join(', '),
+        });
       }
       checkParamsShape(params);
       const result = await spec.handle({
@@ -140,25 +134,4 @@ export function defineFunction(spec: FunctionSpec) {
       answer(status, body, extraHeaders);
     }
   };
-}
-
-export function toErrorResponse(
-  error: unknown,
-  requestId: string,
-): { status: number; body: ErrorBody; extraHeaders: Record<string, string> } {
-  const make = (status: number, code: string, message: string, extraHeaders: Record<string, string> = {}) => ({
-    status,
-    body: { code, message, status, requestId },
-    extraHeaders,
-  });
-  if (error instanceof HttpError) return make(error.status, error.code, error.message, error.headers);
-  if (error instanceof ConfigError) {
-    return make(500, ERROR_CODES.CONFIG_INVALID, `Server misconfigured: ${error.message}`);
-  }
-  if (isUpstreamFailure(error)) {
-    return make(503, ERROR_CODES.UPSTREAM_UNAVAILABLE, 'Twilio is not answering right now; try again shortly', {
-      'Retry-After': '5',
-    });
-  }
-  return make(500, ERROR_CODES.INTERNAL, 'Internal error; quote the request id when reporting it');
 }

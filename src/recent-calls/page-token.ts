@@ -10,9 +10,8 @@
  * It is base64url JSON, not a secret and not signed: whoever holds one may already read that list, and a forged one
  * can only move the position inside a list the caller is allowed to read.
  */
-import { HttpError } from '../http/errors';
+import { InvalidParameter } from '../params/errors';
 import { isWorkerSid } from './map-name';
-import { RECENT_CALLS_ERRORS } from './read-errors';
 
 const VERSION = 2;
 export const MAX_PAGE_TOKEN_LENGTH = 1024;
@@ -30,9 +29,9 @@ export function encodePageToken(cursor: PageCursor): string {
   return Buffer.from(json, 'utf8').toString('base64url');
 }
 
-/** The cursor in `token`, which must belong to `workerSid`'s list; otherwise a 400 PAGE_TOKEN_INVALID. */
+/** The cursor in `token`, which must belong to `workerSid`'s list; otherwise InvalidParameter (PageToken). */
 export function decodePageToken(token: unknown, workerSid: string): PageCursor {
-  const invalid = (why: string) => new HttpError(400, RECENT_CALLS_ERRORS.PAGE_TOKEN_INVALID, `PageToken ${why}`);
+  const invalid = (why: string) => new InvalidParameter('PageToken', `PageToken ${why}`);
   if (typeof token !== 'string' || token.length > MAX_PAGE_TOKEN_LENGTH || !/^[A-Za-z0-9_-]+$/.test(token)) {
     throw invalid('is not one this endpoint issued');
   }

@@ -8,14 +8,15 @@
  * - Target: the verified token's own `worker_sid`; `WorkerSid` may name another worker only for supervisor roles.
  * - Paging: `PageSize` (1–100, default 50) and `PageToken` (from the previous answer's `nextPageToken`).
  */
+import { CredentialsMissing, FlexUserNotAllowed } from '../auth/errors';
 import { isAgent, verifyFlexToken, type FlexUser } from '../auth/flex-token';
 import type { RecentCallsConfig } from '../config/recent-calls';
 import type { FunctionRequest } from '../http/function';
-import { HttpError } from '../http/errors';
+import { InvalidParameter } from '../params/errors';
 import type { ProjectTwilioClient } from '../twilio/client-factory';
 import { isWorkerSid } from './map-name';
 import { decodePageToken, type PageCursor } from './page-token';
-import { RECENT_CALLS_ERRORS } from './read-errors';
+import { TokenInParameters, WorkerNotAllowed } from './read-errors';
 import { PAGE_SIZE } from './reader';
 
 export interface RecentCallsQuery {
@@ -28,29 +29,22 @@ export interface RecentCallsQuery {
 
 const present = (value: unknown) => value !== undefined && value !== null && value !== '';
 
-/** The Flex token of the request (not yet verified), or a 400 / 401. */
+/** The Flex token of the request (not yet verified), or InvalidParameter / TokenInParameters / CredentialsMissing. */
 export function flexTokenOf(request: Pick<FunctionRequest, 'params' | 'headers'>): string {
   const header = request.headers.authorization;
   let fromHeader: string | undefined;
   if (present(header)) {
     const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header!);
-    if (!match)
-      throw new HttpError(400, RECENT_CALLS_ERRORS.INVALID_REQUEST, 'Authorization must be "Bearer <Flex token>"');
+    if (!match) throw new InvalidParameter('Authorization', 'Authorization must be "Bearer <Flex token>"');
     fromHeader = match[1];
   }
   if (present(request.params.Token)) {
-    throw new HttpError(
-      400,
-      RECENT_CALLS_ERRORS.TOKEN_IN_URL,
+    throw new TokenInParameters(
       'Send the Flex token only as "Authorization: Bearer <token>": a Token parameter may have come from the URL',
     );
   }
   if (fromHeader !== undefined) return fromHeader;
-  throw new HttpError(
-    401,
-    RECENT_CALLS_ERRORS.CREDENTIALS_MISSING,
-    'Send the Flex token as "Authorization: Bearer <token>"',
-  );
+  throw new CredentialsMissing('Send the Flex token as "Authorization: Bearer <token>"');
 }
 
 export function parsePageSize(value: unknown): number {
@@ -58,25 +52,21 @@ export function parsePageSize(value: unknown): number {
   const text = String(value);
   const n = /^\d{1,4}$/.test(text) ? Number(text) : Number.NaN;
   if (!(n >= 1 && n <= PAGE_SIZE.max)) {
-    throw new HttpError(
-      400,
-      RECENT_CALLS_ERRORS.PAGE_SIZE_INVALID,
-      `PageSize must be a whole number from 1 to ${PAGE_SIZE.max}`,
-    );
+    throw new InvalidParameter('PageSize', `PageSize must be a whole number from 1 to ${PAGE_SIZE.max}`);
   }
   return n;
 }
 
-/** The `WorkerSid` parameter: undefined when absent, a worker SID, or a 400. */
+/** The `WorkerSid` parameter: undefined when absent, a worker SID, or InvalidParameter. */
 export function parseWorkerSid(value: unknown): string | undefined {
   if (!present(value)) return undefined;
   if (!isWorkerSid(value)) {
-    throw new HttpError(400, RECENT_CALLS_ERRORS.WORKER_SID_INVALID, 'WorkerSid must be a worker SID (WK + 32 hex)');
+    throw new InvalidParameter('WorkerSid', 'WorkerSid must be a worker SID (WK + 32 hex)');
   }
   return value;
 }
 
-/** The worker whose list is read: the caller's own unless a supervisor names another (403 otherwise). */
+/** The worker whose list is read: the caller's own unless a supervisor names another (WorkerNotAllowed otherwise). */
 export function targetWorker(
   caller: { workerSid: string; roles: readonly string[] },
   requested: string | undefined,
@@ -84,11 +74,7 @@ export function targetWorker(
 ): string {
   if (requested === undefined || requested === caller.workerSid) return caller.workerSid;
   if (!caller.roles.some((role) => supervisorRoles.includes(role))) {
-    throw new HttpError(
-      403,
-      RECENT_CALLS_ERRORS.WORKER_NOT_ALLOWED,
-      "Only supervisors may read another agent's recent calls",
-    );
+    throw new WorkerNotAllowed("Only supervisors may read another agent's recent calls");
   }
   return requested;
 }
@@ -113,11 +99,7 @@ export async function readQuery(
     twilioClient,
   });
   if (!isAgent(user)) {
-    throw new HttpError(
-      403,
-      RECENT_CALLS_ERRORS.GUEST_NOT_ALLOWED,
-      'Guest Flex users (no worker, or role guest) have no recent calls',
-    );
+    throw new FlexUserNotAllowed('guest', 'Guest Flex users (no worker, or role guest) have no recent calls');
   }
   const workerSid = targetWorker(user, requested, config.supervisorRoles);
   const after = present(pageToken) ? decodePageToken(pageToken, workerSid) : undefined;

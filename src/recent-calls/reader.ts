@@ -15,7 +15,6 @@
 import type { Twilio } from 'twilio';
 import type { SyncMapItemInstance } from 'twilio/lib/rest/sync/v1/service/syncMap/syncMapItem';
 import { ConfigError } from '../config/errors';
-import { ERROR_CODES, HttpError } from '../http/errors';
 import type { Deadline } from '../twilio/deadline';
 import { hasStatus } from '../twilio/errors';
 import { ITEM_KEY_PATTERN } from './item-key';
@@ -23,6 +22,7 @@ import { recentCallsMapName } from './map-name';
 import { encodePageToken, type PageCursor } from './page-token';
 import type { RecentCallItem } from './recent-call-item';
 import { hasNextPage, type PageLike } from './paging';
+import { MapReadOutOfTime } from './read-errors';
 
 /** Sync's largest list page (official spec: every Sync list's PageSize is at most 100). */
 export const SYNC_PAGE_SIZE = 100;
@@ -91,14 +91,7 @@ export async function readRecentCallsPage(
   let more = false;
   for (;;) {
     if (stats.requests > 0 && options.deadline?.expired()) {
-      throw new HttpError(
-        503,
-        ERROR_CODES.UPSTREAM_UNAVAILABLE,
-        `Reading the map took too long (${stats.requests} pages)`,
-        {
-          'Retry-After': '5',
-        },
-      );
+      throw new MapReadOutOfTime(stats.requests);
     }
     const page = await list({ pageSize: syncPageSize, afterKey });
     stats.requests += 1;

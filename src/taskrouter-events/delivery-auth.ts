@@ -16,15 +16,11 @@ import { hasSignature, verifySignature } from '../auth/signature';
 import { publicUrl } from '../auth/public-url';
 import type { TaskRouterEventsConfig } from '../config/taskrouter-events';
 import { ConfigError } from '../config/errors';
-import { HttpError } from '../http/errors';
+import { BasicCredentialsRejected, SignatureRejected } from '../auth/errors';
 import type { PushedShape } from './pushed-event';
 
-export const DELIVERY_AUTH_ERRORS = {
-  CREDENTIALS_MISSING: 'CREDENTIALS_MISSING',
-  CREDENTIALS_INVALID: 'CREDENTIALS_INVALID',
-} as const;
-
-const CHALLENGE = { 'WWW-Authenticate': 'Basic realm="taskrouter-events", charset="UTF-8"' };
+/** The protection space a sender is challenged for (WWW-Authenticate: Basic realm=…). */
+const REALM = 'taskrouter-events';
 
 export interface DeliveryRequest {
   context: Record<string, unknown>;
@@ -48,12 +44,7 @@ function checkBasic(headers: Record<string, string>, config: TaskRouterEventsCon
   if (!config.secret) throw new ConfigError('TASKROUTER_EVENTS_SECRET', `is not set (needed for ${setting})`);
   const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(headers.authorization ?? '');
   if (!match) {
-    throw new HttpError(
-      401,
-      DELIVERY_AUTH_ERRORS.CREDENTIALS_MISSING,
-      'This endpoint needs HTTP Basic credentials',
-      CHALLENGE,
-    );
+    throw new BasicCredentialsRejected('missing', REALM, 'This endpoint needs HTTP Basic credentials');
   }
   const decoded = Buffer.from(match[1], 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
@@ -63,12 +54,7 @@ function checkBasic(headers: Record<string, string>, config: TaskRouterEventsCon
   const userOk = sameSecret(user, config.username);
   const passwordOk = sameSecret(password, config.secret);
   if (!(userOk && passwordOk)) {
-    throw new HttpError(
-      401,
-      DELIVERY_AUTH_ERRORS.CREDENTIALS_INVALID,
-      'The Basic credentials are not valid',
-      CHALLENGE,
-    );
+    throw new BasicCredentialsRejected('invalid', REALM, 'The Basic credentials are not valid');
   }
   return 'valid';
 }
@@ -82,7 +68,7 @@ function checkStreamsSignature(
   const signature = request.headers['x-twilio-signature'];
   const hash = request.params.bodySHA256;
   if (!signature) return 'absent';
-  const invalid = () => new HttpError(401, 'SIGNATURE_INVALID', 'The X-Twilio-Signature does not match this request');
+  const invalid = () => new SignatureRejected('invalid', 'The X-Twilio-Signature does not match this request');
   if (typeof hash !== 'string' || !/^[0-9a-f]{64}$/.test(hash)) throw invalid();
   const algorithm = twilio.getSignatureAlgorithm(request.headers['x-twilio-webhooks-signature-settings']);
   const url = `${publicUrl(request.context)}?bodySHA256=${hash}`;
@@ -90,7 +76,7 @@ function checkStreamsSignature(
   return twilio.validateBody(JSON.stringify(batch), hash) ? 'valid' : 'url-valid-body-unverified';
 }
 
-/** Throws a 401 HttpError unless the delivery is authenticated for its shape. */
+/** Throws BasicCredentialsRejected or SignatureRejected unless the delivery is authenticated for its shape. */
 export function authenticateDelivery(
   request: DeliveryRequest,
   shape: PushedShape,

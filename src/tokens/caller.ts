@@ -4,16 +4,16 @@
  *    one before it goes into a token), and any `Identity` parameter next to it is ignored;
  * 2. otherwise an X-Twilio-Signature: a server-side signer holding the auth token, which names the `Identity` (and
  *    optionally `Ttl` and `SignedAt`; any other parameter, an empty `Token` included, is refused);
- * 3. otherwise nothing: 401 CREDENTIALS_MISSING.
+ * 3. otherwise nothing: CredentialsMissing.
  */
+import { CredentialsMissing } from '../auth/errors';
 import { hasSignature, verifySignature } from '../auth/signature';
 import { verifyFlexToken } from '../auth/flex-token';
 import type { CacheSource } from '../auth/flex-token-cache';
 import type { SyncTokenConfig } from '../config/sync-token';
 import type { FunctionRequest } from '../http/function';
-import { HttpError } from '../http/errors';
 import { createTwilioClient, twilioNow } from '../twilio/client-factory';
-import { SYNC_TOKEN_ERRORS } from './errors';
+import { InvalidParameter } from '../params/errors';
 import { validateFlexIdentity, validateIdentity } from './identity';
 
 /** Time allowed for IAM (retries included), carved from the request's deadline. */
@@ -28,8 +28,7 @@ export type VerifiedCaller =
 export async function identifyCaller(request: FunctionRequest, config: SyncTokenConfig): Promise<VerifiedCaller> {
   const token = request.params.Token;
   if (token !== undefined && token !== null && token !== '') {
-    if (typeof token !== 'string')
-      throw new HttpError(400, SYNC_TOKEN_ERRORS.INVALID_REQUEST, 'Token must be a string');
+    if (typeof token !== 'string') throw new InvalidParameter('Token', 'Token must be a string');
     request.addSecret(token);
     const deadline = request.deadline.child(IAM_BUDGET_MS);
     const { user, source } = await verifyFlexToken(token, {
@@ -44,5 +43,5 @@ export async function identifyCaller(request: FunctionRequest, config: SyncToken
     verifySignature(request, config.authToken, { allowed: SIGNED_TOKEN_PARAMS, now: () => twilioNow(request.context) });
     return { via: 'signature', identity: validateIdentity(request.params.Identity) };
   }
-  throw new HttpError(401, SYNC_TOKEN_ERRORS.CREDENTIALS_MISSING, 'Send the Flex token as Token, or sign the request');
+  throw new CredentialsMissing('Send the Flex token as Token, or sign the request');
 }

@@ -3,8 +3,8 @@
  * It bounds the identity a signed server request names (`Identity`: the signer holds the auth token, so it may choose
  * it) and, as defence in depth, the identity Twilio IAM returns for a Flex token before it goes into a token.
  */
-import { HttpError } from '../http/errors';
-import { SYNC_TOKEN_ERRORS } from './errors';
+import { InvalidParameter } from '../params/errors';
+import { FlexIdentityRejected } from './errors';
 
 export const MAX_IDENTITY_LENGTH = 121;
 
@@ -20,24 +20,22 @@ export function identityProblem(value: unknown): string | undefined {
   return undefined;
 }
 
-/** The `Identity` of a signed request, or 400 IDENTITY_INVALID. */
+/** The `Identity` of a signed request, or InvalidParameter (400 IDENTITY_INVALID). */
 export function validateIdentity(value: unknown): string {
   const problem = identityProblem(value);
   if (problem === undefined) return value as string;
-  throw new HttpError(
-    400,
-    SYNC_TOKEN_ERRORS.IDENTITY_INVALID,
+  throw new InvalidParameter(
+    'Identity',
     `Identity ${problem === 'is required' ? 'is required in a signed request' : problem}`,
   );
 }
 
-/** The identity IAM named for a Flex user, or 403 FLEX_IDENTITY_INVALID (the user cannot fix it by retrying). */
+/** The identity IAM named for a Flex user, or FlexIdentityRejected (403: the user cannot fix it by retrying). */
 export function validateFlexIdentity(value: string): string {
   const problem = identityProblem(value);
   if (problem === undefined) return value;
-  throw new HttpError(
-    403,
-    SYNC_TOKEN_ERRORS.FLEX_IDENTITY_INVALID,
+  throw new FlexIdentityRejected(
+    problem,
     `The identity Twilio IAM gave for this Flex user ${problem}, so it cannot go into a Sync token`,
   );
 }

@@ -1,11 +1,10 @@
 /**
  * The lifetime of an issued Sync token: the configured SYNC_TOKEN_TTL, or a shorter `Ttl` the client asks for.
- * A request outside [minimum, configured] is refused with 400, never silently clamped, so a client that asks for
+ * A request outside [minimum, configured] is refused (InvalidParameter), never silently clamped, so a client that asks for
  * something it cannot get learns it at once instead of being surprised by an early expiry.
  */
 import { SYNC_TOKEN_TTL } from '../config/sync-token';
-import { HttpError } from '../http/errors';
-import { SYNC_TOKEN_ERRORS } from './errors';
+import { InvalidParameter } from '../params/errors';
 
 const WHOLE_SECONDS = /^[0-9]{1,9}$/;
 
@@ -20,13 +19,13 @@ export function resolveLifetime(
   if (typeof requested === 'number' && Number.isSafeInteger(requested)) seconds = requested;
   else if (typeof requested === 'string' && WHOLE_SECONDS.test(requested)) seconds = Number(requested);
   else {
-    throw new HttpError(400, SYNC_TOKEN_ERRORS.TTL_INVALID, 'Ttl must be a whole number of seconds');
+    throw new InvalidParameter('Ttl', 'Ttl must be a whole number of seconds');
   }
   if (seconds < minimumSeconds || seconds > configuredSeconds) {
-    throw new HttpError(
-      400,
-      SYNC_TOKEN_ERRORS.TTL_OUT_OF_RANGE,
+    throw new InvalidParameter(
+      'Ttl',
       `Ttl must be from ${minimumSeconds} to ${configuredSeconds} seconds, got ${seconds}`,
+      'out-of-range',
     );
   }
   return seconds;

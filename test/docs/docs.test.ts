@@ -4,13 +4,17 @@
  * - every environment variable a page names is read by the code or listed in .env.example, and every variable the
  *   code reads or .env.example lists is named in a page; .env.example lists only variables the code reads, and every
  *   variable the functions read is in .env.example (except the ones the Functions runtime provides);
- * - every error code in a page's table (a table with a "code" column) exists in the code, and every code is in a table;
+ * - every error code in a page's table (a table with a "code" column) is in the functions' registry
+ *   (src/http/error-codes.ts) or the browser client's codes, every code is in a table, and a table's status for a code
+ *   is the registry's;
  * - every relative link resolves to a file of the repository (and to a heading, when it names one), and the README
  *   links every page under docs/.
  * Pure file reads inside the checkout: no server, no network.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
+import { CLIENT_ERROR_CODES } from '../../src/client/errors';
+import { ERROR_CODES } from '../../src/http/error-codes';
 
 const ROOT = resolve(__dirname, '..', '..');
 
@@ -74,19 +78,8 @@ const ENV_EXAMPLE = unique(
   [...read(join(ROOT, '.env.example')).matchAll(new RegExp(`^#?\\s*(${NAME})=`, 'gm'))].map((m) => m[1]),
 );
 
-/** Error codes the code defines: the values of every exported `…ERROR…` constant object, and literal HttpError codes. */
-function errorCodesIn(source: string): string[] {
-  const codes: string[] = [];
-  for (const block of source.matchAll(/export const \w*ERROR\w*\s*=\s*\{([\s\S]*?)\}\s*as const/g)) {
-    for (const value of block[1].matchAll(new RegExp(`:\\s*['"](${NAME})['"]`, 'g'))) codes.push(value[1]);
-  }
-  for (const literal of source.matchAll(new RegExp(`new HttpError\\(\\s*\\d+,\\s*['"](${NAME})['"]`, 'g'))) {
-    codes.push(literal[1]);
-  }
-  return codes;
-}
-
-const CODE_ERROR_CODES = unique(filesUnder(join(ROOT, 'src'), '.ts').flatMap((path) => errorCodesIn(read(path))));
+/** Error codes the code defines: the functions' registry (with each code's status) and the browser client's own. */
+const CODE_ERROR_CODES = unique([...Object.keys(ERROR_CODES), ...Object.values(CLIENT_ERROR_CODES)]);
 
 const PACKAGE_SCRIPTS = Object.keys(JSON.parse(read(join(ROOT, 'package.json'))).scripts ?? {});
 
@@ -105,9 +98,9 @@ function inlineNames(text: string): string[] {
   return [...prose(text).matchAll(new RegExp(`\`(${NAME})(?:=[^\`]*)?\``, 'g'))].map((m) => m[1]);
 }
 
-/** The error codes in every table with a "code" column. */
-function tableErrorCodes(text: string): string[] {
-  const codes: string[] = [];
+/** The error codes in every table with a "code" column, with the row's status when the table has a "status" column. */
+function tableErrorCodes(text: string): Array<{ code: string; status?: number }> {
+  const rows: Array<{ code: string; status?: number }> = [];
   const lines = prose(text).split('\n');
   const cells = (line: string) =>
     line
@@ -118,15 +111,20 @@ function tableErrorCodes(text: string): string[] {
       .map((c) => c.trim());
   for (let i = 0; i + 1 < lines.length; i++) {
     if (!lines[i].trim().startsWith('|') || !/^\s*\|[\s:|-]+\|\s*$/.test(lines[i + 1])) continue;
-    const column = cells(lines[i]).findIndex((cell) => cell.toLowerCase() === 'code');
+    const header = cells(lines[i]).map((cell) => cell.toLowerCase());
+    const column = header.indexOf('code');
     if (column < 0) continue;
+    const statusColumn = header.indexOf('status');
     for (let row = i + 2; row < lines.length && lines[row].trim().startsWith('|'); row++) {
       const cell = cells(lines[row])[column] ?? '';
-      for (const m of cell.matchAll(new RegExp(`\`(${NAME})\``, 'g'))) codes.push(m[1]);
+      const status = statusColumn < 0 ? undefined : Number(cells(lines[row])[statusColumn]);
+      for (const m of cell.matchAll(new RegExp(`\`(${NAME})\``, 'g'))) rows.push({ code: m[1], status });
     }
   }
-  return codes;
+  return rows;
 }
+
+const tableCodes = (text: string) => tableErrorCodes(text).map((row) => row.code);
 
 /** GitHub's heading anchors: lower case, punctuation dropped, spaces to dashes, repeats numbered. */
 function anchorsOf(markdown: string): Set<string> {
@@ -162,7 +160,8 @@ describe('documentation', () => {
     );
     expect(ENV_EXAMPLE).toEqual(expect.arrayContaining(['SYNC_TOKEN_TTL', 'SYNC_TOKEN_ALLOWED_ROLES']));
     expect(CODE_ERROR_CODES).toEqual(expect.arrayContaining(['FLEX_TOKEN_EXPIRED', 'PAGE_TOKEN_INVALID', 'INTERNAL']));
-    expect(DOCS.flatMap((d) => tableErrorCodes(d.text))).toEqual(expect.arrayContaining(['TTL_OUT_OF_RANGE']));
+    expect(DOCS.flatMap((d) => tableCodes(d.text))).toEqual(expect.arrayContaining(['TTL_OUT_OF_RANGE']));
+    expect(DOCS.flatMap((d) => tableErrorCodes(d.text))).toContainEqual({ code: 'FLEX_TOKEN_EXPIRED', status: 401 });
     expect(DOCS.flatMap((d) => npmScriptsNamed(d.text))).toEqual(
       expect.arrayContaining(['start', 'test', 'sync-calls']),
     );
@@ -204,9 +203,19 @@ describe('documentation', () => {
   });
 
   test('every error code in a table exists in the code, and every code the code defines is in a table', () => {
-    const documented = unique(DOCS.flatMap((d) => tableErrorCodes(d.text)));
+    const documented = unique(DOCS.flatMap((d) => tableCodes(d.text)));
     expect(documented.filter((code) => !CODE_ERROR_CODES.includes(code))).toEqual([]);
     expect(CODE_ERROR_CODES.filter((code) => !documented.includes(code))).toEqual([]);
+  });
+
+  test("every status a table gives a code is the registry's status for it", () => {
+    const registry: Record<string, number> = ERROR_CODES;
+    const wrong = DOCS.flatMap((d) =>
+      tableErrorCodes(d.text)
+        .filter((row) => row.status !== undefined && row.code in registry && registry[row.code] !== row.status)
+        .map((row) => `${d.name}: ${row.status} ${row.code} (the registry says ${registry[row.code]})`),
+    );
+    expect(unique(wrong)).toEqual([]);
   });
 
   test('every relative link resolves inside the repository, to a heading when it names one', () => {

@@ -31,7 +31,7 @@ export const SYNC_TOKEN_CODES: Readonly<Record<string, number>> = {
   METHOD_NOT_ALLOWED: 405,
 };
 
-/** /sync-recent-calls refuses with these (src/auth/signature.ts, src/http/errors.ts; README troubleshooting). */
+/** /sync-recent-calls refuses with these (statuses as in src/http/error-codes.ts; docs/endpoints.md). */
 export const SYNC_JOB_CODES: Readonly<Record<string, number>> = {
   INVALID_REQUEST: 400,
   SIGNATURE_MISSING: 401,

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import twilio from 'twilio';
 import { SIGNED_AT_TOLERANCE_SECONDS, verifySignature } from '../../../src/auth/signature';
 import { SIGNED_TOKEN_PARAMS } from '../../../src/tokens/caller';
+import { describeError } from '../../../src/http/error-response';
 
 const TOKEN = 'f'.repeat(32);
 const context = { DOMAIN_NAME: 'example-1234.twil.io', PATH: '/sync-token' };
@@ -39,11 +40,8 @@ const refusal = (request: Parameters<typeof verifySignature>[0]) => {
   try {
     verifySignature(request, TOKEN, rules);
   } catch (error) {
-    return {
-      status: (error as { status: number }).status,
-      code: (error as { code: string }).code,
-      message: (error as Error).message,
-    };
+    const { status, code, message } = describeError(error);
+    return { status, code, message };
   }
   return undefined;
 };

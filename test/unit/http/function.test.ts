@@ -3,6 +3,7 @@
  * behaviour is covered again through twilio-run by each function's integration tests.
  */
 import { join } from 'node:path';
+import { FlexTokenRejected } from '../../../src/auth/errors';
 import { ConfigError } from '../../../src/config/errors';
 import { HttpError } from '../../../src/http/errors';
 import { defineFunction, type FunctionSpec } from '../../../src/http/function';
@@ -106,16 +107,19 @@ describe('defineFunction', () => {
     expect(configured.answer.headers['Access-Control-Allow-Origin']).toBe('http://localhost:3000');
   });
 
-  it('maps HttpError, ConfigError, upstream failures and unknown errors to the one JSON shape', async () => {
+  it('maps domain errors, ConfigError, upstream failures and unknown errors to the one JSON shape', async () => {
     const failWith = (error: unknown) => call({ handle: async () => Promise.reject(error) }, post());
-    const http = await failWith(new HttpError(401, 'FLEX_TOKEN_INVALID', 'nope'));
-    expect(http.answer.statusCode).toBe(401);
-    expect(http.answer.body).toEqual({
+    const domain = await failWith(new FlexTokenRejected('invalid', 'nope'));
+    expect(domain.answer.statusCode).toBe(401);
+    expect(domain.answer.body).toEqual({
       code: 'FLEX_TOKEN_INVALID',
       message: 'nope',
       status: 401,
       requestId: expect.any(String),
     });
+    const edge = await failWith(new HttpError('METHOD_NOT_ALLOWED', 'no', { Allow: 'POST, OPTIONS' }));
+    expect(edge.answer.statusCode).toBe(405);
+    expect(edge.answer.headers.Allow).toBe('POST, OPTIONS');
 
     const config = await failWith(new ConfigError('SYNC_TOKEN_TTL', 'must be from 1800 to 86400, got 60'));
     expect(config.answer.statusCode).toBe(500);

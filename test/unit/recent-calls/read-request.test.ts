@@ -1,5 +1,7 @@
 /** The request rules of /recent-calls that need no Twilio call: the WorkerSid parameter and whose list is read. */
-import { HttpError } from '../../../src/http/errors';
+import { describeError } from '../../../src/http/error-response';
+import { InvalidParameter } from '../../../src/params/errors';
+import { WorkerNotAllowed } from '../../../src/recent-calls/read-errors';
 import { parseWorkerSid, targetWorker } from '../../../src/recent-calls/read-request';
 
 const OWN = 'WK' + 'a'.repeat(32);
@@ -10,7 +12,11 @@ function statusAndCode(run: () => unknown): [number, string] | undefined {
     run();
     return undefined;
   } catch (error) {
-    if (error instanceof HttpError) return [error.status, error.code];
+    // The domain's own types, answered with these statuses and codes by the one table at the edge.
+    if (error instanceof InvalidParameter || error instanceof WorkerNotAllowed) {
+      const { status, code } = describeError(error);
+      return [status, code];
+    }
     throw error;
   }
 }

@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { recentCallItemKey } from '../../../src/recent-calls/item-key';
 import { decodePageToken, encodePageToken } from '../../../src/recent-calls/page-token';
 import { readRecentCallsPage, type ItemLister, type StoredItem } from '../../../src/recent-calls/reader';
+import { answered } from '../../helpers/answered';
 
 const WK = 'WK' + '1'.repeat(32);
 const OTHER_WK = 'WK' + '2'.repeat(32);
@@ -174,9 +175,7 @@ describe('page tokens', () => {
   it('round-trip, and belong to one worker list', () => {
     const token = encodePageToken({ workerSid: WK, key });
     expect(decodePageToken(token, WK)).toEqual({ workerSid: WK, key });
-    expect(() => decodePageToken(token, OTHER_WK)).toThrow(
-      expect.objectContaining({ status: 400, code: 'PAGE_TOKEN_INVALID' }),
-    );
+    expect(answered(() => decodePageToken(token, OTHER_WK))).toMatchObject({ status: 400, code: 'PAGE_TOKEN_INVALID' });
   });
 
   it('refuses anything this endpoint did not issue', () => {
@@ -191,9 +190,7 @@ describe('page tokens', () => {
       123,
     ];
     for (const token of bad) {
-      expect(() => decodePageToken(token, WK)).toThrow(
-        expect.objectContaining({ status: 400, code: 'PAGE_TOKEN_INVALID' }),
-      );
+      expect(answered(() => decodePageToken(token, WK))).toMatchObject({ status: 400, code: 'PAGE_TOKEN_INVALID' });
     }
   });
 });

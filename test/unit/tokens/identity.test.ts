@@ -1,12 +1,19 @@
 import fc from 'fast-check';
-import { HttpError } from '../../../src/http/errors';
+import { describeError } from '../../../src/http/error-response';
+import { InvalidParameter } from '../../../src/params/errors';
+import { FlexIdentityRejected } from '../../../src/tokens/errors';
 import { MAX_IDENTITY_LENGTH, validateFlexIdentity, validateIdentity } from '../../../src/tokens/identity';
 
 const refused = (value: unknown) => {
   try {
     validateIdentity(value);
   } catch (error) {
-    return error instanceof HttpError && error.status === 400 && error.code === 'IDENTITY_INVALID';
+    return (
+      error instanceof InvalidParameter &&
+      error.parameter === 'Identity' &&
+      describeError(error).status === 400 &&
+      describeError(error).code === 'IDENTITY_INVALID'
+    );
   }
   return false;
 };
@@ -67,9 +74,14 @@ describe('validateFlexIdentity (the identity IAM returns)', () => {
       'alice\r\nX: 1',
       '\u00e5lice',
     ]) {
-      expect(() => validateFlexIdentity(value)).toThrow(
-        expect.objectContaining({ status: 403, code: 'FLEX_IDENTITY_INVALID' }),
-      );
+      let thrown: unknown;
+      try {
+        validateFlexIdentity(value);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBeInstanceOf(FlexIdentityRejected);
+      expect(describeError(thrown)).toMatchObject({ status: 403, code: 'FLEX_IDENTITY_INVALID' });
     }
   });
 });

@@ -1,14 +1,16 @@
 import fc from 'fast-check';
-import { HttpError } from '../../../src/http/errors';
+import { describeError } from '../../../src/http/error-response';
+import { InvalidParameter } from '../../../src/params/errors';
 import { resolveLifetime } from '../../../src/tokens/lifetime';
 
 function codeOf(fn: () => unknown): string | undefined {
   try {
     fn();
   } catch (error) {
-    expect(error).toBeInstanceOf(HttpError);
-    expect((error as HttpError).status).toBe(400);
-    return (error as HttpError).code;
+    expect(error).toBeInstanceOf(InvalidParameter);
+    expect((error as InvalidParameter).parameter).toBe('Ttl');
+    expect(describeError(error).status).toBe(400);
+    return describeError(error).code;
   }
   return undefined;
 }
