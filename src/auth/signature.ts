@@ -17,11 +17,12 @@
  *   SIGNED_AT_TOLERANCE_SECONDS away from Twilio's clock is refused.
  */
 import twilio from 'twilio';
+import type { Env } from '../config/env';
 import { SignatureRejected } from './errors';
 import { publicUrl } from './public-url';
 
 export interface SignedRequest {
-  context: Record<string, unknown>;
+  context: Env;
   params: Record<string, unknown>;
   headers: Record<string, string>;
 }

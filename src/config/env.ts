@@ -1,10 +1,13 @@
 /** Typed readers for Functions environment variables (context), each failing with a ConfigError that names the variable. */
+import type { EnvironmentVariables } from '@twilio-labs/serverless-runtime-types/types';
 import { ConfigError } from './errors';
 
-export type Env = Record<string, unknown>;
+/** The Functions environment as the runtime hands it (context): each variable a string, or unset. */
+export type Env = EnvironmentVariables;
 
 function raw(env: Env, name: string): string | undefined {
-  const value = env[name];
+  // Typed as strings; anything else (a caller's number) is read as its text, never trusted to have .trim().
+  const value: unknown = env[name];
   if (value === undefined || value === null) return undefined;
   const text = String(value).trim();
   return text === '' ? undefined : text;

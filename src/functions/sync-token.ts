@@ -37,7 +37,7 @@ export const handler = defineFunction({
       config,
       caller.identity,
       ttl,
-      estimatedServerNow(emulatorUrl(request.context as { TWILIO_EMULATOR_URL?: string })),
+      estimatedServerNow(emulatorUrl({ TWILIO_EMULATOR_URL: request.context.TWILIO_EMULATOR_URL })),
     );
     request.log.info('sync token issued', {
       identity: caller.identity,

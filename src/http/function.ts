@@ -6,6 +6,12 @@
  * a body (a Content-Type) is taken as a POST; one without is a GET.
  */
 import { randomUUID } from 'node:crypto';
+import type {
+  Context,
+  EnvironmentVariables,
+  ServerlessEventObject,
+  ServerlessFunctionSignature,
+} from '@twilio-labs/serverless-runtime-types/types';
 import { list } from '../config/env';
 import { createLogger, type Logger } from '../observability/logger';
 import { Deadline } from '../twilio/deadline';
@@ -13,17 +19,11 @@ import { corsHeaders, DEFAULT_ALLOWED_ORIGINS, isAllowedOrigin, originOf } from 
 import { toErrorResponse } from './error-response';
 import { HttpError } from './errors';
 import { checkParamsShape } from './params-shape';
-import { jsonResponse, type FunctionResponse } from './response';
+import { jsonResponse } from './response';
 
-export type FunctionContext = Record<string, unknown> & {
-  getTwilioClient: (options?: Record<string, unknown>) => import('twilio').Twilio;
-  DOMAIN_NAME?: string;
-  PATH?: string;
-};
-
-export type FunctionEvent = Record<string, unknown> & {
-  request?: { headers?: Record<string, unknown>; cookies?: Record<string, unknown> };
-};
+/** What the runtime hands a function: its context (the environment's variables and getTwilioClient) and event. */
+export type FunctionContext = Context<EnvironmentVariables>;
+export type FunctionEvent = ServerlessEventObject<Record<string, unknown>, Record<string, unknown>>;
 
 export interface FunctionRequest {
   context: FunctionContext;
@@ -44,7 +44,8 @@ export interface FunctionRequest {
 
 export interface FunctionResult {
   status?: number;
-  body: unknown;
+  /** Sent as JSON. */
+  body: object;
   headers?: Record<string, string>;
 }
 
@@ -55,8 +56,6 @@ export interface FunctionSpec {
   cors: boolean;
   handle(request: FunctionRequest): Promise<FunctionResult>;
 }
-
-type Callback = (error: unknown, response?: FunctionResponse) => void;
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -72,8 +71,8 @@ function normaliseHeaders(raw: Record<string, unknown> | undefined): Record<stri
   return out;
 }
 
-export function defineFunction(spec: FunctionSpec) {
-  return async function handler(context: FunctionContext, event: FunctionEvent, callback: Callback): Promise<void> {
+export function defineFunction(spec: FunctionSpec): ServerlessFunctionSignature<EnvironmentVariables, FunctionEvent> {
+  return async function handler(context, event, callback) {
     const deadline = Deadline.forInvocation();
     const { request, ...params } = event ?? {};
     const headers = normaliseHeaders(request?.headers);
@@ -87,7 +86,7 @@ export function defineFunction(spec: FunctionSpec) {
     let cors: Record<string, string> = {};
     const started = performance.now();
 
-    const answer = (status: number, body: unknown, extra: Record<string, string> = {}) => {
+    const answer = (status: number, body: object, extra: Record<string, string> = {}) => {
       callback(
         null,
         jsonResponse(status, body, { ...cors, 'Cache-Control': 'no-store', 'X-Request-Id': requestId, ...extra }),

@@ -1,14 +1,8 @@
+/// <reference types="@twilio-labs/serverless-runtime-types" />
 /** Builds the runtime's Response object (`Twilio.Response`, a global in Functions and twilio-run). */
+import type { TwilioResponse } from '@twilio-labs/serverless-runtime-types/types';
 
-export interface FunctionResponse {
-  setStatusCode(code: number): void;
-  setBody(body: unknown): void;
-  appendHeader(name: string, value: string): void;
-}
-
-declare const Twilio: { Response: new () => FunctionResponse };
-
-export function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): FunctionResponse {
+export function jsonResponse(status: number, body: object, headers: Record<string, string> = {}): TwilioResponse {
   const response = new Twilio.Response();
   response.setStatusCode(status);
   response.appendHeader('Content-Type', 'application/json; charset=utf-8');

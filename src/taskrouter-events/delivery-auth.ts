@@ -14,6 +14,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import twilio from 'twilio';
 import { hasSignature, verifySignature } from '../auth/signature';
 import { publicUrl } from '../auth/public-url';
+import type { Env } from '../config/env';
 import type { TaskRouterEventsConfig } from '../config/taskrouter-events';
 import { ConfigError } from '../config/errors';
 import { BasicCredentialsRejected, SignatureRejected } from '../auth/errors';
@@ -23,7 +24,7 @@ import type { PushedShape } from './pushed-event';
 const REALM = 'taskrouter-events';
 
 export interface DeliveryRequest {
-  context: Record<string, unknown>;
+  context: Env;
   params: Record<string, unknown>;
   headers: Record<string, string>;
 }

@@ -2,17 +2,16 @@
  * The one way this project makes a Twilio client. In production it is `context.getTwilioClient()` with our retrying
  * HTTP layer; only when TWILIO_EMULATOR_URL is set (local runs and tests) does every request go to the emulator.
  */
+import type { Context } from '@twilio-labs/serverless-runtime-types/types';
 import type { Twilio } from 'twilio';
+import type { Env } from '../config/env';
 import { ConfigError } from '../config/errors';
 import { Deadline } from './deadline';
 import { TwilioHttpClient } from './http-client';
 import type { RetryPolicy } from './retry-policy';
 
-export interface TwilioContextLike {
-  getTwilioClient(options?: Record<string, unknown>): Twilio;
-  ACCOUNT_SID?: string;
-  TWILIO_EMULATOR_URL?: string;
-}
+/** The part of the runtime's context a client is made from (tools and tests may hand just that). */
+export type ClientContext = Pick<Context, 'getTwilioClient'> & { TWILIO_EMULATOR_URL?: string };
 
 export interface ProjectTwilioClient {
   client: Twilio;
@@ -35,7 +34,7 @@ export function emulatorUrl(context: { TWILIO_EMULATOR_URL?: string }): string |
 }
 
 export function createTwilioClient(
-  context: TwilioContextLike,
+  context: ClientContext,
   options: { deadline?: Deadline; policy?: RetryPolicy; maxSockets?: number } = {},
 ): ProjectTwilioClient {
   const http = new TwilioHttpClient({ ...options, emulatorUrl: emulatorUrl(context) });
@@ -51,7 +50,6 @@ export function createTwilioClient(
 }
 
 /** Twilio's current time as this warm instance estimates it (Date headers seen so far; the local clock before any). */
-export function twilioNow(context: Record<string, unknown>): number {
-  const url = typeof context.TWILIO_EMULATOR_URL === 'string' ? context.TWILIO_EMULATOR_URL : undefined;
-  return new TwilioHttpClient({ emulatorUrl: emulatorUrl({ TWILIO_EMULATOR_URL: url }) }).serverNow();
+export function twilioNow(context: Env): number {
+  return new TwilioHttpClient({ emulatorUrl: emulatorUrl(context) }).serverNow();
 }

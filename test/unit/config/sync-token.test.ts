@@ -9,7 +9,7 @@ const base = {
   SYNC_SERVICE_SID: 'IS' + '3'.repeat(32),
 };
 
-function problem(env: Record<string, unknown>): string {
+function problem(env: Record<string, string | undefined>): string {
   try {
     readSyncTokenConfig(env);
   } catch (error) {

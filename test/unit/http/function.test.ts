@@ -6,7 +6,12 @@ import { join } from 'node:path';
 import { FlexTokenRejected } from '../../../src/auth/errors';
 import { ConfigError } from '../../../src/config/errors';
 import { HttpError } from '../../../src/http/errors';
-import { defineFunction, type FunctionSpec } from '../../../src/http/function';
+import {
+  defineFunction,
+  type FunctionContext,
+  type FunctionEvent,
+  type FunctionSpec,
+} from '../../../src/http/function';
 import { MAX_PARAMS_DEPTH, MAX_PARAMS_VALUES } from '../../../src/http/params-shape';
 import { Deadline, FUNCTION_TIME_LIMIT_MS, ROOT_MARGIN_MS } from '../../../src/twilio/deadline';
 
@@ -19,11 +24,7 @@ const { Response } = require(
 
 type Answer = { statusCode: number; body: Record<string, unknown>; headers: Record<string, string> };
 
-async function call(
-  spec: Partial<FunctionSpec>,
-  event: Record<string, unknown>,
-  context: Record<string, unknown> = {},
-) {
+async function call(spec: Partial<FunctionSpec>, event: Record<string, unknown>, env: Record<string, string> = {}) {
   const handler = defineFunction({
     name: 'test',
     methods: ['POST'],
@@ -34,7 +35,15 @@ async function call(
   const lines: string[] = [];
   const log = jest.spyOn(console, 'log').mockImplementation((line: string) => void lines.push(line));
   const answer = await new Promise<Answer>((resolve, reject) => {
-    void handler({ getTwilioClient: () => undefined as never, ...context }, event, (error, response) =>
+    // What the runtime hands a function: its own fields and the environment's variables, plus getTwilioClient.
+    // The package's Context type (those fields & a string index signature) has no literal form, hence the cast.
+    const context = {
+      getTwilioClient: () => undefined as never,
+      DOMAIN_NAME: 'localhost:3000',
+      PATH: '/test',
+      ...env,
+    } as unknown as FunctionContext;
+    void handler(context, event as FunctionEvent, (error, response) =>
       error ? reject(error) : resolve(response as unknown as Answer),
     );
   });
