@@ -8,7 +8,9 @@ import fc from 'fast-check';
 import { recentCallItemKey } from '../../../src/recent-calls/item-key';
 import { decodePageToken, encodePageToken } from '../../../src/recent-calls/page-token';
 import { readRecentCallsPage, type ItemLister, type StoredItem } from '../../../src/recent-calls/reader';
-import { answered } from '../../helpers/answered';
+import { MapReadOutOfTime } from '../../../src/recent-calls/read-errors';
+import { Deadline } from '../../../src/twilio/deadline';
+import { answered, answeredAsync } from '../../helpers/answered';
 
 const WK = 'WK' + '1'.repeat(32);
 const OTHER_WK = 'WK' + '2'.repeat(32);
@@ -192,5 +194,30 @@ describe('page tokens', () => {
     for (const token of bad) {
       expect(answered(() => decodePageToken(token, WK))).toMatchObject({ status: 400, code: 'PAGE_TOKEN_INVALID' });
     }
+  });
+});
+
+describe('a read out of time', () => {
+  it('stops between pages once the deadline has passed: MapReadOutOfTime, answered 503 with Retry-After', async () => {
+    const clock = { t: 0 };
+    // Keys no item of ours has (skipped), then one call: each page takes 600 ms of the fake clock.
+    const junk = Array.from({ length: 200 }, (_, n) => ({
+      ...item(n + 1, T0, null),
+      key: `zz-${String(n).padStart(3)}`,
+    }));
+    const items = [...junk, item(999, T0, null)];
+    const list = lister(() => items);
+    const slow: ItemLister = async (request) => {
+      clock.t += 600;
+      return list(request);
+    };
+    const deadline = new Deadline(1000, () => clock.t);
+    const refused = await answeredAsync(
+      readRecentCallsPage(slow, { workerSid: WK, nowMs: () => T0, pageSize: 10, deadline }),
+    );
+    expect(refused.error).toBeInstanceOf(MapReadOutOfTime);
+    expect(refused.error).toMatchObject({ pages: 2 });
+    expect(list.requests).toBe(2); // the first page is always read; none starts after the deadline
+    expect(refused).toMatchObject({ status: 503, code: 'UPSTREAM_UNAVAILABLE', headers: { 'Retry-After': '5' } });
   });
 });
