@@ -18,7 +18,7 @@ import { verifySignature } from '../auth/signature';
 import { requiredString } from '../config/env';
 import { defineFunction } from '../http/function';
 import { checkpointKey } from '../recent-calls/checkpoint-seal';
-import { runSyncJob, limiterSettings } from '../recent-calls/job';
+import { limiterSettings, runSyncJob, workSockets } from '../recent-calls/job';
 import { readSyncJobConfig } from '../config/sync-job';
 import { createTwilioClient, twilioNow } from '../twilio/client-factory';
 import { warmRateLimiter } from '../twilio/object-rate-limiter';
@@ -42,8 +42,8 @@ export const handler = defineFunction({
     const limiter = limiterFor(limiterSettings(config));
     const work = deadline.child(config.budgetMs);
     const summary = await runSyncJob(config, {
-      // The pool must hold every write the job keeps in flight, or the SDK's 20-socket default caps it.
-      work: createTwilioClient(context, { deadline: work, maxSockets: config.concurrency }),
+      // The pool must hold every request the job keeps in flight, or the SDK's 20-socket default caps it.
+      work: createTwilioClient(context, { deadline: work, maxSockets: workSockets(config) }),
       // The checkpoint's reads and saves may use what the invocation has left after the work budget.
       control: createTwilioClient(context, { deadline }),
       deadline: work,

@@ -23,6 +23,7 @@ import type { Logger } from '../observability/logger';
 import type { ProjectTwilioClient } from '../twilio/client-factory';
 import type { Deadline } from '../twilio/deadline';
 import type { ObjectRateLimiter } from '../twilio/object-rate-limiter';
+import { READ_CONCURRENCY as RANGE_READ_CONCURRENCY } from './reconcile';
 import { runBudget } from './run-budget';
 import { busySummary, type JobSummary } from './run-summary';
 import { SyncRun } from './sync-run';
@@ -50,6 +51,14 @@ export interface JobDeps {
   startedAt: number;
 }
 
+/**
+ * The sockets the work client's pool needs: every write in flight, plus the reads of the window read meanwhile (its
+ * range reads, and one event or call page). Fewer, and the reads would queue behind the writes.
+ */
+export function workSockets(config: Pick<SyncJobConfig, 'concurrency'>): number {
+  return config.concurrency + RANGE_READ_CONCURRENCY + 1;
+}
+
 /** The per-map limiter settings the job uses, for callers that keep one limiter across invocations. */
 export function limiterSettings(config: Pick<SyncJobConfig, 'mapWritesPerSecond'>) {
   return { ratePerSecond: config.mapWritesPerSecond, burst: LIMITER_BURST };
@@ -61,7 +70,7 @@ export async function runSyncJob(config: SyncJobConfig, deps: JobDeps): Promise<
   let summary: JobSummary | undefined;
   let failure: unknown;
   try {
-    summary = (await run.begin()) ? await work(run, now, deps.log) : busySummary();
+    summary = (await run.begin()) ? await work(run, deps.log) : busySummary();
     return summary;
   } catch (error) {
     failure = error;
@@ -73,37 +82,45 @@ export async function runSyncJob(config: SyncJobConfig, deps: JobDeps): Promise<
   }
 }
 
-/** Windows one after the other while the budget lasts; then the lease is released with the run's summary. */
-async function work(run: SyncRun, now: () => number, log: Logger): Promise<JobSummary> {
+/**
+ * Windows one after the other while the budget lasts, each read while the one before it is written (at most one
+ * window ahead: memory stays bounded by two windows), each saved while the next one is written; then the lease is
+ * released with the run's summary.
+ */
+async function work(run: SyncRun, log: Logger): Promise<JobSummary> {
   let caughtUp = false;
   let stoppedBy: unknown;
+  let ahead: ReturnType<SyncRun['startWindow']> | undefined;
   try {
     for (let w = 0; w < MAX_WINDOWS_PER_RUN; w++) {
-      if (run.budget.reads.expired()) break;
-      const window = run.nextWindow();
-      if (!window) {
+      const pending = ahead ?? run.startWindow();
+      ahead = undefined;
+      if (pending === 'caught-up') {
         caughtUp = true;
         break;
       }
-      const windowStartedAt = now();
-      const firstOfRun = run.reads.windows === 0;
-      run.reads.windows += 1;
-      const read = await run.read(window, firstOfRun);
+      if (pending === 'no-time') break;
+      const read = await pending.read;
       if (read.kind === 'overflow') {
-        run.overflowed(window);
+        run.overflowed(pending.window);
         continue;
       }
       if (read.kind === 'out-of-budget') {
-        run.outOfBudget(window, read, firstOfRun);
+        run.outOfBudget(pending.window, read, pending.firstOfRun);
         break;
       }
-      const commit = await run.apply(window, read, windowStartedAt);
-      if (!(await run.advance(commit))) break;
-      if (commit.cursorMs !== window.toMs) break; // a record is not committed: the next run starts at it
+      // With records to write, the next window is read meanwhile (with none, nothing would overlap its reads).
+      if (run.hasWrites(read) && w + 1 < MAX_WINDOWS_PER_RUN) ahead = run.startWindow(pending.window);
+      const commit = await run.apply(pending, read);
+      if (!run.advance(commit)) break;
+      if (commit.cursorMs !== pending.window.toMs) break; // a record is not committed: the next run starts at it
     }
+    await run.saved();
   } catch (error) {
     stoppedBy = error;
     log.warn('sync run stopped early', { error, code: (error as { code?: unknown }).code });
   }
+  // A window read ahead and not needed (the run stopped before it): dropped; the next run reads it again.
+  if (typeof ahead === 'object') await ahead.read.catch(() => undefined);
   return run.finish(caughtUp, stoppedBy);
 }

@@ -19,7 +19,7 @@ import type { RecentCallsWriter, WriteOutcome } from './writer';
 /** Sync's largest item page. */
 const PAGE_SIZE = 100;
 /** Range reads in flight at once, all maps together. */
-const READ_CONCURRENCY = 8;
+export const READ_CONCURRENCY = 8;
 /** A map's read is not started when less than this is left before the writes' stop. */
 const READ_MARGIN_MS = 500;
 
@@ -32,9 +32,19 @@ export interface ReconcileStats {
   rangeReadsSkipped: number;
 }
 
+/** What a range read of a window's maps found. */
+export interface MapLookup {
+  /** Indexes of the records already in their maps. */
+  present: ReadonlySet<number>;
+  /** Maps found missing in this run (their first write creates them without trying the item first). */
+  absentMaps: ReadonlySet<string>;
+}
+
 export class Reconciler {
   readonly stats: ReconcileStats = { rangeReads: 0, alreadyThere: 0, rangeReadsSkipped: 0 };
   private readonly now: () => number;
+  /** Maps a range read found missing in this run. */
+  private readonly absent = new Set<string>();
 
   constructor(private readonly options: { client: Twilio; serviceSid: string; stopAt: number; now?: () => number }) {
     this.now = options.now ?? (() => performance.now());
@@ -72,21 +82,27 @@ export class Reconciler {
         hasTwilioCode(error, 20404) ||
         hasTwilioCode(error, 54200) ||
         (hasStatus(error, 404) && !hasTwilioCode(error, 54201))
-      )
+      ) {
+        this.absent.add(mapName);
         return found;
+      }
       return undefined;
     }
   }
 
-  /** Writes the records not already in their maps; one outcome per record, in order (`exists` for those found). */
-  async writeMissing(writer: RecentCallsWriter, records: readonly CallRecord[]): Promise<WriteOutcome[]> {
+  /**
+   * Which of `records` are already in their maps: one range read per map (READ_CONCURRENCY at once). A map found
+   * missing is remembered for the rest of the run (`absentMaps`): what it holds later, this run wrote (or a push did,
+   * which the writer's create then answers with 409), so it is not read again.
+   */
+  async lookup(records: readonly CallRecord[]): Promise<MapLookup> {
     const byMap = new Map<string, number[]>();
     records.forEach((record, index) => {
       const name = recentCallsMapName(record.workerSid);
       byMap.set(name, [...(byMap.get(name) ?? []), index]);
     });
-    const there = new Set<number>();
-    const maps = [...byMap.entries()];
+    const present = new Set<number>();
+    const maps = [...byMap.entries()].filter(([name]) => !this.absent.has(name));
     const reader = async () => {
       for (let next = maps.shift(); next; next = maps.shift()) {
         const [name, indexes] = next;
@@ -100,14 +116,27 @@ export class Reconciler {
           this.stats.rangeReadsSkipped += 1;
           continue;
         }
-        for (const i of indexes) if (found.has(records[i].itemKey)) there.add(i);
+        for (const i of indexes) if (found.has(records[i].itemKey)) present.add(i);
       }
     };
     await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, maps.length) }, reader));
-    this.stats.alreadyThere += there.size;
-    const missing = records.filter((_, i) => !there.has(i));
-    const written = await writer.write(missing);
+    return { present, absentMaps: this.absent };
+  }
+
+  /**
+   * Writes the records not already in their maps (`lookup`, unless given); one outcome per record, in order
+   * (`exists` for those found).
+   */
+  async writeMissing(
+    writer: RecentCallsWriter,
+    records: readonly CallRecord[],
+    lookup?: MapLookup,
+  ): Promise<WriteOutcome[]> {
+    const { present, absentMaps } = lookup ?? (await this.lookup(records));
+    this.stats.alreadyThere += present.size;
+    const missing = records.filter((_, i) => !present.has(i));
+    const written = await writer.write(missing, { absentMaps });
     let w = 0;
-    return records.map((_, i) => (there.has(i) ? { kind: 'exists' } : written[w++]));
+    return records.map((_, i) => (present.has(i) ? { kind: 'exists' } : written[w++]));
   }
 }

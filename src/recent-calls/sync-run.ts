@@ -1,12 +1,15 @@
 /**
  * One run of the recent-calls sync, as steps the job (job.ts) drives:
  *
- *   begin    take the lease (checkpoint, If-Match) and read the service; decide where to start and how long a window is
- *   read     one window's completions and their calls (window-read.ts)
- *   apply    write the window's records not yet in their maps (reconcile.ts, writer.ts) and commit the outcomes
- *            (window-commit.ts): given-up records, attempt entries, failures, the new cursor, the next window length
- *   advance  save the new cursor (If-Match); false when another run moved the checkpoint (this run then stops)
- *   finish   release the lease with the run's counts and answer the invocation's summary
+ *   begin        take the lease (checkpoint, If-Match) and read the service; where to start, how long a window is
+ *   startWindow  start a window's reads: its completions and calls (window-read.ts), the worker identities (once),
+ *                and which records are already in their maps (reconcile.ts); the window at the cursor, or the one
+ *                after the window being written (read meanwhile, at most one ahead)
+ *   apply        write the window's records not yet in their maps (writer.ts) and commit the outcomes
+ *                (window-commit.ts): given-up records, attempt entries, failures, the new cursor, the next length
+ *   advance      save the new cursor (If-Match), in the background and in order; false once another run has moved
+ *                the checkpoint (this run then stops)
+ *   finish       wait for the saves, release the lease with the run's counts, answer the invocation's summary
  *
  * A run owns its counts (run-summary.ts) from the start, so the one summary line can be written however it ended.
  */
@@ -22,7 +25,7 @@ import { CheckpointStore, type Checkpoint, type SealFailure } from './checkpoint
 import { nextWindow, safeEnd, startCursor, trustedCursor, type TimeWindow } from './cursor';
 import { acquireLease, leaseMsFor } from './lease';
 import { PageBudget } from './paging';
-import { Reconciler } from './reconcile';
+import { Reconciler, type MapLookup } from './reconcile';
 import type { RunBudget } from './run-budget';
 import {
   countOutcome,
@@ -35,7 +38,7 @@ import {
 } from './run-summary';
 import { commitWindow, type WindowCommit } from './window-commit';
 import { countWindow, MAX_EVENTS_PER_WINDOW, readWindow, type WindowRead } from './window-read';
-import { initialWindow, MIN_WINDOW_MS, windowAfterOverflow, windowAfterWrite } from './window-size';
+import { initialWindow, MIN_WINDOW_MS, windowAfterOverflow, windowAfterWrite, windowAhead } from './window-size';
 import { readWorkerIdentities } from './workers-source';
 import { RecentCallsWriter } from './writer';
 
@@ -64,6 +67,20 @@ interface Started {
   reconciler: Reconciler;
 }
 
+/** What reading a window gave, and (when it was read whole) which of its records are already in their maps. */
+export type WindowReadDone = Extract<WindowRead, { kind: 'read' }> & { lookup: MapLookup };
+export type WindowReadWithLookup = Exclude<WindowRead, { kind: 'read' }> | WindowReadDone;
+
+/** A window whose reads have started. */
+export interface PendingWindow {
+  window: TimeWindow;
+  /** The first window of the run (it had the whole budget). */
+  firstOfRun: boolean;
+  /** When its reads started, on the budget's clock. */
+  startedAt: number;
+  read: Promise<WindowReadWithLookup>;
+}
+
 export class SyncRun {
   readonly counts = emptyOutcomeCounts();
   readonly reads = emptyReadCounts();
@@ -82,6 +99,11 @@ export class SyncRun {
   private identities?: Map<string, string>;
   private cursor = 0;
   private windowMs = 0;
+  /** The window saves in order, each after the one before it. */
+  private saving: Promise<void> = Promise.resolve();
+  private saveError: unknown;
+  /** When the last window's writes ended (a window read ahead counts its time from then). */
+  private lastWritesEnd = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly config: SyncJobConfig,
@@ -185,17 +207,31 @@ export class SyncRun {
     return true;
   }
 
-  /** The next window to read from the cursor, or undefined when the run has caught up with the settled events. */
-  nextWindow(): TimeWindow | undefined {
-    return nextWindow(this.cursor, safeEnd(this.serverNow(), this.config.eventLagSeconds), this.windowMs);
+  /**
+   * Starts reading the next window: the one at the cursor, or (`after`) the one that follows `after`, read while
+   * `after` is written (its length as if `after` finishes, not quickly: window-size.ts windowAhead). 'caught-up': no
+   * settled events are left; 'no-time': the reads' budget is spent.
+   */
+  startWindow(after?: TimeWindow): PendingWindow | 'caught-up' | 'no-time' {
+    if (this.budget.reads.expired()) return 'no-time';
+    const fromMs = after ? after.toMs : this.cursor;
+    const lengthMs = after ? windowAhead(this.windowMs, after, this.maxWindowMs) : this.windowMs;
+    const window = nextWindow(fromMs, safeEnd(this.serverNow(), this.config.eventLagSeconds), lengthMs);
+    if (!window) return 'caught-up';
+    const firstOfRun = this.reads.windows === 0;
+    this.reads.windows += 1;
+    const read = this.read(window, firstOfRun);
+    read.catch(() => undefined); // a window read ahead may be dropped unread; its failure is seen when awaited
+    return { window, firstOfRun, startedAt: this.budget.work.now(), read };
   }
 
-  read(window: TimeWindow, firstOfRun: boolean): Promise<WindowRead> {
-    const { deps } = this;
-    return readWindow(
+  /** Every read of a window: its completions and calls, the worker identities (once, if needed), what is there. */
+  private async read(window: TimeWindow, firstOfRun: boolean): Promise<WindowReadWithLookup> {
+    const { config, deps } = this;
+    const read = await readWindow(
       {
         client: deps.work.client,
-        workspaceSid: this.config.workspaceSid,
+        workspaceSid: config.workspaceSid,
         pages: this.pages,
         deadline: this.budget.reads,
         log: deps.log,
@@ -204,6 +240,15 @@ export class SyncRun {
       window,
       firstOfRun,
     );
+    if (read.kind !== 'read') return read;
+    const { records } = read;
+    if (this.run.aclEnabled && this.identities === undefined && records.some((r) => !r.identity)) {
+      this.identities = await readWorkerIdentities(deps.control.client, {
+        workspaceSid: config.workspaceSid,
+        maxWorkers: MAX_WORKERS,
+      });
+    }
+    return { ...read, lookup: await this.run.reconciler.lookup(records) };
   }
 
   /** The window held too many events: the next one is shorter (none can be shorter than MIN_WINDOW_MS). */
@@ -230,23 +275,22 @@ export class SyncRun {
     });
   }
 
+  /** Whether the window has records to write (then the next window is worth reading meanwhile). */
+  hasWrites(read: WindowReadDone): boolean {
+    return read.records.length > read.lookup.present.size;
+  }
+
   /** Writes the window's records and commits their outcomes (counts, attempts, failures, next window length). */
-  async apply(
-    window: TimeWindow,
-    read: Extract<WindowRead, { kind: 'read' }>,
-    windowStartedAt: number,
-  ): Promise<WindowCommit> {
+  async apply(pending: PendingWindow, read: WindowReadDone): Promise<WindowCommit> {
     const { config, deps } = this;
-    const { writer, reconciler, aclEnabled } = this.run;
+    const { window } = pending;
+    const { writer, reconciler } = this.run;
+    // A window read ahead starts to count when the one before it is written.
+    const windowStartedAt = Math.max(pending.startedAt, this.lastWritesEnd);
     countWindow(read, this.counts, this.reads);
     const { records } = read;
-    if (aclEnabled && this.identities === undefined && records.some((r) => !r.identity)) {
-      this.identities = await readWorkerIdentities(deps.control.client, {
-        workspaceSid: config.workspaceSid,
-        maxWorkers: MAX_WORKERS,
-      });
-    }
-    const written = await reconciler.writeMissing(writer, records);
+    const written = await reconciler.writeMissing(writer, records, read.lookup);
+    this.lastWritesEnd = this.budget.work.now();
     const commit = commitWindow({
       window,
       completions: read.completions,
@@ -273,25 +317,44 @@ export class SyncRun {
       window,
       outcomes: written,
       cursorMs: commit.cursorMs,
-      elapsedMs: this.budget.work.now() - windowStartedAt,
+      elapsedMs: this.lastWritesEnd - windowStartedAt,
       budgetMs: config.budgetMs,
       maxMs: this.maxWindowMs,
     });
     return commit;
   }
 
-  /** Saves the cursor a window committed; false when another run moved the checkpoint (this run must stop). */
-  async advance(commit: WindowCommit): Promise<boolean> {
-    const saved = await this.save({
+  /**
+   * Saves the cursor a window committed, after the saves before it (If-Match on the revision the last one wrote);
+   * the run goes on meanwhile. False when a save before it found the checkpoint moved by another run (this run must
+   * stop); a save that failed is thrown here (or by `saved`).
+   */
+  advance(commit: WindowCommit): boolean {
+    if (this.saveError !== undefined) throw this.saveError;
+    if (this.lostLease) return false;
+    this.cursor = commit.cursorMs;
+    const next: CheckpointState = {
       ...this.state,
       cursor: new Date(commit.cursorMs).toISOString(),
       windowSeconds: Math.round(this.windowMs / 1000),
       updatedAt: new Date(this.serverNow()).toISOString(),
       failures: this.failures.slice(-MAX_FAILURES),
       attempts: boundAttempts(this.attempts, commit.cursorMs),
+    };
+    this.saving = this.saving.then(async () => {
+      if (this.lostLease || this.saveError !== undefined) return;
+      await this.save(next).catch((error: unknown) => {
+        this.saveError = error;
+      });
     });
-    if (saved) this.cursor = commit.cursorMs;
-    return saved;
+    return true;
+  }
+
+  /** Waits for the saves started so far: false when the checkpoint was moved by another run; throws a failed save. */
+  async saved(): Promise<boolean> {
+    await this.saving;
+    if (this.saveError !== undefined) throw this.saveError;
+    return !this.lostLease;
   }
 
   /**
@@ -300,6 +363,7 @@ export class SyncRun {
    */
   async finish(caughtUp: boolean, stoppedBy: unknown): Promise<JobSummary> {
     const { deps } = this;
+    await this.saving;
     const summary: JobSummary = {
       done: caughtUp && !this.lostLease && stoppedBy === undefined,
       ...runTotals(this.counts),

@@ -83,3 +83,12 @@ export function windowAfterWrite(input: {
     input.maxMs,
   );
 }
+
+/**
+ * The length of the window read while `window` (read with `windowMs`) is being written: as if `window` finishes, but
+ * not quickly (that is not known yet). Should `window` not finish, the window read ahead is not used.
+ */
+export function windowAhead(windowMs: number, window: TimeWindow, maxMs: number): number {
+  const spanMs = window.toMs - window.fromMs;
+  return adaptWindow(Math.min(windowMs, spanMs), { finished: true, committedSpanMs: spanMs }, maxMs);
+}

@@ -9,8 +9,9 @@
  * - 429 / 5xx / network errors are retried by the HTTP layer (backoff, jitter, Retry-After); if they persist, the
  *   record failed retryably (cause `throttled` / `unavailable`) and the checkpoint stays before it; other 4xx fail
  *   the record permanently (`rejected`); anything else (not an answer from Twilio) fails it retryably (`unexpected`). The job gives up a record that keeps failing
- *   retryably after a few runs (job.ts), so no record blocks the checkpoint forever.
- * With ACLs on the service, the agent's identity is granted read-only access to its own map once per map per run;
+ *   retryably after a few runs (attempts.ts), so no record blocks the checkpoint forever.
+ * With ACLs on the service, the agent's identity is granted read-only access to its own map once per map per run
+ * (and not again while this warm instance remembers having granted it);
  * a grant that fails is classified the same way (a 4xx refusal is permanent for the record, and not retried for
  * the map in this run). The identity goes into the URL path percent-encoded: it comes from worker attributes, and
  * a `/` or `..` in it must not turn the grant into one on another path.
@@ -25,8 +26,17 @@ import { hasStatus, hasTwilioCode, isRestError, isUpstreamFailure } from '../twi
 import type { ObjectRateLimiter } from '../twilio/object-rate-limiter';
 import { isRetryableNetworkError } from '../twilio/retry-policy';
 import { collectionTtlSeconds, ItemTooLarge, itemTtlSeconds, toItem, type CallRecord } from './call-record';
+import { warmMap } from '../runtime/warm-state';
 import { Notifier } from './concurrency';
 import { recentCallsMapName } from './map-name';
+
+/**
+ * The read grants this instance has made (service/map → identity), kept across warm invocations, so that a map whose
+ * agent already has its grant from this instance is not granted again by every run and every pushed delivery. A map
+ * a writer finds missing starts without permissions: its entry is dropped then. Bounded: emptied when full.
+ */
+const grantsMade = warmMap<string, string>('map permissions granted');
+const MAX_GRANTS_REMEMBERED = 20_000;
 
 export type WriteOutcome =
   | { kind: 'written' }
@@ -71,6 +81,8 @@ export interface WriterStats {
   mapCreates: number;
   mapsAlreadyThere: number;
   permissionGrants: number;
+  /** Grants not sent again: this instance made them already (same map, same identity). */
+  permissionsAlreadyGranted: number;
   permissionsWithoutIdentity: number;
 }
 
@@ -80,6 +92,15 @@ interface MapState {
   identity?: string;
   creating?: Promise<void>;
   permission?: Promise<GrantResult>;
+  /** This run has created the map or written into it: it exists. */
+  known?: boolean;
+  /** A range read of this run found the map missing (and the writer has not created it since): create it first. */
+  absent?: boolean;
+}
+
+export interface WriteOptions {
+  /** Maps found missing in this run (reconcile.ts): their first write creates the map before the item. */
+  absentMaps?: ReadonlySet<string>;
 }
 
 /**
@@ -95,7 +116,7 @@ class NotStarted extends Error {}
 /**
  * 429 / 5xx / network: retryable. Other 4xx: permanent. Anything else (a bug, an error that is not an answer from
  * Twilio): retryable, so the record is kept for the next run rather than skipped, and given up after a few runs if
- * it keeps failing (job.ts).
+ * it keeps failing (attempts.ts).
  */
 export function classifyFailure(error: unknown): Failure {
   if (error instanceof ItemTooLarge) return { retryable: false, code: 'ITEM_TOO_LARGE', cause: 'rejected' };
@@ -124,6 +145,7 @@ export class RecentCallsWriter {
     mapCreates: 0,
     mapsAlreadyThere: 0,
     permissionGrants: 0,
+    permissionsAlreadyGranted: 0,
     permissionsWithoutIdentity: 0,
   };
   private readonly now: () => number;
@@ -140,7 +162,7 @@ export class RecentCallsWriter {
    * which may create the map, done), so that a run cut by the budget has written an (almost) unbroken prefix of
    * the records and the checkpoint can move as far as possible.
    */
-  async write(records: readonly CallRecord[]): Promise<WriteOutcome[]> {
+  async write(records: readonly CallRecord[], options: WriteOptions = {}): Promise<WriteOutcome[]> {
     const outcomes: Array<WriteOutcome | undefined> = new Array(records.length);
     const queues = new Map<
       string,
@@ -155,7 +177,10 @@ export class RecentCallsWriter {
       q.queue.push(index);
       if (record.identity) q.state.identity ??= record.identity;
     });
-    for (const q of queues.values()) q.state.identity ??= this.options.identityOf?.(q.state.workerSid);
+    for (const q of queues.values()) {
+      q.state.identity ??= this.options.identityOf?.(q.state.workerSid);
+      q.state.absent = !q.state.known && options.absentMaps?.has(q.state.name) === true;
+    }
     const maps = [...queues.values()];
     const finished = new Notifier();
     const { limiter, stopAt, perMapConcurrency } = this.options;
@@ -229,7 +254,12 @@ export class RecentCallsWriter {
   private async writeOne(map: MapState, record: CallRecord): Promise<WriteOutcome> {
     let outcome: WriteOutcome;
     try {
-      outcome = await this.createItem(map, record);
+      // A map known to be missing is created first (not found missing by a create answered 404), unless the item is
+      // too old to be written at all.
+      const createFirst =
+        map.absent === true && itemTtlSeconds(record, this.options.serverNow(), this.options.ttlDays) !== undefined;
+      if (createFirst) await this.ensureMap(map);
+      outcome = await this.createItem(map, record, createFirst);
     } catch (error) {
       if (error instanceof NotStarted) return { kind: 'not-attempted' };
       const failure = classifyFailure(error);
@@ -267,9 +297,13 @@ export class RecentCallsWriter {
         });
         return true;
       });
+      if (sent) map.known = true;
       return sent ? { kind: 'written' } : { kind: 'old' };
     } catch (error) {
-      if (hasTwilioCode(error, 54208)) return { kind: 'exists' };
+      if (hasTwilioCode(error, 54208)) {
+        map.known = true;
+        return { kind: 'exists' };
+      }
       if (!mapJustCreated && isMapMissing(error)) {
         await this.ensureMap(map);
         return this.createItem(map, record, true);
@@ -278,9 +312,15 @@ export class RecentCallsWriter {
     }
   }
 
+  private grantKey(map: MapState): string {
+    return `${this.options.serviceSid}/${map.name}`;
+  }
+
   /** Creates the map once, however many writers found it missing at the same time. */
   private ensureMap(map: MapState): Promise<void> {
     map.creating ??= (async () => {
+      // A map found missing has no permissions, whoever creates it now.
+      grantsMade.delete(this.grantKey(map));
       try {
         await this.request(map, () => {
           this.stats.mapCreates += 1;
@@ -290,6 +330,8 @@ export class RecentCallsWriter {
         if (!hasTwilioCode(error, 54301)) throw error;
         this.stats.mapsAlreadyThere += 1;
       }
+      map.known = true;
+      map.absent = false;
     })().finally(() => {
       map.creating = undefined; // a later 404 (map expired and swept) may create it again
     });
@@ -297,7 +339,8 @@ export class RecentCallsWriter {
   }
 
   /**
-   * Read-only permission for the agent on its own map, once per map per run. A grant refused for good (4xx) is not
+   * Read-only permission for the agent on its own map, once per map per run, and not again while this instance
+   * remembers having made it (grantsMade). A grant refused for good (4xx) is not
    * asked again in this run: every record of the map gets the same permanent failure. A grant that failed
    * otherwise, or was not started, may be tried again by a later record of the map.
    */
@@ -308,6 +351,11 @@ export class RecentCallsWriter {
         this.options.log.warn('no agent identity for map permission', { workerSid: map.workerSid });
         return { ok: true }; // nothing to grant to; retrying cannot help
       }
+      const granted = this.grantKey(map);
+      if (grantsMade.get(granted) === map.identity) {
+        this.stats.permissionsAlreadyGranted += 1;
+        return { ok: true };
+      }
       try {
         await this.request(map, () => {
           this.stats.permissionGrants += 1;
@@ -315,6 +363,8 @@ export class RecentCallsWriter {
             .syncMapPermissions(encodeURIComponent(map.identity!))
             .update({ read: true, write: false, manage: false });
         });
+        if (grantsMade.size >= MAX_GRANTS_REMEMBERED) grantsMade.clear();
+        grantsMade.set(granted, map.identity);
         return { ok: true };
       } catch (error) {
         if (error instanceof NotStarted) {

@@ -370,3 +370,19 @@ describe('one summary line per invocation', () => {
     expect(invocation.summaries[0]).toMatchObject({ level: 'info', written: invocation.summary!.written, busy: false });
   });
 });
+
+describe('requests', () => {
+  it('a backfill into new maps: one create per item and per map (no item create answered 404 first)', async () => {
+    await seed(6, 4, 5);
+    const before = await admin.stats();
+    const run = jobRunner(jobConfig(8000));
+    let done = false;
+    for (let n = 1; n <= 10 && !done; n++) done = (await run()).summary?.done === true;
+    const after = await admin.stats();
+    const count = (route: string) => (after.byRoute[route] ?? 0) - (before.byRoute[route] ?? 0);
+    expect(done).toBe(true);
+    expect(missingCalls()).toEqual([]);
+    expect(count('POST /v1/Services/:ServiceSid/Maps/:MapSid/Items')).toBe(eligibleCalls().length);
+    expect(count('POST /v1/Services/:ServiceSid/Maps')).toBe(6);
+  });
+});

@@ -6,6 +6,7 @@ import {
   MIN_WINDOW_MS,
   windowAfterOverflow,
   windowAfterWrite,
+  windowAhead,
 } from '../../../src/recent-calls/window-size';
 import type { WriteOutcome } from '../../../src/recent-calls/writer';
 
@@ -93,5 +94,29 @@ describe('windowAfterWrite', () => {
 
   it('starts from the window read when it was shorter than the length (cut by the safe end)', () => {
     expect(after([written], 5000, window.toMs, 20 * DAY)).toBe(8 * DAY);
+  });
+});
+
+describe('windowAhead', () => {
+  const MAX = 30 * DAY;
+  it('is as long as the window after one that finishes, not quickly: twice the shorter of length and span', () => {
+    expect(windowAhead(4 * DAY, { fromMs: 0, toMs: 4 * DAY }, MAX)).toBe(8 * DAY);
+    expect(windowAhead(10 * DAY, { fromMs: 0, toMs: 2 * DAY }, MAX)).toBe(4 * DAY);
+    expect(windowAhead(20 * DAY, { fromMs: 0, toMs: 20 * DAY }, MAX)).toBe(MAX);
+  });
+  it('is never longer than what the window written meanwhile can grow to', () => {
+    for (const elapsedMs of [0, 1000, 5000]) {
+      const window = { fromMs: 0, toMs: 3 * DAY };
+      const grown = windowAfterWrite({
+        windowMs: 3 * DAY,
+        window,
+        outcomes: [{ kind: 'written' }],
+        cursorMs: window.toMs,
+        elapsedMs,
+        budgetMs: 8000,
+        maxMs: MAX,
+      });
+      expect(windowAhead(3 * DAY, window, MAX)).toBeLessThanOrEqual(grown);
+    }
   });
 });

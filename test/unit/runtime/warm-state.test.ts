@@ -20,6 +20,7 @@ describe('warm state', () => {
         'Sync token signing key',
         'sync job rate limiter',
         'pushed events rate limiter',
+        'map permissions granted',
       ]),
     );
   });
