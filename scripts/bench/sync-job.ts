@@ -26,6 +26,7 @@ import { localFunctionEnv } from '../lib/local-env';
 import { reportBench } from '../lib/bench-report';
 import { syncUntilDone } from '../sync-calls';
 import { freePort } from '../../test/helpers/ports';
+import { processCpuMs } from './token';
 
 const AGENTS = 200;
 const CALLS_PER_AGENT = 25;
@@ -162,6 +163,7 @@ export async function run(): Promise<void> {
     const latency = await requestLatencyMs(emulator);
     const before = await admin.stats();
     const cpuBefore = process.cpuUsage();
+    const functionsCpuBefore = processCpuMs(functions.pid);
     const started = performance.now();
     const result = await syncUntilDone({
       url: `http://localhost:${port}/sync-recent-calls`,
@@ -171,6 +173,7 @@ export async function run(): Promise<void> {
     });
     const ms = performance.now() - started;
     const cpu = process.cpuUsage(cpuBefore);
+    const functionsCpuAfter = processCpuMs(functions.pid);
     const after = await admin.stats();
     await admin.faults({});
     if (!result.done) throw new Error(`the job did not finish: ${result.error}`);
@@ -238,9 +241,15 @@ export async function run(): Promise<void> {
     console.log(
       `  naive sequential       | ${String(naive.calls).padStart(5)} | ${fmt(naive.ms / 1000).padStart(6)} | ${fmt(naiveRate, 0).padStart(7)} | ${fmt((100 * naiveRate) / ceiling).padStart(9)}% | ${fmt(naiveRequests / naive.calls, 3).padStart(12)} | ${Math.ceil(synced / naivePerInvocation)} (extrapolated to ${synced} calls)`,
     );
+    const emulatorCpuS = (cpu.user + cpu.system) / 1e6;
+    const functionsCpuS =
+      functionsCpuBefore === undefined || functionsCpuAfter === undefined
+        ? undefined
+        : (functionsCpuAfter - functionsCpuBefore) / 1000;
     console.log(
-      `\n  the emulator (this process) used ${fmt((cpu.user + cpu.system) / 1e6)} s of CPU in the job's ${fmt(ms / 1000)} s; ${availableParallelism()} CPU(s) ` +
-        'shared with the function process (not measured): the gap to the ceiling includes the reads, checkpoint saves and that CPU',
+      `\n  CPU in the job's ${fmt(ms / 1000)} s: the emulator (this process) ${fmt(emulatorCpuS)} s, the function process ` +
+        `${functionsCpuS === undefined ? 'unknown' : `${fmt(functionsCpuS)} s`} (${fmt((1000 * (emulatorCpuS + (functionsCpuS ?? 0))) / requests, 2)} ms per request, both); ` +
+        `${availableParallelism()} CPU(s), shared with whatever else runs on the machine: the ceiling assumes the CPU keeps up`,
     );
     console.log(
       `  requests: ${requests} measured, floor ${requestFloor} (${synced} items + 2 × ${AGENTS} maps + ${reads} reads + ${saves} checkpoint saves); rerun wrote ${rerunWrites} items`,
