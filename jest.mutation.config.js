@@ -19,7 +19,13 @@ module.exports = {
     '<rootDir>/test/unit/client/token-cache.entries.test.ts',
     '<rootDir>/test/unit/client/token-cache.test.ts',
     '<rootDir>/test/unit/client/expiry.test.ts',
+    '<rootDir>/test/unit/recent-calls/call-record.test.ts',
     '<rootDir>/test/unit/recent-calls/cursor.test.ts',
     '<rootDir>/test/unit/recent-calls/window-size.test.ts',
+    '<rootDir>/test/unit/recent-calls/attempts.test.ts',
+    '<rootDir>/test/unit/recent-calls/window-commit.test.ts',
+    '<rootDir>/test/unit/recent-calls/run-summary.test.ts',
+    '<rootDir>/test/unit/recent-calls/run-budget.test.ts',
+    '<rootDir>/test/unit/recent-calls/checkpoint-state.test.ts',
   ],
 };

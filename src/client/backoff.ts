@@ -25,7 +25,7 @@ export const realSleep: Sleep = (ms, signal) =>
   new Promise((resolve) => {
     if (signal?.aborted) return resolve();
     const timer = setTimeout(done, Math.max(0, ms));
-    signal?.addEventListener('abort', done, { once: true });
+    signal?.addEventListener('abort', done);
     function done() {
       clearTimeout(timer);
       signal?.removeEventListener('abort', done);
@@ -78,7 +78,7 @@ export async function retrying<T, E extends Retryable>(
     } catch (raw) {
       error = options.classify(raw);
     }
-    const tooLate = error.retryAfterMs !== undefined && error.retryAfterMs > policy.maxDelayMs;
+    const tooLate = (error.retryAfterMs ?? 0) > policy.maxDelayMs;
     const willRetry = error.retryable && attempt < policy.attempts && !tooLate && !options.cancelled?.();
     options.onFailure?.(error, attempt, willRetry);
     if (!willRetry) throw error;

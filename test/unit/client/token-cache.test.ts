@@ -1,6 +1,7 @@
 /** The cache entry checks at their edges: what the server may answer, what storage may hold, the margin's bounds. */
 import {
   decodeEntry,
+  fingerprint,
   encodeEntry,
   isFresh,
   makeEntry,
@@ -61,6 +62,10 @@ describe('stored entries', () => {
     ['a numeric endpoint', stored({ endpoint: 1 })],
     ['no user', stored({ user: undefined })],
     ['an infinite fetch time', stored({ obtainedAtMs: null })],
+    // true + 3600000 would equal a numeric expiry: the type check refuses it, not the expiry check.
+    ['a boolean fetch time', stored({ obtainedAtMs: true, expiresAtMs: 1 + 3600_000 })],
+    ['a JSON array', '[1]'],
+    ['JSON text that is not an object', '"entry"'],
     ['a text expiry', stored({ expiresAtMs: String(T0 + 3600_000) })],
     ['an expiry that is not fetch time + ttl', stored({ expiresAtMs: T0 + 3600_001 })],
     ['a result without a token', stored({ result: { ...body, token: '' } })],
@@ -89,5 +94,15 @@ describe('freshness and the margin', () => {
     expect(marginMs(2990)).toBe(300_000);
     expect(marginMs(600)).toBe(300_000); // half the lifetime
     expect(marginMs(590)).toBe(295_000);
+  });
+});
+
+describe('fingerprint', () => {
+  it('is cyrb53 (53 bits, base 36): the published test vectors', () => {
+    // The vectors published with cyrb53 (seed 0).
+    expect(parseInt(fingerprint('a'), 36)).toBe(7929297801672961);
+    expect(parseInt(fingerprint('b'), 36)).toBe(8684336938537663);
+    expect(parseInt(fingerprint('revenge'), 36)).toBe(4051478007546757);
+    expect(parseInt(fingerprint('revenue'), 36)).toBe(8309097637345594);
   });
 });

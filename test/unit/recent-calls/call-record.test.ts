@@ -85,6 +85,28 @@ describe('buildCallRecord', () => {
     expect(toItem(buildCallRecord(outbound)).callSid).toBeNull();
   });
 
+  it('without an end time, ends the call its duration after its start; never before its start', () => {
+    const start = Date.parse('2026-03-01T10:09:30Z');
+    const noEnd = callTiming({ sid: 'x', startTime: new Date(start), endTime: null, duration: '450' });
+    expect(buildCallRecord(completion(), noEnd)).toMatchObject({
+      startedAtMs: start,
+      endedAtMs: start + 450_000,
+      durationSeconds: 450,
+    });
+    // An end before the start (clock trouble upstream) is clamped to the start.
+    const backwards = callTiming({
+      sid: 'x',
+      startTime: new Date(start),
+      endTime: new Date(start - 5000),
+      duration: null,
+    });
+    expect(buildCallRecord(completion(), backwards)).toMatchObject({
+      startedAtMs: start,
+      endedAtMs: start,
+      durationSeconds: 0,
+    });
+  });
+
   it('reads RFC 2822 strings from the raw API too', () => {
     expect(
       callTiming({ sid: 'x', startTime: 'Sun, 01 Mar 2026 10:09:30 +0000', endTime: null, duration: null }),
@@ -126,6 +148,29 @@ describe('the item', () => {
       { numRuns: 100 },
     );
     expect(longest).toBeGreaterThan(MAX_ITEM_BYTES);
+  });
+
+  it('accepts an item of exactly 2 KiB and refuses one byte more, naming the item and its size', () => {
+    const record = buildCallRecord(completion({}));
+    const base = Buffer.byteLength(JSON.stringify(toItem({ ...record, from: '' })));
+    const exact = { ...record, from: 'x'.repeat(MAX_ITEM_BYTES - base) };
+    expect(Buffer.byteLength(JSON.stringify(toItem(exact)))).toBe(MAX_ITEM_BYTES);
+    const over = { ...record, from: 'x'.repeat(MAX_ITEM_BYTES - base + 1) };
+    let thrown: unknown;
+    try {
+      toItem(over);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ItemTooLarge);
+    expect(thrown).toMatchObject({
+      name: 'ItemTooLarge',
+      itemKey: record.itemKey,
+      bytes: MAX_ITEM_BYTES + 1,
+      message: `item ${record.itemKey} is ${MAX_ITEM_BYTES + 1} bytes, over ${MAX_ITEM_BYTES}`,
+    });
+    // Bytes, not characters: a multi-byte character counts for its UTF-8 length.
+    expect(() => toItem({ ...record, from: 'é'.repeat((MAX_ITEM_BYTES - base) / 2 + 1) })).toThrow(ItemTooLarge);
   });
 
   it('refuses to build an item over 2 KiB, and the writer treats that as permanent for the record', () => {

@@ -1,7 +1,6 @@
 /** The one home of warm-instance state: registration, one reset for all of it, and what is registered. */
 import { flexValidationCache } from '../../../src/auth/flex-token';
 import { registerWarmState, resetWarmState, warmMap, warmSlot, warmStateNames } from '../../../src/runtime/warm-state';
-import { warmRateLimiter } from '../../../src/twilio/object-rate-limiter';
 // Loaded for their registrations: every module that keeps state across warm invocations.
 import '../../../src/functions/sync-recent-calls.protected';
 import '../../../src/functions/taskrouter-events';
@@ -52,19 +51,5 @@ describe('warm state', () => {
     registerWarmState('test twice', () => {});
     expect(() => registerWarmState('test twice', () => {})).toThrow(/registered twice/);
     expect(() => warmMap('test twice')).toThrow(/registered twice/);
-  });
-
-  it('keeps a function’s rate limiter across invocations, and makes a new one when its settings change or after a reset', () => {
-    const limiterFor = warmRateLimiter('test limiter');
-    const first = limiterFor({ ratePerSecond: 20, burst: 2 });
-    expect(limiterFor({ ratePerSecond: 20, burst: 2 })).toBe(first);
-    const faster = limiterFor({ ratePerSecond: 30, burst: 2 });
-    expect(faster).not.toBe(first);
-    expect(faster.ratePerSecond).toBe(30);
-    const bigger = limiterFor({ ratePerSecond: 30, burst: 3 });
-    expect(bigger).not.toBe(faster);
-    expect(bigger.burst).toBe(3);
-    resetWarmState();
-    expect(limiterFor({ ratePerSecond: 30, burst: 3 })).not.toBe(bigger);
   });
 });

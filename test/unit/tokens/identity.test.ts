@@ -2,7 +2,12 @@ import fc from 'fast-check';
 import { describeError } from '../../../src/http/error-response';
 import { InvalidParameter } from '../../../src/params/errors';
 import { FlexIdentityRejected } from '../../../src/tokens/errors';
-import { MAX_IDENTITY_LENGTH, validateFlexIdentity, validateIdentity } from '../../../src/tokens/identity';
+import {
+  identityProblem,
+  MAX_IDENTITY_LENGTH,
+  validateFlexIdentity,
+  validateIdentity,
+} from '../../../src/tokens/identity';
 
 const refused = (value: unknown) => {
   try {
@@ -83,5 +88,37 @@ describe('validateFlexIdentity (the identity IAM returns)', () => {
       expect(thrown).toBeInstanceOf(FlexIdentityRejected);
       expect(describeError(thrown)).toMatchObject({ status: 403, code: 'FLEX_IDENTITY_INVALID' });
     }
+  });
+});
+
+describe('what the refusal says', () => {
+  const messageOf = (run: () => unknown) => {
+    try {
+      run();
+    } catch (error) {
+      return (error as Error).message;
+    }
+    return undefined;
+  };
+
+  it("names the problem of a signed request's Identity", () => {
+    expect(identityProblem('alice')).toBeUndefined();
+    for (const missing of [undefined, null, '']) {
+      expect(identityProblem(missing)).toBe('is required');
+      expect(messageOf(() => validateIdentity(missing))).toBe('Identity is required in a signed request');
+    }
+    expect(messageOf(() => validateIdentity(42))).toBe('Identity must be a string');
+    expect(messageOf(() => validateIdentity('x'.repeat(122)))).toBe('Identity must be at most 121 characters');
+    expect(messageOf(() => validateIdentity('a\tb'))).toBe('Identity must be printable ASCII');
+    expect(messageOf(() => validateIdentity(' a'))).toBe('Identity must not start or end with a space');
+  });
+
+  it('names the problem of the identity IAM returned', () => {
+    expect(messageOf(() => validateFlexIdentity(''))).toBe(
+      'The identity Twilio IAM gave for this Flex user is required, so it cannot go into a Sync token',
+    );
+    expect(messageOf(() => validateFlexIdentity('a '))).toBe(
+      'The identity Twilio IAM gave for this Flex user must not start or end with a space, so it cannot go into a Sync token',
+    );
   });
 });

@@ -75,3 +75,21 @@ describe('resolveLifetime', () => {
     );
   });
 });
+
+describe('what the refusal says', () => {
+  const messageOf = (run: () => unknown) => {
+    try {
+      run();
+    } catch (error) {
+      return (error as Error).message;
+    }
+    return undefined;
+  };
+
+  it('tells a malformed Ttl from one out of range, naming the range and the value', () => {
+    expect(messageOf(() => resolveLifetime('1h', 14_400))).toBe('Ttl must be a whole number of seconds');
+    expect(messageOf(() => resolveLifetime(600, 14_400))).toBe('Ttl must be from 1800 to 14400 seconds, got 600');
+    expect(messageOf(() => resolveLifetime('900', 7200, 900))).toBeUndefined();
+    expect(messageOf(() => resolveLifetime('899', 7200, 900))).toBe('Ttl must be from 900 to 7200 seconds, got 899');
+  });
+});

@@ -1,6 +1,7 @@
 /** The per-object limiter, on a fake clock: bursts, spacing, independence of objects, deadlines and 429 feedback. */
 import fc from 'fast-check';
-import { ObjectRateLimiter } from '../../../src/twilio/object-rate-limiter';
+import { resetWarmState } from '../../../src/runtime/warm-state';
+import { ObjectRateLimiter, warmRateLimiter } from '../../../src/twilio/object-rate-limiter';
 
 function fakeClock(start = 0) {
   const clock = { t: start, slept: [] as number[] };
@@ -131,9 +132,55 @@ describe('ObjectRateLimiter', () => {
     expect(limiter.size).toBe(3); // the sweep at 1024 dropped 'old' (idle > 60 s), kept 'recent'
   });
 
-  it('rejects nonsense settings', () => {
-    expect(() => new ObjectRateLimiter({ ratePerSecond: 0 })).toThrow(RangeError);
-    expect(() => new ObjectRateLimiter({ ratePerSecond: 5, burst: 0.5 })).toThrow(RangeError);
+  it('rejects nonsense settings, saying which', () => {
+    expect(() => new ObjectRateLimiter({ ratePerSecond: 0 })).toThrow(new RangeError('ratePerSecond must be > 0'));
+    expect(() => new ObjectRateLimiter({ ratePerSecond: Number.NaN })).toThrow(RangeError);
+    expect(() => new ObjectRateLimiter({ ratePerSecond: 5, burst: 0.5 })).toThrow(new RangeError('burst must be >= 1'));
+  });
+
+  it('sweeps only on every 1024th reservation, not in between', () => {
+    const fake = fakeClock();
+    const limiter = new ObjectRateLimiter({ ratePerSecond: 10, burst: 1, now: fake.now, idleForgetMs: 1000 });
+    limiter.reserve('idle'); // reservation 1; its schedule ends at 100
+    fake.clock.t = 5000; // long idle now
+    for (let i = 2; i < 1024; i++) limiter.reserve(`k${i % 2}`);
+    expect(limiter.size).toBe(3); // 'idle' is still there: no sweep before reservation 1024
+    limiter.reserve('k0'); // reservation 1024
+    expect(limiter.size).toBe(2);
+    expect(limiter.nextSlotAt('idle')).toBe(Number.NEGATIVE_INFINITY);
+  });
+
+  it('keeps a key idle exactly idleForgetMs at a sweep, and forgets it a millisecond later (next sweep)', () => {
+    const fake = fakeClock();
+    const limiter = new ObjectRateLimiter({ ratePerSecond: 10, burst: 1, now: fake.now, idleForgetMs: 1000 });
+    limiter.reserve('edge'); // schedule ends at 100
+    fake.clock.t = 1100;
+    for (let i = 1; i < 1024; i++) limiter.reserve('busy'); // the sweep at 1024 runs at t = 1100
+    expect(limiter.nextSlotAt('edge')).toBe(100);
+    fake.clock.t = 1101;
+    for (let i = 0; i < 1024; i++) limiter.reserve('other'); // the next sweep, at t = 1101
+    expect(limiter.nextSlotAt('edge')).toBe(Number.NEGATIVE_INFINITY);
+    expect(limiter.nextSlotAt('busy')).toBeGreaterThan(1101); // booked ahead: never dropped
+  });
+
+  it('never drops a key that is booked ahead, however long ago it was first used (the sweep keeps busy keys)', () => {
+    const fake = fakeClock();
+    const limiter = new ObjectRateLimiter({ ratePerSecond: 1, burst: 1, now: fake.now, idleForgetMs: 1000 });
+    for (let i = 0; i < 100; i++) limiter.reserve('busy'); // booked 100 s ahead
+    fake.clock.t = 50_000; // far past idleForgetMs since its first write, but still booked until 100 000
+    for (let i = 0; i < 1024; i++) limiter.reserve(`k${i}`);
+    expect(limiter.reserve('busy')!.at).toBe(100_000);
+  });
+
+  it('uses performance.now() and real timers when given no clock or sleep', async () => {
+    const limiter = new ObjectRateLimiter({ ratePerSecond: 50, burst: 1 });
+    const before = performance.now();
+    const first = limiter.reserve('m')!;
+    expect(first.at).toBeGreaterThanOrEqual(before);
+    expect(first.at).toBeLessThanOrEqual(performance.now());
+    expect(await limiter.acquire('m')).toBe(true); // waits for the slot 20 ms on
+    // Node's timers fire no earlier than asked, to the millisecond.
+    expect(performance.now()).toBeGreaterThanOrEqual(first.at + 20 - 1);
   });
 
   it('never lets more than burst + rate × t writes start in any interval of length t (any arrival pattern)', () => {
@@ -176,5 +223,19 @@ describe('ObjectRateLimiter', () => {
       expect(tokens).toBeGreaterThanOrEqual(1);
       tokens -= 1;
     }
+  });
+
+  it('keeps a function’s rate limiter across invocations, and makes a new one when its settings change or after a reset', () => {
+    const limiterFor = warmRateLimiter('test limiter');
+    const first = limiterFor({ ratePerSecond: 20, burst: 2 });
+    expect(limiterFor({ ratePerSecond: 20, burst: 2 })).toBe(first);
+    const faster = limiterFor({ ratePerSecond: 30, burst: 2 });
+    expect(faster).not.toBe(first);
+    expect(faster.ratePerSecond).toBe(30);
+    const bigger = limiterFor({ ratePerSecond: 30, burst: 3 });
+    expect(bigger).not.toBe(faster);
+    expect(bigger.burst).toBe(3);
+    resetWarmState();
+    expect(limiterFor({ ratePerSecond: 30, burst: 3 })).not.toBe(bigger);
   });
 });
