@@ -84,8 +84,8 @@ export async function runSyncJob(config: SyncJobConfig, deps: JobDeps): Promise<
 
 /**
  * Windows one after the other while the budget lasts, each read while the one before it is written (at most one
- * window ahead: memory stays bounded by two windows), each saved while the next one is written; then the lease is
- * released with the run's summary.
+ * window ahead: memory stays bounded by two windows; started once the writes look like ending within the budget),
+ * each saved while the next one is written; then the lease is released with the run's summary.
  */
 async function work(run: SyncRun, log: Logger): Promise<JobSummary> {
   let caughtUp = false;
@@ -109,9 +109,15 @@ async function work(run: SyncRun, log: Logger): Promise<JobSummary> {
         run.outOfBudget(pending.window, read, pending.firstOfRun);
         break;
       }
-      // With records to write, the next window is read meanwhile (with none, nothing would overlap its reads).
-      if (run.hasWrites(read) && w + 1 < MAX_WINDOWS_PER_RUN) ahead = run.startWindow(pending.window);
-      const commit = await run.apply(pending, read);
+      // With records to write, the next window is read meanwhile (with none, nothing would overlap its reads), once
+      // this one's writes look like ending within the budget.
+      const readAhead =
+        run.hasWrites(read) && w + 1 < MAX_WINDOWS_PER_RUN
+          ? () => {
+              ahead = run.startWindow(pending.window);
+            }
+          : undefined;
+      const commit = await run.apply(pending, read, readAhead);
       if (!run.advance(commit)) break;
       if (commit.cursorMs !== pending.window.toMs) break; // a record is not committed: the next run starts at it
     }

@@ -18,7 +18,7 @@ import type { RecentCallsWriter, WriteOutcome } from './writer';
 
 /** Sync's largest item page. */
 const PAGE_SIZE = 100;
-/** Range reads in flight at once, all maps together. */
+/** Range reads in flight at once, all maps together, while writes are in flight too. */
 export const READ_CONCURRENCY = 8;
 /** A map's read is not started when less than this is left before the writes' stop. */
 const READ_MARGIN_MS = 500;
@@ -93,9 +93,10 @@ export class Reconciler {
   /**
    * Which of `records` are already in their maps: one range read per map (READ_CONCURRENCY at once). A map found
    * missing is remembered for the rest of the run (`absentMaps`): what it holds later, this run wrote (or a push did,
-   * which the writer's create then answers with 409), so it is not read again.
+   * which the writer's create then answers with 409), so it is not read again. `readers`: range reads in flight at
+   * once (more when nothing else is in flight).
    */
-  async lookup(records: readonly CallRecord[]): Promise<MapLookup> {
+  async lookup(records: readonly CallRecord[], readers = READ_CONCURRENCY): Promise<MapLookup> {
     const byMap = new Map<string, number[]>();
     records.forEach((record, index) => {
       const name = recentCallsMapName(record.workerSid);
@@ -119,7 +120,7 @@ export class Reconciler {
         for (const i of indexes) if (found.has(records[i].itemKey)) present.add(i);
       }
     };
-    await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, maps.length) }, reader));
+    await Promise.all(Array.from({ length: Math.min(readers, maps.length) }, reader));
     return { present, absentMaps: this.absent };
   }
 
@@ -131,11 +132,15 @@ export class Reconciler {
     writer: RecentCallsWriter,
     records: readonly CallRecord[],
     lookup?: MapLookup,
+    onProgress?: (ended: number, of: number) => void,
   ): Promise<WriteOutcome[]> {
     const { present, absentMaps } = lookup ?? (await this.lookup(records));
     this.stats.alreadyThere += present.size;
     const missing = records.filter((_, i) => !present.has(i));
-    const written = await writer.write(missing, { absentMaps });
+    const written = await writer.write(missing, {
+      absentMaps,
+      onProgress: onProgress && ((ended) => onProgress(ended, missing.length)),
+    });
     let w = 0;
     return records.map((_, i) => (present.has(i) ? { kind: 'exists' } : written[w++]));
   }

@@ -25,3 +25,21 @@ export function runBudget(work: Deadline, budgetMs: number): RunBudget {
   const writes = work.shortenedBy(STOP_MARGIN_MS);
   return { work, writes, reads: writes.shortenedBy(Math.min(WRITE_RESERVE_MS, budgetMs / 4)) };
 }
+
+/**
+ * Whether a window's writes will likely end before the writes' deadline, at the pace so far: `ended` of `total` after
+ * `elapsedMs`, with `remainingMs` left. A window of at most `sample` records (one round of writes in flight) is taken
+ * to finish; a larger one is judged once `sample` of its writes have ended. The job reads the next window only then,
+ * so that a window the budget will cut does not cost the reads of one the run will not reach.
+ */
+export function writesLikelyToFinish(p: {
+  ended: number;
+  total: number;
+  elapsedMs: number;
+  remainingMs: number;
+  sample: number;
+}): boolean {
+  if (p.total <= p.sample || p.ended >= p.total) return true;
+  if (p.ended < p.sample) return false;
+  return ((p.total - p.ended) * p.elapsedMs) / p.ended < p.remainingMs;
+}

@@ -25,8 +25,8 @@ import { CheckpointStore, type Checkpoint, type SealFailure } from './checkpoint
 import { nextWindow, safeEnd, startCursor, trustedCursor, type TimeWindow } from './cursor';
 import { acquireLease, leaseMsFor } from './lease';
 import { PageBudget } from './paging';
-import { Reconciler, type MapLookup } from './reconcile';
-import type { RunBudget } from './run-budget';
+import { READ_CONCURRENCY, Reconciler, type MapLookup } from './reconcile';
+import { writesLikelyToFinish, type RunBudget } from './run-budget';
 import {
   countOutcome,
   emptyOutcomeCounts,
@@ -220,13 +220,14 @@ export class SyncRun {
     if (!window) return 'caught-up';
     const firstOfRun = this.reads.windows === 0;
     this.reads.windows += 1;
-    const read = this.read(window, firstOfRun);
+    const read = this.read(window, firstOfRun, after !== undefined);
     read.catch(() => undefined); // a window read ahead may be dropped unread; its failure is seen when awaited
     return { window, firstOfRun, startedAt: this.budget.work.now(), read };
   }
 
   /** Every read of a window: its completions and calls, the worker identities (once, if needed), what is there. */
-  private async read(window: TimeWindow, firstOfRun: boolean): Promise<WindowReadWithLookup> {
+  /** `ahead`: read while another window is written (its range reads then leave the writes their sockets). */
+  private async read(window: TimeWindow, firstOfRun: boolean, ahead: boolean): Promise<WindowReadWithLookup> {
     const { config, deps } = this;
     const read = await readWindow(
       {
@@ -248,7 +249,8 @@ export class SyncRun {
         maxWorkers: MAX_WORKERS,
       });
     }
-    return { ...read, lookup: await this.run.reconciler.lookup(records) };
+    const readers = ahead ? READ_CONCURRENCY : Math.max(READ_CONCURRENCY, config.concurrency);
+    return { ...read, lookup: await this.run.reconciler.lookup(records, readers) };
   }
 
   /** The window held too many events: the next one is shorter (none can be shorter than MIN_WINDOW_MS). */
@@ -280,8 +282,11 @@ export class SyncRun {
     return read.records.length > read.lookup.present.size;
   }
 
-  /** Writes the window's records and commits their outcomes (counts, attempts, failures, next window length). */
-  async apply(pending: PendingWindow, read: WindowReadDone): Promise<WindowCommit> {
+  /**
+   * Writes the window's records and commits their outcomes (counts, attempts, failures, next window length).
+   * `likelyToFinish` is called (once) as soon as the writes look like ending within the budget (run-budget.ts).
+   */
+  async apply(pending: PendingWindow, read: WindowReadDone, likelyToFinish?: () => void): Promise<WindowCommit> {
     const { config, deps } = this;
     const { window } = pending;
     const { writer, reconciler } = this.run;
@@ -289,7 +294,19 @@ export class SyncRun {
     const windowStartedAt = Math.max(pending.startedAt, this.lastWritesEnd);
     countWindow(read, this.counts, this.reads);
     const { records } = read;
-    const written = await reconciler.writeMissing(writer, records, read.lookup);
+    const writesStartedAt = this.budget.writes.now();
+    let told = likelyToFinish === undefined;
+    const progress = (ended: number, total: number) => {
+      if (told) return;
+      const { writes } = this.budget;
+      const elapsedMs = writes.now() - writesStartedAt;
+      const remainingMs = writes.remainingMs();
+      if (!writesLikelyToFinish({ ended, total, elapsedMs, remainingMs, sample: config.concurrency })) return;
+      told = true;
+      likelyToFinish?.();
+    };
+    progress(0, records.length - read.lookup.present.size);
+    const written = await reconciler.writeMissing(writer, records, read.lookup, progress);
     this.lastWritesEnd = this.budget.work.now();
     const commit = commitWindow({
       window,

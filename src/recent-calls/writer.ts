@@ -101,6 +101,8 @@ interface MapState {
 export interface WriteOptions {
   /** Maps found missing in this run (reconcile.ts): their first write creates the map before the item. */
   absentMaps?: ReadonlySet<string>;
+  /** Called after each record's write ends, with how many of the records have ended so far. */
+  onProgress?: (ended: number) => void;
 }
 
 /**
@@ -183,6 +185,7 @@ export class RecentCallsWriter {
     }
     const maps = [...queues.values()];
     const finished = new Notifier();
+    let ended = 0;
     const { limiter, stopAt, perMapConcurrency } = this.options;
 
     const worker = async () => {
@@ -223,6 +226,7 @@ export class RecentCallsWriter {
           best.inFlight -= 1;
           if (first) best.started = true;
           finished.notifyOne();
+          options.onProgress?.(++ended);
         }
       }
     };

@@ -1,5 +1,5 @@
 /** How a run spends its work budget (pure: a deadline on an injected clock). */
-import { runBudget } from '../../../src/recent-calls/run-budget';
+import { runBudget, writesLikelyToFinish } from '../../../src/recent-calls/run-budget';
 import { Deadline } from '../../../src/twilio/deadline';
 
 const at = (ms: number) => new Deadline(ms, () => 0);
@@ -20,5 +20,25 @@ describe('runBudget', () => {
   });
   it('a work budget cut short by the invocation keeps the same margins before its own end', () => {
     expect(ends(runBudget(at(5000), 8000))).toEqual({ work: 5000, writes: 4700, reads: 4000 });
+  });
+});
+
+describe('writesLikelyToFinish', () => {
+  const at = (ended: number, total: number, elapsedMs: number, remainingMs: number, sample = 32) =>
+    writesLikelyToFinish({ ended, total, elapsedMs, remainingMs, sample });
+
+  it('a window of at most one round of writes is taken to finish at once', () => {
+    expect(at(0, 32, 0, 100)).toBe(true);
+    expect(at(0, 33, 0, 100_000)).toBe(false);
+  });
+  it('a larger one is judged once a round of writes has ended, at the pace so far', () => {
+    expect(at(31, 100, 1000, 100_000)).toBe(false);
+    // 32 ended in 320 ms: 10 ms each, 68 left need 680 ms.
+    expect(at(32, 100, 320, 681)).toBe(true);
+    expect(at(32, 100, 320, 680)).toBe(false);
+    expect(at(50, 100, 500, 499)).toBe(false);
+  });
+  it('all ended: finished', () => {
+    expect(at(100, 100, 5000, 0)).toBe(true);
   });
 });
