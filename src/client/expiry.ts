@@ -11,9 +11,7 @@ export interface ExpiringItem {
 }
 
 function toMs(value: ExpiryValue): number | null {
-  // Stryker disable next-line ConditionalExpression,LogicalOperator: equivalent, Date.parse(null or undefined) is NaN
-  if (value === null || value === undefined) return null;
-  const ms = value instanceof Date ? value.getTime() : typeof value === 'number' ? value : Date.parse(value);
+  const ms = value instanceof Date ? value.getTime() : typeof value === 'number' ? value : Date.parse(value ?? '');
   return Number.isFinite(ms) ? ms : null;
 }
 

@@ -33,11 +33,9 @@ const isNonEmptyString = (value: unknown): value is string => typeof value === '
 
 /** The /sync-token success body, or undefined if it is not one. */
 export function readTokenResult(body: unknown): SyncTokenResult | undefined {
-  // Stryker disable next-line ConditionalExpression: equivalent, a non-object's fields read as undefined, refused below
   if (typeof body !== 'object' || body === null) return undefined;
   const b = body as Record<string, unknown>;
   if (!isNonEmptyString(b.token) || !isNonEmptyString(b.identity) || !isNonEmptyString(b.serviceSid)) return undefined;
-  // Stryker disable next-line ConditionalExpression: equivalent, Number.isFinite refuses every non-number too
   if (typeof b.ttl !== 'number' || !Number.isFinite(b.ttl) || b.ttl <= 0) return undefined;
   if (!isNonEmptyString(b.expiresAt) || Number.isNaN(Date.parse(b.expiresAt))) return undefined;
   return { token: b.token, identity: b.identity, ttl: b.ttl, expiresAt: b.expiresAt, serviceSid: b.serviceSid };
@@ -49,7 +47,6 @@ export function makeEntry(endpoint: string, user: string, obtainedAtMs: number, 
 
 /** Parses a stored entry; undefined for anything malformed. */
 export function decodeEntry(text: string | null): CacheEntry | undefined {
-  // Stryker disable next-line ConditionalExpression: equivalent, JSON.parse(null) is null, refused below
   if (text === null) return undefined;
   let raw: unknown;
   try {
@@ -57,13 +54,11 @@ export function decodeEntry(text: string | null): CacheEntry | undefined {
   } catch {
     // Not JSON: raw stays undefined, refused next.
   }
-  // Stryker disable next-line ConditionalExpression: equivalent, a non-object's fields read as undefined, refused below
   if (typeof raw !== 'object' || raw === null) return undefined;
   const e = raw as Record<string, unknown>;
   if (e.v !== 1 || typeof e.endpoint !== 'string' || typeof e.user !== 'string') return undefined;
   // JSON numbers are always finite.
   if (typeof e.obtainedAtMs !== 'number') return undefined;
-  // Stryker disable next-line ConditionalExpression: equivalent, the expiry check below refuses any non-number too
   if (typeof e.expiresAtMs !== 'number') return undefined;
   const result = readTokenResult(e.result);
   if (!result) return undefined;

@@ -32,7 +32,6 @@ export interface CallRecord extends Pick<
 }
 
 function clip(value: string, max: number): string {
-  // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent, slice(0, max) of a short value is itself
   return value.length <= max ? value : value.slice(0, max);
 }
 
@@ -55,7 +54,6 @@ export function buildCallRecord(completion: Completion, timing?: CallTiming, mat
   let endedAtMs =
     timing?.endMs ??
     (timing?.durationSeconds !== undefined ? timing.startMs + timing.durationSeconds * 1000 : completion.eventDateMs);
-  // Stryker disable next-line EqualityOperator: equivalent, at equality the assignment changes nothing
   if (endedAtMs < startedAtMs) endedAtMs = startedAtMs;
   const durationSeconds = timing?.durationSeconds ?? Math.round((endedAtMs - startedAtMs) / 1000);
   return {

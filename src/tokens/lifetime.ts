@@ -16,7 +16,6 @@ export function resolveLifetime(
 ): number {
   if (requested === undefined || requested === null) return configuredSeconds;
   let seconds: number;
-  // Stryker disable next-line ConditionalExpression: equivalent, Number.isSafeInteger is false for every non-number
   if (typeof requested === 'number' && Number.isSafeInteger(requested)) seconds = requested;
   else if (typeof requested === 'string' && WHOLE_SECONDS.test(requested)) seconds = Number(requested);
   else {

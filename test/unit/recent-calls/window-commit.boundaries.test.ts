@@ -47,6 +47,17 @@ describe('commitWindow at the edges', () => {
     expect(commit.cursorMs).toBe(window.toMs);
   });
 
+  it('counts a written item the same way', () => {
+    const commit = commitWindow({
+      window,
+      completions,
+      records,
+      written: [{ kind: 'written' }, down],
+      attempts: { [second.eventSid]: { runs: 9, at: iso(second.eventDateMs) } },
+    });
+    expect(commit.givenUp).toEqual([{ record: second, code: 'HTTP_503', runs: 10 }]);
+  });
+
   it('in an outage (no write taken) the same run does not count', () => {
     const commit = commitWindow({
       window,

@@ -5,6 +5,7 @@ import {
   initialWindow,
   MIN_WINDOW_MS,
   windowAfterOverflow,
+  windowAhead,
   windowAfterWrite,
 } from '../../../src/recent-calls/window-size';
 
@@ -44,5 +45,11 @@ describe('window length edges', () => {
     });
     expect(cut).toBe(80 * 60_000);
     expect(cut).toBeGreaterThan(MIN_WINDOW_MS);
+  });
+
+  it('sizes the window read ahead as if the current one finishes (not quickly), from what was actually read', () => {
+    const window = { fromMs: T0, toMs: T0 + 2 * HOUR };
+    expect(windowAhead(8 * HOUR, window, MAX)).toBe(4 * HOUR); // the window read was 2 h, not the 8 h asked
+    expect(windowAhead(HOUR, window, MAX)).toBe(2 * HOUR); // doubled from the length, not from the span
   });
 });
