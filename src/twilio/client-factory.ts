@@ -35,7 +35,7 @@ export function emulatorUrl(context: { TWILIO_EMULATOR_URL?: string }): string |
 
 export function createTwilioClient(
   context: ClientContext,
-  options: { deadline?: Deadline; policy?: RetryPolicy; maxSockets?: number } = {},
+  options: { deadline?: Deadline; policy?: RetryPolicy; maxSockets?: number; pool?: string } = {},
 ): ProjectTwilioClient {
   const http = new TwilioHttpClient({ ...options, emulatorUrl: emulatorUrl(context) });
   const client = context.getTwilioClient({ httpClient: http });

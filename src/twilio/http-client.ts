@@ -49,6 +49,12 @@ export interface TwilioHttpClientOptions {
    * (and keeps only 5 idle), so a caller that runs more requests at once must say so here.
    */
   maxSockets?: number;
+  /**
+   * Which connection pool to use (default: the shared one). Work that stands for separate Functions instances (the
+   * job's shards, which run in one process only locally) names its own, so that locally it gets the sockets each
+   * instance would have, not a share of one pool.
+   */
+  pool?: string;
 }
 
 /** The twilio SDK's own per-host default. */
@@ -57,7 +63,7 @@ export const DEFAULT_MAX_SOCKETS = 20;
 const SOCKET_TIMEOUT_MS = 30_000;
 
 /**
- * Connection pools, one per scheme and size, in module scope: a warm instance's invocations reuse their open
+ * Connection pools, one per scheme, size and pool name, in module scope: a warm instance's invocations reuse their open
  * (TLS) connections instead of paying a handshake per invocation. Every idle socket is kept, up to the pool's size,
  * so the next burst of requests does not reconnect either.
  */
@@ -66,8 +72,8 @@ registerWarmState('HTTP connection pools', () => {
   for (const agent of agents.values()) agent.destroy();
   agents.clear();
 });
-function pooledAgent(scheme: 'http' | 'https', maxSockets: number): HttpAgent {
-  const key = `${scheme}:${maxSockets}`;
+function pooledAgent(scheme: 'http' | 'https', maxSockets: number, pool = ''): HttpAgent {
+  const key = `${scheme}:${maxSockets}:${pool}`;
   let agent = agents.get(key);
   if (!agent) {
     const options = { keepAlive: true, maxSockets, maxFreeSockets: maxSockets, timeout: SOCKET_TIMEOUT_MS };
@@ -108,10 +114,10 @@ export class TwilioHttpClient extends twilio.RequestClient {
     super({ keepAlive: true });
     const maxSockets = options.maxSockets ?? DEFAULT_MAX_SOCKETS;
     // With HTTP_PROXY the SDK routes through its proxy agent: leave that one alone.
-    if (!process.env.HTTP_PROXY) this.axios.defaults.httpsAgent = pooledAgent('https', maxSockets);
+    if (!process.env.HTTP_PROXY) this.axios.defaults.httpsAgent = pooledAgent('https', maxSockets, options.pool);
     // The emulator is plain http on loopback; give it the same pool limits so local runs and benches see
     // production's concurrency, not Node's unlimited global agent.
-    this.axios.defaults.httpAgent = pooledAgent('http', maxSockets);
+    this.axios.defaults.httpAgent = pooledAgent('http', maxSockets, options.pool);
     this.deadline = options.deadline ?? Deadline.none();
     this.policy = options.policy ?? TWILIO_RETRY_POLICY;
     this.emulatorUrl = options.emulatorUrl?.replace(/\/+$/, '');

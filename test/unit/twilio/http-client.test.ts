@@ -204,6 +204,19 @@ describe('connection pool', () => {
       httpsAgent,
     );
   });
+
+  it('keeps a named pool apart: shards in one local process each get the sockets of their own instance', async () => {
+    const agentOf = (pool?: string) =>
+      (
+        new TwilioHttpClient({ maxSockets: 32, pool }) as unknown as {
+          axios: { defaults: { httpAgent: import('node:http').Agent } };
+        }
+      ).axios.defaults.httpAgent;
+    expect(agentOf('0-of-2')).toBe(agentOf('0-of-2'));
+    expect(agentOf('0-of-2')).not.toBe(agentOf('1-of-2'));
+    expect(agentOf('0-of-2')).not.toBe(agentOf());
+    expect(agentOf('1-of-2').maxSockets).toBe(32);
+  });
 });
 
 describe('client factory', () => {
