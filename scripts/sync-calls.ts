@@ -1,5 +1,11 @@
 /**
- * `npm run sync-calls -- --url <function URL> [--max-invocations N]`: the scheduler's client for /sync-recent-calls.
+ * `npm run sync-calls -- --url <function URL> [--max-invocations N] [--parallel N]`: the scheduler's client for
+ * /sync-recent-calls.
+ *
+ * With `--parallel N` (a backfill), N loops run at once, loop i calling the function with ShardIndex=i and
+ * ShardCount=N (each invocation of a shard syncs that shard's agents only, with its own checkpoint), until every
+ * shard is done; then one regular run hands over: it continues from where the slowest shard ended
+ * (docs/performance.md "Parallel backfill"). Progress and totals are the shards' sums.
  *
  * Signs each request as Twilio does (X-Twilio-Signature: HMAC-SHA1 of the URL followed by the sorted form parameters,
  * keyed with the auth token, base64) and calls the function until it answers `done`, printing progress. The URL
@@ -13,7 +19,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import twilio from 'twilio';
 import type { JobSummary } from '../src/recent-calls/job';
-import { barReporter, plainReporter, type ProgressReporter } from './lib/progress';
+import { barReporter, plainReporter, shardReporters, type ProgressReporter } from './lib/progress';
+import { MAX_SHARD_COUNT } from '../src/recent-calls/shard';
 
 /** What one invocation answers (the job's summary). */
 export type RunSummary = JobSummary;
@@ -30,6 +37,10 @@ export interface SyncUntilDoneOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Per-request timeout (the function answers within ~10 s). */
   timeoutMs?: number;
+  /** Extra signed form parameters of every invocation (a shard's ShardIndex and ShardCount). */
+  params?: Record<string, string>;
+  /** Put before each line (a shard's `[1/3]`). */
+  label?: string;
 }
 
 export interface SyncUntilDoneResult {
@@ -61,7 +72,8 @@ export async function syncUntilDone(options: SyncUntilDoneOptions): Promise<Sync
   let consecutiveErrors = 0;
   let last: RunSummary | undefined;
   const startedAt = Date.now();
-  const report = (invocations: number, line: string) => {
+  const report = (invocations: number, text: string) => {
+    const line = options.label ? `${options.label} ${text}` : text;
     if (!options.progress) return log(line);
     options.progress.update(
       {
@@ -78,6 +90,7 @@ export async function syncUntilDone(options: SyncUntilDoneOptions): Promise<Sync
   for (let n = 1; n <= maxInvocations; n++) {
     const started = Date.now();
     const request = signedRequest(options.url, options.authToken, {
+      ...options.params,
       Invocation: String(n),
       RequestedAt: new Date().toISOString(),
     });
@@ -134,6 +147,75 @@ export async function syncUntilDone(options: SyncUntilDoneOptions): Promise<Sync
   };
 }
 
+export interface SyncShardsOptions extends Omit<SyncUntilDoneOptions, 'params' | 'label'> {
+  /** How many shards (1: one regular run, as without --parallel). */
+  shards: number;
+  /** After every shard is done, run the regular job until done (it adopts the shards' cursor). Default true. */
+  handover?: boolean;
+}
+
+export interface SyncShardsResult extends SyncUntilDoneResult {
+  /** Each shard's own result, by index. */
+  shards: SyncUntilDoneResult[];
+  /** The regular run after the shards, when there was one. */
+  handover?: SyncUntilDoneResult;
+}
+
+/** The signed parameters of shard `index` of `count`. */
+export function shardParams(index: number, count: number): Record<string, string> {
+  return { ShardIndex: String(index), ShardCount: String(count) };
+}
+
+/**
+ * Drives `shards` shards at once, each until done (--max-invocations each), then the handover run. Done when every
+ * shard and the handover are; the totals and the progress are the sums of all of them.
+ */
+export async function syncShards(options: SyncShardsOptions): Promise<SyncShardsResult> {
+  const count = options.shards;
+  if (count <= 1) {
+    const result = await syncUntilDone(options);
+    return { ...result, shards: [result] };
+  }
+  const reporters = options.progress ? shardReporters(options.progress, count + 1) : [];
+  const shards = await Promise.all(
+    Array.from({ length: count }, (_, i) =>
+      syncUntilDone({
+        ...options,
+        params: shardParams(i, count),
+        label: `[${i + 1}/${count}]`,
+        progress: reporters[i],
+      }),
+    ),
+  );
+  const sum = (results: SyncUntilDoneResult[]) => {
+    const totals = { processed: 0, written: 0, skipped: 0, failed: 0 };
+    for (const r of results)
+      for (const key of Object.keys(totals) as Array<keyof typeof totals>) totals[key] += r.totals[key];
+    return totals;
+  };
+  const notDone = shards.filter((r) => !r.done);
+  const base = { invocations: shards.reduce((n, r) => n + r.invocations, 0), shards };
+  if (notDone.length > 0) {
+    // Only out of invocations: "not done" (exit code 2); a refusal or failure of any shard wins.
+    const failure = notDone.find((r) => !r.error?.startsWith('not done'));
+    const error = failure
+      ? `shard ${shards.indexOf(failure) + 1}/${count} failed: ${failure.error}`
+      : `not done after ${options.maxInvocations ?? 50} invocations per shard (${notDone.length} of ${count} shards)`;
+    return { ...base, done: false, totals: sum(shards), error };
+  }
+  if (options.handover === false) return { ...base, done: true, totals: sum(shards) };
+  const handover = await syncUntilDone({ ...options, label: '[handover]', progress: reporters[count] });
+  return {
+    done: handover.done,
+    invocations: base.invocations + handover.invocations,
+    totals: sum([...shards, handover]),
+    last: handover.last,
+    error: handover.error,
+    shards,
+    handover,
+  };
+}
+
 function readDotEnv(path: string): Record<string, string> {
   if (!existsSync(path)) return {};
   const out: Record<string, string> = {};
@@ -147,8 +229,15 @@ function readDotEnv(path: string): Record<string, string> {
   return out;
 }
 
-function parseArgs(argv: string[]): { url?: string; maxInvocations?: number; help?: boolean } {
-  const out: { url?: string; maxInvocations?: number; help?: boolean } = {};
+interface Args {
+  url?: string;
+  maxInvocations?: number;
+  parallel?: number;
+  help?: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const out: Args = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -160,13 +249,16 @@ function parseArgs(argv: string[]): { url?: string; maxInvocations?: number; hel
     else if (arg.startsWith('--url=')) out.url = arg.slice(6);
     else if (arg === '--max-invocations') out.maxInvocations = Number(value());
     else if (arg.startsWith('--max-invocations=')) out.maxInvocations = Number(arg.slice(18));
+    else if (arg === '--parallel') out.parallel = Number(value());
+    else if (arg.startsWith('--parallel=')) out.parallel = Number(arg.slice(11));
     else if (arg === '--help' || arg === '-h') out.help = true;
     else throw new Error(`unknown argument ${arg}`);
   }
   return out;
 }
 
-const USAGE = 'usage: npm run sync-calls -- --url <https://your-domain/sync-recent-calls> [--max-invocations 50]';
+const USAGE =
+  'usage: npm run sync-calls -- --url <https://your-domain/sync-recent-calls> [--max-invocations 50] [--parallel N]';
 
 async function main(): Promise<number> {
   let args: ReturnType<typeof parseArgs>;
@@ -189,6 +281,11 @@ async function main(): Promise<number> {
     console.error('--max-invocations must be a whole number from 1 to 1000');
     return 1;
   }
+  const parallel = args.parallel ?? 1;
+  if (!Number.isInteger(parallel) || parallel < 1 || parallel > MAX_SHARD_COUNT) {
+    console.error(`--parallel must be a whole number from 1 to ${MAX_SHARD_COUNT}`);
+    return 1;
+  }
   const authToken = process.env.AUTH_TOKEN || readDotEnv(join(process.cwd(), '.env')).AUTH_TOKEN;
   if (!authToken) {
     console.error('AUTH_TOKEN is not set (environment or .env): it signs the requests');
@@ -197,11 +294,11 @@ async function main(): Promise<number> {
   // A bar on a terminal; plain lines in logs, CI and pipes.
   const progress = process.stdout.isTTY ? barReporter(process.stdout) : plainReporter((line) => console.log(line));
   const started = Date.now();
-  const result = await syncUntilDone({ url: args.url, authToken, maxInvocations, progress });
+  const result = await syncShards({ url: args.url, authToken, maxInvocations, progress, shards: parallel });
   const t = result.totals;
   const seconds = (Date.now() - started) / 1000;
   progress.finish(
-    `${result.done ? 'done' : 'NOT done'} after ${result.invocations} invocation(s): written=${t.written} skipped=${t.skipped} failed=${t.failed}` +
+    `${result.done ? 'done' : 'NOT done'} after ${result.invocations} invocation(s)${parallel > 1 ? ` of ${parallel} shards and the handover` : ''}: written=${t.written} skipped=${t.skipped} failed=${t.failed}` +
       ` in ${seconds.toFixed(1)} s (${(t.written / Math.max(seconds, 0.001)).toFixed(1)} written/s)` +
       (result.error ? ` (${result.error})` : ''),
   );

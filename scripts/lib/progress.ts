@@ -90,3 +90,38 @@ export function barReporter(stream: NodeJS.WritableStream): ProgressReporter {
     },
   };
 }
+
+/**
+ * The figures of N shards driven at once, as one: invocations, written and remaining add up; `remaining` is exact
+ * only when every shard's is; the elapsed time is the longest (they start together).
+ */
+export function sumProgress(states: readonly ProgressState[]): ProgressState {
+  return {
+    invocations: states.reduce((n, s) => n + s.invocations, 0),
+    written: states.reduce((n, s) => n + s.written, 0),
+    remaining: states.reduce((n, s) => n + Math.max(0, s.remaining), 0),
+    remainingExact: states.length > 0 && states.every((s) => s.remainingExact),
+    elapsedMs: states.reduce((ms, s) => Math.max(ms, s.elapsedMs), 0),
+  };
+}
+
+/**
+ * One reporter per shard, all feeding `target` with the shards' sum (sumProgress); a shard not heard from yet
+ * counts as nothing written and an unknown remainder. Each shard's line reaches `target` as it comes.
+ */
+export function shardReporters(target: ProgressReporter, count: number): ProgressReporter[] {
+  const states: ProgressState[] = Array.from({ length: count }, () => ({
+    invocations: 0,
+    written: 0,
+    remaining: 0,
+    remainingExact: false,
+    elapsedMs: 0,
+  }));
+  return states.map((_, i) => ({
+    update(state, line) {
+      states[i] = state;
+      target.update(sumProgress(states), line);
+    },
+    finish: () => undefined,
+  }));
+}

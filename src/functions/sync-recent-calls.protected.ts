@@ -11,6 +11,9 @@
  *   not "nothing left". `remainingExact` is true only when the run read every settled event (then, with `done`, 0).
  * - `syncedThrough`: every completed call before this instant is in Sync (the checkpoint).
  * - `busy: true`: another invocation holds the lease; nothing was done.
+ * - `ShardIndex` / `ShardCount` (signed, both or neither): sync only the agents of that shard, with its own
+ *   checkpoint (a parallel backfill, docs/performance.md); bad values → 400 SHARD_INVALID. The answer then names
+ *   its `shard` (`1-of-3`).
  * Every invocation logs one "sync run summary" line (counts, retries, 429s, elapsed time, remaining).
  */
 import { randomUUID } from 'node:crypto';
@@ -21,12 +24,34 @@ import { checkpointKey } from '../recent-calls/checkpoint-seal';
 import { limiterSettings, runSyncJob, workSockets } from '../recent-calls/job';
 import { readSyncJobConfig } from '../config/sync-job';
 import { createTwilioClient, twilioNow } from '../twilio/client-factory';
-import { warmRateLimiter } from '../twilio/object-rate-limiter';
+import { ObjectRateLimiter } from '../twilio/object-rate-limiter';
+import { warmMap } from '../runtime/warm-state';
+import { readShardParams, SHARD_PARAM_NAMES, shardLabel } from '../recent-calls/shard';
 
-/** What a signed request may name (besides SignedAt): the trigger's invocation number and time, both informative. */
-const SIGNED_JOB_PARAMS = ['Invocation', 'RequestedAt'];
+/**
+ * What a signed request may name (besides SignedAt): the trigger's invocation number and time, both informative, and
+ * the shard of a parallel backfill.
+ */
+const SIGNED_JOB_PARAMS = ['Invocation', 'RequestedAt', ...SHARD_PARAM_NAMES];
 
-const limiterFor = warmRateLimiter('sync job rate limiter');
+/**
+ * Kept across warm invocations, so back-to-back runs keep pacing each map's writes; one per shard, because in
+ * production each shard's invocations run on their own instances (locally they share this process, and must not
+ * share more than they would there).
+ */
+const limiters = warmMap<string, ObjectRateLimiter>('sync job rate limiters (one per shard)');
+/** A process keeps the limiters of at most this many shards (the oldest goes first). */
+const MAX_LIMITERS = 64;
+
+function limiterFor(label: string, settings: { ratePerSecond: number; burst: number }): ObjectRateLimiter {
+  const kept = limiters.get(label);
+  if (kept && kept.ratePerSecond === settings.ratePerSecond && kept.burst === settings.burst) return kept;
+  const limiter = new ObjectRateLimiter(settings);
+  limiters.delete(label);
+  limiters.set(label, limiter);
+  if (limiters.size > MAX_LIMITERS) limiters.delete(limiters.keys().next().value!);
+  return limiter;
+}
 
 export const handler = defineFunction({
   name: 'sync-recent-calls',
@@ -38,16 +63,18 @@ export const handler = defineFunction({
       allowed: SIGNED_JOB_PARAMS,
       now: () => twilioNow(context),
     });
+    const shard = readShardParams(params);
+    const pool = shardLabel(shard);
     const config = readSyncJobConfig(context);
-    const limiter = limiterFor(limiterSettings(config));
     const work = deadline.child(config.budgetMs);
     const summary = await runSyncJob(config, {
       // The pool must hold every request the job keeps in flight, or the SDK's 20-socket default caps it.
-      work: createTwilioClient(context, { deadline: work, maxSockets: workSockets(config) }),
+      work: createTwilioClient(context, { deadline: work, maxSockets: workSockets(config), pool }),
       // The checkpoint's reads and saves may use what the invocation has left after the work budget.
-      control: createTwilioClient(context, { deadline }),
+      control: createTwilioClient(context, { deadline, pool }),
       deadline: work,
-      limiter,
+      limiter: limiterFor(pool, limiterSettings(config)),
+      shard,
       checkpointKey: checkpointKey(context),
       log,
       runId: `${requestId}-${randomUUID().slice(0, 8)}`,

@@ -26,6 +26,7 @@ import type { ObjectRateLimiter } from '../twilio/object-rate-limiter';
 import { READ_CONCURRENCY as RANGE_READ_CONCURRENCY } from './reconcile';
 import { runBudget } from './run-budget';
 import { busySummary, type JobSummary } from './run-summary';
+import type { Shard } from './shard';
 import { SyncRun } from './sync-run';
 
 export type { JobSummary } from './run-summary';
@@ -49,6 +50,8 @@ export interface JobDeps {
   runId: string;
   /** When the invocation started, on the deadline's clock (the summary line's elapsedMs). */
   startedAt: number;
+  /** The agents this run syncs (shard.ts); default every agent (the regular run). */
+  shard?: Shard;
 }
 
 /**

@@ -26,6 +26,8 @@ export interface JobSummary {
   syncedThrough: string | null;
   /** Present when a stored checkpoint failed its seal check (not written by this job): it was ignored. */
   checkpointIgnored?: 'unsealed' | 'tampered';
+  /** The shard this run synced (`1-of-3`); absent for the regular run. */
+  shard?: string;
 }
 
 /** How the records a run handled ended. */
@@ -138,6 +140,7 @@ export function summaryFields(s: JobSummary): Record<string, number | boolean | 
     remainingExact: s.remainingExact,
     syncedThrough: s.syncedThrough ?? '',
     ...(s.checkpointIgnored ? { checkpointIgnored: s.checkpointIgnored } : {}),
+    ...(s.shard ? { shard: s.shard } : {}),
   };
 }
 

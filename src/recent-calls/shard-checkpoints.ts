@@ -8,7 +8,8 @@
  */
 import type { Twilio } from 'twilio';
 import type { DocumentInstance } from 'twilio/lib/rest/sync/v1/service/document';
-import { EMPTY_STATE, readState, trustedCursor } from './checkpoint';
+import { EMPTY_STATE, readState } from './checkpoint-state';
+import { trustedCursor } from './cursor';
 import { canonicalJson, sealMatches } from './checkpoint-seal';
 import { hasNextPage, type PageLike } from './paging';
 import { shardOfDocument } from './shard';
@@ -42,7 +43,7 @@ export function checkpointCursorOf(
     const empty = seal === undefined && canonicalJson(state) === canonicalJson(EMPTY_STATE);
     return { cursor: { shard, cursorMs: undefined }, sealed: empty };
   }
-  return { cursor: { shard, cursorMs: trustedCursor(state, options.serverNowMs).cursorMs }, sealed: true };
+  return { cursor: { shard, cursorMs: trustedCursor(state.cursor, options.serverNowMs).cursorMs }, sealed: true };
 }
 
 export async function readCheckpointCursors(

@@ -41,6 +41,17 @@ import { countWindow, MAX_EVENTS_PER_WINDOW, readWindow, type WindowRead } from 
 import { initialWindow, MIN_WINDOW_MS, windowAfterOverflow, windowAfterWrite, windowAhead } from './window-size';
 import { readWorkerIdentities } from './workers-source';
 import { RecentCallsWriter } from './writer';
+import {
+  countsSharedEvents,
+  isSharded,
+  shardDocumentName,
+  shardFilter,
+  shardLabel,
+  UNSHARDED,
+  type Shard,
+} from './shard';
+import { readCheckpointCursors } from './shard-checkpoints';
+import { adoptCursor, handoverCursor } from './shard-handover';
 
 const MAX_WORKERS = 10_000;
 /** Writes in flight at once for one map (its rate limiter paces them). */
@@ -56,6 +67,8 @@ export interface SyncRunDeps {
   checkpointKey: Buffer;
   log: Logger;
   runId: string;
+  /** The agents this run syncs (shard.ts), with its own checkpoint; default every agent (the regular run). */
+  shard?: Shard;
 }
 
 /** What `begin` found out, needed by every later step. */
@@ -104,13 +117,23 @@ export class SyncRun {
   private saveError: unknown;
   /** When the last window's writes ended (a window read ahead counts its time from then). */
   private lastWritesEnd = Number.NEGATIVE_INFINITY;
+  private readonly shard: Shard;
+  private readonly owns: (workerSid: string) => boolean;
 
   constructor(
     private readonly config: SyncJobConfig,
     private readonly deps: SyncRunDeps,
     readonly budget: RunBudget,
   ) {
-    this.store = new CheckpointStore(deps.control.client, config.serviceSid, deps.checkpointKey, deps.limiter);
+    this.shard = deps.shard ?? UNSHARDED;
+    this.owns = shardFilter(this.shard);
+    this.store = new CheckpointStore(
+      deps.control.client,
+      config.serviceSid,
+      deps.checkpointKey,
+      deps.limiter,
+      shardDocumentName(this.shard),
+    );
     this.pages = new PageBudget(budget.reads);
     this.maxWindowMs = config.ttlDays * DAY_MS;
   }
@@ -130,7 +153,7 @@ export class SyncRun {
    */
   async begin(): Promise<boolean> {
     const { config, deps } = this;
-    const [leaseResult, serviceResult] = await Promise.allSettled([
+    const results = await Promise.allSettled([
       acquireLease(
         this.store,
         deps.runId,
@@ -139,7 +162,15 @@ export class SyncRun {
         leaseMsFor(MAX_BUDGET_MS),
       ),
       deps.control.client.sync.v1.services(config.serviceSid).fetch(),
+      // The other checkpoints (the main one, the shards') for the handover rules (shard-handover.ts).
+      readCheckpointCursors(deps.control.client, {
+        serviceSid: config.serviceSid,
+        key: deps.checkpointKey,
+        serverNow: () => this.serverNow(),
+      }),
     ]);
+    const othersResult = results[2];
+    const [leaseResult, serviceResult] = [results[0], results[1]];
     if (leaseResult.status === 'rejected') throw leaseResult.reason;
     const lease = leaseResult.value;
     if (!lease.ok) {
@@ -177,7 +208,7 @@ export class SyncRun {
       );
       this.state = { ...this.state, cursor: null };
     }
-    this.cursor = startCursor(trusted.cursorMs, this.serverNow(), config.ttlDays);
+    this.cursor = startCursor(this.handOver(trusted.cursorMs, othersResult), this.serverNow(), config.ttlDays);
     this.windowMs = initialWindow(this.state.windowSeconds, this.maxWindowMs);
     // The writer and the reconciler start no request after the writes' deadline (on its clock).
     const stopAt = this.budget.writes.endsAt;
@@ -225,6 +256,32 @@ export class SyncRun {
     return { window, firstOfRun, startedAt: this.budget.work.now(), read };
   }
 
+  /**
+   * The run's own trusted cursor, moved forward to where the other checkpoints prove every call of its agents synced
+   * (shard-handover.ts); the state takes it, so the lease's release saves it. Without them (their read failed) the
+   * run starts from its own: possibly further back, never past a call.
+   */
+  private handOver(
+    ownMs: number | undefined,
+    others: PromiseSettledResult<Awaited<ReturnType<typeof readCheckpointCursors>>>,
+  ): number | undefined {
+    if (others.status === 'rejected') {
+      this.deps.log.warn('other checkpoints not read: no handover this run', {
+        code: (others.reason as { code?: unknown }).code,
+      });
+      return ownMs;
+    }
+    const adopted = adoptCursor(ownMs, handoverCursor(others.value.cursors, this.shard));
+    if (adopted !== undefined && adopted !== ownMs) {
+      this.deps.log.info('checkpoint handover: starting where other checkpoints prove every call synced', {
+        from: this.state.cursor,
+        to: new Date(adopted).toISOString(),
+      });
+      this.state = { ...this.state, cursor: new Date(adopted).toISOString() };
+    }
+    return adopted;
+  }
+
   /** Every read of a window: its completions and calls, the worker identities (once, if needed), what is there. */
   /** `ahead`: read while another window is written (its range reads then leave the writes their sockets). */
   private async read(window: TimeWindow, firstOfRun: boolean, ahead: boolean): Promise<WindowReadWithLookup> {
@@ -237,6 +294,7 @@ export class SyncRun {
         deadline: this.budget.reads,
         log: deps.log,
         reads: this.reads,
+        ...(isSharded(this.shard) ? { owns: this.owns, countsSharedEvents: countsSharedEvents(this.shard) } : {}),
       },
       window,
       firstOfRun,
@@ -387,6 +445,7 @@ export class SyncRun {
       remaining: this.remaining,
       remainingExact: false,
       syncedThrough: this.state.cursor,
+      ...(isSharded(this.shard) ? { shard: shardLabel(this.shard) } : {}),
     };
     if (!this.lostLease) {
       const released = await this.save({
@@ -415,7 +474,7 @@ export class SyncRun {
 
   /** The fields of the invocation's one summary line (`summary`: its answer, if it got that far). */
   summaryLine(summary: JobSummary | undefined, failure: unknown, elapsedMs: number): Record<string, unknown> {
-    return summaryLine({
+    const line = summaryLine({
       summary,
       counts: this.counts,
       reads: this.reads,
@@ -425,6 +484,7 @@ export class SyncRun {
       elapsedMs,
       failure,
     });
+    return { ...line, shard: shardLabel(this.shard) };
   }
 
   /** One If-Match save on the revision this run last wrote. */

@@ -44,6 +44,10 @@ export interface WindowReader {
   log: Logger;
   /** Pages are counted as they are read; what a window holds is counted by whoever uses it (countWindow). */
   reads: ReadCounts;
+  /** A shard's run: only these agents' records are returned (shard.ts); default every agent's. */
+  owns?: (workerSid: string) => boolean;
+  /** Whether this run counts the events no agent owns (ignored, repeated ones): one shard of a set does. */
+  countsSharedEvents?: boolean;
 }
 
 /**
@@ -64,11 +68,13 @@ export async function readWindow(r: WindowReader, window: TimeWindow, firstOfRun
     });
     r.reads.eventPages += read.pages;
     pagesRead += read.pages;
-    known = read.completionsSeen;
+    // A shard cannot tell its own among completions seen so far: 0 is its lower bound.
+    known = r.owns ? 0 : read.completionsSeen;
     if (read.overflow) return { kind: 'overflow' };
     if (read.outOfBudget) return { kind: 'out-of-budget', pages: pagesRead, known };
     const { first, duplicates } = uniqueRecords(read.completions);
-    known = first.length;
+    const owns = r.owns ?? (() => true);
+    known = first.filter((c) => owns(c.workerSid)).length;
 
     // Out of budget: a shorter window (or a fresh run) reads a shorter list, unless the list answers whole days
     // and the run had its whole budget: then shrinking cannot help.
@@ -86,8 +92,11 @@ export async function readWindow(r: WindowReader, window: TimeWindow, firstOfRun
         pages: built.pages,
       });
     }
-    const ignored = Object.values(read.ignored).reduce((sum, n) => sum + n, 0);
-    return { kind: 'read', completions: read.completions, records: built.records, ignored, duplicates };
+    const shared = r.countsSharedEvents !== false;
+    const ignored = shared ? Object.values(read.ignored).reduce((sum, n) => sum + n, 0) : 0;
+    // Every record is built (outbound matching compares the whole window), then only the run's own are returned.
+    const records = built.records.filter((record) => owns(record.workerSid));
+    return { kind: 'read', completions: read.completions, records, ignored, duplicates: shared ? duplicates : 0 };
   } catch (error) {
     // A read that failed at the reads' deadline (its timeout is the remaining budget): the window did not fit.
     if (isUpstreamFailure(error) && r.deadline.expired()) {

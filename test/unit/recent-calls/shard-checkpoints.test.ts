@@ -1,5 +1,5 @@
 /** How a listed checkpoint document counts for the handover (pure part of shard-checkpoints.ts). */
-import { EMPTY_STATE, readState, type CheckpointState } from '../../../src/recent-calls/checkpoint';
+import { EMPTY_STATE, readState, type CheckpointState } from '../../../src/recent-calls/checkpoint-state';
 import { checkpointKey, sealOf } from '../../../src/recent-calls/checkpoint-seal';
 import { CHECKPOINT_DOCUMENT_NAME } from '../../../src/recent-calls/map-name';
 import { shardDocumentName, UNSHARDED } from '../../../src/recent-calls/shard';
