@@ -17,7 +17,7 @@ describe('warm state', () => {
         'Twilio server clock offsets',
         'HTTP connection pools',
         'Sync token signing key',
-        'sync job rate limiter',
+        'sync job rate limiters (one per shard)',
         'pushed events rate limiter',
         'map permissions granted',
       ]),
