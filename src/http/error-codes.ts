@@ -20,6 +20,8 @@ export const ERROR_CODES = {
   PAGE_TOKEN_INVALID: 400,
   /** `WorkerSid` is not a worker SID (WK + 32 hex). */
   WORKER_SID_INVALID: 400,
+  /** `ShardIndex` / `ShardCount` of the job: not both given, not plain whole numbers, or out of range. */
+  SHARD_INVALID: 400,
   /** No credentials at all (no Flex token, no signature, no Basic credentials where they are needed). */
   CREDENTIALS_MISSING: 401,
   /** Basic credentials that do not match. */

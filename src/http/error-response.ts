@@ -42,6 +42,8 @@ const PARAMETER_CODES: Record<string, ErrorCode> = {
   PageSize: 'PAGE_SIZE_INVALID',
   PageToken: 'PAGE_TOKEN_INVALID',
   WorkerSid: 'WORKER_SID_INVALID',
+  ShardIndex: 'SHARD_INVALID',
+  ShardCount: 'SHARD_INVALID',
 };
 
 type Rule<E> = [new (...args: never[]) => E, (error: E) => Mapped];

@@ -9,7 +9,7 @@
  * from one shard's document to another's).
  */
 import { createHash } from 'node:crypto';
-import { HttpError } from '../http/errors';
+import { InvalidParameter } from '../params/errors';
 import { CHECKPOINT_DOCUMENT_NAME } from './map-name';
 
 export interface Shard {
@@ -27,32 +27,33 @@ export const MAX_SHARD_COUNT = 32;
 export const SHARD_PARAMS = { index: 'ShardIndex', count: 'ShardCount' } as const;
 export const SHARD_PARAM_NAMES: readonly string[] = [SHARD_PARAMS.index, SHARD_PARAMS.count];
 
-export const SHARD_ERRORS = { INVALID: 'SHARD_INVALID' } as const;
-
 const CANONICAL_NUMBER = /^(0|[1-9][0-9]{0,2})$/;
 
-const invalid = (message: string) => new HttpError(400, SHARD_ERRORS.INVALID, message);
+const invalid = (parameter: string, message: string) => new InvalidParameter(parameter, message);
 
-/** The shard a request names; throws a 400 SHARD_INVALID for anything but a well-formed pair (or none). */
+/** The shard a request names; throws InvalidParameter (400 SHARD_INVALID) for anything but a well-formed pair (or none). */
 export function readShardParams(params: Record<string, unknown>): Shard {
   const rawIndex = params[SHARD_PARAMS.index];
   const rawCount = params[SHARD_PARAMS.count];
   if (rawIndex === undefined && rawCount === undefined) return UNSHARDED;
   if (rawIndex === undefined || rawCount === undefined) {
-    throw invalid(`${SHARD_PARAMS.index} and ${SHARD_PARAMS.count} go together: give both or neither`);
+    const missing = rawIndex === undefined ? SHARD_PARAMS.index : SHARD_PARAMS.count;
+    throw invalid(missing, `${SHARD_PARAMS.index} and ${SHARD_PARAMS.count} go together: give both or neither`);
   }
   const count = wholeNumber(SHARD_PARAMS.count, rawCount);
   const index = wholeNumber(SHARD_PARAMS.index, rawIndex);
   if (count < 1 || count > MAX_SHARD_COUNT) {
-    throw invalid(`${SHARD_PARAMS.count} must be from 1 to ${MAX_SHARD_COUNT}, got ${count}`);
+    throw invalid(SHARD_PARAMS.count, `${SHARD_PARAMS.count} must be from 1 to ${MAX_SHARD_COUNT}, got ${count}`);
   }
-  if (index >= count) throw invalid(`${SHARD_PARAMS.index} must be from 0 to ${count - 1}, got ${index}`);
+  if (index >= count) {
+    throw invalid(SHARD_PARAMS.index, `${SHARD_PARAMS.index} must be from 0 to ${count - 1}, got ${index}`);
+  }
   return count === 1 ? UNSHARDED : { index, count };
 }
 
 function wholeNumber(name: string, value: unknown): number {
   if (typeof value !== 'string' || !CANONICAL_NUMBER.test(value)) {
-    throw invalid(`${name} must be a whole number in plain decimal (e.g. "0", "3")`);
+    throw invalid(name, `${name} must be a whole number in plain decimal (e.g. "0", "3")`);
   }
   return Number(value);
 }

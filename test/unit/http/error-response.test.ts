@@ -33,6 +33,7 @@ const cases: Array<[string, unknown, ErrorCode, number]> = [
   ['a bad PageSize', new InvalidParameter('PageSize', 'x', 'out-of-range'), 'PAGE_SIZE_INVALID', 400],
   ['a bad PageToken', new InvalidParameter('PageToken', 'x'), 'PAGE_TOKEN_INVALID', 400],
   ['a bad WorkerSid', new InvalidParameter('WorkerSid', 'x'), 'WORKER_SID_INVALID', 400],
+  ['a bad ShardIndex / ShardCount', new InvalidParameter('ShardCount', 'x'), 'SHARD_INVALID', 400],
   ['a Token parameter to /recent-calls', new TokenInParameters('x'), 'TOKEN_IN_URL', 400],
   ['no credentials', new CredentialsMissing('x'), 'CREDENTIALS_MISSING', 401],
   ['no Basic credentials', new BasicCredentialsRejected('missing', 'r', 'x'), 'CREDENTIALS_MISSING', 401],

@@ -1,7 +1,8 @@
 /** The shard model (pure): parameters, which agent each shard owns, document names. */
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
-import { HttpError } from '../../../src/http/errors';
+import { describeError } from '../../../src/http/error-response';
+import { InvalidParameter } from '../../../src/params/errors';
 import { CHECKPOINT_DOCUMENT_NAME } from '../../../src/recent-calls/map-name';
 import {
   MAX_SHARD_COUNT,
@@ -24,9 +25,9 @@ function refusal(params: Record<string, unknown>): { status: number; code: strin
   try {
     readShardParams(params);
   } catch (error) {
-    expect(error).toBeInstanceOf(HttpError);
-    const e = error as HttpError;
-    return { status: e.status, code: e.code, message: e.message };
+    expect(error).toBeInstanceOf(InvalidParameter);
+    const { status, code, message } = describeError(error);
+    return { status, code, message };
   }
   throw new Error(`accepted ${JSON.stringify(params)}`);
 }
@@ -71,7 +72,7 @@ describe('readShardParams', () => {
         try {
           shard = readShardParams({ ShardIndex: index, ShardCount: count });
         } catch (error) {
-          expect((error as HttpError).code).toBe('SHARD_INVALID');
+          expect(describeError(error).code).toBe('SHARD_INVALID');
           return;
         }
         expect(String(Number(count))).toBe(count);
