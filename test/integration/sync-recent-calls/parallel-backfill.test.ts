@@ -134,8 +134,10 @@ describe('a backfill with 3 shards, then 2 shards interrupted, then the regular 
     expect(new Set(expected).size).toBe(expected.length);
     expect(itemsInSync().sort()).toEqual([...expected].sort());
     // Every item created by exactly one request, answered 201; no create ever found its item there already (409).
-    // The only refusals: one 404 per map, its first write (the map is then created and the write sent again).
-    expect(itemWrites.get('refused 404')).toHaveLength(new Set(expected.map((key) => key.split('|')[0])).size);
+    // The only refusals allowed: at most one 404 per map, a first write before its map existed (the map is then
+    // created and the write sent again).
+    const maps = new Set(expected.map((key) => key.split('|')[0])).size;
+    expect((itemWrites.get('refused 404') ?? []).length).toBeLessThanOrEqual(maps);
     itemWrites.delete('refused 404');
     expect([...itemWrites.keys()].sort()).toEqual([...expected].sort());
     for (const statuses of itemWrites.values()) expect(statuses).toEqual([201]);
