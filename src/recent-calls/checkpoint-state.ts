@@ -79,8 +79,10 @@ export function readState(data: unknown): CheckpointState {
 
 function isFailure(value: unknown): value is CheckpointFailure {
   const f = (value && typeof value === 'object' ? value : {}) as Record<string, unknown>;
-  return ['callSid', 'workerSid', 'code', 'at'].every(
-    (key) => typeof f[key] === 'string' && (f[key] as string).length <= MAX_FAILURE_FIELD_LENGTH,
+  const isField = (v: unknown) => typeof v === 'string' && v.length <= MAX_FAILURE_FIELD_LENGTH;
+  // An outbound call may have no call SID: its failure is stored with `callSid: null`.
+  return (
+    ['key', 'workerSid', 'code', 'at'].every((key) => isField(f[key])) && (f.callSid === null || isField(f.callSid))
   );
 }
 

@@ -32,7 +32,7 @@ describe('stored failures, last run and write id', () => {
     expect(readState({ failures: failures.slice(0, 20) }).failures).toHaveLength(20);
   });
 
-  it('drops failures with a missing field or one longer than 200 characters', () => {
+  it('drops failures with a missing field or one longer than 200 characters, and keeps a null call SID', () => {
     const ok = failure(1);
     const read = readState({
       failures: [
@@ -40,11 +40,14 @@ describe('stored failures, last run and write id', () => {
         { ...ok, code: 'c'.repeat(200) },
         { ...ok, code: 'c'.repeat(201) },
         { ...ok, workerSid: 5 },
+        { ...ok, key: undefined },
+        { ...ok, callSid: 7 },
+        { ...ok, callSid: null },
         null,
         'x',
       ],
     }).failures;
-    expect(read).toEqual([ok, { ...ok, code: 'c'.repeat(200) }]);
+    expect(read).toEqual([ok, { ...ok, code: 'c'.repeat(200) }, { ...ok, callSid: null }]);
     expect(readState({ failures: 'x' }).failures).toEqual([]);
   });
 
