@@ -1,36 +1,9 @@
 /** commitWindow at its edges: what counts as Twilio taking other writes, and records that had attempts before. */
-import { buildCallRecord } from '../../../src/recent-calls/call-record';
-import type { Completion } from '../../../src/recent-calls/events-source';
 import { commitWindow } from '../../../src/recent-calls/window-commit';
-import type { WriteOutcome } from '../../../src/recent-calls/writer';
+import { down, iso, refused, window, windowOf } from './window-fixtures';
 
-const T0 = Date.parse('2026-03-01T10:00:00Z');
-const window = { fromMs: T0, toMs: T0 + 60_000 };
-const iso = (ms: number) => new Date(ms).toISOString();
-
-function completion(i: number): Completion {
-  const hex = i.toString(16).padStart(32, '0');
-  return {
-    eventSid: `EV${hex}`,
-    eventDateMs: T0 + 1000 * (i + 1),
-    workerSid: `WK${hex}`,
-    taskSid: `WT${hex}`,
-    itemKey: `key-${i}`,
-    taskCreatedMs: T0,
-    callSid: `CA${hex}`,
-    direction: 'inbound',
-    outbound: false,
-    from: '+12065550100',
-    to: '+14155550100',
-    queue: 'Support',
-  };
-}
-
-const completions = [completion(0), completion(1)];
-const records = completions.map((c) => buildCallRecord(c));
+const { completions, records } = windowOf(2, { withCallSid: true });
 const [first, second] = records;
-const down: WriteOutcome = { kind: 'failed', retryable: true, code: 'HTTP_503', cause: 'unavailable' };
-const refused: WriteOutcome = { kind: 'failed', retryable: false, code: '54006', cause: 'rejected' };
 
 describe('commitWindow at the edges', () => {
   it('counts an item that already existed as Twilio taking writes: a record failing with 5xx then counts its run', () => {

@@ -1,43 +1,9 @@
 /** What a window's write outcomes commit (pure): final outcomes, give-ups, attempt entries, failures, the cursor. */
 import fc from 'fast-check';
 import { GIVE_UP_AFTER_RUNS, GIVE_UP_TRANSIENT_AFTER_RUNS } from '../../../src/recent-calls/attempts';
-import { buildCallRecord, type CallRecord } from '../../../src/recent-calls/call-record';
-import type { Completion } from '../../../src/recent-calls/events-source';
 import { commitWindow } from '../../../src/recent-calls/window-commit';
 import { isCommitted, type WriteOutcome } from '../../../src/recent-calls/writer';
-
-const T0 = Date.parse('2026-03-01T10:00:00Z');
-const window = { fromMs: T0, toMs: T0 + 60_000 };
-const iso = (ms: number) => new Date(ms).toISOString();
-
-function completion(i: number): Completion {
-  const hex = i.toString(16).padStart(32, '0');
-  return {
-    eventSid: `EV${hex}`,
-    eventDateMs: T0 + 1000 * (i + 1),
-    workerSid: `WK${hex}`,
-    taskSid: `WT${hex}`,
-    itemKey: `key-${i}`,
-    taskCreatedMs: T0,
-    callSid: i % 2 === 0 ? `CA${hex}` : null,
-    direction: 'inbound',
-    outbound: false,
-    from: '+12065550100',
-    to: '+14155550100',
-    queue: 'Support',
-  };
-}
-
-function windowOf(n: number): { completions: Completion[]; records: CallRecord[] } {
-  const completions = Array.from({ length: n }, (_, i) => completion(i));
-  return { completions, records: completions.map((c) => buildCallRecord(c)) };
-}
-
-const written: WriteOutcome = { kind: 'written' };
-const throttled: WriteOutcome = { kind: 'failed', retryable: true, code: '54009', cause: 'throttled' };
-const down: WriteOutcome = { kind: 'failed', retryable: true, code: 'HTTP_503', cause: 'unavailable' };
-const odd: WriteOutcome = { kind: 'failed', retryable: true, code: 'UNEXPECTED', cause: 'unexpected' };
-const refused: WriteOutcome = { kind: 'failed', retryable: false, code: '54006', cause: 'rejected' };
+import { down, iso, odd, refused, throttled, window, windowOf, written } from './window-fixtures';
 
 describe('commitWindow', () => {
   it('every record committed: the cursor moves to the window end, nothing remains, no attempts kept', () => {
