@@ -15,6 +15,7 @@ import type { CallRecord } from './call-record';
 import { hasNextPage, type PageLike } from './paging';
 import { recentCallsMapName } from './map-name';
 import type { RecentCallsWriter, WriteOutcome } from './writer';
+import type { Deadline } from '../twilio/deadline';
 
 /** Sync's largest item page. */
 const PAGE_SIZE = 100;
@@ -46,8 +47,9 @@ export class Reconciler {
   /** Maps a range read found missing in this run. */
   private readonly absent = new Set<string>();
 
-  constructor(private readonly options: { client: Twilio; serviceSid: string; stopAt: number; now?: () => number }) {
-    this.now = options.now ?? (() => performance.now());
+  /** `deadline`: no range read starts after it (less a margin for the read itself). */
+  constructor(private readonly options: { client: Twilio; serviceSid: string; deadline: Deadline }) {
+    this.now = () => options.deadline.now();
   }
 
   /** The keys of `keys` (one map's, sorted) that the map holds, or undefined when that could not be read. */
@@ -71,7 +73,7 @@ export class Reconciler {
           if (item.key >= last) beyond = true;
         }
         if (beyond || found.size === wanted.size || !hasNextPage(page)) return found;
-        if (this.now() >= this.options.stopAt - READ_MARGIN_MS) return undefined;
+        if (this.now() >= this.options.deadline.endsAt - READ_MARGIN_MS) return undefined;
         const next = await page.nextPage();
         if (!next || next.instances.length === 0) return found;
         page = next;
@@ -107,7 +109,7 @@ export class Reconciler {
     const reader = async () => {
       for (let next = maps.shift(); next; next = maps.shift()) {
         const [name, indexes] = next;
-        if (this.now() >= this.options.stopAt - READ_MARGIN_MS) {
+        if (this.now() >= this.options.deadline.endsAt - READ_MARGIN_MS) {
           this.stats.rangeReadsSkipped += 1;
           continue;
         }

@@ -210,9 +210,7 @@ export class SyncRun {
     }
     this.cursor = startCursor(this.handOver(trusted.cursorMs, othersResult), this.serverNow(), config.ttlDays);
     this.windowMs = initialWindow(this.state.windowSeconds, this.maxWindowMs);
-    // The writer and the reconciler start no request after the writes' deadline (on its clock).
-    const stopAt = this.budget.writes.endsAt;
-    const now = () => this.budget.writes.now();
+    // The writer and the reconciler start no request after the writes' deadline.
     const writer = new RecentCallsWriter({
       client: deps.work.client,
       serviceSid: config.serviceSid,
@@ -222,8 +220,7 @@ export class SyncRun {
       ttlDays: config.ttlDays,
       serverNow: () => this.serverNow(),
       aclEnabled,
-      stopAt,
-      now,
+      deadline: this.budget.writes,
       log: deps.log,
       identityOf: (workerSid) => this.identities?.get(workerSid),
     });
@@ -231,8 +228,7 @@ export class SyncRun {
     const reconciler = new Reconciler({
       client: deps.work.client,
       serviceSid: config.serviceSid,
-      stopAt,
-      now,
+      deadline: this.budget.writes,
     });
     this.started = { checkpoint: lease.checkpoint, aclEnabled, rejectedState: lease.rejectedState, writer, reconciler };
     return true;

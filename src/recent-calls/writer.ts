@@ -29,6 +29,7 @@ import { collectionTtlSeconds, ItemTooLarge, itemTtlSeconds, toItem, type CallRe
 import { warmMap } from '../runtime/warm-state';
 import { Notifier } from './concurrency';
 import { recentCallsMapName } from './map-name';
+import type { Deadline } from '../twilio/deadline';
 
 /**
  * The read grants this instance has made (service/map → identity), kept across warm invocations, so that a map whose
@@ -68,9 +69,8 @@ export interface WriterOptions {
   /** The Twilio server's clock (TTL decisions). */
   serverNow: () => number;
   aclEnabled: boolean;
-  /** No request starts after this instant of `now()` (the run's budget). */
-  stopAt: number;
-  now?: () => number;
+  /** No request starts after this deadline (the run's writes budget); its clock is the writer's clock. */
+  deadline: Deadline;
   log: Logger;
   /** Identity for workers whose events lacked `contact_uri` (looked up in bulk by the caller). */
   identityOf?: (workerSid: string) => string | undefined;
@@ -154,7 +154,7 @@ export class RecentCallsWriter {
   private readonly maps = new Map<string, MapState>();
 
   constructor(private readonly options: WriterOptions) {
-    this.now = options.now ?? (() => performance.now());
+    this.now = () => options.deadline.now();
   }
 
   /**
@@ -186,7 +186,8 @@ export class RecentCallsWriter {
     const maps = [...queues.values()];
     const finished = new Notifier();
     let ended = 0;
-    const { limiter, stopAt, perMapConcurrency } = this.options;
+    const { limiter, perMapConcurrency } = this.options;
+    const stopAt = this.options.deadline.endsAt;
 
     const worker = async () => {
       for (;;) {
@@ -249,7 +250,7 @@ export class RecentCallsWriter {
 
   /** One write request to `map`: waits for the map's rate slot; NotStarted past the budget. */
   private async request<T>(map: MapState, send: () => Promise<T>): Promise<T> {
-    const stopAt = this.options.stopAt;
+    const stopAt = this.options.deadline.endsAt;
     if (!(await this.options.limiter.acquire(map.name, 1, stopAt))) throw new NotStarted();
     if (this.now() >= stopAt) throw new NotStarted();
     return send();

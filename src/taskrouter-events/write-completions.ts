@@ -157,8 +157,7 @@ export async function writePushedCompletions(
       ttlDays: deps.config.ttlDays,
       serverNow: () => deps.twilio.http.serverNow(),
       aclEnabled: acl,
-      stopAt: deadline.endsAt,
-      now: () => deadline.now(),
+      deadline,
       log: deps.log,
       identityOf: (workerSid) => identityOf.get(workerSid),
     });

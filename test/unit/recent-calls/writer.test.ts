@@ -10,6 +10,7 @@ import type { Completion } from '../../../src/recent-calls/events-source';
 import { recentCallsMapName } from '../../../src/recent-calls/map-name';
 import { RecentCallsWriter } from '../../../src/recent-calls/writer';
 import { recentCallItemKey } from '../../../src/recent-calls/item-key';
+import { Deadline } from '../../../src/twilio/deadline';
 
 const NOW = Date.parse('2026-03-10T12:00:00.000Z');
 const WK = (n: number) => 'WK' + String(n).repeat(32);
@@ -68,7 +69,7 @@ function stubClient(behaviour: Behaviour) {
   return { client, sent };
 }
 
-function writer(client: Twilio, options: { limiter?: ObjectRateLimiter; stopAt?: number } = {}) {
+function writer(client: Twilio, options: { limiter?: ObjectRateLimiter; deadline?: Deadline } = {}) {
   return new RecentCallsWriter({
     client,
     serviceSid: 'IS' + '0'.repeat(32),
@@ -78,7 +79,7 @@ function writer(client: Twilio, options: { limiter?: ObjectRateLimiter; stopAt?:
     ttlDays: 30,
     serverNow: () => NOW,
     aclEnabled: true,
-    stopAt: options.stopAt ?? Number.POSITIVE_INFINITY,
+    deadline: options.deadline ?? Deadline.none(),
     log: createLogger({ write: () => {} }),
   });
 }
@@ -128,7 +129,7 @@ describe('permission grants', () => {
     const { client, sent } = stubClient({});
     // One write per second for the map, and the budget ends before the second slot: the grant cannot start.
     const limiter = new ObjectRateLimiter({ ratePerSecond: 1, burst: 1 });
-    const outcomes = await writer(client, { limiter, stopAt: performance.now() + 500 }).write([record(WK(7), 'alice')]);
+    const outcomes = await writer(client, { limiter, deadline: new Deadline(500) }).write([record(WK(7), 'alice')]);
     expect(outcomes).toEqual([{ kind: 'not-attempted', itemWritten: true }]);
     expect(sent.items).toHaveLength(1);
     expect(sent.grants).toHaveLength(0);
