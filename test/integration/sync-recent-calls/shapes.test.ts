@@ -157,26 +157,12 @@ describe('Flex-shaped voice tasks', () => {
 });
 
 describe('list behaviours real Twilio may show', () => {
-  for (const order of ['oldest', 'shuffled'] as const) {
-    // The Events list's order is not documented (docs taskrouter/api/event): the job must not depend on it.
-    it(`writes the same items when the Events list answers ${order === 'oldest' ? 'oldest first' : 'shuffled within pages'}`, async () => {
-      await admin.setLimits({ eventsOrder: order });
-      try {
-        await admin.seed({ agents: 5, callsPerAgent: 20, days: 35 });
-        await admin.advanceClock(120);
-        const expected = handledCalls(emulator);
-        await syncAll();
-        expectItems(expected);
-      } finally {
-        await admin.setLimits({ eventsOrder: 'newest' });
-      }
-    });
-  }
-
-  // twilio_api_v2010.json, ListCall: StartTime> / StartTime< described as dates (YYYY-MM-DD): a one-hour window may
-  // get the whole day's calls back.
-  it('writes the same items when the Calls list honours its time filters by the day only', async () => {
-    await admin.setLimits({ callsTimeFilter: 'day' });
+  /** Seeds 35 days of calls, syncs them under `limits` and expects exactly the handled calls; then sets `restore`. */
+  async function expectSameItemsUnder(
+    limits: Parameters<EmulatorAdmin['setLimits']>[0],
+    restore: Parameters<EmulatorAdmin['setLimits']>[0],
+  ) {
+    await admin.setLimits(limits);
     try {
       await admin.seed({ agents: 5, callsPerAgent: 20, days: 35 });
       await admin.advanceClock(120);
@@ -184,9 +170,20 @@ describe('list behaviours real Twilio may show', () => {
       await syncAll();
       expectItems(expected);
     } finally {
-      await admin.setLimits({ callsTimeFilter: 'exact' });
+      await admin.setLimits(restore);
     }
-  });
+  }
+
+  for (const order of ['oldest', 'shuffled'] as const) {
+    // The Events list's order is not documented (docs taskrouter/api/event): the job must not depend on it.
+    it(`writes the same items when the Events list answers ${order === 'oldest' ? 'oldest first' : 'shuffled within pages'}`, () =>
+      expectSameItemsUnder({ eventsOrder: order }, { eventsOrder: 'newest' }));
+  }
+
+  // twilio_api_v2010.json, ListCall: StartTime> / StartTime< described as dates (YYYY-MM-DD): a one-hour window may
+  // get the whole day's calls back.
+  it('writes the same items when the Calls list honours its time filters by the day only', () =>
+    expectSameItemsUnder({ callsTimeFilter: 'day' }, { callsTimeFilter: 'exact' }));
 
   // Official spec, taskrouter ListEvent Minutes: "Task Attributes for Events occurring more 43,200 minutes ago will
   // be redacted": with RECENT_CALLS_TTL_DAYS 35 the job reads such events and must skip them, not write empty items.
