@@ -67,7 +67,11 @@ export async function startFunctionsServer(options: FunctionsServerOptions): Pro
   const dir = mkdtempSync(join(tmpdir(), 'flex-sync-functions-'));
   const envPath = join(dir, '.env');
   writeFileSync(envPath, envFile(options.env), { mode: 0o600 });
+  // FUNCTIONS_CPU_PROF_DIR=<dir> writes a V8 CPU profile of the functions process there when it stops (profiling
+  // a bench: `FUNCTIONS_CPU_PROF_DIR=/tmp/prof npm run bench -- sync-job`, then open the .cpuprofile in DevTools).
+  const profileDir = process.env.FUNCTIONS_CPU_PROF_DIR;
   const args = [
+    ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '-r', join(__dirname, 'exit-on-sigterm.cjs')] : []),
     ...(options.nodeArgs ?? []),
     join(root, 'node_modules', 'twilio-run', 'bin', 'twilio-run.js'),
     'start',

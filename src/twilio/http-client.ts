@@ -5,10 +5,10 @@
  * - remembers the Twilio server's clock (the Date header), which TTL and expiry decisions compare against;
  * - counts requests, retries and 429s for the job's summary log line.
  */
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
+import type { Agent as HttpAgent } from 'node:http';
+import type { Agent as HttpsAgent } from 'node:https';
 import twilio from 'twilio';
-import { registerWarmState, warmMap } from '../runtime/warm-state';
+import { warmMap } from '../runtime/warm-state';
 import { Deadline } from './deadline';
 import {
   backoffDelayMs,
@@ -18,6 +18,7 @@ import {
   parseRetryAfter,
   type RetryPolicy,
 } from './retry-policy';
+import { pooledAgent, sendSdkRequest, type SdkRequest } from './transport';
 
 type RequestOptions<TData> = import('twilio/lib/base/RequestClient').RequestOptions<TData>;
 type Response<TData> = import('twilio/lib/http/response').default<TData>;
@@ -59,29 +60,6 @@ export interface TwilioHttpClientOptions {
 
 /** The twilio SDK's own per-host default. */
 export const DEFAULT_MAX_SOCKETS = 20;
-/** Matches the SDK's socket timeout (ms): an idle pooled socket is closed after it. */
-const SOCKET_TIMEOUT_MS = 30_000;
-
-/**
- * Connection pools, one per scheme, size and pool name, in module scope: a warm instance's invocations reuse their open
- * (TLS) connections instead of paying a handshake per invocation. Every idle socket is kept, up to the pool's size,
- * so the next burst of requests does not reconnect either.
- */
-const agents = new Map<string, HttpAgent>();
-registerWarmState('HTTP connection pools', () => {
-  for (const agent of agents.values()) agent.destroy();
-  agents.clear();
-});
-function pooledAgent(scheme: 'http' | 'https', maxSockets: number, pool = ''): HttpAgent {
-  const key = `${scheme}:${maxSockets}:${pool}`;
-  let agent = agents.get(key);
-  if (!agent) {
-    const options = { keepAlive: true, maxSockets, maxFreeSockets: maxSockets, timeout: SOCKET_TIMEOUT_MS };
-    agent = scheme === 'https' ? new HttpsAgent(options) : new HttpAgent(options);
-    agents.set(key, agent);
-  }
-  return agent;
-}
 
 /**
  * Best estimates of (server time − performance.now()) per server clock: all of Twilio shares one, each emulator has
@@ -101,6 +79,8 @@ export function estimatedServerNow(emulatorUrl?: string): number {
 const TWILIO_ORIGIN = /^https:\/\/[a-z0-9.-]+\.twilio\.com(?::443)?/i;
 
 export class TwilioHttpClient extends twilio.RequestClient {
+  /** The connection pools this client sends on, shared by every client of the same size and pool name. */
+  readonly agents: { http: HttpAgent; https: HttpsAgent };
   readonly metrics: TwilioCallMetrics = { requests: 0, retries: 0, throttled: 0, serverErrors: 0, networkErrors: 0 };
   private readonly deadline: Deadline;
   private readonly policy: RetryPolicy;
@@ -113,11 +93,15 @@ export class TwilioHttpClient extends twilio.RequestClient {
   constructor(options: TwilioHttpClientOptions = {}) {
     super({ keepAlive: true });
     const maxSockets = options.maxSockets ?? DEFAULT_MAX_SOCKETS;
-    // With HTTP_PROXY the SDK routes through its proxy agent: leave that one alone.
-    if (!process.env.HTTP_PROXY) this.axios.defaults.httpsAgent = pooledAgent('https', maxSockets, options.pool);
-    // The emulator is plain http on loopback; give it the same pool limits so local runs and benches see
+    // The emulator is plain http on loopback; it gets the same pool limits, so local runs and benches see
     // production's concurrency, not Node's unlimited global agent.
-    this.axios.defaults.httpAgent = pooledAgent('http', maxSockets, options.pool);
+    this.agents = {
+      http: pooledAgent('http', maxSockets, options.pool),
+      https: pooledAgent('https', maxSockets, options.pool),
+    };
+    // The requests that go the SDK's way (see send) use the same pools, except https through HTTP_PROXY.
+    this.axios.defaults.httpAgent = this.agents.http;
+    if (!process.env.HTTP_PROXY) this.axios.defaults.httpsAgent = this.agents.https;
     this.deadline = options.deadline ?? Deadline.none();
     this.policy = options.policy ?? TWILIO_RETRY_POLICY;
     this.emulatorUrl = options.emulatorUrl?.replace(/\/+$/, '');
@@ -134,7 +118,7 @@ export class TwilioHttpClient extends twilio.RequestClient {
       this.metrics.requests += 1;
       let retryAfterMs: number | undefined;
       try {
-        const response = await super.request<TData>({ ...opts, uri, timeout });
+        const response = await this.send<TData>({ ...opts, uri }, timeout);
         this.noteServerClock(response.headers);
         if (!isRetryableStatus(response.statusCode)) return response;
         if (response.statusCode === 429) this.metrics.throttled += 1;
@@ -151,6 +135,18 @@ export class TwilioHttpClient extends twilio.RequestClient {
         await this.pause(delay);
       }
     }
+  }
+
+  /**
+   * One attempt. Two cases go the SDK's own way (axios): https with HTTP_PROXY, through the SDK's proxy agent
+   * (whose pool is the proxy's), and a client at log level debug, which the SDK prints. Everything else goes on this
+   * client's pools.
+   */
+  private async send<TData>(opts: RequestOptions<TData>, timeout: number): Promise<Response<TData>> {
+    const proxied = Boolean(process.env.HTTP_PROXY) && opts.uri.startsWith('https:');
+    if (proxied || opts.logLevel === 'debug') return super.request<TData>({ ...opts, timeout });
+    const response = await sendSdkRequest(opts as SdkRequest, this.agents, timeout);
+    return response as unknown as Response<TData>;
   }
 
   /** The Twilio server's current time, from the last Date header seen; the local clock until one was seen. */

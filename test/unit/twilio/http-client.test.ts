@@ -161,8 +161,7 @@ describe('connection pool', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as { port: number }).port;
     const http = new TwilioHttpClient({ emulatorUrl: `http://127.0.0.1:${port}`, maxSockets });
-    const agent = (http as unknown as { axios: { defaults: { httpAgent: import('node:http').Agent } } }).axios.defaults
-      .httpAgent;
+    const agent = http.agents.http;
     const requests = Array.from({ length: count }, () =>
       http.request({ method: 'get', uri: 'https://sync.twilio.com/v1/Services' }),
     );
@@ -189,29 +188,18 @@ describe('connection pool', () => {
   });
 
   it('gives the https agent the same size (production) and keeps idle sockets for the next burst', () => {
-    const http = new TwilioHttpClient({ maxSockets: 32 });
-    const { httpsAgent } = (http as unknown as { axios: { defaults: { httpsAgent: import('node:https').Agent } } })
-      .axios.defaults;
+    const httpsAgent = new TwilioHttpClient({ maxSockets: 32 }).agents.https;
     expect(httpsAgent.maxSockets).toBe(32);
     expect(httpsAgent.maxFreeSockets).toBe(32);
     // A warm instance's next invocation reuses the same pool (and its open connections).
-    expect((new TwilioHttpClient({ maxSockets: 32 }) as unknown as typeof http).axios.defaults.httpsAgent).toBe(
-      httpsAgent,
-    );
+    expect(new TwilioHttpClient({ maxSockets: 32 }).agents.https).toBe(httpsAgent);
     // A reset (a cold start) closes the pools: the next client gets a new one.
     resetWarmState();
-    expect((new TwilioHttpClient({ maxSockets: 32 }) as unknown as typeof http).axios.defaults.httpsAgent).not.toBe(
-      httpsAgent,
-    );
+    expect(new TwilioHttpClient({ maxSockets: 32 }).agents.https).not.toBe(httpsAgent);
   });
 
   it('keeps a named pool apart: shards in one local process each get the sockets of their own instance', async () => {
-    const agentOf = (pool?: string) =>
-      (
-        new TwilioHttpClient({ maxSockets: 32, pool }) as unknown as {
-          axios: { defaults: { httpAgent: import('node:http').Agent } };
-        }
-      ).axios.defaults.httpAgent;
+    const agentOf = (pool?: string) => new TwilioHttpClient({ maxSockets: 32, pool }).agents.http;
     expect(agentOf('0-of-2')).toBe(agentOf('0-of-2'));
     expect(agentOf('0-of-2')).not.toBe(agentOf('1-of-2'));
     expect(agentOf('0-of-2')).not.toBe(agentOf());
