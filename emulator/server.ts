@@ -37,6 +37,7 @@ import { classifyHost, hostFromPath, HOST_ONLY_FAMILIES, type HostTarget } from 
 import { TwilioProxy } from './proxy/proxy';
 import { FunctionsRuntime } from './serverless/runtime';
 import { createServerlessState, type ServerlessState } from './serverless/state';
+import { serializeBody } from './core/serialize';
 
 export interface EmulatorState {
   sync: SyncState;
@@ -251,11 +252,11 @@ export class Emulator {
       // Host, Origin and Content-Type checks (families/admin.ts), before any route and for preflights too.
       const refusal = adminRefusal(method, req.headers);
       if (refusal) {
-        this.send(res, { status: refusal.status, body: refusal.toBody() });
+        await this.send(res, { status: refusal.status, body: refusal.toBody() });
         return;
       }
       if (method === 'OPTIONS') {
-        this.send(res, { status: 204, headers: adminCorsHeaders(req.headers.origin) });
+        await this.send(res, { status: 204, headers: adminCorsHeaders(req.headers.origin) });
         return;
       }
     }
@@ -310,7 +311,7 @@ export class Emulator {
       return;
     }
     if (isAdminPath) response.headers = { ...response.headers, ...adminCorsHeaders(req.headers.origin) };
-    this.send(res, response);
+    await this.send(res, response);
   }
 
   /** Applies the configured faults; throws the injected error, or returns true when the answer must be dropped. */
@@ -354,7 +355,7 @@ export class Emulator {
     return { status: 500, body: new TwilioError(500, 20500, 'Internal Server Error').toBody() };
   }
 
-  private send(res: ServerResponse, response: EmuResponse): void {
+  private async send(res: ServerResponse, response: EmuResponse): Promise<void> {
     res.statusCode = response.status;
     res.setHeader('Date', new Date(this.clock.now()).toUTCString());
     res.setHeader('Twilio-Request-Id', newSid('RQ'));
@@ -363,8 +364,9 @@ export class Emulator {
       res.end();
       return;
     }
+    const text = await serializeBody(response.body);
     res.setHeader('Content-Type', 'application/json; charset=utf-8');
-    res.end(JSON.stringify(response.body));
+    res.end(text);
   }
 }
 
