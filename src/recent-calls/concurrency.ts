@@ -1,4 +1,4 @@
-/** Wakes waiters one at a time (a finished request frees one slot: one waiter is enough). */
+/** Wakes waiters: one (a finished request frees one slot), or all (it may have made several units ready). */
 export class Notifier {
   private readonly waiting: Array<() => void> = [];
 
@@ -23,5 +23,9 @@ export class Notifier {
 
   notifyOne(): void {
     this.waiting.shift()?.();
+  }
+
+  notifyAll(): void {
+    for (const wake of this.waiting.splice(0)) wake();
   }
 }

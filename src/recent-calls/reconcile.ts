@@ -39,6 +39,8 @@ export interface MapLookup {
   present: ReadonlySet<number>;
   /** Maps found missing in this run (their first write creates them without trying the item first). */
   absentMaps: ReadonlySet<string>;
+  /** Maps a range read of this run found (their first write need not go alone to find out). */
+  existingMaps: ReadonlySet<string>;
 }
 
 export class Reconciler {
@@ -46,6 +48,8 @@ export class Reconciler {
   private readonly now: () => number;
   /** Maps a range read found missing in this run. */
   private readonly absent = new Set<string>();
+  /** Maps a range read found in this run. */
+  private readonly existing = new Set<string>();
 
   /** `deadline`: no range read starts after it (less a margin for the read itself). */
   constructor(private readonly options: { client: Twilio; serviceSid: string; deadline: Deadline }) {
@@ -65,6 +69,7 @@ export class Reconciler {
         bounds: 'inclusive',
         pageSize: PAGE_SIZE,
       });
+      this.existing.add(mapName);
       for (;;) {
         this.stats.rangeReads += 1;
         let beyond = false;
@@ -86,6 +91,7 @@ export class Reconciler {
         (hasStatus(error, 404) && !hasTwilioCode(error, 54201))
       ) {
         this.absent.add(mapName);
+        this.existing.delete(mapName);
         return found;
       }
       return undefined;
@@ -102,7 +108,9 @@ export class Reconciler {
     const byMap = new Map<string, number[]>();
     records.forEach((record, index) => {
       const name = recentCallsMapName(record.workerSid);
-      byMap.set(name, [...(byMap.get(name) ?? []), index]);
+      const indexes = byMap.get(name);
+      if (indexes) indexes.push(index);
+      else byMap.set(name, [index]);
     });
     const present = new Set<number>();
     const maps = [...byMap.entries()].filter(([name]) => !this.absent.has(name));
@@ -123,7 +131,7 @@ export class Reconciler {
       }
     };
     await Promise.all(Array.from({ length: Math.min(readers, maps.length) }, reader));
-    return { present, absentMaps: this.absent };
+    return { present, absentMaps: this.absent, existingMaps: this.existing };
   }
 
   /**
@@ -136,11 +144,12 @@ export class Reconciler {
     lookup?: MapLookup,
     onProgress?: (ended: number, of: number) => void,
   ): Promise<WriteOutcome[]> {
-    const { present, absentMaps } = lookup ?? (await this.lookup(records));
+    const { present, absentMaps, existingMaps } = lookup ?? (await this.lookup(records));
     this.stats.alreadyThere += present.size;
     const missing = records.filter((_, i) => !present.has(i));
     const written = await writer.write(missing, {
       absentMaps,
+      existingMaps,
       onProgress: onProgress && ((ended) => onProgress(ended, missing.length)),
     });
     let w = 0;

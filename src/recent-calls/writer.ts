@@ -16,9 +16,10 @@
  * the map in this run). The identity goes into the URL path percent-encoded: it comes from worker attributes, and
  * a `/` or `..` in it must not turn the grant into one on another path.
  *
- * Scheduling: see write(). The first write of a map goes alone (it may have to create the map); then up to
- * `perMapConcurrency` writes of a map may be in flight, each started only in a slot of the map's rate limiter.
- * `concurrency` workers each send one request at a time, so at most `concurrency` requests are in flight.
+ * Scheduling (write-schedule.ts): a map found missing is created before its items; the first write of a map not
+ * known either way goes alone (it may find the map missing); then up to `perMapConcurrency` requests of a map may be
+ * in flight (its grant among them), each started only in a slot of the map's rate limiter. `concurrency` workers
+ * each send one request at a time, so at most `concurrency` requests are in flight.
  */
 import type { Twilio } from 'twilio';
 import type { Logger } from '../observability/logger';
@@ -28,6 +29,7 @@ import { isRetryableNetworkError } from '../twilio/retry-policy';
 import { collectionTtlSeconds, ItemTooLarge, itemTtlSeconds, toItem, type CallRecord } from './call-record';
 import { warmMap } from '../runtime/warm-state';
 import { Notifier } from './concurrency';
+import { WriteSchedule, type MapQueue, type Unit, type UnitEnd } from './write-schedule';
 import { recentCallsMapName } from './map-name';
 import type { Deadline } from '../twilio/deadline';
 
@@ -96,11 +98,15 @@ interface MapState {
   known?: boolean;
   /** A range read of this run found the map missing (and the writer has not created it since): create it first. */
   absent?: boolean;
+  /** The agent's read grant on the map is made (in this run). */
+  granted?: boolean;
 }
 
 export interface WriteOptions {
   /** Maps found missing in this run (reconcile.ts): their first write creates the map before the item. */
   absentMaps?: ReadonlySet<string>;
+  /** Maps found in this run (reconcile.ts): their writes need not wait for a first one to see the map is there. */
+  existingMaps?: ReadonlySet<string>;
   /** Called after each record's write ends, with how many of the records have ended so far. */
   onProgress?: (ended: number) => void;
 }
@@ -158,81 +164,142 @@ export class RecentCallsWriter {
   }
 
   /**
-   * Writes every record it can before `stopAt`; one outcome per record, in the records' order (which must be the
-   * commit order, i.e. by event time). `concurrency` workers each take the earliest pending record among the maps
-   * that may take a write now (rate slot free, fewer than `perMapConcurrency` in flight, and the map's first write,
-   * which may create the map, done), so that a run cut by the budget has written an (almost) unbroken prefix of
-   * the records and the checkpoint can move as far as possible.
+   * Writes every record it can before the deadline; one outcome per record, in the records' order (which must be
+   * the commit order, i.e. by event time). `concurrency` workers each send one request at a time, the one the
+   * schedule picks (write-schedule.ts): a missing map's create, a map's first or next item, or its grant.
    */
   async write(records: readonly CallRecord[], options: WriteOptions = {}): Promise<WriteOutcome[]> {
     const outcomes: Array<WriteOutcome | undefined> = new Array(records.length);
-    const queues = new Map<
-      string,
-      { state: MapState; queue: number[]; head: number; inFlight: number; started: boolean }
-    >();
-    records.forEach((record, index) => {
-      let q = queues.get(record.workerSid);
-      if (!q) {
-        q = { state: this.mapState(record.workerSid), queue: [], head: 0, inFlight: 0, started: false };
-        queues.set(record.workerSid, q);
-      }
-      q.queue.push(index);
-      if (record.identity) q.state.identity ??= record.identity;
+    const schedule = new WriteSchedule(this.queuesFor(records, options), {
+      perMapConcurrency: this.options.perMapConcurrency,
+      slotAt: (name) => this.options.limiter.nextSlotAt(name),
+      timeOf: (index) => records[index].eventDateMs,
+      writable: (index) => itemTtlSeconds(records[index], this.options.serverNow(), this.options.ttlDays) !== undefined,
     });
-    for (const q of queues.values()) {
-      q.state.identity ??= this.options.identityOf?.(q.state.workerSid);
-      q.state.absent = !q.state.known && options.absentMaps?.has(q.state.name) === true;
-    }
-    const maps = [...queues.values()];
     const finished = new Notifier();
+    /** How each map's last grant of this write ended (by worker SID). */
+    const grants = new Map<string, GrantResult>();
     let ended = 0;
-    const { limiter, perMapConcurrency } = this.options;
+    const recordEnded = (index: number, outcome: WriteOutcome) => {
+      outcomes[index] = outcome;
+      options.onProgress?.(++ended);
+    };
     const stopAt = this.options.deadline.endsAt;
-
     const worker = async () => {
       for (;;) {
         const t = this.now();
         if (t >= stopAt) return;
-        let best: (typeof maps)[number] | undefined;
-        let bestTime = Number.POSITIVE_INFINITY;
-        let nextSlot = Number.POSITIVE_INFINITY;
-        let pending = false;
-        for (const m of maps) {
-          if (m.head >= m.queue.length) continue;
-          pending = true;
-          if (m.inFlight >= (m.started ? perMapConcurrency : 1)) continue;
-          const slot = limiter.nextSlotAt(m.state.name);
-          if (slot > t) {
-            nextSlot = Math.min(nextSlot, slot);
-            continue;
-          }
-          const time = records[m.queue[m.head]].eventDateMs;
-          if (time < bestTime) {
-            best = m;
-            bestTime = time;
-          }
-        }
-        if (!pending) return;
-        if (!best) {
-          // Wait for a rate slot or for a request to finish, never past the budget.
-          await finished.wait(Math.min(stopAt - t, Number.isFinite(nextSlot) ? nextSlot - t : 50));
+        const next = schedule.next(t);
+        if (next === 'done') return;
+        if ('waitMs' in next) {
+          // For a rate slot or for a request in flight to end, never past the budget.
+          await finished.wait(Math.min(stopAt - t, Number.isFinite(next.waitMs) ? next.waitMs : 50));
           continue;
         }
-        const index = best.queue[best.head++];
-        const first = !best.started;
-        best.inFlight += 1;
         try {
-          outcomes[index] = await this.writeOne(best.state, records[index]);
+          schedule.ended(next, await this.send(next, schedule, records, recordEnded, grants), this.now());
         } finally {
-          best.inFlight -= 1;
-          if (first) best.started = true;
-          finished.notifyOne();
-          options.onProgress?.(++ended);
+          finished.notifyAll();
         }
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, this.options.concurrency) }, worker));
-    return records.map((_, i) => outcomes[i] ?? { kind: 'not-attempted' });
+    return records.map((record, index) =>
+      this.withGrant(outcomes[index] ?? { kind: 'not-attempted' }, record, grants.get(record.workerSid)),
+    );
+  }
+
+  /** One queue per map, in the order the records first name it. */
+  private queuesFor(records: readonly CallRecord[], options: WriteOptions): MapQueue<MapState>[] {
+    const queues = new Map<string, MapQueue<MapState>>();
+    records.forEach((record, index) => {
+      let q = queues.get(record.workerSid);
+      if (!q) {
+        const map = this.mapState(record.workerSid);
+        q = { map, name: map.name, queue: [], head: 0, phase: 'probe', inFlight: 0, blocked: false, version: 0 };
+        queues.set(record.workerSid, q);
+      }
+      q.queue.push(index);
+      if (record.identity) q.map.identity ??= record.identity;
+    });
+    for (const q of queues.values()) {
+      const map = q.map;
+      map.identity ??= this.options.identityOf?.(map.workerSid);
+      if (options.existingMaps?.has(map.name) && !map.creating) map.known = true;
+      map.absent = !map.known && options.absentMaps?.has(map.name) === true;
+      q.phase = map.known ? 'open' : map.absent ? 'create' : 'probe';
+      if (this.options.aclEnabled && !map.granted)
+        q.grant = { running: false, attempts: 0, itemsIn: 0, settled: false };
+    }
+    return [...queues.values()];
+  }
+
+  /** Sends one unit (started() as soon as its request has its rate slot) and says how it ended. */
+  private async send(
+    unit: Unit<MapState>,
+    schedule: WriteSchedule<MapState>,
+    records: readonly CallRecord[],
+    recordEnded: (index: number, outcome: WriteOutcome) => void,
+    grants: Map<string, GrantResult>,
+  ): Promise<UnitEnd> {
+    const map = unit.q.map;
+    if (unit.kind === 'grant') {
+      const sent = this.grantOnce(map);
+      schedule.started(unit, this.now());
+      const result = await sent;
+      grants.set(map.workerSid, result);
+      if (result.ok) map.granted = true;
+      return { kind: 'grant', settled: result.ok || (!result.notStarted && !result.failure.retryable) };
+    }
+    const record = records[unit.index];
+    if (unit.kind === 'create') {
+      const created = this.ensureMap(map);
+      schedule.started(unit, this.now());
+      try {
+        await created;
+        return { kind: 'create', ok: true };
+      } catch (error) {
+        recordEnded(unit.index, this.failed(error, map, record));
+        return { kind: 'create', ok: false };
+      }
+    }
+    const written = this.createItem(map, record);
+    schedule.started(unit, this.now());
+    let outcome: WriteOutcome;
+    try {
+      outcome = await written;
+    } catch (error) {
+      outcome = this.failed(error, map, record);
+    }
+    recordEnded(unit.index, outcome);
+    return { kind: 'item', in: outcome.kind === 'written' || outcome.kind === 'exists' };
+  }
+
+  /** A record whose write threw: not attempted (the budget), or failed as classifyFailure says. */
+  private failed(error: unknown, map: MapState, record: CallRecord): WriteOutcome {
+    if (error instanceof NotStarted) return { kind: 'not-attempted' };
+    const failure = classifyFailure(error);
+    if (hasStatus(error, 429)) this.options.limiter.penalize(map.name, 1000);
+    this.options.log.warn('recent call not written', {
+      workerSid: record.workerSid,
+      key: record.itemKey,
+      code: failure.code,
+      retryable: failure.retryable,
+    });
+    return { kind: 'failed', ...failure };
+  }
+
+  /**
+   * A record in its map counts only once its agent may read it (with ACLs): its map's grant failed → the record
+   * failed with the grant's code; not sent within the budget → not attempted (the next run finds the item, 54208,
+   * and grants again).
+   */
+  private withGrant(outcome: WriteOutcome, record: CallRecord, grant: GrantResult | undefined): WriteOutcome {
+    if (!this.options.aclEnabled || (outcome.kind !== 'written' && outcome.kind !== 'exists')) return outcome;
+    if (this.mapState(record.workerSid).granted) return outcome;
+    if (!grant || grant.ok || grant.notStarted)
+      return outcome.kind === 'written' ? { kind: 'not-attempted', itemWritten: true } : { kind: 'not-attempted' };
+    return { kind: 'failed', ...grant.failure, code: `PERMISSION_${grant.failure.code}` };
   }
 
   private mapState(workerSid: string): MapState {
@@ -254,36 +321,6 @@ export class RecentCallsWriter {
     if (!(await this.options.limiter.acquire(map.name, 1, stopAt))) throw new NotStarted();
     if (this.now() >= stopAt) throw new NotStarted();
     return send();
-  }
-
-  private async writeOne(map: MapState, record: CallRecord): Promise<WriteOutcome> {
-    let outcome: WriteOutcome;
-    try {
-      // A map known to be missing is created first (not found missing by a create answered 404), unless the item is
-      // too old to be written at all.
-      const createFirst =
-        map.absent === true && itemTtlSeconds(record, this.options.serverNow(), this.options.ttlDays) !== undefined;
-      if (createFirst) await this.ensureMap(map);
-      outcome = await this.createItem(map, record, createFirst);
-    } catch (error) {
-      if (error instanceof NotStarted) return { kind: 'not-attempted' };
-      const failure = classifyFailure(error);
-      if (hasStatus(error, 429)) this.options.limiter.penalize(map.name, 1000);
-      this.options.log.warn('recent call not written', {
-        workerSid: record.workerSid,
-        key: record.itemKey,
-        code: failure.code,
-        retryable: failure.retryable,
-      });
-      return { kind: 'failed', ...failure };
-    }
-    if (outcome.kind === 'old' || !this.options.aclEnabled) return outcome;
-    const grant = await this.grantOnce(map);
-    if (grant.ok) return outcome;
-    // The item is there (counted as written by this run); the next run finds it (54208) and grants again.
-    if (grant.notStarted)
-      return outcome.kind === 'written' ? { kind: 'not-attempted', itemWritten: true } : { kind: 'not-attempted' };
-    return { kind: 'failed', ...grant.failure, code: `PERMISSION_${grant.failure.code}` };
   }
 
   private async createItem(map: MapState, record: CallRecord, mapJustCreated = false): Promise<WriteOutcome> {
@@ -326,6 +363,8 @@ export class RecentCallsWriter {
     map.creating ??= (async () => {
       // A map found missing has no permissions, whoever creates it now.
       grantsMade.delete(this.grantKey(map));
+      map.granted = false;
+      map.permission = undefined;
       try {
         await this.request(map, () => {
           this.stats.mapCreates += 1;

@@ -142,3 +142,78 @@ describe('permission grants', () => {
     expect(sent).toEqual({ items: [], grants: [] });
   });
 });
+
+describe('scheduling', () => {
+  /** A Sync stub whose every request takes `ms`, logging what it was sent and how many were in flight at once. */
+  function timedClient(ms = 5) {
+    const log: string[] = [];
+    let inFlight = 0;
+    let peak = 0;
+    const timed = async (entry: string) => {
+      inFlight += 1;
+      peak = Math.max(peak, inFlight);
+      log.push(entry);
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      inFlight -= 1;
+      return {};
+    };
+    const syncMaps = Object.assign(
+      (map: string) => ({
+        syncMapItems: { create: (opts: { key: string }) => timed(`item ${map} ${opts.key}`) },
+        syncMapPermissions: () => ({ update: () => timed(`grant ${map}`) }),
+      }),
+      { create: (opts: { uniqueName: string }) => timed(`create ${opts.uniqueName}`) },
+    );
+    const client = { sync: { v1: { services: () => ({ syncMaps }) } } } as unknown as Twilio;
+    return { client, log, peak: () => peak };
+  }
+
+  function timedWriter(client: Twilio, concurrency: number) {
+    return new RecentCallsWriter({
+      client,
+      serviceSid: 'IS' + '0'.repeat(32),
+      limiter: new ObjectRateLimiter({ ratePerSecond: 1000, burst: 100 }),
+      concurrency,
+      perMapConcurrency: 4,
+      ttlDays: 30,
+      serverNow: () => NOW,
+      aclEnabled: true,
+      deadline: Deadline.none(),
+      log: createLogger({ write: () => {} }),
+    });
+  }
+
+  it('creates each missing map before its items and grants after one is in, with every worker busy meanwhile', async () => {
+    const { client, log, peak } = timedClient();
+    const unique = Array.from({ length: 10 }, (_, i) => 'WK' + String(i).padStart(32, '0'));
+    const records = unique.flatMap((sid) => Array.from({ length: 5 }, () => record(sid, `agent-${sid}`)));
+    const absentMaps = new Set(unique.map(recentCallsMapName));
+    const outcomes = await timedWriter(client, 8).write(records, { absentMaps });
+    expect(outcomes.every((o) => o.kind === 'written')).toBe(true);
+    for (const sid of unique) {
+      const map = recentCallsMapName(sid);
+      const create = log.indexOf(`create ${map}`);
+      const items = log.flatMap((entry, i) => (entry.startsWith(`item ${map} `) ? [i] : []));
+      const grant = log.indexOf(`grant ${map}`);
+      expect(create).toBeGreaterThanOrEqual(0);
+      expect(items).toHaveLength(5);
+      expect(Math.min(...items)).toBeGreaterThan(create);
+      expect(grant).toBeGreaterThan(Math.min(...items));
+    }
+    expect(peak()).toBe(8);
+  });
+
+  it('sends a map’s first writes together when a range read found the map, one first when nothing is known', async () => {
+    for (const [found, expectedPeak] of [
+      [true, 4],
+      [false, 3], // the first item alone, then the other three together
+    ] as const) {
+      const { client, log, peak } = timedClient();
+      const records = Array.from({ length: 4 }, () => record(WK(8), 'alice'));
+      const existingMaps = new Set(found ? [recentCallsMapName(WK(8))] : []);
+      await timedWriter(client, 8).write(records, { existingMaps });
+      expect(log.filter((entry) => entry.startsWith('item '))).toHaveLength(4);
+      expect(peak()).toBe(expectedPeak);
+    }
+  });
+});

@@ -1,0 +1,216 @@
+/** The writer's schedule: which unit goes next, under per-map caps, dependencies and rate slots. */
+import fc from 'fast-check';
+import { MinHeap } from '../../../src/recent-calls/min-heap';
+import {
+  WriteSchedule,
+  type MapPhase,
+  type MapQueue,
+  type Unit,
+  type UnitEnd,
+} from '../../../src/recent-calls/write-schedule';
+
+interface MapSpec {
+  name: string;
+  /** Record times of this map, in commit order. */
+  times: number[];
+  phase: MapPhase;
+  grant?: boolean;
+}
+
+/** Queues over records numbered in the order the specs list them; slots from `slots` (default: always free). */
+function schedule(specs: MapSpec[], options: { cap?: number; slots?: Map<string, number>; old?: Set<number> } = {}) {
+  const times: number[] = [];
+  const queues: MapQueue<string>[] = specs.map((spec) => {
+    const queue = spec.times.map((time) => times.push(time) - 1);
+    return {
+      map: spec.name,
+      name: spec.name,
+      queue,
+      head: 0,
+      phase: spec.phase,
+      inFlight: 0,
+      blocked: false,
+      version: 0,
+      ...(spec.grant ? { grant: { running: false, attempts: 0, itemsIn: 0, settled: false } } : {}),
+    };
+  });
+  const slots = options.slots ?? new Map<string, number>();
+  const s = new WriteSchedule(queues, {
+    perMapConcurrency: options.cap ?? 4,
+    slotAt: (name) => slots.get(name) ?? Number.NEGATIVE_INFINITY,
+    timeOf: (index) => times[index],
+    writable: (index) => !options.old?.has(index),
+  });
+  return { s, queues, slots };
+}
+
+/** Takes units until the schedule has none to give now; each is started at once. */
+function drain(s: WriteSchedule<string>, now = 0): Unit<string>[] {
+  const units: Unit<string>[] = [];
+  for (let next = s.next(now); typeof next === 'object' && 'kind' in next; next = s.next(now)) {
+    s.started(next, now);
+    units.push(next);
+  }
+  return units;
+}
+
+const label = (u: Unit<string>) => `${u.kind} ${u.q.name}${'index' in u ? ` #${u.index}` : ''}`;
+const ITEM_IN: UnitEnd = { kind: 'item', in: true };
+
+describe('write schedule', () => {
+  it('creates a missing map alone, then sends up to perMapConcurrency of its items, its grant first once one is in', () => {
+    const { s } = schedule([{ name: 'A', times: [1, 2, 3, 4, 5, 6], phase: 'create', grant: true }], { cap: 3 });
+    const [create, ...none] = drain(s);
+    expect(label(create)).toBe('create A #0');
+    expect(none).toEqual([]);
+    s.ended(create, { kind: 'create', ok: true }, 0);
+    const items = drain(s);
+    expect(items.map(label)).toEqual(['item A #0', 'item A #1', 'item A #2']);
+    s.ended(items[0], ITEM_IN, 0);
+    // The grant goes before the next item: it is what lets the written records count.
+    expect(drain(s).map(label)).toEqual(['grant A']);
+  });
+
+  it('sends the first item of a map not known either way alone, then opens the map', () => {
+    const { s } = schedule([{ name: 'A', times: [1, 2, 3], phase: 'probe' }]);
+    const [probe, ...none] = drain(s);
+    expect(label(probe)).toBe('probe A #0');
+    expect(none).toEqual([]);
+    s.ended(probe, { kind: 'item', in: false }, 0);
+    expect(drain(s).map(label)).toEqual(['item A #1', 'item A #2']);
+  });
+
+  it('writes a missing map’s records that are too old without creating it', () => {
+    const { s } = schedule([{ name: 'A', times: [1, 2], phase: 'create' }], { old: new Set([0]) });
+    const [first] = drain(s);
+    expect(label(first)).toBe('item A #0');
+    s.ended(first, { kind: 'item', in: false }, 0);
+    expect(drain(s).map(label)).toEqual(['create A #1']);
+  });
+
+  it('gives a failed create’s record the failure and creates again for the next record', () => {
+    const { s, queues } = schedule([{ name: 'A', times: [1, 2], phase: 'create' }]);
+    const [create] = drain(s);
+    s.ended(create, { kind: 'create', ok: false }, 0);
+    expect(queues[0].head).toBe(1);
+    expect(drain(s).map(label)).toEqual(['create A #1']);
+  });
+
+  it('takes the earliest record among the maps that may send now; a map waits for its rate slot', () => {
+    const slots = new Map([['B', 10]]);
+    const { s } = schedule(
+      [
+        { name: 'A', times: [5, 9], phase: 'open' },
+        { name: 'B', times: [1], phase: 'open' },
+        { name: 'C', times: [3], phase: 'open' },
+      ],
+      { slots, cap: 1 },
+    );
+    expect(drain(s, 0).map(label)).toEqual(['item C #3', 'item A #0']);
+    expect(s.next(0)).toEqual({ waitMs: 10 }); // B's slot
+    expect(drain(s, 10).map(label)).toEqual(['item B #2']);
+  });
+
+  it('sends a grant that failed retryably again only after another item is in; never one that settled', () => {
+    const { s } = schedule([{ name: 'A', times: [1, 2, 3, 4], phase: 'open', grant: true }], { cap: 1 });
+    const [item0] = drain(s);
+    s.ended(item0, ITEM_IN, 0);
+    const [grant] = drain(s);
+    expect(label(grant)).toBe('grant A');
+    s.ended(grant, { kind: 'grant', settled: false }, 0);
+    const [item1] = drain(s);
+    expect(label(item1)).toBe('item A #1');
+    s.ended(item1, ITEM_IN, 0);
+    const [again] = drain(s);
+    expect(label(again)).toBe('grant A');
+    s.ended(again, { kind: 'grant', settled: true }, 0);
+    const [item2] = drain(s);
+    s.ended(item2, ITEM_IN, 0);
+    expect(drain(s).map(label)).toEqual(['item A #3']);
+  });
+
+  it('is done only when nothing is in flight and nothing waits for a slot', () => {
+    const slots = new Map([['A', 5]]);
+    const { s } = schedule([{ name: 'A', times: [1], phase: 'open' }], { slots });
+    expect(s.next(0)).toEqual({ waitMs: 5 });
+    const [item] = drain(s, 5);
+    expect(s.next(5)).toEqual({ waitMs: Number.POSITIVE_INFINITY }); // in flight: wait for it
+    s.ended(item, ITEM_IN, 6);
+    expect(s.next(6)).toBe('done');
+  });
+
+  it('keeps every rule under any order of answers (property)', () => {
+    const specArb = fc.array(
+      fc.record({
+        phase: fc.constantFrom<MapPhase>('create', 'probe', 'open'),
+        grant: fc.boolean(),
+        times: fc.array(fc.integer({ min: 0, max: 50 }), { minLength: 1, maxLength: 6 }),
+      }),
+      { minLength: 1, maxLength: 6 },
+    );
+    fc.assert(
+      fc.property(
+        specArb,
+        fc.array(fc.nat(), { maxLength: 200 }),
+        fc.integer({ min: 1, max: 3 }),
+        (raw, picks, cap) => {
+          const specs = raw.map((spec, i) => ({
+            ...spec,
+            name: `M${i}`,
+            times: [...spec.times].sort((a, b) => a - b),
+          }));
+          const { s, queues } = schedule(specs, { cap });
+          const inFlight: Unit<string>[] = [];
+          const sent = new Set<number>();
+          let created = new Set<string>();
+          for (let step = 0; step < 500; step++) {
+            for (const unit of drain(s)) {
+              inFlight.push(unit);
+              const q = unit.q;
+              expect(q.inFlight).toBeLessThanOrEqual(cap);
+              if (unit.kind === 'create' || unit.kind === 'probe') expect(q.inFlight).toBe(1);
+              if (unit.kind === 'item' && specs[queues.indexOf(q)].phase === 'create') {
+                // An item of a missing map only once it is created (the test marks every record writable).
+                expect(created.has(q.name)).toBe(true);
+              }
+              if (unit.kind !== 'grant' && unit.kind !== 'create') {
+                expect(sent.has(unit.index)).toBe(false);
+                sent.add(unit.index);
+              }
+            }
+            if (inFlight.length === 0) break;
+            const [unit] = inFlight.splice((picks[step] ?? 0) % inFlight.length, 1);
+            const ok = ((picks[step + 1] ?? 1) & 1) === 1;
+            if (unit.kind === 'create') {
+              if (ok) created = new Set([...created, unit.q.name]);
+              else sent.add(unit.index); // the record took the create's failure
+              s.ended(unit, { kind: 'create', ok }, 0);
+            } else if (unit.kind === 'grant') s.ended(unit, { kind: 'grant', settled: ok }, 0);
+            else s.ended(unit, { kind: 'item', in: ok }, 0);
+          }
+          // Every record was sent (or took its map's failed create), and nothing is left.
+          expect(sent.size).toBe(specs.reduce((n, spec) => n + spec.times.length, 0));
+          expect(s.next(0)).toBe('done');
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('MinHeap', () => {
+  it('pops in key order, ties in insertion order (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: -5, max: 5 })), (keys) => {
+        const heap = new MinHeap<number>();
+        keys.forEach((key, i) => heap.push(key, i));
+        const out: number[] = [];
+        for (let v = heap.pop(); v !== undefined; v = heap.pop()) out.push(v);
+        const expected = keys.map((key, i) => ({ key, i })).sort((a, b) => a.key - b.key || a.i - b.i);
+        expect(out).toEqual(expected.map((e) => e.i));
+        expect(heap.size).toBe(0);
+        expect(heap.peekKey()).toBeUndefined();
+      }),
+    );
+  });
+});
