@@ -15,7 +15,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import twilio, { type Twilio } from 'twilio';
 import { EmulatorAdmin } from '../../emulator/admin-client';
-import { startEmulator, type Emulator } from '../../emulator/server';
+import { startEmulator, type Emulator, type ObservedAnswer } from '../../emulator/server';
 import { itemKeyFromRestEvent } from '../../src/recent-calls/item-key';
 import { recentCallsMapName } from '../../src/recent-calls/map-name';
 import { TwilioHttpClient } from '../../src/twilio/http-client';
@@ -142,6 +142,27 @@ async function naiveSync(emulator: Emulator): Promise<{ calls: number; ms: numbe
 
 const fmt = (n: number, digits = 1) => n.toFixed(digits);
 
+/** When each item create was answered 201 (ms, this process's clock), from the emulator's own observations. */
+function recordItemWrites(emulator: Emulator): { times: number[]; stop(): void } {
+  const times: number[] = [];
+  const observe = (answer: ObservedAnswer) => {
+    if (answer.method === 'POST' && answer.status === 201 && answer.pattern.endsWith('/Maps/:MapSid/Items'))
+      times.push(performance.now());
+  };
+  emulator.observers.push(observe);
+  return { times, stop: () => emulator.observers.splice(emulator.observers.indexOf(observe), 1) };
+}
+
+/**
+ * Items per second between the 25th and the 75th percentile of the write times: the job's pace once its first
+ * reads and map creations are behind it and before its last window drains (the run's figure includes both).
+ */
+function middleRate(times: number[]): number {
+  const from = times[Math.floor(times.length / 4)];
+  const to = times[Math.floor((3 * times.length) / 4)];
+  return (Math.floor((3 * times.length) / 4) - Math.floor(times.length / 4)) / ((to - from) / 1000);
+}
+
 export async function run(): Promise<void> {
   const root = join(__dirname, '..', '..');
   const buildDir = mkdtempSync(join(root, 'dist', 'bench-'));
@@ -162,6 +183,7 @@ export async function run(): Promise<void> {
     await admin.faults({ latencyMs: LATENCY_MS });
     const latency = await requestLatencyMs(emulator);
     const before = await admin.stats();
+    const itemWrites = recordItemWrites(emulator);
     const cpuBefore = process.cpuUsage();
     const functionsCpuBefore = processCpuMs(functions.pid);
     const started = performance.now();
@@ -172,6 +194,8 @@ export async function run(): Promise<void> {
       log: (line) => console.log(`  ${line}`),
     });
     const ms = performance.now() - started;
+    itemWrites.stop();
+    const steady = middleRate(itemWrites.times);
     const cpu = process.cpuUsage(cpuBefore);
     const functionsCpuAfter = processCpuMs(functions.pid);
     const after = await admin.stats();
@@ -252,6 +276,9 @@ export async function run(): Promise<void> {
         `${availableParallelism()} CPU(s), shared with whatever else runs on the machine: the ceiling assumes the CPU keeps up`,
     );
     console.log(
+      `  middle half of the item writes: ${fmt(steady, 0)} calls/s, ${fmt((100 * steady) / ceiling)}% of the ceiling (the run's figure also holds its first reads, its ${AGENTS} map creations and its last window's drain)`,
+    );
+    console.log(
       `  requests: ${requests} measured, floor ${requestFloor} (${synced} items + 2 × ${AGENTS} maps + ${reads} reads + ${saves} checkpoint saves); rerun wrote ${rerunWrites} items`,
     );
     reportBench({
@@ -260,6 +287,8 @@ export async function run(): Promise<void> {
       callsPerSecond: rate,
       ceilingCallsPerSecond: ceiling,
       fractionOfCeiling: rate / ceiling,
+      middleHalfCallsPerSecond: steady,
+      middleHalfFractionOfCeiling: steady / ceiling,
       requestsPerCall: requests / synced,
       requestFloorPerCall: requestFloor / synced,
       rerunWrites,
