@@ -27,6 +27,7 @@ module.exports = {
     '<rootDir>/test/unit/recent-calls/run-summary.test.ts',
     '<rootDir>/test/unit/recent-calls/run-budget.test.ts',
     '<rootDir>/test/unit/recent-calls/checkpoint-state.test.ts',
+    '<rootDir>/test/unit/recent-calls/write-schedule.test.ts',
     '<rootDir>/test/unit/recent-calls/cursor.boundaries.test.ts',
     '<rootDir>/test/unit/recent-calls/window-size.boundaries.test.ts',
     '<rootDir>/test/unit/recent-calls/window-commit.boundaries.test.ts',

@@ -247,6 +247,7 @@ export class Emulator {
     const routeKey = typeof match === 'object' ? `${method} ${match.route.pattern}` : `${method} (unmatched)`;
     let response: EmuResponse;
     let drop = false;
+    let counted = false;
     const isAdminPath = !host && url.pathname.startsWith('/__admin/');
     if (isAdminPath) {
       // Host, Origin and Content-Type checks (families/admin.ts), before any route and for preflights too.
@@ -288,18 +289,37 @@ export class Emulator {
           throw new TwilioError(429, 20429, 'Too Many Requests');
         }
         this.inFlight += 1;
-        try {
-          const identity = { route: routeKey, object: objectIdentity(url.pathname, url.search, body.form, body.json) };
-          drop = await this.injectFaults(family, identity);
-          for (const hook of this.beforeRequest) hook();
-          response = await route.handler(request);
-        } finally {
-          this.inFlight -= 1;
-        }
+        counted = true;
+        const identity = { route: routeKey, object: objectIdentity(url.pathname, url.search, body.form, body.json) };
+        drop = await this.injectFaults(family, identity);
+        for (const hook of this.beforeRequest) hook();
+        response = await route.handler(request);
       }
     } catch (error) {
       response = this.errorResponse(error, family);
     }
+    try {
+      await this.answer(req, res, response, { family, method, routeKey, match, drop, isAdminPath });
+    } finally {
+      // A request counts against the account's limit until its answer is written (a big page takes a while).
+      if (counted) this.inFlight -= 1;
+    }
+  }
+
+  private async answer(
+    req: IncomingMessage,
+    res: ServerResponse,
+    response: EmuResponse,
+    at: {
+      family: string;
+      method: string;
+      routeKey: string;
+      match: ReturnType<Router['match']>;
+      drop: boolean;
+      isAdminPath: boolean;
+    },
+  ): Promise<void> {
+    const { family, method, routeKey, match, drop, isAdminPath } = at;
     this.stats.record(family, routeKey, drop ? 0 : response.status);
     if (typeof match === 'object') {
       for (const observe of this.observers) {

@@ -3,11 +3,11 @@
  * Twilio serves a 1,000-item page (3 MB of events) and the requests in flight beside it in parallel, and the emulator
  * must not hold every other answer up for the tens of milliseconds one big page takes to serialize.
  */
+import { randomUUID } from 'node:crypto';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 
 /** Items serialized between two yields. */
 const CHUNK_ITEMS = 100;
-const PLACEHOLDER = '\u0000items\u0000';
 
 /** The own array property holding a page's items, when it is long enough to be worth chunking. */
 function itemsKey(body: object): string | undefined {
@@ -30,6 +30,8 @@ export async function serializeBody(body: unknown): Promise<string> {
     chunks.push(JSON.stringify(items.slice(i, i + CHUNK_ITEMS)).slice(1, -1));
     await yieldToEventLoop();
   }
-  const frame = JSON.stringify({ ...body, [key]: PLACEHOLDER });
-  return frame.replace(JSON.stringify(PLACEHOLDER), () => `[${chunks.filter((c) => c !== '').join(',')}]`);
+  // The frame with a marker no value can hold in the items' place (a fresh UUID each time).
+  const marker = JSON.stringify(`items-${randomUUID()}`);
+  const frame = JSON.stringify({ ...body, [key]: JSON.parse(marker) });
+  return frame.replace(marker, () => `[${chunks.filter((c) => c !== '').join(',')}]`);
 }

