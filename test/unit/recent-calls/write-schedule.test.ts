@@ -191,6 +191,18 @@ describe('write schedule', () => {
     expect([label(first), ...drain(s).map(label)]).toEqual(['item A #0', 'item A #1', 'item B #3', 'item A #2']);
   });
 
+  it('does not send a second grant beside one in flight when the map is created again meanwhile', () => {
+    const { s } = schedule([{ name: 'A', times: [1, 2], phase: 'open', grant: true }], { cap: 3 });
+    const [item0, item1] = drain(s);
+    s.ended(item0, ITEM_IN);
+    const [grant] = drain(s);
+    expect(label(grant)).toBe('grant A');
+    s.ended(item1, { kind: 'item', in: true, mapCreated: true });
+    expect(drain(s)).toEqual([]);
+    s.ended(grant, { kind: 'grant', settled: false });
+    expect(drain(s).map(label)).toEqual(['grant A']);
+  });
+
   it('grants a map again when an item’s write had to create it again', () => {
     const { s, queues } = schedule([{ name: 'A', times: [1, 2, 3], phase: 'open' }], { cap: 1 });
     expect(queues[0].grant).toBeUndefined(); // granted before this write
