@@ -33,6 +33,17 @@ export interface ReconcileStats {
   rangeReadsSkipped: number;
 }
 
+/** What a range read looks up: an agent's item. */
+export interface MapEntry {
+  workerSid: string;
+  itemKey: string;
+}
+
+/** What range reads found, to be applied to a window's records (by agent and item key). */
+export interface FoundEntries {
+  indexesOf(records: readonly MapEntry[]): MapLookup;
+}
+
 /** What a range read of a window's maps found. */
 export interface MapLookup {
   /** Indexes of the records already in their maps. */
@@ -104,34 +115,51 @@ export class Reconciler {
    * which the writer's create then answers with 409), so it is not read again. `readers`: range reads in flight at
    * once (more when nothing else is in flight).
    */
-  async lookup(records: readonly CallRecord[], readers = READ_CONCURRENCY): Promise<MapLookup> {
-    const byMap = new Map<string, number[]>();
-    records.forEach((record, index) => {
-      const name = recentCallsMapName(record.workerSid);
-      const indexes = byMap.get(name);
-      if (indexes) indexes.push(index);
-      else byMap.set(name, [index]);
-    });
-    const present = new Set<number>();
+  async lookup(records: readonly MapEntry[], readers = READ_CONCURRENCY): Promise<MapLookup> {
+    return this.lookupKeys(records, readers).then((found) => found.indexesOf(records));
+  }
+
+  /**
+   * The same reads, answered by entry (agent and item key) rather than by index: a window starts them as soon as its
+   * completions are known, while its Calls list is still being read, and applies them to its records afterwards.
+   */
+  async lookupKeys(entries: readonly MapEntry[], readers = READ_CONCURRENCY): Promise<FoundEntries> {
+    const byMap = new Map<string, string[]>();
+    for (const entry of entries) {
+      const name = recentCallsMapName(entry.workerSid);
+      const keys = byMap.get(name);
+      if (keys) keys.push(entry.itemKey);
+      else byMap.set(name, [entry.itemKey]);
+    }
+    const present = new Set<string>();
     const maps = [...byMap.entries()].filter(([name]) => !this.absent.has(name));
     const reader = async () => {
       for (let next = maps.shift(); next; next = maps.shift()) {
-        const [name, indexes] = next;
+        const [name, keys] = next;
         if (this.now() >= this.options.deadline.endsAt - READ_MARGIN_MS) {
           this.stats.rangeReadsSkipped += 1;
           continue;
         }
-        const keys = [...new Set(indexes.map((i) => records[i].itemKey))].sort();
-        const found = await this.present(name, keys);
+        const found = await this.present(name, [...new Set(keys)].sort());
         if (!found) {
           this.stats.rangeReadsSkipped += 1;
           continue;
         }
-        for (const i of indexes) if (found.has(records[i].itemKey)) present.add(i);
+        for (const key of found) present.add(`${name}/${key}`);
       }
     };
     await Promise.all(Array.from({ length: Math.min(readers, maps.length) }, reader));
-    return { present, absentMaps: this.absent, existingMaps: this.existing };
+    const absentMaps = this.absent;
+    const existingMaps = this.existing;
+    return {
+      indexesOf: (records) => {
+        const indexes = new Set<number>();
+        records.forEach((record, i) => {
+          if (present.has(`${recentCallsMapName(record.workerSid)}/${record.itemKey}`)) indexes.add(i);
+        });
+        return { present: indexes, absentMaps, existingMaps };
+      },
+    };
   }
 
   /**

@@ -25,7 +25,7 @@ import { CheckpointStore, type Checkpoint, type SealFailure } from './checkpoint
 import { nextWindow, safeEnd, startCursor, trustedCursor, type TimeWindow } from './cursor';
 import { acquireLease, leaseMsFor } from './lease';
 import { PageBudget } from './paging';
-import { READ_CONCURRENCY, Reconciler, type MapLookup } from './reconcile';
+import { READ_CONCURRENCY, Reconciler, type FoundEntries, type MapLookup } from './reconcile';
 import { writesLikelyToFinish, type RunBudget } from './run-budget';
 import {
   countOutcome,
@@ -278,10 +278,15 @@ export class SyncRun {
     return adopted;
   }
 
-  /** Every read of a window: its completions and calls, the worker identities (once, if needed), what is there. */
-  /** `ahead`: read while another window is written (its range reads then leave the writes their sockets). */
+  /**
+   * Every read of a window: its completions and calls, the worker identities (once, if needed), and what is in the
+   * maps already: the range reads start as soon as the completions are known, beside the Calls list. `ahead`: read
+   * while another window is written (its range reads then leave the writes their sockets).
+   */
   private async read(window: TimeWindow, firstOfRun: boolean, ahead: boolean): Promise<WindowReadWithLookup> {
     const { config, deps } = this;
+    const readers = ahead ? READ_CONCURRENCY : Math.max(READ_CONCURRENCY, config.concurrency);
+    let found: Promise<FoundEntries> | undefined;
     const read = await readWindow(
       {
         client: deps.work.client,
@@ -291,11 +296,17 @@ export class SyncRun {
         log: deps.log,
         reads: this.reads,
         ...(isSharded(this.shard) ? { owns: this.owns, countsSharedEvents: countsSharedEvents(this.shard) } : {}),
+        onCompletions: (completions) => {
+          found = this.run.reconciler.lookupKeys(completions, readers);
+        },
       },
       window,
       firstOfRun,
     );
-    if (read.kind !== 'read') return read;
+    if (read.kind !== 'read') {
+      await found?.catch(() => undefined); // the window is not written: what its reads found is not needed
+      return read;
+    }
     const { records } = read;
     if (this.run.aclEnabled && this.identities === undefined && records.some((r) => !r.identity)) {
       this.identities = await readWorkerIdentities(deps.control.client, {
@@ -303,8 +314,8 @@ export class SyncRun {
         maxWorkers: MAX_WORKERS,
       });
     }
-    const readers = ahead ? READ_CONCURRENCY : Math.max(READ_CONCURRENCY, config.concurrency);
-    return { ...read, lookup: await this.run.reconciler.lookup(records, readers) };
+    const lookup = found ? (await found).indexesOf(records) : await this.run.reconciler.lookup(records, readers);
+    return { ...read, lookup };
   }
 
   /** The window held too many events: the next one is shorter (none can be shorter than MIN_WINDOW_MS). */

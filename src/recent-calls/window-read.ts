@@ -1,6 +1,6 @@
 /**
  * Reads one window of the job whole: its completed voice reservations (events-source.ts), then one Calls list for
- * their timing (completion-records.ts); or says why it could not: more events than one window may hold (overflow),
+ * their timing (completion-records.ts), telling the caller the completions in between; or says why it could not: more events than one window may hold (overflow),
  * or not within the reads' budget (a page that would end past it is not started, and a read that times out at the
  * deadline counts the same).
  */
@@ -48,6 +48,8 @@ export interface WindowReader {
   owns?: (workerSid: string) => boolean;
   /** Whether this run counts the events no agent owns (ignored, repeated ones): one shard of a set does. */
   countsSharedEvents?: boolean;
+  /** Called with the run's own completions once they are read, before the Calls list (its reads may start then). */
+  onCompletions?: (completions: readonly Completion[]) => void;
 }
 
 /**
@@ -74,7 +76,9 @@ export async function readWindow(r: WindowReader, window: TimeWindow, firstOfRun
     if (read.outOfBudget) return { kind: 'out-of-budget', pages: pagesRead, known };
     const { first, duplicates } = uniqueRecords(read.completions);
     const owns = r.owns ?? (() => true);
-    known = first.filter((c) => owns(c.workerSid)).length;
+    const own = first.filter((c) => owns(c.workerSid));
+    known = own.length;
+    r.onCompletions?.(own);
 
     // Out of budget: a shorter window (or a fresh run) reads a shorter list, unless the list answers whole days
     // and the run had its whole budget: then shrinking cannot help.

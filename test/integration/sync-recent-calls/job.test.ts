@@ -386,3 +386,31 @@ describe('requests', () => {
     expect(count('POST /v1/Services/:ServiceSid/Maps')).toBe(6);
   });
 });
+
+describe('reads beside reads', () => {
+  it('reads what is in the maps while the window’s Calls list is still being read', async () => {
+    await seed(20, 5, 5);
+    // Calls answer 400 ms late, everything else at once: range reads that waited for the Calls list would come after it.
+    await admin.faults({ latencyMs: 400, families: ['api'] });
+    const answered: Array<{ kind: 'calls' | 'items' }> = [];
+    const watch = (answer: { method: string; pattern: string }) => {
+      if (answer.method !== 'GET') return;
+      if (answer.pattern.endsWith('/Calls.json')) answered.push({ kind: 'calls' });
+      if (answer.pattern.endsWith('/Maps/:MapSid/Items')) answered.push({ kind: 'items' });
+    };
+    emulator.observers.push(watch);
+    try {
+      const run = await jobRunner(jobConfig(8000))();
+      expect(run.error).toBeUndefined();
+    } finally {
+      emulator.observers.splice(emulator.observers.indexOf(watch), 1);
+      await admin.faults({});
+    }
+    // A window without completions reads no Calls list: the first one answered is the first window with records,
+    // and its range reads were answered before it.
+    const firstItems = answered.findIndex((a) => a.kind === 'items');
+    const firstCalls = answered.findIndex((a) => a.kind === 'calls');
+    expect(firstItems).toBeGreaterThanOrEqual(0);
+    expect(firstCalls).toBeGreaterThan(firstItems);
+  });
+});
