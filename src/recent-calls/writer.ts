@@ -290,15 +290,21 @@ export class RecentCallsWriter {
   /** A record whose write threw: not attempted (the budget), or failed as classifyFailure says. */
   private failed(error: unknown, map: MapState, record: CallRecord): WriteOutcome {
     if (error instanceof NotStarted) return { kind: 'not-attempted' };
+    const failure = this.noteFailure(error, map, 'recent call not written', { key: record.itemKey });
+    return { kind: 'failed', ...failure };
+  }
+
+  /** Classifies a request's failure, backs the map off after a 429, and logs it. */
+  private noteFailure(error: unknown, map: MapState, message: string, fields: Record<string, unknown> = {}): Failure {
     const failure = classifyFailure(error);
     if (hasStatus(error, 429)) this.options.limiter.penalize(map.name, 1000);
-    this.options.log.warn('recent call not written', {
-      workerSid: record.workerSid,
-      key: record.itemKey,
+    this.options.log.warn(message, {
+      workerSid: map.workerSid,
+      ...fields,
       code: failure.code,
       retryable: failure.retryable,
     });
-    return { kind: 'failed', ...failure };
+    return failure;
   }
 
   /**
@@ -428,13 +434,7 @@ export class RecentCallsWriter {
           map.permission = undefined;
           return { ok: false, notStarted: true };
         }
-        const failure = classifyFailure(error);
-        if (hasStatus(error, 429)) this.options.limiter.penalize(map.name, 1000);
-        this.options.log.warn('map permission not granted', {
-          workerSid: map.workerSid,
-          code: failure.code,
-          retryable: failure.retryable,
-        });
+        const failure = this.noteFailure(error, map, 'map permission not granted');
         if (failure.retryable) map.permission = undefined; // a later record of this map (or the next run) tries again
         return { ok: false, failure };
       }
