@@ -164,7 +164,7 @@ export class Reconciler {
 
   /**
    * Writes the records not already in their maps (`lookup`, unless given); one outcome per record, in order
-   * (`exists` for those found).
+   * (`exists` for those found, once their maps' grants are made).
    */
   async writeMissing(
     writer: RecentCallsWriter,
@@ -174,13 +174,14 @@ export class Reconciler {
   ): Promise<WriteOutcome[]> {
     const { present, absentMaps, existingMaps } = lookup ?? (await this.lookup(records));
     this.stats.alreadyThere += present.size;
-    const missing = records.filter((_, i) => !present.has(i));
-    const written = await writer.write(missing, {
+    const missing = records.length - present.size;
+    // The records found are not written again, but their maps' grants are made like those of written ones: an
+    // item whose grant an earlier run did not get to is found here, and nothing else would grant it.
+    return writer.write(records, {
       absentMaps,
       existingMaps,
-      onProgress: onProgress && ((ended) => onProgress(ended, missing.length)),
+      alreadyIn: present,
+      onProgress: onProgress && ((ended) => onProgress(ended, missing)),
     });
-    let w = 0;
-    return records.map((_, i) => (present.has(i) ? { kind: 'exists' } : written[w++]));
   }
 }

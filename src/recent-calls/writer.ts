@@ -109,6 +109,11 @@ export interface WriteOptions {
   absentMaps?: ReadonlySet<string>;
   /** Maps found in this run (reconcile.ts): their writes need not wait for a first one to see the map is there. */
   existingMaps?: ReadonlySet<string>;
+  /**
+   * Indexes of records found in their maps already (reconcile.ts): not written, `exists` once their map's grant is
+   * made (with ACLs), exactly as a record whose create answered 54208.
+   */
+  alreadyIn?: ReadonlySet<number>;
   /** Called after each record's write ends, with how many of the records have ended so far. */
   onProgress?: (ended: number) => void;
 }
@@ -172,6 +177,7 @@ export class RecentCallsWriter {
    */
   async write(records: readonly CallRecord[], options: WriteOptions = {}): Promise<WriteOutcome[]> {
     const outcomes: Array<WriteOutcome | undefined> = new Array(records.length);
+    for (const index of options.alreadyIn ?? []) outcomes[index] = { kind: 'exists' };
     const schedule = new WriteSchedule(this.queuesFor(records, options), {
       perMapConcurrency: this.options.perMapConcurrency,
       slotAt: (name) => this.options.limiter.nextSlotAt(name),
@@ -220,6 +226,8 @@ export class RecentCallsWriter {
   /** One queue per map, in the order the records first name it. */
   private queuesFor(records: readonly CallRecord[], options: WriteOptions): MapQueue<MapState>[] {
     const queues = new Map<string, MapQueue<MapState>>();
+    /** Records of each map found in it already (by worker SID). */
+    const foundIn = new Map<string, number>();
     records.forEach((record, index) => {
       let q = queues.get(record.workerSid);
       if (!q) {
@@ -227,8 +235,11 @@ export class RecentCallsWriter {
         q = { map, name: map.name, queue: [], head: 0, phase: 'probe', inFlight: 0, version: 0 };
         queues.set(record.workerSid, q);
       }
-      q.queue.push(index);
       if (record.identity) q.map.identity ??= record.identity;
+      if (options.alreadyIn?.has(index)) {
+        q.map.known = true;
+        foundIn.set(record.workerSid, (foundIn.get(record.workerSid) ?? 0) + 1);
+      } else q.queue.push(index);
     });
     for (const q of queues.values()) {
       const map = q.map;
@@ -237,7 +248,7 @@ export class RecentCallsWriter {
       map.absent = !map.known && options.absentMaps?.has(map.name) === true;
       q.phase = map.known ? 'open' : map.absent ? 'create' : 'probe';
       if (this.options.aclEnabled && !map.granted)
-        q.grant = { running: false, sentAtItemsIn: 0, itemsIn: 0, settled: false };
+        q.grant = { running: false, sentAtItemsIn: 0, itemsIn: foundIn.get(map.workerSid) ?? 0, settled: false };
     }
     return [...queues.values()];
   }

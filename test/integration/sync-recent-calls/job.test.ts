@@ -20,7 +20,8 @@ import { CheckpointStore } from '../../../src/recent-calls/checkpoint-store';
 import { acquireLease } from '../../../src/recent-calls/lease';
 import { checkpointKey } from '../../../src/recent-calls/checkpoint-seal';
 import { limiterSettings, runSyncJob, type JobSummary } from '../../../src/recent-calls/job';
-import { recentCallsMapName } from '../../../src/recent-calls/map-name';
+import { CHECKPOINT_DOCUMENT_NAME, recentCallsMapName } from '../../../src/recent-calls/map-name';
+import { resetWarmState } from '../../../src/runtime/warm-state';
 import { Deadline } from '../../../src/twilio/deadline';
 import { TwilioHttpClient } from '../../../src/twilio/http-client';
 import { ObjectRateLimiter } from '../../../src/twilio/object-rate-limiter';
@@ -114,6 +115,9 @@ const store = () =>
 async function checkpoint(): Promise<CheckpointState | undefined> {
   return (await store().load())?.state;
 }
+
+const total = (lines: Array<Record<string, unknown>>, field: string) =>
+  lines.reduce((n, l) => n + (typeof l[field] === 'number' ? (l[field] as number) : 0), 0);
 
 const syncService = () => emulator.state.sync.services.get(emulator.config.syncServiceSid)!;
 function mapByName(name: string) {
@@ -255,6 +259,26 @@ describe('records that cannot be completed', () => {
     for (const agent of seeded.agents.slice(1)) {
       expect([...mapByName(recentCallsMapName(agent.workerSid))!.permissions.keys()]).toEqual([agent.identity]);
     }
+  });
+
+  it('an item whose grant an earlier run did not get to is granted by the run that finds it in its map', async () => {
+    await sdk.sync.v1.services(emulator.config.syncServiceSid).update({ aclEnabled: true });
+    const seeded = await seed(2, 3, 10);
+    const run = jobRunner(jobConfig(5000));
+    for (let n = 1; n <= 4 && (await run()).summary?.done !== true; n++);
+    const agent = seeded.agents[0];
+    const map = mapByName(recentCallsMapName(agent.workerSid))!;
+    expect([...map.permissions.keys()]).toEqual([agent.identity]);
+    // As if the run had been cut between the items and the grant: the items are there, the grant is not, and the
+    // cursor is still before them. A fresh instance (no grant remembered) runs next.
+    map.permissions.clear();
+    await sdk.sync.v1.services(emulator.config.syncServiceSid).documents(CHECKPOINT_DOCUMENT_NAME).remove();
+    resetWarmState();
+    const again = await run();
+    expect(again.summary?.written).toBe(0);
+    expect(total(again.summaries, 'alreadyThere')).toBeGreaterThan(0);
+    expect([...map.permissions.keys()]).toEqual([agent.identity]);
+    await sdk.sync.v1.services(emulator.config.syncServiceSid).update({ aclEnabled: false });
   });
 
   it('a map that answers 429 forever: its records are given up after a bounded number of runs, the rest synced', async () => {

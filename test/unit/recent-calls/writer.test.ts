@@ -136,6 +136,24 @@ describe('permission grants', () => {
     expect(sent.grants).toHaveLength(0);
   });
 
+  it('a record found in its map is not written again, but waits for its map’s grant like a written one', async () => {
+    for (const [grant, expected] of [
+      [undefined, { kind: 'exists' }],
+      [
+        () => twilioError(400, 20001),
+        { kind: 'failed', retryable: false, code: 'PERMISSION_20001', cause: 'rejected' },
+      ],
+    ] as const) {
+      resetWarmState();
+      const { client, sent } = stubClient({ grant });
+      const found = record(WK(3), 'carol');
+      const outcomes = await writer(client).write([found], { alreadyIn: new Set([0]) });
+      expect(outcomes).toEqual([expected]);
+      expect(sent.items).toEqual([]);
+      expect(sent.grants).toEqual([{ map: recentCallsMapName(WK(3)), identity: 'carol' }]);
+    }
+  });
+
   it('a call already older than the TTL is skipped without a request or a grant', async () => {
     const { client, sent } = stubClient({});
     const outcomes = await writer(client).write([record(WK(6), 'alice', 31 * 86_400_000)]);
