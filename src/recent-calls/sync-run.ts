@@ -314,8 +314,9 @@ export class SyncRun {
         maxWorkers: MAX_WORKERS,
       });
     }
-    const lookup = found ? (await found).indexesOf(records) : await this.run.reconciler.lookup(records, readers);
-    return { ...read, lookup };
+    // Started when the completions were read (readWindow says so before its Calls list).
+    found ??= this.run.reconciler.lookupKeys(records, readers);
+    return { ...read, lookup: (await found).indexesOf(records) };
   }
 
   /** The window held too many events: the next one is shorter (none can be shorter than MIN_WINDOW_MS). */

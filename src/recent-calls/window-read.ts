@@ -1,8 +1,8 @@
 /**
  * Reads one window of the job whole: its completed voice reservations (events-source.ts), then one Calls list for
- * their timing (completion-records.ts), telling the caller the completions in between; or says why it could not: more events than one window may hold (overflow),
- * or not within the reads' budget (a page that would end past it is not started, and a read that times out at the
- * deadline counts the same).
+ * their timing (completion-records.ts), telling the caller the completions in between; or says why it could not:
+ * more events than one window may hold (overflow), or not within the reads' budget (a page that would end past it is
+ * not started, and a read that times out at the deadline counts the same).
  */
 import type { Twilio } from 'twilio';
 import type { Logger } from '../observability/logger';

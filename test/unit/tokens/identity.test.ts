@@ -8,6 +8,7 @@ import {
   validateFlexIdentity,
   validateIdentity,
 } from '../../../src/tokens/identity';
+import { messageOf } from '../../helpers/thrown';
 
 const refused = (value: unknown) => {
   try {
@@ -92,15 +93,6 @@ describe('validateFlexIdentity (the identity IAM returns)', () => {
 });
 
 describe('what the refusal says', () => {
-  const messageOf = (run: () => unknown) => {
-    try {
-      run();
-    } catch (error) {
-      return (error as Error).message;
-    }
-    return undefined;
-  };
-
   it("names the problem of a signed request's Identity", () => {
     expect(identityProblem('alice')).toBeUndefined();
     for (const missing of [undefined, null, '']) {

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describeError } from '../../../src/http/error-response';
 import { InvalidParameter } from '../../../src/params/errors';
 import { resolveLifetime } from '../../../src/tokens/lifetime';
+import { messageOf } from '../../helpers/thrown';
 
 function codeOf(fn: () => unknown): string | undefined {
   try {
@@ -77,15 +78,6 @@ describe('resolveLifetime', () => {
 });
 
 describe('what the refusal says', () => {
-  const messageOf = (run: () => unknown) => {
-    try {
-      run();
-    } catch (error) {
-      return (error as Error).message;
-    }
-    return undefined;
-  };
-
   it('tells a malformed Ttl from one out of range, naming the range and the value', () => {
     expect(messageOf(() => resolveLifetime('1h', 14_400))).toBe('Ttl must be a whole number of seconds');
     expect(messageOf(() => resolveLifetime(600, 14_400))).toBe('Ttl must be from 1800 to 14400 seconds, got 600');

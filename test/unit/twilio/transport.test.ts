@@ -188,12 +188,12 @@ describe('answers', () => {
     sendSdkRequest({ method: 'get', uri, headers: { Accept: 'application/json' } }, agents(), timeoutMs);
 
   it.each([
-    ['gzip', gzipSync],
-    ['x-gzip', gzipSync],
-    ['deflate', deflateSync],
-    ['deflate', deflateRawSync], // without its zlib header, which axios accepts too
-    ['br', brotliCompressSync],
-  ] as const)('decodes a %s body and drops the Content-Encoding, as axios does', async (encoding, compress) => {
+    ['gzip', 'gzip', gzipSync],
+    ['x-gzip', 'x-gzip', gzipSync],
+    ['deflate', 'deflate', deflateSync],
+    ['raw deflate (no zlib header, which axios accepts too)', 'deflate', deflateRawSync],
+    ['br', 'br', brotliCompressSync],
+  ] as const)('decodes a %s body and drops the Content-Encoding, as axios does', async (_name, encoding, compress) => {
     const json = JSON.stringify({ sid: SERVICE_SID, friendly_name: 'Zoë ✓'.repeat(50) });
     const uri = await serve((_req, res) => {
       res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Encoding': encoding });
