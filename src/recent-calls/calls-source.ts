@@ -88,6 +88,8 @@ export async function readCallTimings(
     wanted?: ReadonlySet<string>;
     needAll?: boolean;
     budget?: PageBudget;
+    /** Checked before each next page: true stops the read (reported out of budget; its answer is not wanted). */
+    stopped?: () => boolean;
   },
 ): Promise<CallsRead> {
   const budget = options.budget ?? PageBudget.unlimited();
@@ -118,7 +120,8 @@ export async function readCallTimings(
     if (wanted && calls.size >= wanted.size) break; // found every call asked for
     if (!hasNextPage(page)) break;
     if (seen >= options.maxCalls) return { calls, truncated: true, outOfBudget: false, beyondRange, pages };
-    if (!budget.allowsPage()) return { calls, truncated: false, outOfBudget: true, beyondRange, pages };
+    if (!budget.allowsPage() || options.stopped?.())
+      return { calls, truncated: false, outOfBudget: true, beyondRange, pages };
     const current = page;
     const next = await budget.page(async () => current.nextPage());
     if (!next) break;

@@ -54,24 +54,101 @@ export type RecordsRead =
   | { kind: 'out-of-budget'; pages: number };
 
 /**
- * The records of `completions` (already unique), their timing from one Calls list covering them. A list the budget
- * cut short is reported out of budget, unless `acceptPartial(list)` says to write with what was read: an outbound leg
- * is then matched to no call (a unique candidate in part of a list proves nothing).
+ * A Calls list started before a window's completions were all known (window-read.ts): every call of
+ * [fromMs, toMs], the window's span widened by CALL_LOOKBACK_MS, read beside the window's event pages.
+ */
+export interface CallsReadAhead {
+  fromMs: number;
+  toMs: number;
+  read: Promise<CallsRead>;
+}
+
+/** The calls a window's completions need: from CALL_LOOKBACK_MS before the first task to the last completion. */
+export function callsRange(completions: readonly Completion[]): { fromMs: number; toMs: number } {
+  let fromMs = Number.POSITIVE_INFINITY;
+  let toMs = Number.NEGATIVE_INFINITY;
+  for (const c of completions) {
+    fromMs = Math.min(fromMs, c.taskCreatedMs);
+    toMs = Math.max(toMs, c.eventDateMs);
+  }
+  return { fromMs: fromMs - CALL_LOOKBACK_MS, toMs };
+}
+
+/** The calls of `read` that started in [fromMs, toMs]: what a list of just that range would have kept. */
+function callsWithin(read: CallsRead, fromMs: number, toMs: number): Map<string, CallSummary> {
+  const calls = new Map<string, CallSummary>();
+  for (const [sid, call] of read.calls) if (call.startMs >= fromMs && call.startMs <= toMs) calls.set(sid, call);
+  return calls;
+}
+
+/**
+ * The calls `completions` need, from the list read ahead when it was read whole: the part of it in their range, and
+ * a list of whatever part of the range starts before it (a task created before the window). Undefined when the list
+ * read ahead was cut short (by the budget or its size): the range is then read as if nothing had been read ahead.
+ */
+async function callsFromAhead(
+  client: Twilio,
+  ahead: CallsReadAhead,
+  range: { fromMs: number; toMs: number },
+  options: { maxCalls: number; budget?: PageBudget; wanted: ReadonlySet<string>; needAll: boolean },
+): Promise<CallsRead | undefined> {
+  const read = await ahead.read;
+  if (read.outOfBudget || read.truncated) return undefined;
+  const calls = callsWithin(read, range.fromMs, Math.min(range.toMs, ahead.toMs));
+  if (range.fromMs >= ahead.fromMs) return { ...read, calls };
+  const before = await readCallTimings(client, {
+    fromMs: range.fromMs,
+    toMs: ahead.fromMs,
+    maxCalls: options.maxCalls,
+    wanted: new Set([...options.wanted].filter((sid) => !calls.has(sid))),
+    needAll: options.needAll,
+    budget: options.budget,
+  });
+  for (const [sid, call] of before.calls) calls.set(sid, call);
+  return {
+    calls,
+    truncated: before.truncated,
+    outOfBudget: before.outOfBudget,
+    beyondRange: read.beyondRange || before.beyondRange,
+    pages: read.pages + before.pages,
+  };
+}
+
+/**
+ * The records of `completions` (already unique), their timing from one Calls list covering them (or the one read
+ * ahead, `ahead`, when it covers them). A list the budget cut short is reported out of budget, unless
+ * `acceptPartial(list)` says to write with what was read: an outbound leg is then matched to no call (a unique
+ * candidate in part of a list proves nothing).
  */
 export async function readRecords(
   client: Twilio,
   completions: readonly Completion[],
-  options: { maxCalls: number; budget?: PageBudget; acceptPartial: (calls: CallsRead) => boolean },
+  options: {
+    maxCalls: number;
+    budget?: PageBudget;
+    acceptPartial: (calls: CallsRead) => boolean;
+    ahead?: CallsReadAhead;
+  },
 ): Promise<RecordsRead> {
-  if (completions.length === 0) return { kind: 'read', records: [], pages: 0, partialCalls: false };
-  const calls = await readCallTimings(client, {
-    fromMs: Math.min(...completions.map((c) => c.taskCreatedMs)) - CALL_LOOKBACK_MS,
-    toMs: Math.max(...completions.map((c) => c.eventDateMs)),
-    maxCalls: options.maxCalls,
-    wanted: new Set(completions.flatMap((c) => (c.callSid ? [c.callSid] : []))),
-    needAll: completions.some(needsCallMatch),
-    budget: options.budget,
-  });
+  const aheadPages = async () => (options.ahead ? ((await options.ahead.read.catch(() => undefined))?.pages ?? 0) : 0);
+  if (completions.length === 0) return { kind: 'read', records: [], pages: await aheadPages(), partialCalls: false };
+  const range = callsRange(completions);
+  const wanted = new Set(completions.flatMap((c) => (c.callSid ? [c.callSid] : [])));
+  const needAll = completions.some(needsCallMatch);
+  const fromAhead = options.ahead
+    ? await callsFromAhead(client, options.ahead, range, { ...options, wanted, needAll })
+    : undefined;
+  let calls = fromAhead;
+  if (!calls) {
+    const read = await readCallTimings(client, {
+      ...range,
+      maxCalls: options.maxCalls,
+      wanted,
+      needAll,
+      budget: options.budget,
+    });
+    calls = { ...read, pages: read.pages + (await aheadPages()) };
+  }
   if (calls.outOfBudget && !options.acceptPartial(calls)) return { kind: 'out-of-budget', pages: calls.pages };
   const partialCalls = calls.outOfBudget || calls.truncated;
   return {

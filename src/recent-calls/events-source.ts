@@ -14,6 +14,7 @@
  *
  * The Events API's ordering is unconfirmed, so a window is read whole (every page) before any of it is trusted.
  */
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Twilio } from 'twilio';
 import type { EventInstance } from 'twilio/lib/rest/taskrouter/v1/workspace/event';
 import { itemKeyFromRestEvent, keyTaskCreatedSeconds } from './item-key';
@@ -199,25 +200,39 @@ export interface WindowRead {
  * useless). No page is started that `budget` says would end past the reads' deadline: the read is then reported
  * out of budget, like an overflow. StartDate / EndDate are inclusive and second-grained: the half-open filter is
  * applied here.
+ *
+ * Each page is parsed while the next one is requested, a few events at a time between turns of the event loop: a
+ * 1000-event page takes tens of milliseconds to parse, and the writes in flight beside this read (a window read ahead)
+ * must not wait for it.
  */
 export async function readCompletions(
   client: Twilio,
-  options: { workspaceSid: string; fromMs: number; toMs: number; maxEvents: number; budget?: PageBudget },
+  options: {
+    workspaceSid: string;
+    fromMs: number;
+    toMs: number;
+    maxEvents: number;
+    budget?: PageBudget;
+    /** Called as each page after the first is requested, with the events read so far. */
+    onNextPage?: (eventsRead: number) => void;
+  },
 ): Promise<WindowRead> {
   const budget = options.budget ?? PageBudget.unlimited();
-  const incomplete = (why: 'overflow' | 'outOfBudget', raw: readonly RawEvent[], pages: number): WindowRead => ({
+  const selector = new CompletionSelector(options.fromMs, options.toMs);
+  let eventsRead = 0;
+  let pages = 0;
+  const incomplete = (why: 'overflow' | 'outOfBudget'): WindowRead => ({
     completions: [],
     ignored: {},
     overflow: why === 'overflow',
     outOfBudget: why === 'outOfBudget',
-    eventsRead: raw.length,
-    completionsSeen:
-      why === 'outOfBudget' ? selectCompletions(raw, options.fromMs, options.toMs).completions.length : 0,
+    eventsRead,
+    completionsSeen: why === 'outOfBudget' ? selector.count : 0,
     pages,
   });
-  if (!budget.allowsPage()) return incomplete('outOfBudget', [], 0);
+  if (!budget.allowsPage()) return incomplete('outOfBudget');
   const events = client.taskrouter.v1.workspaces(options.workspaceSid).events;
-  let page: PageLike<EventInstance> = await budget.page(() =>
+  let page: PageLike<EventInstance> | undefined = await budget.page(() =>
     events.page({
       eventType: COMPLETED_EVENT_TYPE,
       taskChannel: VOICE_CHANNEL,
@@ -226,30 +241,85 @@ export async function readCompletions(
       pageSize: Math.min(PAGE_SIZE, Math.max(1, options.maxEvents)),
     }),
   );
-  const raw: RawEvent[] = [...page.instances];
-  let pages = 1;
-  for (;;) {
-    if (!hasNextPage(page)) break;
-    if (raw.length >= options.maxEvents) return incomplete('overflow', raw, pages);
-    if (!budget.allowsPage()) return incomplete('outOfBudget', raw, pages);
-    const current = page;
-    const next = await budget.page(async () => current.nextPage());
-    if (!next) break;
-    page = next;
-    pages += 1;
-    if (page.instances.length === 0) break;
-    raw.push(...page.instances);
+  pages = 1;
+  while (page) {
+    eventsRead += page.instances.length;
+    const current: PageLike<EventInstance> = page;
+    let next: Promise<PageLike<EventInstance> | undefined> | undefined;
+    if (hasNextPage(current)) {
+      if (eventsRead >= options.maxEvents) return incomplete('overflow');
+      if (!budget.allowsPage()) {
+        await selector.addInTurns(current.instances); // counted: completionsSeen is a lower bound of the window's
+        return incomplete('outOfBudget');
+      }
+      next = budget.page(async () => current.nextPage());
+      next.catch(() => undefined); // awaited below, after this page is parsed
+      options.onNextPage?.(eventsRead);
+    }
+    await selector.addInTurns(current.instances);
+    page = next && (await next);
+    if (page) pages += 1;
+    if (page && page.instances.length === 0) break;
   }
-  if (raw.length > options.maxEvents) return incomplete('overflow', raw, pages);
-  const selected = selectCompletions(raw, options.fromMs, options.toMs);
+  if (eventsRead > options.maxEvents) return incomplete('overflow');
+  const selected = selector.result();
   return {
     ...selected,
     overflow: false,
     outOfBudget: false,
-    eventsRead: raw.length,
+    eventsRead,
     completionsSeen: selected.completions.length,
     pages,
   };
+}
+
+/** Events parsed per turn of the event loop. */
+const EVENTS_PER_TURN = 100;
+
+/** Parses events into completions, page by page: keeps [fromMs, toMs), drops repeated event SIDs. */
+class CompletionSelector {
+  private readonly ignored: Record<string, number> = {};
+  private readonly seen = new Set<string>();
+  private readonly completions: Completion[] = [];
+
+  constructor(
+    private readonly fromMs: number,
+    private readonly toMs: number,
+  ) {}
+
+  /** Usable completions of the window so far. */
+  get count(): number {
+    return this.completions.length;
+  }
+
+  add(raw: readonly RawEvent[], from = 0, to = raw.length): void {
+    for (let i = from; i < to; i++) {
+      const event = raw[i];
+      if (this.seen.has(event.sid)) continue;
+      this.seen.add(event.sid);
+      const parsed = parseCompletion(event);
+      if (!parsed.ok) {
+        this.ignored[parsed.reason] = (this.ignored[parsed.reason] ?? 0) + 1;
+        continue;
+      }
+      const t = parsed.completion.eventDateMs;
+      if (t < this.fromMs || t >= this.toMs) continue; // belongs to a neighbouring window
+      this.completions.push(parsed.completion);
+    }
+  }
+
+  /** `add`, EVENTS_PER_TURN events at a time, letting other work run in between. */
+  async addInTurns(raw: readonly RawEvent[]): Promise<void> {
+    for (let from = 0; from < raw.length; from += EVENTS_PER_TURN) {
+      if (from > 0) await yieldToEventLoop();
+      this.add(raw, from, Math.min(raw.length, from + EVENTS_PER_TURN));
+    }
+  }
+
+  /** The completions sorted by (time, SID), and the events not taken, by reason. */
+  result(): { completions: Completion[]; ignored: Record<string, number> } {
+    return { completions: this.completions.sort(compareCompletions), ignored: this.ignored };
+  }
 }
 
 /** Pure part of readCompletions: parse, keep [fromMs, toMs), drop repeated event SIDs, sort by (time, SID). */
@@ -258,23 +328,9 @@ export function selectCompletions(
   fromMs: number,
   toMs: number,
 ): { completions: Completion[]; ignored: Record<string, number> } {
-  const ignored: Record<string, number> = {};
-  const seen = new Set<string>();
-  const completions: Completion[] = [];
-  for (const event of raw) {
-    if (seen.has(event.sid)) continue;
-    seen.add(event.sid);
-    const parsed = parseCompletion(event);
-    if (!parsed.ok) {
-      ignored[parsed.reason] = (ignored[parsed.reason] ?? 0) + 1;
-      continue;
-    }
-    const t = parsed.completion.eventDateMs;
-    if (t < fromMs || t >= toMs) continue; // belongs to a neighbouring window
-    completions.push(parsed.completion);
-  }
-  completions.sort(compareCompletions);
-  return { completions, ignored };
+  const selector = new CompletionSelector(fromMs, toMs);
+  selector.add(raw);
+  return selector.result();
 }
 
 export function compareCompletions(a: Completion, b: Completion): number {

@@ -1,5 +1,5 @@
 /**
- * Reads one window of the job whole: its completed voice reservations (events-source.ts), then one Calls list for
+ * Reads one window of the job whole: its completed voice reservations (events-source.ts) and one Calls list for
  * their timing (completion-records.ts), telling the caller the completions in between; or says why it could not:
  * more events than one window may hold (overflow), or not within the reads' budget (a page that would end past it is
  * not started, and a read that times out at the deadline counts the same).
@@ -9,7 +9,8 @@ import type { Logger } from '../observability/logger';
 import type { Deadline } from '../twilio/deadline';
 import { isUpstreamFailure } from '../twilio/errors';
 import type { CallRecord } from './call-record';
-import { readRecords, uniqueRecords } from './completion-records';
+import { readCallTimings } from './calls-source';
+import { CALL_LOOKBACK_MS, readRecords, uniqueRecords, type CallsReadAhead } from './completion-records';
 import type { TimeWindow } from './cursor';
 import { readCompletions, type Completion } from './events-source';
 import type { PageBudget } from './paging';
@@ -60,6 +61,15 @@ export interface WindowReader {
 export async function readWindow(r: WindowReader, window: TimeWindow, firstOfRun: boolean): Promise<WindowRead> {
   let known = 0;
   let pagesRead = 0;
+  let ahead: CallsReadAhead | undefined;
+  let aheadWanted = true;
+  /** Ends the Calls list read ahead when it is not needed after all (its pages so far are counted). */
+  const dropAhead = async () => {
+    aheadWanted = false;
+    const pages = (await ahead?.read.catch(() => undefined))?.pages ?? 0;
+    r.reads.callPages += pages;
+    pagesRead += pages;
+  };
   try {
     const read = await readCompletions(r.client, {
       workspaceSid: r.workspaceSid,
@@ -67,11 +77,26 @@ export async function readWindow(r: WindowReader, window: TimeWindow, firstOfRun
       toMs: window.toMs,
       maxEvents: MAX_EVENTS_PER_WINDOW,
       budget: r.pages,
+      // A window of several pages with events in it: its Calls list is read beside the rest of its event pages.
+      onNextPage: (eventsRead) => {
+        if (ahead || eventsRead === 0) return;
+        const range = { fromMs: window.fromMs - CALL_LOOKBACK_MS, toMs: window.toMs };
+        const calls = readCallTimings(r.client, {
+          ...range,
+          maxCalls: MAX_CALLS_PER_WINDOW,
+          needAll: true,
+          budget: r.pages,
+          stopped: () => !aheadWanted,
+        });
+        calls.catch(() => undefined); // awaited by whoever uses it, or when it is dropped
+        ahead = { ...range, read: calls };
+      },
     });
     r.reads.eventPages += read.pages;
     pagesRead += read.pages;
     // A shard cannot tell its own among completions seen so far: 0 is its lower bound.
     known = r.owns ? 0 : read.completionsSeen;
+    if (read.overflow || read.outOfBudget) await dropAhead();
     if (read.overflow) return { kind: 'overflow' };
     if (read.outOfBudget) return { kind: 'out-of-budget', pages: pagesRead, known };
     const { first, duplicates } = uniqueRecords(read.completions);
@@ -79,6 +104,7 @@ export async function readWindow(r: WindowReader, window: TimeWindow, firstOfRun
     const own = first.filter((c) => owns(c.workerSid));
     known = own.length;
     r.onCompletions?.(own);
+    if (first.length === 0) aheadWanted = false;
 
     // Out of budget: a shorter window (or a fresh run) reads a shorter list, unless the list answers whole days
     // and the run had its whole budget: then shrinking cannot help.
@@ -86,6 +112,7 @@ export async function readWindow(r: WindowReader, window: TimeWindow, firstOfRun
       maxCalls: MAX_CALLS_PER_WINDOW,
       budget: r.pages,
       acceptPartial: (calls) => firstOfRun && calls.beyondRange,
+      ahead,
     });
     r.reads.callPages += built.pages;
     pagesRead += built.pages;
@@ -102,6 +129,7 @@ export async function readWindow(r: WindowReader, window: TimeWindow, firstOfRun
     const records = built.records.filter((record) => owns(record.workerSid));
     return { kind: 'read', completions: read.completions, records, ignored, duplicates: shared ? duplicates : 0 };
   } catch (error) {
+    if (ahead && aheadWanted) await dropAhead();
     // A read that failed at the reads' deadline (its timeout is the remaining budget): the window did not fit.
     if (isUpstreamFailure(error) && r.deadline.expired()) {
       r.log.warn('window read timed out at the budget', { code: (error as { code?: unknown }).code });

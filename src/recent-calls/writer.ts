@@ -22,6 +22,7 @@
  * each send one request at a time, so at most `concurrency` requests are in flight.
  */
 import type { Twilio } from 'twilio';
+import type { SyncMapContext, SyncMapListInstance } from 'twilio/lib/rest/sync/v1/service/syncMap';
 import type { Logger } from '../observability/logger';
 import { hasStatus, hasTwilioCode, isRestError, isUpstreamFailure } from '../twilio/errors';
 import type { ObjectRateLimiter } from '../twilio/object-rate-limiter';
@@ -102,6 +103,8 @@ interface MapState {
   granted?: boolean;
   /** Times this run created the map (201): a map created again has no permissions. */
   creations?: number;
+  /** The SDK's context for the map (built once). */
+  context?: SyncMapContext;
 }
 
 export interface WriteOptions {
@@ -340,8 +343,18 @@ export class RecentCallsWriter {
     return state;
   }
 
+  /** The service's map list, built once: the SDK makes a new list object (and a context per map) on each access. */
+  private mapList?: SyncMapListInstance;
+
   private get syncMaps() {
-    return this.options.client.sync.v1.services(this.options.serviceSid).syncMaps;
+    this.mapList ??= this.options.client.sync.v1.services(this.options.serviceSid).syncMaps;
+    return this.mapList;
+  }
+
+  /** The map's SDK context, built once per map. */
+  private mapContext(map: MapState) {
+    map.context ??= this.syncMaps(map.name);
+    return map.context;
   }
 
   /** One write request to `map`: waits for the map's rate slot; NotStarted past the budget. */
@@ -360,7 +373,7 @@ export class RecentCallsWriter {
         const ttl = itemTtlSeconds(record, this.options.serverNow(), this.options.ttlDays);
         if (ttl === undefined) return false;
         this.stats.itemCreates += 1;
-        await this.syncMaps(map.name).syncMapItems.create({
+        await this.mapContext(map).syncMapItems.create({
           key: record.itemKey,
           data: toItem(record),
           itemTtl: ttl,
@@ -433,7 +446,7 @@ export class RecentCallsWriter {
       try {
         await this.request(map, () => {
           this.stats.permissionGrants += 1;
-          return this.syncMaps(map.name)
+          return this.mapContext(map)
             .syncMapPermissions(encodeURIComponent(map.identity!))
             .update({ read: true, write: false, manage: false });
         });

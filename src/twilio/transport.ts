@@ -83,9 +83,42 @@ export function pooledAgent(scheme: 'http' | 'https', maxSockets: number, pool =
   return agent;
 }
 
+const QS_OPTIONS = { arrayFormat: 'repeat' } as const;
+/** What encodeURIComponent leaves as it is and qs's RFC 3986 encoding does not. */
+const NOT_UNRESERVED = /[!'()*]/g;
+
+function rfc3986(text: string): string {
+  return encodeURIComponent(text).replace(NOT_UNRESERVED, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+const isScalar = (value: unknown): value is string | number | boolean =>
+  typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
+
+/**
+ * `qs.stringify(params, { arrayFormat: 'repeat' })`, the SDK's encoding, with a fast path for what the SDK sends
+ * (flat fields: scalars, nulls, arrays of scalars): qs's character-by-character encoder took a tenth of the job's
+ * CPU per request. Anything else (nested objects, dates, text encodeURIComponent refuses) goes to qs itself.
+ */
+export function formEncoded(params: object): string {
+  const parts: string[] = [];
+  try {
+    for (const [key, value] of Object.entries(params)) {
+      if (value === undefined) continue;
+      if (value === null) parts.push(`${rfc3986(key)}=`);
+      else if (isScalar(value)) parts.push(`${rfc3986(key)}=${rfc3986(String(value))}`);
+      else if (Array.isArray(value) && value.every(isScalar)) {
+        for (const item of value) parts.push(`${rfc3986(key)}=${rfc3986(String(item))}`);
+      } else return qs.stringify(params, QS_OPTIONS);
+    }
+  } catch {
+    return qs.stringify(params, QS_OPTIONS); // a lone surrogate: qs encodes it its own way
+  }
+  return parts.join('&');
+}
+
 /** The request's URL with its query: the uri as given, then `?` or `&` and the encoded params (axios's rule). */
 export function requestUrl(uri: string, params: object | undefined): string {
-  const query = params ? qs.stringify(params, { arrayFormat: 'repeat' }) : '';
+  const query = params ? formEncoded(params) : '';
   if (!query) return uri;
   const base = uri.includes('#') ? uri.slice(0, uri.indexOf('#')) : uri;
   return `${base}${base.includes('?') ? '&' : '?'}${query}`;
@@ -94,7 +127,7 @@ export function requestUrl(uri: string, params: object | undefined): string {
 /** The body the SDK would send: form-encoded or JSON as its Content-Type says; none for any other type. */
 export function requestBody(headers: Record<string, string>, data: object | undefined): string | undefined {
   if (!data) return undefined;
-  if (headers['Content-Type'] === FORM) return qs.stringify(data, { arrayFormat: 'repeat' });
+  if (headers['Content-Type'] === FORM) return formEncoded(data);
   if (headers['Content-Type'] === JSON_TYPE) return JSON.stringify(data);
   return undefined;
 }

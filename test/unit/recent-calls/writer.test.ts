@@ -42,6 +42,10 @@ function record(workerSid: string, identity: string | undefined, startedAgoMs = 
 
 interface Behaviour {
   grant?: (identity: string) => unknown;
+  /** What an item create throws (a Twilio error), if anything. */
+  item?: (map: string) => unknown;
+  /** What a map create throws, if anything. */
+  createMap?: () => unknown;
 }
 
 /** Just the Sync calls the writer makes; every item create succeeds. */
@@ -51,6 +55,8 @@ function stubClient(behaviour: Behaviour) {
     (map: string) => ({
       syncMapItems: {
         create: async (opts: { key: string }) => {
+          const failure = behaviour.item?.(map);
+          if (failure) throw failure;
           sent.items.push(`${map}|${opts.key}`);
           return {};
         },
@@ -64,7 +70,13 @@ function stubClient(behaviour: Behaviour) {
         },
       }),
     }),
-    { create: async () => ({}) },
+    {
+      create: async () => {
+        const failure = behaviour.createMap?.();
+        if (failure) throw failure;
+        return {};
+      },
+    },
   );
   const client = { sync: { v1: { services: () => ({ syncMaps }) } } } as unknown as Twilio;
   return { client, sent };
@@ -257,40 +269,21 @@ describe('failures of the writer itself and of maps that went', () => {
       ['already there (54301)', 1],
     ] as const) {
       resetWarmState(); // a fresh instance: it remembers no grant
-      const { client, sent } = stubClient({});
-      const sync = (client as unknown as { sync: { v1: { services: () => { syncMaps: StubMaps } } } }).sync.v1;
-      const maps = sync.services().syncMaps;
+      const behaviour: Behaviour = {};
+      const { client, sent } = stubClient(behaviour);
       const w = writer(client);
       expect(await w.write([record(WK(5), 'alice')])).toEqual([{ kind: 'written' }]);
       expect(sent.grants).toHaveLength(1);
       // The map expired meanwhile: the next item's create answers 404, the writer creates the map and writes again.
       let missing = true;
-      const itemsOf = maps(recentCallsMapName(WK(5))).syncMapItems;
-      const create = itemsOf.create;
-      const stubbed = Object.assign(
-        (name: string) => {
-          const m = maps(name);
-          m.syncMapItems.create = async (opts: { key: string }) => {
-            if (missing) throw twilioError(404, 20404);
-            return create(opts);
-          };
-          return m;
-        },
-        {
-          create: async () => {
-            missing = false;
-            if (createAnswer !== 'created') throw twilioError(409, 54301);
-            return {};
-          },
-        },
-      );
-      sync.services = () => ({ syncMaps: stubbed });
+      behaviour.item = () => (missing ? twilioError(404, 20404) : undefined);
+      behaviour.createMap = () => {
+        missing = false;
+        return createAnswer === 'created' ? undefined : twilioError(409, 54301);
+      };
       expect(await w.write([record(WK(5), 'alice')])).toEqual([{ kind: 'written' }]);
       expect(sent.grants).toHaveLength(grantsExpected);
     }
   });
 });
 
-type StubMaps = ((name: string) => {
-  syncMapItems: { create: (opts: { key: string }) => Promise<unknown> };
-}) & { create: () => Promise<unknown> };

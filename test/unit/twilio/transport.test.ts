@@ -15,7 +15,8 @@ import { ProxyCertificateAuthority } from '../../../emulator/proxy/ca';
 import { resetWarmState } from '../../../src/runtime/warm-state';
 import { TwilioHttpClient } from '../../../src/twilio/http-client';
 import { isRetryableNetworkError } from '../../../src/twilio/retry-policy';
-import { pooledAgent, sendSdkRequest, type SdkRequest } from '../../../src/twilio/transport';
+import qs from 'qs';
+import { formEncoded, pooledAgent, sendSdkRequest, type SdkRequest } from '../../../src/twilio/transport';
 
 type RequestOptions<T> = import('twilio/lib/base/RequestClient').RequestOptions<T>;
 
@@ -164,6 +165,66 @@ describe('wire parity with the SDK’s own RequestClient', () => {
       ),
       { numRuns: 40 },
     );
+  });
+});
+
+describe('form encoding', () => {
+  const special = fc.constantFrom(
+    '!',
+    "'",
+    '(',
+    ')',
+    '*',
+    '~',
+    '-',
+    '.',
+    '_',
+    ' ',
+    '%',
+    '+',
+    '&',
+    '=',
+    '[',
+    'a',
+    'é',
+    '😀',
+  );
+  const scalar = fc.oneof(
+    fc.string({ unit: special, maxLength: 8 }),
+    fc.string({ unit: 'binary', maxLength: 12 }), // lone surrogates included: encodeURIComponent refuses them
+    fc.string({ unit: 'grapheme', maxLength: 12 }),
+    fc.double(),
+    fc.integer(),
+    fc.boolean(),
+  );
+  const value = fc.oneof(
+    scalar,
+    fc.constant(null),
+    fc.constant(undefined),
+    fc.array(scalar, { maxLength: 4 }),
+    fc.array(fc.oneof(scalar, fc.constant(null)), { maxLength: 3 }),
+    fc.dictionary(fc.string({ maxLength: 4 }), scalar, { maxKeys: 2 }),
+    fc.date({ noInvalidDate: true }),
+  );
+
+  it("gives qs's bytes (the SDK's encoder, arrayFormat 'repeat') for any fields (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.dictionary(
+          fc.oneof(fc.string({ unit: special, maxLength: 4 }), fc.string({ unit: 'binary', maxLength: 10 })),
+          value,
+          { maxKeys: 6 },
+        ),
+        (params) => {
+          expect(formEncoded(params)).toBe(qs.stringify(params, { arrayFormat: 'repeat' }));
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("encodes the characters encodeURIComponent leaves alone and RFC 3986 reserves (!'()*)", () => {
+    expect(formEncoded({ "a!'()*": "b!'()*~-._" })).toBe('a%21%27%28%29%2A=b%21%27%28%29%2A~-._');
   });
 });
 

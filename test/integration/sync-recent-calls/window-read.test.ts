@@ -1,0 +1,169 @@
+/**
+ * One window read (window-read.ts) against the emulator over HTTP with the real SDK. A window of several event pages
+ * reads its Calls list beside its later event pages: the records must be the ones a list read after the events
+ * gives (with a list read ahead that does not cover them all, or was cut short, too), and a read that fails stops
+ * that list.
+ */
+import twilio, { type Twilio } from 'twilio';
+import { EmulatorAdmin } from '../../../emulator/admin-client';
+import { startEmulator, type Emulator, type ObservedAnswer } from '../../../emulator/server';
+import { createLogger } from '../../../src/observability/logger';
+import { readCallTimings } from '../../../src/recent-calls/calls-source';
+import { readRecords, uniqueRecords } from '../../../src/recent-calls/completion-records';
+import type { TimeWindow } from '../../../src/recent-calls/cursor';
+import { readCompletions } from '../../../src/recent-calls/events-source';
+import { PageBudget } from '../../../src/recent-calls/paging';
+import { emptyReadCounts } from '../../../src/recent-calls/run-summary';
+import {
+  MAX_CALLS_PER_WINDOW,
+  MAX_EVENTS_PER_WINDOW,
+  readWindow,
+  type WindowReader,
+} from '../../../src/recent-calls/window-read';
+import { Deadline } from '../../../src/twilio/deadline';
+import { TwilioHttpClient } from '../../../src/twilio/http-client';
+import { emulatorClient } from '../../helpers/system';
+
+type RequestOptions<T> = import('twilio/lib/base/RequestClient').RequestOptions<T>;
+
+const DAY_MS = 86_400_000;
+
+let emulator: Emulator;
+let admin: EmulatorAdmin;
+let sdk: Twilio;
+let nowMs: number;
+
+beforeAll(async () => {
+  emulator = await startEmulator();
+  admin = new EmulatorAdmin(emulator.url);
+  sdk = emulatorClient(emulator);
+  // About 2,600 completed reservations in 3 days: three pages of events, and as many of calls.
+  await admin.seed({ agents: 60, callsPerAgent: 40, days: 3 });
+  await admin.advanceClock(120);
+  nowMs = Date.parse((await admin.config()).now);
+});
+afterAll(() => emulator?.close());
+afterEach(() => admin.faults({}));
+
+function reader(client: Twilio = sdk): WindowReader {
+  return {
+    client,
+    workspaceSid: emulator.config.workspaceSid,
+    pages: PageBudget.unlimited(),
+    deadline: Deadline.none(),
+    log: createLogger({ write: () => {} }),
+    reads: emptyReadCounts(),
+  };
+}
+
+/** The records of `window` read one list after the other: every event page, then the Calls list they need. */
+async function readSequentially(window: TimeWindow) {
+  const read = await readCompletions(sdk, {
+    workspaceSid: emulator.config.workspaceSid,
+    ...window,
+    maxEvents: MAX_EVENTS_PER_WINDOW,
+  });
+  const { first } = uniqueRecords(read.completions);
+  const built = await readRecords(sdk, first, { maxCalls: MAX_CALLS_PER_WINDOW, acceptPartial: () => false });
+  if (built.kind !== 'read') throw new Error('the sequential read did not finish');
+  return { completions: first, records: built.records };
+}
+
+/** The list pages answered while `work` runs, in order. */
+async function answersDuring<T>(work: () => Promise<T>): Promise<{ result: T; answers: Array<'events' | 'calls'> }> {
+  const answers: Array<'events' | 'calls'> = [];
+  const watch = (answer: ObservedAnswer) => {
+    if (answer.method !== 'GET') return;
+    if (answer.pattern.endsWith('/Events')) answers.push('events');
+    if (answer.pattern.endsWith('/Calls.json')) answers.push('calls');
+  };
+  emulator.observers.push(watch);
+  try {
+    return { result: await work(), answers };
+  } finally {
+    emulator.observers.splice(emulator.observers.indexOf(watch), 1);
+  }
+}
+
+describe('a window of several event pages', () => {
+  const whole = (): TimeWindow => ({ fromMs: nowMs - 4 * DAY_MS, toMs: Math.floor((nowMs - 60_000) / 1000) * 1000 });
+
+  it('reads its Calls list beside its later event pages, and builds the records a list read after them builds', async () => {
+    const expected = await readSequentially(whole());
+    // Event pages answer 300 ms late: a Calls list that waited for them would be answered after the last one.
+    await admin.faults({ latencyMs: 300, families: ['taskrouter'] });
+    const { result, answers } = await answersDuring(() => readWindow(reader(), whole(), true));
+    expect(answers.filter((a) => a === 'events').length).toBeGreaterThanOrEqual(3);
+    expect(answers.indexOf('calls')).toBeLessThan(answers.lastIndexOf('events'));
+    expect(result.kind).toBe('read');
+    if (result.kind !== 'read') return;
+    expect(result.records).toEqual(expected.records);
+    expect(result.records.filter((r) => r.startSource === 'call').length).toBeGreaterThan(2000);
+  });
+
+  it('with a list read ahead that starts after some of the calls, reads the part before it: the same records', async () => {
+    const expected = await readSequentially(whole());
+    const starts = expected.records.filter((r) => r.startSource === 'call').map((r) => r.startedAtMs);
+    const middle = [...starts].sort((a, b) => a - b)[Math.floor(starts.length / 2)];
+    const ahead = {
+      fromMs: middle,
+      toMs: whole().toMs,
+      read: readCallTimings(sdk, { fromMs: middle, toMs: whole().toMs, maxCalls: MAX_CALLS_PER_WINDOW, needAll: true }),
+    };
+    const { result, answers } = await answersDuring(() =>
+      readRecords(sdk, expected.completions, { maxCalls: MAX_CALLS_PER_WINDOW, acceptPartial: () => false, ahead }),
+    );
+    expect(result.kind).toBe('read');
+    if (result.kind !== 'read') return;
+    expect(result.records).toEqual(expected.records);
+    expect(answers.filter((a) => a === 'calls').length).toBeGreaterThanOrEqual(2); // the part before it was read
+  });
+
+  it('with a list read ahead that was cut short, reads the whole list again: the same records', async () => {
+    const expected = await readSequentially(whole());
+    const spent = new PageBudget(new Deadline(0));
+    const range = { fromMs: whole().fromMs, toMs: whole().toMs };
+    const ahead = { ...range, read: readCallTimings(sdk, { ...range, maxCalls: 10, needAll: true, budget: spent }) };
+    expect((await ahead.read).outOfBudget).toBe(true);
+    const result = await readRecords(sdk, expected.completions, {
+      maxCalls: MAX_CALLS_PER_WINDOW,
+      acceptPartial: () => false,
+      ahead,
+    });
+    expect(result.kind).toBe('read');
+    if (result.kind !== 'read') return;
+    expect(result.records).toEqual(expected.records);
+    expect(result.partialCalls).toBe(false);
+  });
+
+  it('stops the Calls list read ahead when an event page fails, after the page in flight', async () => {
+    // The second event page fails (an answer that is not retried): the read fails, and the list read ahead
+    // (three pages, 300 ms each) stops after its first page instead of reading on for nobody.
+    let eventPages = 0;
+    class SecondEventPageFails extends TwilioHttpClient {
+      override async request<T>(opts: RequestOptions<T>) {
+        if (String(opts.uri).includes('/Events') && ++eventPages === 2)
+          throw Object.assign(new Error('connection reset'), { code: 'ECONNRESET' });
+        return super.request<T>(opts);
+      }
+    }
+    const http = new SecondEventPageFails({
+      emulatorUrl: emulator.url,
+      policy: { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 },
+    });
+    const client = twilio(emulator.config.accountSid, emulator.config.authToken, { httpClient: http });
+    await admin.faults({ latencyMs: 300, families: ['api'] });
+    const r = reader(client);
+    const { result, answers } = await answersDuring(async () => {
+      const outcome = await readWindow(r, whole(), true).then(
+        () => 'read',
+        (error: unknown) => (error as { code?: string }).code,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 700)); // a second page of the list would be answered by now
+      return outcome;
+    });
+    expect(result).toBe('ECONNRESET');
+    expect(answers.filter((a) => a === 'calls')).toHaveLength(1);
+    expect(r.reads.callPages).toBe(1);
+  });
+});
