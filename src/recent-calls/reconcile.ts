@@ -31,6 +31,8 @@ export interface ReconcileStats {
   alreadyThere: number;
   /** Maps whose range read failed or was skipped for the budget (their records were written as usual). */
   rangeReadsSkipped: number;
+  /** Maps not read because the service's map list (read at the start of the run) did not name them. */
+  mapsNotListed: number;
 }
 
 /** What a range read looks up: an agent's item. */
@@ -55,15 +57,25 @@ export interface MapLookup {
 }
 
 export class Reconciler {
-  readonly stats: ReconcileStats = { rangeReads: 0, alreadyThere: 0, rangeReadsSkipped: 0 };
+  readonly stats: ReconcileStats = { rangeReads: 0, alreadyThere: 0, rangeReadsSkipped: 0, mapsNotListed: 0 };
   private readonly now: () => number;
   /** Maps a range read found missing in this run. */
   private readonly absent = new Set<string>();
   /** Maps a range read found in this run. */
   private readonly existing = new Set<string>();
 
-  /** `deadline`: no range read starts after it (less a margin for the read itself). */
-  constructor(private readonly options: { client: Twilio; serviceSid: string; deadline: Deadline }) {
+  /**
+   * `deadline`: no range read starts after it (less a margin for the read itself). `mapsAtStart`: every map the
+   * service held when the run started (service-maps.ts), if known: a map it does not name is missing, without a read.
+   */
+  constructor(
+    private readonly options: {
+      client: Twilio;
+      serviceSid: string;
+      deadline: Deadline;
+      mapsAtStart?: ReadonlySet<string>;
+    },
+  ) {
     this.now = () => options.deadline.now();
   }
 
@@ -132,6 +144,12 @@ export class Reconciler {
       else byMap.set(name, [entry.itemKey]);
     }
     const present = new Set<string>();
+    const listed = this.options.mapsAtStart;
+    for (const name of byMap.keys()) {
+      if (!listed || listed.has(name) || this.absent.has(name) || this.existing.has(name)) continue;
+      this.absent.add(name); // it held nothing at the start of the run: what it holds now, the writer will find
+      this.stats.mapsNotListed += 1;
+    }
     const maps = [...byMap.entries()].filter(([name]) => !this.absent.has(name));
     const reader = async () => {
       for (let next = maps.shift(); next; next = maps.shift()) {

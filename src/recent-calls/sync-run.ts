@@ -50,6 +50,7 @@ import {
   UNSHARDED,
   type Shard,
 } from './shard';
+import { listServiceMaps } from './service-maps';
 import { readCheckpointCursors } from './shard-checkpoints';
 import { adoptCursor, handoverCursor } from './shard-handover';
 
@@ -168,7 +169,10 @@ export class SyncRun {
         key: deps.checkpointKey,
         serverNow: () => this.serverNow(),
       }),
+      // The maps there are, if few: the range reads of maps that are not there are left out (service-maps.ts).
+      listServiceMaps(deps.control.client, config.serviceSid),
     ]);
+    const mapsAtStart = results[3].status === 'fulfilled' ? results[3].value : undefined;
     const othersResult = results[2];
     const [leaseResult, serviceResult] = [results[0], results[1]];
     if (leaseResult.status === 'rejected') throw leaseResult.reason;
@@ -229,6 +233,7 @@ export class SyncRun {
       client: deps.work.client,
       serviceSid: config.serviceSid,
       deadline: this.budget.writes,
+      mapsAtStart,
     });
     this.started = { checkpoint: lease.checkpoint, aclEnabled, rejectedState: lease.rejectedState, writer, reconciler };
     return true;

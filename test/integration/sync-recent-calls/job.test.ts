@@ -411,6 +411,58 @@ describe('requests', () => {
   });
 });
 
+describe('the service’s map list', () => {
+  const ITEM_READS = 'GET /v1/Services/:ServiceSid/Maps/:MapSid/Items';
+  const ITEM_WRITES = 'POST /v1/Services/:ServiceSid/Maps/:MapSid/Items';
+  async function backfill() {
+    const before = await admin.stats();
+    const run = jobRunner(jobConfig(8000));
+    let done = false;
+    for (let n = 1; n <= 10 && !done; n++) done = (await run()).summary?.done === true;
+    const after = await admin.stats();
+    return { done, count: (route: string) => (after.byRoute[route] ?? 0) - (before.byRoute[route] ?? 0) };
+  }
+
+  it('a backfill into a service without maps reads no map: every call written, one list read per run', async () => {
+    await seed(6, 4, 5);
+    const { done, count } = await backfill();
+    expect(done).toBe(true);
+    expect(missingCalls()).toEqual([]);
+    expect(count(ITEM_READS)).toBe(0);
+    expect(count('GET /v1/Services/:ServiceSid/Maps')).toBeGreaterThanOrEqual(1);
+    expect(count(ITEM_WRITES)).toBe(eligibleCalls().length);
+  });
+
+  it('a map the list names is read: the call already in it is not written again; the maps it does not name are not read', async () => {
+    const seeded = await seed(3, 4, 5);
+    // One agent's map holds one of its calls already (as a pushed call would have written it).
+    const agent = seeded.agents[0].workerSid;
+    const pushed = eligibleCalls().find((c) => c.workerSid === agent)!;
+    const name = recentCallsMapName(agent);
+    await sdk.sync.v1.services(emulator.config.syncServiceSid).syncMaps.create({ uniqueName: name });
+    await sdk.sync.v1
+      .services(emulator.config.syncServiceSid)
+      .syncMaps(name)
+      .syncMapItems.create({ key: pushed.itemKey, data: { pushed: true } });
+    const { done, count } = await backfill();
+    expect(done).toBe(true);
+    expect(missingCalls()).toEqual([]);
+    expect(count(ITEM_READS)).toBe(1); // that agent's map, once
+    expect(count(ITEM_WRITES)).toBe(eligibleCalls().length - 1);
+    expect(mapByName(name)!.items.get(pushed.itemKey)!.data).toEqual({ pushed: true });
+  });
+
+  it('a service with more maps than the list reads: every agent’s map is read, as without the list', async () => {
+    const seeded = await seed(3, 4, 5);
+    const maps = sdk.sync.v1.services(emulator.config.syncServiceSid).syncMaps;
+    for (let i = 0; i < 201; i++) await maps.create({ uniqueName: `other-app-${i}` });
+    const { done, count } = await backfill();
+    expect(done).toBe(true);
+    expect(missingCalls()).toEqual([]);
+    expect(count(ITEM_READS)).toBeGreaterThanOrEqual(seeded.agents.length);
+  });
+});
+
 describe('reads beside reads', () => {
   it('reads what is in the maps while the window’s Calls list is still being read', async () => {
     await seed(20, 5, 5);
