@@ -86,9 +86,12 @@ export function pooledAgent(scheme: 'http' | 'https', maxSockets: number, pool =
 const QS_OPTIONS = { arrayFormat: 'repeat' } as const;
 /** What encodeURIComponent leaves as it is and qs's RFC 3986 encoding does not. */
 const NOT_UNRESERVED = /[!'()*]/g;
+const HAS_NOT_UNRESERVED = /[!'()*]/;
 
 function rfc3986(text: string): string {
-  return encodeURIComponent(text).replace(NOT_UNRESERVED, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  const encoded = encodeURIComponent(text);
+  if (!HAS_NOT_UNRESERVED.test(encoded)) return encoded;
+  return encoded.replace(NOT_UNRESERVED, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
 const isScalar = (value: unknown): value is string | number | boolean =>
