@@ -465,7 +465,10 @@ describe('the service’s map list', () => {
 
 describe('reads beside reads', () => {
   it('reads what is in the maps while the window’s Calls list is still being read', async () => {
-    await seed(20, 5, 5);
+    const seeded = await seed(20, 5, 5);
+    // The agents' maps exist (empty): the service's map list names them, so each is read.
+    const maps = sdk.sync.v1.services(emulator.config.syncServiceSid).syncMaps;
+    for (const agent of seeded.agents) await maps.create({ uniqueName: recentCallsMapName(agent.workerSid) });
     // Calls answer 400 ms late, everything else at once: range reads that waited for the Calls list would come after it.
     await admin.faults({ latencyMs: 400, families: ['api'] });
     const answered: Array<{ kind: 'calls' | 'items' }> = [];
