@@ -65,6 +65,8 @@ export interface CallsRead {
   /** True when the answer held calls outside the range asked for (the time filter was honoured by the day only). */
   beyondRange: boolean;
   pages: number;
+  /** Calls the list answered (kept or not): what counts against maxCalls. */
+  seen: number;
 }
 
 export function callSummary(call: RawCall): CallSummary | undefined {
@@ -96,7 +98,7 @@ export async function readCallTimings(
   const calls = new Map<string, CallSummary>();
   const wanted = options.needAll ? undefined : options.wanted;
   let beyondRange = false;
-  if (!budget.allowsPage()) return { calls, truncated: false, outOfBudget: true, beyondRange, pages: 0 };
+  if (!budget.allowsPage()) return { calls, truncated: false, outOfBudget: true, beyondRange, pages: 0, seen: 0 };
   let page: PageLike<CallInstance> = await budget.page(() =>
     client.api.v2010.accounts(client.accountSid).calls.page({
       startTimeAfter: new Date(options.fromMs),
@@ -119,9 +121,9 @@ export async function readCallTimings(
     }
     if (wanted && calls.size >= wanted.size) break; // found every call asked for
     if (!hasNextPage(page)) break;
-    if (seen >= options.maxCalls) return { calls, truncated: true, outOfBudget: false, beyondRange, pages };
+    if (seen >= options.maxCalls) return { calls, truncated: true, outOfBudget: false, beyondRange, pages, seen };
     if (!budget.allowsPage() || options.stopped?.())
-      return { calls, truncated: false, outOfBudget: true, beyondRange, pages };
+      return { calls, truncated: false, outOfBudget: true, beyondRange, pages, seen };
     const current = page;
     const next = await budget.page(async () => current.nextPage());
     if (!next) break;
@@ -129,5 +131,5 @@ export async function readCallTimings(
     pages += 1;
     if (page.instances.length === 0) break;
   }
-  return { calls, truncated: false, outOfBudget: false, beyondRange, pages };
+  return { calls, truncated: false, outOfBudget: false, beyondRange, pages, seen };
 }

@@ -54,13 +54,26 @@ export type RecordsRead =
   | { kind: 'out-of-budget'; pages: number };
 
 /**
- * A Calls list started before a window's completions were all known (window-read.ts): every call of
- * [fromMs, toMs], the window's span widened by CALL_LOOKBACK_MS, read beside the window's event pages.
+ * A window's Calls list started beside its later event pages, before its completions were all known (window-read.ts):
+ * every call of [fromMs, toMs], the window's span widened by CALL_LOOKBACK_MS. It may read more of that hour than a
+ * list started after the events would (which stops once it has every call it wants), but it is not waited for.
  */
-export interface CallsReadAhead {
+export interface CallsBeside {
   fromMs: number;
   toMs: number;
   read: Promise<CallsRead>;
+}
+
+/** Starts the Calls list of `window` beside its event pages; `stopped()` true ends it before its next page. */
+export function startCallsBeside(
+  client: Twilio,
+  window: { fromMs: number; toMs: number },
+  options: { maxCalls: number; budget?: PageBudget; stopped: () => boolean },
+): CallsBeside {
+  const range = { fromMs: window.fromMs - CALL_LOOKBACK_MS, toMs: window.toMs };
+  const read = readCallTimings(client, { ...range, ...options, needAll: true });
+  read.catch(() => undefined); // awaited by whoever uses it, or when it is dropped
+  return { ...range, read };
 }
 
 /** The calls a window's completions need: from CALL_LOOKBACK_MS before the first task to the last completion. */
@@ -82,25 +95,28 @@ function callsWithin(read: CallsRead, fromMs: number, toMs: number): Map<string,
 }
 
 /**
- * The calls `completions` need, from the list read ahead when it was read whole: the part of it in their range, and
- * a list of whatever part of the range starts before it (a task created before the window). Undefined when the list
- * read ahead was cut short (by the budget or its size): the range is then read as if nothing had been read ahead.
+ * The calls `completions` need, from the list read beside the events: the part of it in their range, and a list of
+ * whatever part of the range starts before it (a task created well before the window). Cut short by the budget, it
+ * is what a single list cut short would be (the caller's acceptPartial decides). Undefined when it was cut at
+ * maxCalls: the range is then read as if nothing had been read beside (that list may stop sooner, at its wanted calls).
  */
-async function callsFromAhead(
+async function callsFromBeside(
   client: Twilio,
-  ahead: CallsReadAhead,
+  beside: CallsBeside,
   range: { fromMs: number; toMs: number },
   options: { maxCalls: number; budget?: PageBudget; wanted: ReadonlySet<string>; needAll: boolean },
 ): Promise<CallsRead | undefined> {
-  const read = await ahead.read;
-  if (read.outOfBudget || read.truncated) return undefined;
-  const calls = callsWithin(read, range.fromMs, Math.min(range.toMs, ahead.toMs));
-  if (range.fromMs >= ahead.fromMs) return { ...read, calls };
+  const read = await beside.read;
+  if (read.truncated) return undefined;
+  const calls = callsWithin(read, range.fromMs, Math.min(range.toMs, beside.toMs));
+  if (read.outOfBudget || range.fromMs >= beside.fromMs) return { ...read, calls };
+  const missing = new Set([...options.wanted].filter((sid) => !calls.has(sid)));
+  if (!options.needAll && missing.size === 0) return { ...read, calls };
   const before = await readCallTimings(client, {
     fromMs: range.fromMs,
-    toMs: ahead.fromMs,
-    maxCalls: options.maxCalls,
-    wanted: new Set([...options.wanted].filter((sid) => !calls.has(sid))),
+    toMs: beside.fromMs,
+    maxCalls: Math.max(1, options.maxCalls - read.seen),
+    wanted: missing,
     needAll: options.needAll,
     budget: options.budget,
   });
@@ -111,12 +127,13 @@ async function callsFromAhead(
     outOfBudget: before.outOfBudget,
     beyondRange: read.beyondRange || before.beyondRange,
     pages: read.pages + before.pages,
+    seen: read.seen + before.seen,
   };
 }
 
 /**
  * The records of `completions` (already unique), their timing from one Calls list covering them (or the one read
- * ahead, `ahead`, when it covers them). A list the budget cut short is reported out of budget, unless
+ * beside the events, `beside`, with the part before it). A list the budget cut short is reported out of budget, unless
  * `acceptPartial(list)` says to write with what was read: an outbound leg is then matched to no call (a unique
  * candidate in part of a list proves nothing).
  */
@@ -127,18 +144,18 @@ export async function readRecords(
     maxCalls: number;
     budget?: PageBudget;
     acceptPartial: (calls: CallsRead) => boolean;
-    ahead?: CallsReadAhead;
+    beside?: CallsBeside;
   },
 ): Promise<RecordsRead> {
-  const aheadPages = async () => (options.ahead ? ((await options.ahead.read.catch(() => undefined))?.pages ?? 0) : 0);
-  if (completions.length === 0) return { kind: 'read', records: [], pages: await aheadPages(), partialCalls: false };
+  const beside = async () => options.beside?.read.catch(() => undefined);
+  if (completions.length === 0)
+    return { kind: 'read', records: [], pages: (await beside())?.pages ?? 0, partialCalls: false };
   const range = callsRange(completions);
   const wanted = new Set(completions.flatMap((c) => (c.callSid ? [c.callSid] : [])));
   const needAll = completions.some(needsCallMatch);
-  const fromAhead = options.ahead
-    ? await callsFromAhead(client, options.ahead, range, { ...options, wanted, needAll })
+  let calls = options.beside
+    ? await callsFromBeside(client, options.beside, range, { ...options, wanted, needAll })
     : undefined;
-  let calls = fromAhead;
   if (!calls) {
     const read = await readCallTimings(client, {
       ...range,
@@ -147,7 +164,12 @@ export async function readRecords(
       needAll,
       budget: options.budget,
     });
-    calls = { ...read, pages: read.pages + (await aheadPages()) };
+    const besideRead = await beside();
+    calls = {
+      ...read,
+      pages: read.pages + (besideRead?.pages ?? 0),
+      beyondRange: read.beyondRange || besideRead?.beyondRange === true,
+    };
   }
   if (calls.outOfBudget && !options.acceptPartial(calls)) return { kind: 'out-of-budget', pages: calls.pages };
   const partialCalls = calls.outOfBudget || calls.truncated;

@@ -256,7 +256,12 @@ export async function readCompletions(
       next.catch(() => undefined); // awaited below, after this page is parsed
       options.onNextPage?.(eventsRead);
     }
-    await selector.addInTurns(current.instances);
+    try {
+      await selector.addInTurns(current.instances);
+    } catch (error) {
+      await next?.catch(() => undefined); // no request is left running behind a failed read
+      throw error;
+    }
     page = next && (await next);
     if (page) pages += 1;
     if (page && page.instances.length === 0) break;

@@ -2,7 +2,7 @@
  * One invocation of the recent-calls sync: a budgeted loop over time windows of completed voice reservations.
  *
  *   take the lease (checkpoint, If-Match) ─► for each window while the budget lasts:
- *     read completions [cursor, end) ─► one Calls list for their timing ─► write items (concurrent, rate-limited)
+ *     read completions [cursor, end) and the Calls list for their timing ─► write items (concurrent, rate-limited)
  *     ─► move the cursor to the first uncommitted completion (or the window's end) and save it (If-Match)
  *   ─► release the lease with the run's counts ─► answer {done, processed, written, skipped, failed, remaining}
  *
@@ -56,10 +56,11 @@ export interface JobDeps {
 
 /**
  * The sockets the work client's pool needs: every write in flight, plus the reads of the window read meanwhile (its
- * range reads, and one event or call page). Fewer, and the reads would queue behind the writes.
+ * range reads, and its event page and Calls page, one of each at a time). Fewer, and the reads would queue behind the
+ * writes.
  */
 export function workSockets(config: Pick<SyncJobConfig, 'concurrency'>): number {
-  return config.concurrency + RANGE_READ_CONCURRENCY + 1;
+  return config.concurrency + RANGE_READ_CONCURRENCY + 2;
 }
 
 /** The per-map limiter settings the job uses, for callers that keep one limiter across invocations. */

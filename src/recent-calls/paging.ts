@@ -19,6 +19,7 @@ export function hasNextPage(page: PageLike<unknown>): boolean {
  * as out of budget instead of starting a request that would time out.
  */
 export class PageBudget {
+  /** The last page to end, of whichever list (a window's event pages and its Calls list may run side by side). */
   private lastPageMs = 0;
 
   /** No page may end after `deadline`. */

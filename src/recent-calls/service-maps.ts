@@ -29,10 +29,11 @@ export async function listServiceMaps(
     .syncMaps.page({ pageSize: PAGE_SIZE });
   for (let pages = 1; ; pages++) {
     for (const map of page.instances) names.add(map.uniqueName);
-    if (!hasNextPage(page) || page.instances.length === 0) return names;
-    if (pages >= maxPages) return undefined;
+    if (!hasNextPage(page)) return names;
+    // An empty page that names a next one, or more pages than allowed: not known to be the whole list.
+    if (page.instances.length === 0 || pages >= maxPages) return undefined;
     const next = await page.nextPage();
-    if (!next) return names;
+    if (!next) return undefined;
     page = next;
   }
 }

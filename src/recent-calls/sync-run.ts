@@ -319,7 +319,7 @@ export class SyncRun {
         maxWorkers: MAX_WORKERS,
       });
     }
-    // Started when the completions were read (readWindow says so before its Calls list).
+    // Started when the completions were read (readWindow says so before it waits for the Calls list).
     found ??= this.run.reconciler.lookupKeys(records, readers);
     return { ...read, lookup: (await found).indexesOf(records) };
   }

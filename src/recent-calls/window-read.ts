@@ -1,6 +1,8 @@
 /**
- * Reads one window of the job whole: its completed voice reservations (events-source.ts) and one Calls list for
- * their timing (completion-records.ts), telling the caller the completions in between; or says why it could not:
+ * Reads one window of the job whole: its completed voice reservations (events-source.ts) and the Calls list for
+ * their timing (completion-records.ts; a window of several event pages starts it beside its later pages, and lists
+ * separately the part before it that tasks created well before the window need), telling the caller the completions
+ * as soon as they are known; or says why it could not:
  * more events than one window may hold (overflow), or not within the reads' budget (a page that would end past it is
  * not started, and a read that times out at the deadline counts the same).
  */
@@ -9,8 +11,7 @@ import type { Logger } from '../observability/logger';
 import type { Deadline } from '../twilio/deadline';
 import { isUpstreamFailure } from '../twilio/errors';
 import type { CallRecord } from './call-record';
-import { readCallTimings } from './calls-source';
-import { CALL_LOOKBACK_MS, readRecords, uniqueRecords, type CallsReadAhead } from './completion-records';
+import { readRecords, startCallsBeside, uniqueRecords, type CallsBeside } from './completion-records';
 import type { TimeWindow } from './cursor';
 import { readCompletions, type Completion } from './events-source';
 import type { PageBudget } from './paging';
@@ -49,7 +50,7 @@ export interface WindowReader {
   owns?: (workerSid: string) => boolean;
   /** Whether this run counts the events no agent owns (ignored, repeated ones): one shard of a set does. */
   countsSharedEvents?: boolean;
-  /** Called with the run's own completions once they are read, before the Calls list (its reads may start then). */
+  /** Called with the run's own completions once they are read, while the Calls list is read (its reads may start then). */
   onCompletions?: (completions: readonly Completion[]) => void;
 }
 
@@ -61,12 +62,12 @@ export interface WindowReader {
 export async function readWindow(r: WindowReader, window: TimeWindow, firstOfRun: boolean): Promise<WindowRead> {
   let known = 0;
   let pagesRead = 0;
-  let ahead: CallsReadAhead | undefined;
-  let aheadWanted = true;
-  /** Ends the Calls list read ahead when it is not needed after all (its pages so far are counted). */
-  const dropAhead = async () => {
-    aheadWanted = false;
-    const pages = (await ahead?.read.catch(() => undefined))?.pages ?? 0;
+  let beside: CallsBeside | undefined;
+  let besideWanted = true;
+  /** Ends the Calls list read beside the event pages when it is not needed after all (its pages so far count). */
+  const dropBeside = async () => {
+    besideWanted = false;
+    const pages = (await beside?.read.catch(() => undefined))?.pages ?? 0;
     r.reads.callPages += pages;
     pagesRead += pages;
   };
@@ -79,24 +80,19 @@ export async function readWindow(r: WindowReader, window: TimeWindow, firstOfRun
       budget: r.pages,
       // A window of several pages with events in it: its Calls list is read beside the rest of its event pages.
       onNextPage: (eventsRead) => {
-        if (ahead || eventsRead === 0) return;
-        const range = { fromMs: window.fromMs - CALL_LOOKBACK_MS, toMs: window.toMs };
-        const calls = readCallTimings(r.client, {
-          ...range,
+        if (beside || eventsRead === 0) return;
+        beside = startCallsBeside(r.client, window, {
           maxCalls: MAX_CALLS_PER_WINDOW,
-          needAll: true,
           budget: r.pages,
-          stopped: () => !aheadWanted,
+          stopped: () => !besideWanted,
         });
-        calls.catch(() => undefined); // awaited by whoever uses it, or when it is dropped
-        ahead = { ...range, read: calls };
       },
     });
     r.reads.eventPages += read.pages;
     pagesRead += read.pages;
     // A shard cannot tell its own among completions seen so far: 0 is its lower bound.
     known = r.owns ? 0 : read.completionsSeen;
-    if (read.overflow || read.outOfBudget) await dropAhead();
+    if (read.overflow || read.outOfBudget) await dropBeside();
     if (read.overflow) return { kind: 'overflow' };
     if (read.outOfBudget) return { kind: 'out-of-budget', pages: pagesRead, known };
     const { first, duplicates } = uniqueRecords(read.completions);
@@ -104,7 +100,7 @@ export async function readWindow(r: WindowReader, window: TimeWindow, firstOfRun
     const own = first.filter((c) => owns(c.workerSid));
     known = own.length;
     r.onCompletions?.(own);
-    if (first.length === 0) aheadWanted = false;
+    if (first.length === 0) besideWanted = false;
 
     // Out of budget: a shorter window (or a fresh run) reads a shorter list, unless the list answers whole days
     // and the run had its whole budget: then shrinking cannot help.
@@ -112,7 +108,7 @@ export async function readWindow(r: WindowReader, window: TimeWindow, firstOfRun
       maxCalls: MAX_CALLS_PER_WINDOW,
       budget: r.pages,
       acceptPartial: (calls) => firstOfRun && calls.beyondRange,
-      ahead,
+      beside,
     });
     r.reads.callPages += built.pages;
     pagesRead += built.pages;
@@ -129,7 +125,7 @@ export async function readWindow(r: WindowReader, window: TimeWindow, firstOfRun
     const records = built.records.filter((record) => owns(record.workerSid));
     return { kind: 'read', completions: read.completions, records, ignored, duplicates: shared ? duplicates : 0 };
   } catch (error) {
-    if (ahead && aheadWanted) await dropAhead();
+    if (beside && besideWanted) await dropBeside();
     // A read that failed at the reads' deadline (its timeout is the remaining budget): the window did not fit.
     if (isUpstreamFailure(error) && r.deadline.expired()) {
       r.log.warn('window read timed out at the budget', { code: (error as { code?: unknown }).code });

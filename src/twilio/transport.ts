@@ -97,6 +97,13 @@ function rfc3986(text: string): string {
 const isScalar = (value: unknown): value is string | number | boolean =>
   typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
 
+/** An array of scalars with no holes and no other own keys (qs encodes those differently). */
+function isScalarList(value: unknown): value is Array<string | number | boolean> {
+  if (!Array.isArray(value) || Object.keys(value).length !== value.length) return false;
+  for (let i = 0; i < value.length; i++) if (!isScalar(value[i])) return false;
+  return true;
+}
+
 /**
  * `qs.stringify(params, { arrayFormat: 'repeat' })`, the SDK's encoding, with a fast path for what the SDK sends
  * (flat fields: scalars, nulls, arrays of scalars): qs's character-by-character encoder took a tenth of the job's
@@ -109,7 +116,7 @@ export function formEncoded(params: object): string {
       if (value === undefined) continue;
       if (value === null) parts.push(`${rfc3986(key)}=`);
       else if (isScalar(value)) parts.push(`${rfc3986(key)}=${rfc3986(String(value))}`);
-      else if (Array.isArray(value) && value.every(isScalar)) {
+      else if (isScalarList(value)) {
         for (const item of value) parts.push(`${rfc3986(key)}=${rfc3986(String(item))}`);
       } else return qs.stringify(params, QS_OPTIONS);
     }

@@ -92,14 +92,19 @@ describe('seed', () => {
         expect(page.instances).toHaveLength(1000);
         pageMs.push(cpuMs(cpu)); // both sides of the HTTP call: the emulator's scan and rendering, the SDK's parsing
       }
-      cpu = process.cpuUsage();
-      const mine = await workspace().events.list({
-        startDate: since,
-        workerSid: result.agents[7].workerSid,
-        pageSize: 1000,
-      });
-      expect(mine.length).toBeGreaterThan(0);
-      return { result, seedMs, pageMs: pageMs.sort((a, b) => a - b)[1], agentMs: cpuMs(cpu) };
+      const agentMs: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        cpu = process.cpuUsage();
+        const mine = await workspace().events.list({
+          startDate: since,
+          workerSid: result.agents[7].workerSid,
+          pageSize: 1000,
+        });
+        expect(mine.length).toBeGreaterThan(0);
+        agentMs.push(cpuMs(cpu));
+      }
+      const median = (values: number[]) => values.sort((a, b) => a - b)[1];
+      return { result, seedMs, pageMs: median(pageMs), agentMs: Math.max(1, median(agentMs)) };
     };
     await measure(20); // warm-up: the first seed and the first pages load code
     const small = await measure(20);

@@ -1,7 +1,7 @@
 /**
  * One window read (window-read.ts) against the emulator over HTTP with the real SDK. A window of several event pages
  * reads its Calls list beside its later event pages: the records must be the ones a list read after the events
- * gives (with a list read ahead that does not cover them all, or was cut short, too), and a read that fails stops
+ * gives (with a list beside them that does not cover them all, or was cut short, too), and a read that fails stops
  * that list.
  */
 import twilio, { type Twilio } from 'twilio';
@@ -101,17 +101,17 @@ describe('a window of several event pages', () => {
     expect(result.records.filter((r) => r.startSource === 'call').length).toBeGreaterThan(2000);
   });
 
-  it('with a list read ahead that starts after some of the calls, reads the part before it: the same records', async () => {
+  it('with a list read beside the events that starts after some of the calls, reads the part before it: the same records', async () => {
     const expected = await readSequentially(whole());
     const starts = expected.records.filter((r) => r.startSource === 'call').map((r) => r.startedAtMs);
     const middle = [...starts].sort((a, b) => a - b)[Math.floor(starts.length / 2)];
-    const ahead = {
+    const beside = {
       fromMs: middle,
       toMs: whole().toMs,
       read: readCallTimings(sdk, { fromMs: middle, toMs: whole().toMs, maxCalls: MAX_CALLS_PER_WINDOW, needAll: true }),
     };
     const { result, answers } = await answersDuring(() =>
-      readRecords(sdk, expected.completions, { maxCalls: MAX_CALLS_PER_WINDOW, acceptPartial: () => false, ahead }),
+      readRecords(sdk, expected.completions, { maxCalls: MAX_CALLS_PER_WINDOW, acceptPartial: () => false, beside }),
     );
     expect(result.kind).toBe('read');
     if (result.kind !== 'read') return;
@@ -119,16 +119,15 @@ describe('a window of several event pages', () => {
     expect(answers.filter((a) => a === 'calls').length).toBeGreaterThanOrEqual(2); // the part before it was read
   });
 
-  it('with a list read ahead that was cut short, reads the whole list again: the same records', async () => {
+  it('with a list read beside the events that was cut at its size, reads the range again: the same records', async () => {
     const expected = await readSequentially(whole());
-    const spent = new PageBudget(new Deadline(0));
     const range = { fromMs: whole().fromMs, toMs: whole().toMs };
-    const ahead = { ...range, read: readCallTimings(sdk, { ...range, maxCalls: 10, needAll: true, budget: spent }) };
-    expect((await ahead.read).outOfBudget).toBe(true);
+    const beside = { ...range, read: readCallTimings(sdk, { ...range, maxCalls: 10, needAll: true }) };
+    expect((await beside.read).truncated).toBe(true);
     const result = await readRecords(sdk, expected.completions, {
       maxCalls: MAX_CALLS_PER_WINDOW,
       acceptPartial: () => false,
-      ahead,
+      beside,
     });
     expect(result.kind).toBe('read');
     if (result.kind !== 'read') return;
@@ -136,8 +135,46 @@ describe('a window of several event pages', () => {
     expect(result.partialCalls).toBe(false);
   });
 
-  it('stops the Calls list read ahead when an event page fails, after the page in flight', async () => {
-    // The second event page fails (an answer that is not retried): the read fails, and the list read ahead
+  it('with a list read beside the events that the budget cut short, the caller decides, as for a single list', async () => {
+    // A Calls filter honoured by the day only, a window ending mid-day (the list answers the rest of that day too),
+    // and a budget that ends during the first page of the list.
+    const window = { fromMs: nowMs - 2.5 * DAY_MS, toMs: Math.floor((nowMs - 1.5 * DAY_MS) / 1000) * 1000 };
+    await admin.setLimits({ callsTimeFilter: 'day' });
+    try {
+      const expected = await readSequentially(window);
+      await admin.faults({ latencyMs: 200, families: ['api'] });
+      const cutShort = () => {
+        const range = { fromMs: window.fromMs, toMs: window.toMs };
+        const budget = new PageBudget(new Deadline(100));
+        return {
+          ...range,
+          read: readCallTimings(sdk, { ...range, maxCalls: MAX_CALLS_PER_WINDOW, needAll: true, budget }),
+        };
+      };
+      const beside = cutShort();
+      const read = await beside.read;
+      expect(read).toMatchObject({ outOfBudget: true, pages: 1, beyondRange: true });
+      const accepted = await readRecords(sdk, expected.completions, {
+        maxCalls: MAX_CALLS_PER_WINDOW,
+        acceptPartial: (calls) => calls.beyondRange,
+        beside,
+      });
+      expect(accepted).toMatchObject({ kind: 'read', partialCalls: true, pages: 1 });
+      if (accepted.kind !== 'read') return;
+      expect(accepted.records.map((r) => r.itemKey)).toEqual(expected.records.map((r) => r.itemKey));
+      const refused = await readRecords(sdk, expected.completions, {
+        maxCalls: MAX_CALLS_PER_WINDOW,
+        acceptPartial: () => false,
+        beside: cutShort(),
+      });
+      expect(refused).toEqual({ kind: 'out-of-budget', pages: 1 });
+    } finally {
+      await admin.setLimits({ callsTimeFilter: 'exact' });
+    }
+  });
+
+  it('stops the Calls list read beside the events when an event page fails, after the page in flight', async () => {
+    // The second event page fails (an answer that is not retried): the read fails, and the list read beside them
     // (three pages, 300 ms each) stops after its first page instead of reading on for nobody.
     let eventPages = 0;
     class SecondEventPageFails extends TwilioHttpClient {

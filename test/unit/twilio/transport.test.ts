@@ -203,6 +203,8 @@ describe('form encoding', () => {
     fc.constant(undefined),
     fc.array(scalar, { maxLength: 4 }),
     fc.array(fc.oneof(scalar, fc.constant(null)), { maxLength: 3 }),
+    fc.sparseArray(scalar, { maxLength: 4 }),
+    fc.tuple(fc.array(scalar, { maxLength: 2 }), scalar).map(([list, extra]) => Object.assign(list, { extra })),
     fc.dictionary(fc.string({ maxLength: 4 }), scalar, { maxKeys: 2 }),
     fc.date({ noInvalidDate: true }),
   );
