@@ -286,4 +286,3 @@ describe('failures of the writer itself and of maps that went', () => {
     }
   });
 });
-
