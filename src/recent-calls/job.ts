@@ -97,7 +97,8 @@ async function work(run: SyncRun, log: Logger): Promise<JobSummary> {
   let ahead: ReturnType<SyncRun['startWindow']> | undefined;
   try {
     for (let w = 0; w < MAX_WINDOWS_PER_RUN; w++) {
-      const pending = ahead ?? run.startWindow();
+      // A window that could not be read ahead for lack of time may still be read at the cursor (a catch-up).
+      const pending = (ahead === 'no-time' ? undefined : ahead) ?? run.startWindow();
       ahead = undefined;
       if (pending === 'caught-up') {
         caughtUp = true;

@@ -17,6 +17,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { MAX_BUDGET_MS, type SyncJobConfig } from '../config/sync-job';
 import type { Logger } from '../observability/logger';
 import type { ProjectTwilioClient } from '../twilio/client-factory';
+import type { Deadline } from '../twilio/deadline';
 import { isUpstreamFailure } from '../twilio/errors';
 import type { ObjectRateLimiter } from '../twilio/object-rate-limiter';
 import { boundAttempts, type RecordAttempts } from './attempts';
@@ -56,6 +57,10 @@ import { readCheckpointCursors } from './shard-checkpoints';
 import { adoptCursor, handoverCursor } from './shard-handover';
 
 const MAX_WORKERS = 10_000;
+/** After the reads' deadline, a window at the cursor this short is still read (the seconds settled during the run)… */
+export const CATCH_UP_SPAN_MS = 60_000;
+/** …when the writes' budget has this much left. */
+export const CATCH_UP_MIN_REMAINING_MS = 500;
 /** Writes in flight at once for one map (its rate limiter paces them). */
 const PER_MAP_CONCURRENCY = 4;
 
@@ -106,6 +111,8 @@ export class SyncRun {
 
   private readonly store: CheckpointStore;
   private readonly pages: PageBudget;
+  /** The pages of catch-up windows (read after the reads' deadline, within the writes'). */
+  private catchUpPages?: PageBudget;
   private readonly maxWindowMs: number;
   private started?: Started;
   private state: CheckpointState = EMPTY_STATE;
@@ -260,14 +267,25 @@ export class SyncRun {
    * settled events are left; 'no-time': the reads' budget is spent.
    */
   startWindow(after?: TimeWindow): PendingWindow | 'caught-up' | 'no-time' {
-    if (this.budget.reads.expired()) return 'no-time';
     const fromMs = after ? after.toMs : this.cursor;
     const lengthMs = after ? windowAhead(this.windowMs, after, this.maxWindowMs) : this.windowMs;
     const window = nextWindow(fromMs, safeEnd(this.serverNow(), this.config.eventLagSeconds), lengthMs);
     if (!window) return 'caught-up';
+    let reads = { pages: this.pages, deadline: this.budget.reads };
+    if (this.budget.reads.expired()) {
+      // Past the reads' deadline, only the seconds that settled while the run wrote are still read (at the cursor,
+      // with what the writes' budget has left): the run can then answer done instead of needing another invocation.
+      const catchUp =
+        !after &&
+        window.toMs - window.fromMs <= CATCH_UP_SPAN_MS &&
+        this.budget.writes.remainingMs() >= CATCH_UP_MIN_REMAINING_MS;
+      if (!catchUp) return 'no-time';
+      this.catchUpPages ??= new PageBudget(this.budget.writes);
+      reads = { pages: this.catchUpPages, deadline: this.budget.writes };
+    }
     const firstOfRun = this.reads.windows === 0;
     this.reads.windows += 1;
-    const read = this.read(window, firstOfRun, after !== undefined);
+    const read = this.read(window, firstOfRun, after !== undefined, reads);
     read.catch(() => undefined); // a window read ahead may be dropped unread; its failure is seen when awaited
     return { window, firstOfRun, startedAt: this.budget.work.now(), read };
   }
@@ -303,7 +321,12 @@ export class SyncRun {
    * maps already: the range reads start as soon as the completions are known, beside the Calls list. `ahead`: read
    * while another window is written (its range reads then leave the writes their sockets).
    */
-  private async read(window: TimeWindow, firstOfRun: boolean, ahead: boolean): Promise<WindowReadWithLookup> {
+  private async read(
+    window: TimeWindow,
+    firstOfRun: boolean,
+    ahead: boolean,
+    budget: { pages: PageBudget; deadline: Deadline },
+  ): Promise<WindowReadWithLookup> {
     const { config, deps } = this;
     const readers = ahead ? READ_CONCURRENCY : Math.max(READ_CONCURRENCY, config.concurrency);
     let found: Promise<FoundEntries> | undefined;
@@ -311,8 +334,8 @@ export class SyncRun {
       {
         client: deps.work.client,
         workspaceSid: config.workspaceSid,
-        pages: this.pages,
-        deadline: this.budget.reads,
+        pages: budget.pages,
+        deadline: budget.deadline,
         log: deps.log,
         reads: this.reads,
         ...(isSharded(this.shard) ? { owns: this.owns, countsSharedEvents: countsSharedEvents(this.shard) } : {}),

@@ -1,0 +1,151 @@
+/**
+ * A run past its reads' deadline (SyncRun against the emulator over HTTP, the run's budget on a clock the test moves):
+ * with nothing left it answers caught up, not out of time; the seconds that settled while it wrote are still read
+ * and written when the writes' budget has room, so the run can answer done; a longer span waits for the next run.
+ */
+import twilio from 'twilio';
+import { EmulatorAdmin } from '../../../emulator/admin-client';
+import { startEmulator, type Emulator } from '../../../emulator/server';
+import type { SyncJobConfig } from '../../../src/config/sync-job';
+import { createLogger } from '../../../src/observability/logger';
+import { checkpointKey } from '../../../src/recent-calls/checkpoint-seal';
+import { EMPTY_STATE } from '../../../src/recent-calls/checkpoint-state';
+import { CheckpointStore } from '../../../src/recent-calls/checkpoint-store';
+import { floorToSecond, safeEnd } from '../../../src/recent-calls/cursor';
+import { limiterSettings } from '../../../src/recent-calls/job';
+import { recentCallsMapName } from '../../../src/recent-calls/map-name';
+import { runBudget } from '../../../src/recent-calls/run-budget';
+import { CATCH_UP_SPAN_MS, SyncRun } from '../../../src/recent-calls/sync-run';
+import { Deadline } from '../../../src/twilio/deadline';
+import { TwilioHttpClient } from '../../../src/twilio/http-client';
+import { ObjectRateLimiter } from '../../../src/twilio/object-rate-limiter';
+import { handledCalls } from '../../helpers/handled-calls';
+import { emulatorClient } from '../../helpers/system';
+
+const BUDGET_MS = 8000;
+const LAG_SECONDS = 60;
+
+let emulator: Emulator;
+let admin: EmulatorAdmin;
+
+beforeAll(async () => {
+  emulator = await startEmulator();
+  admin = new EmulatorAdmin(emulator.url);
+});
+afterAll(() => emulator?.close());
+beforeEach(() => admin.reset());
+
+const key = () => checkpointKey({ AUTH_TOKEN: emulator.config.authToken });
+const emulatorNow = () => emulator.clock.now();
+
+/** One call handled now, settled; its completion's event time. */
+async function oneSettledCall(): Promise<{ workerSid: string; itemKey: string; eventMs: number }> {
+  const { agents } = await admin.seed({ agents: 1, callsPerAgent: 0, days: 1 });
+  await admin.liveCalls({ workerSid: agents[0].workerSid, count: 1, talkSeconds: 0 });
+  for (let i = 0; i < 100 && handledCalls(emulator).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+  const [call] = handledCalls(emulator);
+  expect(call).toBeDefined();
+  const completion = emulator.state.taskrouter.events.find(
+    (e) => e.eventType === 'reservation.completed' && e.taskSid === call.taskSid,
+  )!;
+  return { workerSid: call.workerSid, itemKey: call.itemKey, eventMs: completion.eventDateMs };
+}
+
+/** A SyncRun whose budget runs on `clock`, started from a sealed checkpoint at `cursorMs`. */
+async function runFrom(cursorMs: number, clock: () => number) {
+  const store = new CheckpointStore(emulatorClient(emulator), emulator.config.syncServiceSid, key());
+  const current = await store.loadOrCreate();
+  expect((await store.save({ ...EMPTY_STATE, cursor: new Date(cursorMs).toISOString() }, current.revision)).ok).toBe(
+    true,
+  );
+  const config: SyncJobConfig = {
+    serviceSid: emulator.config.syncServiceSid,
+    workspaceSid: emulator.config.workspaceSid,
+    ttlDays: 30,
+    budgetMs: BUDGET_MS,
+    concurrency: 8,
+    mapWritesPerSecond: 18,
+    eventLagSeconds: LAG_SECONDS,
+  };
+  const project = () => {
+    const http = new TwilioHttpClient({ emulatorUrl: emulator.url, deadline: Deadline.none() });
+    const client = twilio(emulator.config.accountSid, emulator.config.authToken, {
+      httpClient: http,
+      accountSid: emulator.config.accountSid,
+    });
+    return { http, client };
+  };
+  const budget = runBudget(new Deadline(BUDGET_MS, clock), BUDGET_MS);
+  const run = new SyncRun(
+    config,
+    {
+      work: project(),
+      control: project(),
+      limiter: new ObjectRateLimiter(limiterSettings(config)),
+      checkpointKey: key(),
+      log: createLogger({ write: () => {} }),
+      runId: 'catch-up-test',
+    },
+    budget,
+  );
+  expect(await run.begin()).toBe(true);
+  return { run, budget };
+}
+
+/** Moves the budget's clock to just after the reads' deadline, with most of the writes' budget left. */
+function pastTheReads(budget: ReturnType<typeof runBudget>, setClock: (ms: number) => void) {
+  setClock(budget.reads.endsAt + 1);
+  expect(budget.reads.expired()).toBe(true);
+  expect(budget.writes.expired()).toBe(false);
+}
+
+describe('a run past its reads’ deadline', () => {
+  let now = 0;
+  const clock = () => now;
+  beforeEach(() => {
+    now = 0;
+  });
+
+  it('with nothing left to read answers caught up', async () => {
+    await admin.seed({ agents: 1, callsPerAgent: 0, days: 1 });
+    const { run, budget } = await runFrom(safeEnd(emulatorNow(), LAG_SECONDS), clock);
+    pastTheReads(budget, (ms) => (now = ms));
+    expect(run.startWindow()).toBe('caught-up');
+  });
+
+  it('reads and writes the seconds settled meanwhile, and answers done', async () => {
+    const call = await oneSettledCall();
+    await admin.advanceClock(LAG_SECONDS + 30); // the call is 30 s inside the settled span
+    const { run, budget } = await runFrom(floorToSecond(call.eventMs) - 1000, clock);
+    pastTheReads(budget, (ms) => (now = ms));
+    const pending = run.startWindow();
+    if (typeof pending !== 'object') throw new Error(`no catch-up window: ${pending}`);
+    expect(pending.window.toMs - pending.window.fromMs).toBeLessThanOrEqual(CATCH_UP_SPAN_MS);
+    const read = await pending.read;
+    if (read.kind !== 'read') throw new Error(`the catch-up window was not read: ${read.kind}`);
+    const commit = await run.apply(pending, read);
+    expect(run.advance(commit)).toBe(true);
+    expect(run.startWindow()).toBe('caught-up');
+    const summary = await run.finish(true, undefined);
+    expect(summary).toMatchObject({ done: true, written: 1 });
+    const map = [...emulator.state.sync.services.get(emulator.config.syncServiceSid)!.maps.values()].find(
+      (m) => m.uniqueName === recentCallsMapName(call.workerSid),
+    );
+    expect(map?.items.has(call.itemKey)).toBe(true);
+  });
+
+  it('leaves a longer span, or one the writes’ budget has no room for, to the next run', async () => {
+    const call = await oneSettledCall();
+    await admin.advanceClock(LAG_SECONDS + 30);
+    const longer = await runFrom(floorToSecond(call.eventMs) - CATCH_UP_SPAN_MS, clock);
+    pastTheReads(longer.budget, (ms) => (now = ms));
+    expect(longer.run.startWindow()).toBe('no-time');
+    await longer.run.finish(false, undefined);
+
+    now = 0;
+    const late = await runFrom(floorToSecond(call.eventMs) - 1000, clock);
+    now = late.budget.writes.endsAt - 100;
+    expect(late.run.startWindow()).toBe('no-time');
+    await late.run.finish(false, undefined);
+  });
+});
