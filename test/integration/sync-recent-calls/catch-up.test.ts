@@ -99,6 +99,23 @@ function pastTheReads(budget: ReturnType<typeof runBudget>, setClock: (ms: numbe
   expect(budget.writes.expired()).toBe(false);
 }
 
+/**
+ * Reads and writes catch-up windows until the run answers caught up (the clock moves on meanwhile, so a second may
+ * have settled since the last one); how many there were. Throws when the run answers out of time instead.
+ */
+async function catchUp(run: SyncRun): Promise<number> {
+  let windows = 0;
+  for (let pending = run.startWindow(); pending !== 'caught-up'; pending = run.startWindow()) {
+    if (typeof pending !== 'object') throw new Error(`no catch-up window: ${pending}`);
+    expect(pending.window.toMs - pending.window.fromMs).toBeLessThanOrEqual(CATCH_UP_SPAN_MS);
+    const read = await pending.read;
+    if (read.kind !== 'read') throw new Error(`the catch-up window was not read: ${read.kind}`);
+    expect(run.advance(await run.apply(pending, read))).toBe(true);
+    expect(++windows).toBeLessThan(10);
+  }
+  return windows;
+}
+
 describe('a run past its reads’ deadline', () => {
   let now = 0;
   const clock = () => now;
@@ -110,7 +127,9 @@ describe('a run past its reads’ deadline', () => {
     await admin.seed({ agents: 1, callsPerAgent: 0, days: 1 });
     const { run, budget } = await runFrom(safeEnd(emulatorNow(), LAG_SECONDS), clock);
     pastTheReads(budget, (ms) => (now = ms));
-    expect(run.startWindow()).toBe('caught-up');
+    // Caught up at once, or after the second that may have settled since the cursor was set.
+    expect(await catchUp(run)).toBeLessThanOrEqual(1);
+    expect((await run.finish(true, undefined)).done).toBe(true);
   });
 
   it('reads and writes the seconds settled meanwhile, and answers done', async () => {
@@ -118,14 +137,8 @@ describe('a run past its reads’ deadline', () => {
     await admin.advanceClock(LAG_SECONDS + 30); // the call is 30 s inside the settled span
     const { run, budget } = await runFrom(floorToSecond(call.eventMs) - 1000, clock);
     pastTheReads(budget, (ms) => (now = ms));
-    const pending = run.startWindow();
-    if (typeof pending !== 'object') throw new Error(`no catch-up window: ${pending}`);
-    expect(pending.window.toMs - pending.window.fromMs).toBeLessThanOrEqual(CATCH_UP_SPAN_MS);
-    const read = await pending.read;
-    if (read.kind !== 'read') throw new Error(`the catch-up window was not read: ${read.kind}`);
-    const commit = await run.apply(pending, read);
-    expect(run.advance(commit)).toBe(true);
-    expect(run.startWindow()).toBe('caught-up');
+    const windows = await catchUp(run);
+    expect(windows).toBeGreaterThanOrEqual(1);
     const summary = await run.finish(true, undefined);
     expect(summary).toMatchObject({ done: true, written: 1 });
     const map = [...emulator.state.sync.services.get(emulator.config.syncServiceSid)!.maps.values()].find(
