@@ -264,7 +264,8 @@ export class SyncRun {
   /**
    * Starts reading the next window: the one at the cursor, or (`after`) the one that follows `after`, read while
    * `after` is written (its length as if `after` finishes, not quickly: window-size.ts windowAhead). 'caught-up': no
-   * settled events are left; 'no-time': the reads' budget is spent.
+   * settled events are left; 'no-time': the reads' budget is spent (and the window is no short catch-up at the
+   * cursor that the writes' budget still has room for).
    */
   startWindow(after?: TimeWindow): PendingWindow | 'caught-up' | 'no-time' {
     const fromMs = after ? after.toMs : this.cursor;
