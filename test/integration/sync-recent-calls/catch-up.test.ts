@@ -4,8 +4,6 @@
  * and written when the writes' budget has room, so the run can answer done; a longer span waits for the next run.
  */
 import twilio from 'twilio';
-import { EmulatorAdmin } from '../../../emulator/admin-client';
-import { startEmulator, type Emulator } from '../../../emulator/server';
 import type { SyncJobConfig } from '../../../src/config/sync-job';
 import { createLogger } from '../../../src/observability/logger';
 import { checkpointKey } from '../../../src/recent-calls/checkpoint-seal';
@@ -20,32 +18,24 @@ import { Deadline } from '../../../src/twilio/deadline';
 import { TwilioHttpClient } from '../../../src/twilio/http-client';
 import { ObjectRateLimiter } from '../../../src/twilio/object-rate-limiter';
 import { handledCalls } from '../../helpers/handled-calls';
-import { emulatorClient } from '../../helpers/system';
+import { useEmulator } from '../../helpers/emulator';
 
 const BUDGET_MS = 8000;
 const LAG_SECONDS = 60;
 
-let emulator: Emulator;
-let admin: EmulatorAdmin;
+const t = useEmulator();
 
-beforeAll(async () => {
-  emulator = await startEmulator();
-  admin = new EmulatorAdmin(emulator.url);
-});
-afterAll(() => emulator?.close());
-beforeEach(() => admin.reset());
-
-const key = () => checkpointKey({ AUTH_TOKEN: emulator.config.authToken });
-const emulatorNow = () => emulator.clock.now();
+const key = () => checkpointKey({ AUTH_TOKEN: t.emulator.config.authToken });
+const emulatorNow = () => t.emulator.clock.now();
 
 /** One call handled now, settled; its completion's event time. */
 async function oneSettledCall(): Promise<{ workerSid: string; itemKey: string; eventMs: number }> {
-  const { agents } = await admin.seed({ agents: 1, callsPerAgent: 0, days: 1 });
-  await admin.liveCalls({ workerSid: agents[0].workerSid, count: 1, talkSeconds: 0 });
-  for (let i = 0; i < 100 && handledCalls(emulator).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
-  const [call] = handledCalls(emulator);
+  const { agents } = await t.admin.seed({ agents: 1, callsPerAgent: 0, days: 1 });
+  await t.admin.liveCalls({ workerSid: agents[0].workerSid, count: 1, talkSeconds: 0 });
+  for (let i = 0; i < 100 && handledCalls(t.emulator).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+  const [call] = handledCalls(t.emulator);
   expect(call).toBeDefined();
-  const completion = emulator.state.taskrouter.events.find(
+  const completion = t.emulator.state.taskrouter.events.find(
     (e) => e.eventType === 'reservation.completed' && e.taskSid === call.taskSid,
   )!;
   return { workerSid: call.workerSid, itemKey: call.itemKey, eventMs: completion.eventDateMs };
@@ -53,14 +43,14 @@ async function oneSettledCall(): Promise<{ workerSid: string; itemKey: string; e
 
 /** A SyncRun whose budget runs on `clock`, started from a sealed checkpoint at `cursorMs`. */
 async function runFrom(cursorMs: number, clock: () => number) {
-  const store = new CheckpointStore(emulatorClient(emulator), emulator.config.syncServiceSid, key());
+  const store = new CheckpointStore(t.client, t.emulator.config.syncServiceSid, key());
   const current = await store.loadOrCreate();
   expect((await store.save({ ...EMPTY_STATE, cursor: new Date(cursorMs).toISOString() }, current.revision)).ok).toBe(
     true,
   );
   const config: SyncJobConfig = {
-    serviceSid: emulator.config.syncServiceSid,
-    workspaceSid: emulator.config.workspaceSid,
+    serviceSid: t.emulator.config.syncServiceSid,
+    workspaceSid: t.emulator.config.workspaceSid,
     ttlDays: 30,
     budgetMs: BUDGET_MS,
     concurrency: 8,
@@ -68,10 +58,10 @@ async function runFrom(cursorMs: number, clock: () => number) {
     eventLagSeconds: LAG_SECONDS,
   };
   const project = () => {
-    const http = new TwilioHttpClient({ emulatorUrl: emulator.url, deadline: Deadline.none() });
-    const client = twilio(emulator.config.accountSid, emulator.config.authToken, {
+    const http = new TwilioHttpClient({ emulatorUrl: t.emulator.url, deadline: Deadline.none() });
+    const client = twilio(t.emulator.config.accountSid, t.emulator.config.authToken, {
       httpClient: http,
-      accountSid: emulator.config.accountSid,
+      accountSid: t.emulator.config.accountSid,
     });
     return { http, client };
   };
@@ -136,7 +126,7 @@ describe('a run past its reads’ deadline', () => {
   });
 
   it('with nothing left to read answers caught up', async () => {
-    await admin.seed({ agents: 1, callsPerAgent: 0, days: 1 });
+    await t.admin.seed({ agents: 1, callsPerAgent: 0, days: 1 });
     const { run, budget } = await runFrom(safeEnd(emulatorNow(), LAG_SECONDS), clock);
     // Caught up at once, or after the second that may have settled since the cursor was set.
     expect(await catchUp(run, budget)).toBeLessThanOrEqual(1);
@@ -145,13 +135,13 @@ describe('a run past its reads’ deadline', () => {
 
   it('reads and writes the seconds settled meanwhile, and answers done', async () => {
     const call = await oneSettledCall();
-    await admin.advanceClock(LAG_SECONDS + 30); // the call is 30 s inside the settled span
+    await t.admin.advanceClock(LAG_SECONDS + 30); // the call is 30 s inside the settled span
     const { run, budget } = await runFrom(floorToSecond(call.eventMs) - 1000, clock);
     const windows = await catchUp(run, budget);
     expect(windows).toBeGreaterThanOrEqual(1);
     const summary = await run.finish(true, undefined);
     expect(summary).toMatchObject({ done: true, written: 1 });
-    const map = [...emulator.state.sync.services.get(emulator.config.syncServiceSid)!.maps.values()].find(
+    const map = [...t.emulator.state.sync.services.get(t.emulator.config.syncServiceSid)!.maps.values()].find(
       (m) => m.uniqueName === recentCallsMapName(call.workerSid),
     );
     expect(map?.items.has(call.itemKey)).toBe(true);
@@ -159,7 +149,7 @@ describe('a run past its reads’ deadline', () => {
 
   it('leaves a longer span, or one the writes’ budget has no room for, to the next run', async () => {
     const call = await oneSettledCall();
-    await admin.advanceClock(LAG_SECONDS + 30);
+    await t.admin.advanceClock(LAG_SECONDS + 30);
     const longer = await runFrom(floorToSecond(call.eventMs) - CATCH_UP_SPAN_MS, clock);
     pastTheReads(longer.budget);
     expect(longer.run.startWindow()).toBe('no-time');
