@@ -6,6 +6,7 @@ import { isoDate } from '../core/clock';
 import { badRequest, notFound, TwilioError } from '../core/errors';
 import { metaPage } from '../core/paging';
 import type { EmuRequest, EmuResponse, Router } from '../core/router';
+import { NamedMap } from '../core/named-map';
 import { newSid } from '../core/sids';
 import type { Emulator } from '../server';
 
@@ -35,8 +36,8 @@ export interface SyncService {
   reachabilityDebouncingWindow: number;
   dateCreated: number;
   dateUpdated: number;
-  documents: Map<string, SyncDocument>;
-  maps: Map<string, SyncMap>;
+  documents: NamedMap<SyncDocument>;
+  maps: NamedMap<SyncMap>;
 }
 
 export interface SyncDocument extends Timestamps {
@@ -106,8 +107,8 @@ function newService(emu: Emulator, sid: string, fields: Partial<SyncService> = {
     reachabilityDebouncingWindow: 5000,
     dateCreated: now,
     dateUpdated: now,
-    documents: new Map(),
-    maps: new Map(),
+    documents: new NamedMap(),
+    maps: new NamedMap(),
     ...fields,
   };
 }
@@ -332,15 +333,13 @@ export function registerSync(router: Router, emu: Emulator): void {
     if (!found) throw notFound(20404, `Service ${sid} not found`);
     return found;
   };
-  const findBySidOrName = <T extends { sid: string; uniqueName: string | null }>(all: Map<string, T>, id: string) =>
-    all.get(id) ?? [...all.values()].find((o) => o.uniqueName === id);
   const map = (req: EmuRequest, s: SyncService): SyncMap => {
-    const found = findBySidOrName(s.maps, req.params.MapSid);
+    const found = s.maps.find(req.params.MapSid);
     if (!found) throw notFound(20404, `Map ${req.params.MapSid} not found`);
     return found;
   };
   const document = (req: EmuRequest, s: SyncService): SyncDocument => {
-    const found = findBySidOrName(s.documents, req.params.DocumentSid);
+    const found = s.documents.find(req.params.DocumentSid);
     if (!found) throw notFound(20404, `Document ${req.params.DocumentSid} not found`);
     return found;
   };
@@ -353,8 +352,8 @@ export function registerSync(router: Router, emu: Emulator): void {
   const limitPermission = (mapSid: string) => {
     if (!emu.permissionLimiter.take(`permission:${mapSid}`)) throw new TwilioError(429, 54009, 'Rate limit exceeded');
   };
-  const ensureUniqueName = (all: Map<string, { uniqueName: string | null }>, name: string | null) => {
-    if (name !== null && [...all.values()].some((o) => o.uniqueName === name)) {
+  const ensureUniqueName = (all: NamedMap<{ uniqueName: string | null }>, name: string | null) => {
+    if (name !== null && all.byName(name) !== undefined) {
       throw new TwilioError(409, 54301, `Unique name already exists: ${name}`);
     }
   };

@@ -95,7 +95,7 @@ export class CdsRoutes {
 
   /** A map by SID or unique name, still there and not past its sweep (expired maps stay readable until swept, as REST). */
   findMap(service: SyncService, id: string): SyncMap | undefined {
-    return service.maps.get(id) ?? [...service.maps.values()].find((m) => m.uniqueName === id);
+    return service.maps.find(id);
   }
 
   private map(service: SyncService, id: string, who: ClientIdentity, what: Permission): SyncMap {
