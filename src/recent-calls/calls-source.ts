@@ -7,7 +7,7 @@
  * are dropped here, and the caller keeps the list's cost bounded (maxCalls, the page budget).
  */
 import type { Twilio } from 'twilio';
-import type { CallInstance } from 'twilio/lib/rest/api/v2010/account/call';
+import { API_2010_URL, isoSeconds, jsonPage } from '../twilio/json-pages';
 import { hasNextPage, PageBudget, type PageLike } from './paging';
 
 const PAGE_SIZE = 1000;
@@ -35,6 +35,24 @@ export interface RawCall {
   startTime?: Date | string | null;
   endTime?: Date | string | null;
   duration?: string | number | null;
+}
+
+const text = (value: unknown) => (typeof value === 'string' ? value : null);
+
+/**
+ * A Call resource as the Calls list sends it (its JSON), in RawCall's terms. Its times are RFC 2822 strings
+ * (`Mon, 16 Nov 2026 01:19:09 +0000`), which Date.parse reads.
+ */
+export function rawCallOf(json: Record<string, unknown>): RawCall {
+  return {
+    sid: text(json.sid) ?? '',
+    from: text(json.from),
+    to: text(json.to),
+    direction: text(json.direction),
+    startTime: text(json.start_time),
+    endTime: text(json.end_time),
+    duration: typeof json.duration === 'number' ? json.duration : text(json.duration),
+  };
 }
 
 function time(value: Date | string | null | undefined): number | undefined {
@@ -99,12 +117,14 @@ export async function readCallTimings(
   const wanted = options.needAll ? undefined : options.wanted;
   let beyondRange = false;
   if (!budget.allowsPage()) return { calls, truncated: false, outOfBudget: true, beyondRange, pages: 0, seen: 0 };
-  let page: PageLike<CallInstance> = await budget.page(() =>
-    client.api.v2010.accounts(client.accountSid).calls.page({
-      startTimeAfter: new Date(options.fromMs),
-      startTimeBefore: new Date(options.toMs),
-      pageSize: PAGE_SIZE,
-    }),
+  let page: PageLike<RawCall> = await budget.page(() =>
+    jsonPage(
+      client,
+      `${API_2010_URL}/Accounts/${client.accountSid}/Calls.json`,
+      { 'StartTime>': isoSeconds(options.fromMs), 'StartTime<': isoSeconds(options.toMs), PageSize: PAGE_SIZE },
+      'calls',
+      rawCallOf,
+    ),
   );
   let pages = 1;
   let seen = 0;

@@ -16,7 +16,7 @@
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Twilio } from 'twilio';
-import type { EventInstance } from 'twilio/lib/rest/taskrouter/v1/workspace/event';
+import { isoSeconds, jsonPage, TASKROUTER_V1_URL } from '../twilio/json-pages';
 import { itemKeyFromRestEvent, keyTaskCreatedSeconds } from './item-key';
 import { hasNextPage, PageBudget, type PageLike } from './paging';
 import { isWorkerSid } from './map-name';
@@ -63,6 +63,17 @@ export interface RawEvent {
   eventDateMs?: number | string | null;
   eventDate?: Date | string | null;
   eventData: unknown;
+}
+
+/** An Event resource as the Events list sends it (its JSON), in RawEvent's terms. */
+export function rawEventOf(json: Record<string, unknown>): RawEvent {
+  return {
+    sid: str(json.sid),
+    eventType: str(json.event_type),
+    eventDateMs: json.event_date_ms as RawEvent['eventDateMs'],
+    eventDate: json.event_date as RawEvent['eventDate'],
+    eventData: json.event_data,
+  };
 }
 
 export type ParseResult = { ok: true; completion: Completion } | { ok: false; reason: string };
@@ -231,21 +242,26 @@ export async function readCompletions(
     pages,
   });
   if (!budget.allowsPage()) return incomplete('outOfBudget');
-  const events = client.taskrouter.v1.workspaces(options.workspaceSid).events;
-  let page: PageLike<EventInstance> | undefined = await budget.page(() =>
-    events.page({
-      eventType: COMPLETED_EVENT_TYPE,
-      taskChannel: VOICE_CHANNEL,
-      startDate: new Date(options.fromMs),
-      endDate: new Date(options.toMs),
-      pageSize: Math.min(PAGE_SIZE, Math.max(1, options.maxEvents)),
-    }),
+  let page: PageLike<RawEvent> | undefined = await budget.page(() =>
+    jsonPage(
+      client,
+      `${TASKROUTER_V1_URL}/Workspaces/${options.workspaceSid}/Events`,
+      {
+        EventType: COMPLETED_EVENT_TYPE,
+        TaskChannel: VOICE_CHANNEL,
+        StartDate: isoSeconds(options.fromMs),
+        EndDate: isoSeconds(options.toMs),
+        PageSize: Math.min(PAGE_SIZE, Math.max(1, options.maxEvents)),
+      },
+      'events',
+      rawEventOf,
+    ),
   );
   pages = 1;
   while (page) {
     eventsRead += page.instances.length;
-    const current: PageLike<EventInstance> = page;
-    let next: Promise<PageLike<EventInstance> | undefined> | undefined;
+    const current: PageLike<RawEvent> = page;
+    let next: Promise<PageLike<RawEvent> | undefined> | undefined;
     if (hasNextPage(current)) {
       if (eventsRead >= options.maxEvents) return incomplete('overflow');
       if (!budget.allowsPage()) {

@@ -13,7 +13,6 @@
  *
  * A run owns its counts (run-summary.ts) from the start, so the one summary line can be written however it ended.
  */
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { MAX_BUDGET_MS, type SyncJobConfig } from '../config/sync-job';
 import type { Logger } from '../observability/logger';
 import type { ProjectTwilioClient } from '../twilio/client-factory';
@@ -180,8 +179,6 @@ export class SyncRun {
       // The maps there are, if few: the range reads of maps that are not there are left out (service-maps.ts).
       listServiceMaps(deps.control.client, config.serviceSid),
     ]);
-    await yieldToEventLoop(); // those requests are on their way
-    this.loadSdkCode();
     const results = await starting;
     const mapsAtStart = results[3].status === 'fulfilled' ? results[3].value : undefined;
     const othersResult = results[2];
@@ -248,17 +245,6 @@ export class SyncRun {
     });
     this.started = { checkpoint: lease.checkpoint, aclEnabled, rejectedState: lease.rejectedState, writer, reconciler };
     return true;
-  }
-
-  /**
-   * The twilio SDK loads a domain's code when the domain is first used: in a fresh instance the API 2010 domain (the
-   * Calls list) takes about 0.1 s and TaskRouter's a few tens of ms. Loaded while the lease's requests are in flight,
-   * they are not loaded while the first window's reads wait for them.
-   */
-  private loadSdkCode(): void {
-    const { client } = this.deps.work;
-    void client.taskrouter.v1.workspaces(this.config.workspaceSid).events;
-    void client.api.v2010.accounts(client.accountSid).calls;
   }
 
   /**

@@ -12,38 +12,37 @@ import { Deadline } from '../../../src/twilio/deadline';
 const PAGE_MS = 400;
 const FROM = Date.parse('2026-03-01T00:00:00Z');
 
+/** A client whose list pages (Events and Calls alike) each take 400 ms on the fake clock: `pages` pages of `perPage`. */
 function fakeClient(pages: number, perPage: number) {
   const clock = { t: 0 };
   let requests = 0;
-  const page = (n: number): Record<string, unknown> => ({
-    instances: Array.from({ length: perPage }, (_, i) => {
+  const page = (n: number): Record<string, unknown> => {
+    const items = Array.from({ length: perPage }, (_, i) => {
       const hex = String(n * 1000 + i).padStart(32, '0');
       return {
         sid: `EV${hex}`,
-        eventType: 'reservation.completed',
-        eventDateMs: FROM + n * 1000 + i,
-        eventData: {
+        event_type: 'reservation.completed',
+        event_date_ms: FROM + n * 1000 + i,
+        event_data: {
           task_channel_unique_name: 'voice',
           worker_sid: `WK${'a'.repeat(32)}`,
           task_sid: `WT${hex}`,
           task_date_created: String(Math.floor(FROM / 1000)),
           task_attributes: JSON.stringify({ call_sid: `CA${hex}`, direction: 'inbound' }),
         },
-        startTime: new Date(FROM),
+        start_time: new Date(FROM).toUTCString(),
       };
-    }),
-    nextPageUrl: n < pages ? `https://example.invalid/page/${n + 1}` : undefined,
-    nextPage: () => (n < pages ? fetchPage(n + 1) : undefined),
-  });
-  const fetchPage = async (n: number) => {
-    requests += 1;
-    clock.t += PAGE_MS;
-    return page(n);
+    });
+    const next = n < pages ? `https://example.invalid/list?Page=${n + 1}` : null;
+    return { events: items, calls: items, meta: { next_page_url: next } };
   };
   const client = {
     accountSid: 'AC' + '0'.repeat(32),
-    taskrouter: { v1: { workspaces: () => ({ events: { page: () => fetchPage(1) } }) } },
-    api: { v2010: { accounts: () => ({ calls: { page: () => fetchPage(1) } }) } },
+    request: async (opts: { uri: string }) => {
+      requests += 1;
+      clock.t += PAGE_MS;
+      return { statusCode: 200, body: page(Number(/[?&]Page=(\d+)/.exec(opts.uri)?.[1] ?? 1)), headers: {} };
+    },
   } as unknown as Twilio;
   return { client, clock, requests: () => requests };
 }
