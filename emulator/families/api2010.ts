@@ -4,7 +4,7 @@
  */
 import { DAY_MS, rfc2822Date } from '../core/clock';
 import { badRequest, notFound } from '../core/errors';
-import { uriPage } from '../core/paging';
+import { uriPageInTurns } from '../core/paging';
 import type { EmuRequest, EmuResponse, Router } from '../core/router';
 import type { Emulator } from '../server';
 
@@ -188,7 +188,7 @@ const CALL_PARAMS = [
 // Routes
 
 export function registerApi2010(router: Router, emu: Emulator): void {
-  const add = (method: string, pattern: string, handler: (req: EmuRequest) => EmuResponse) =>
+  const add = (method: string, pattern: string, handler: (req: EmuRequest) => EmuResponse | Promise<EmuResponse>) =>
     router.add('api', method, pattern, handler);
 
   /**
@@ -201,12 +201,12 @@ export function registerApi2010(router: Router, emu: Emulator): void {
     }
   };
 
-  add('GET', '/2010-04-01/Accounts/:AccountSid/Calls.json', (req) => {
+  add('GET', '/2010-04-01/Accounts/:AccountSid/Calls.json', async (req) => {
     checkAccount(req);
     const tests = callTests(req, emu.config.callsTimeFilter === 'day');
     const calls = emu.state.calls.ordered.filter((c) => tests.every((t) => t(c)));
     const filters = Object.fromEntries(CALL_PARAMS.map((n) => [n, req.query.get(n) ?? undefined]));
-    return { status: 200, body: uriPage(req, 'calls', calls, (c) => renderCall(emu, c), filters) };
+    return { status: 200, body: await uriPageInTurns(req, 'calls', calls, (c) => renderCall(emu, c), filters) };
   });
 
   add('GET', '/2010-04-01/Accounts/:AccountSid/Calls/:CallSid.json', (req) => {

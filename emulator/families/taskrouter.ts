@@ -12,7 +12,7 @@
  */
 import { DAY_MS, isoDate } from '../core/clock';
 import { badRequest, notFound } from '../core/errors';
-import { metaPage } from '../core/paging';
+import { metaPage, metaPageInTurns } from '../core/paging';
 import type { EmuRequest, EmuResponse, Router } from '../core/router';
 import type { Emulator } from '../server';
 
@@ -447,7 +447,7 @@ const WORKER_PARAMS = [
 
 export function registerTaskRouter(router: Router, emu: Emulator): void {
   const r = render(emu);
-  const add = (method: string, pattern: string, handler: (req: EmuRequest) => EmuResponse) =>
+  const add = (method: string, pattern: string, handler: (req: EmuRequest) => EmuResponse | Promise<EmuResponse>) =>
     router.add('taskrouter', method, pattern, handler);
   const state = () => emu.state.taskrouter;
 
@@ -478,10 +478,11 @@ export function registerTaskRouter(router: Router, emu: Emulator): void {
     return { status: 200, body: r.worker(req, worker) };
   });
 
-  add('GET', '/v1/Workspaces/:WorkspaceSid/Events', (req) => {
+  add('GET', '/v1/Workspaces/:WorkspaceSid/Events', async (req) => {
     workspace(req);
     const events = selectEvents(state(), req, emu.clock.now(), emu.config.eventsOrder);
-    return { status: 200, body: metaPage(req, 'events', events, (e) => r.event(req, e), echoed(req, EVENT_PARAMS)) };
+    const body = await metaPageInTurns(req, 'events', events, (e) => r.event(req, e), echoed(req, EVENT_PARAMS));
+    return { status: 200, body };
   });
   add('GET', '/v1/Workspaces/:WorkspaceSid/Events/:Sid', (req) => {
     workspace(req);
