@@ -13,18 +13,18 @@ export class NamedMap<T extends { uniqueName: string | null }> extends Map<strin
   }
 
   override set(sid: string, value: T): this {
-    const before = super.get(sid);
-    if (before?.uniqueName != null && this.sidByName.get(before.uniqueName) === sid)
-      this.sidByName.delete(before.uniqueName);
+    const holder = value.uniqueName == null ? undefined : this.sidByName.get(value.uniqueName);
+    // The create endpoints answer 409 / 54301 before this: a second holder of a name is a bug of the emulator's.
+    if (holder !== undefined && holder !== sid)
+      throw new Error(`unique name ${value.uniqueName} is taken by ${holder}`);
+    this.unindex(sid);
     super.set(sid, value);
-    if (value.uniqueName !== null) this.sidByName.set(value.uniqueName, sid);
+    if (value.uniqueName != null) this.sidByName.set(value.uniqueName, sid);
     return this;
   }
 
   override delete(sid: string): boolean {
-    const before = super.get(sid);
-    if (before?.uniqueName != null && this.sidByName.get(before.uniqueName) === sid)
-      this.sidByName.delete(before.uniqueName);
+    this.unindex(sid);
     return super.delete(sid);
   }
 
@@ -42,5 +42,10 @@ export class NamedMap<T extends { uniqueName: string | null }> extends Map<strin
   /** The resource whose SID or unique name is `id`. */
   find(id: string): T | undefined {
     return super.get(id) ?? this.byName(id);
+  }
+
+  private unindex(sid: string): void {
+    const name = super.get(sid)?.uniqueName;
+    if (name != null && this.sidByName.get(name) === sid) this.sidByName.delete(name);
   }
 }

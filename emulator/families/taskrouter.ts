@@ -261,10 +261,10 @@ function render(emu: Emulator) {
         },
       };
     },
-    event(req: EmuRequest, e: EventRecord) {
+    /** `now`: the instant the answer is for (a page rendered over several turns uses one). */
+    event(req: EmuRequest, e: EventRecord, now = emu.clock.now()) {
       const ws = wsUrl(req);
-      const redacted =
-        e.eventDateMs < emu.clock.now() - EVENT_REDACTION_MS && e.eventData.task_attributes !== undefined;
+      const redacted = e.eventDateMs < now - EVENT_REDACTION_MS && e.eventData.task_attributes !== undefined;
       return {
         account_sid: emu.config.accountSid,
         actor_sid: e.actorSid,
@@ -480,8 +480,9 @@ export function registerTaskRouter(router: Router, emu: Emulator): void {
 
   add('GET', '/v1/Workspaces/:WorkspaceSid/Events', async (req) => {
     workspace(req);
-    const events = selectEvents(state(), req, emu.clock.now(), emu.config.eventsOrder);
-    const body = await metaPageInTurns(req, 'events', events, (e) => r.event(req, e), echoed(req, EVENT_PARAMS));
+    const now = emu.clock.now();
+    const events = selectEvents(state(), req, now, emu.config.eventsOrder);
+    const body = await metaPageInTurns(req, 'events', events, (e) => r.event(req, e, now), echoed(req, EVENT_PARAMS));
     return { status: 200, body };
   });
   add('GET', '/v1/Workspaces/:WorkspaceSid/Events/:Sid', (req) => {

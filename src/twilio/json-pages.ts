@@ -25,7 +25,7 @@ export interface JsonPage<T> {
 
 type ListParams = Record<string, string | number | undefined>;
 
-/** `Date` → the SDK's ISO 8601 form for list filters: whole seconds, UTC (`2026-03-01T10:00:00Z`). */
+/** Epoch ms → the SDK's ISO 8601 form for list filters: whole seconds, UTC (`2026-03-01T10:00:00Z`). */
 export function isoSeconds(ms: number): string {
   return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 }
@@ -62,6 +62,7 @@ function nextUrl(payload: Record<string, unknown>, pageUrl: string): string | un
   const meta = payload.meta as { next_page_url?: unknown } | undefined;
   if (typeof meta?.next_page_url === 'string' && meta.next_page_url !== '') return meta.next_page_url;
   const uri = payload.next_page_uri;
-  if (typeof uri === 'string' && uri !== '') return new URL(uri, pageUrl).href;
+  // Relative to the host, as the SDK's Domain.absoluteUrl reads it (with or without its leading slash).
+  if (typeof uri === 'string' && uri !== '') return new URL(`/${uri.replace(/^\/+/, '')}`, pageUrl).href;
   return undefined;
 }

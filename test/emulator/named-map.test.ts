@@ -48,3 +48,12 @@ it('finds what a scan of its values finds, after any sets, deletes and clears', 
     }),
   );
 });
+
+it('refuses a second resource under a name another one holds (the create endpoints answer 409 first)', () => {
+  const named = new NamedMap<Resource>();
+  named.set('MP1', { sid: 'MP1', uniqueName: 'alice' });
+  expect(() => named.set('MP2', { sid: 'MP2', uniqueName: 'alice' })).toThrow(/taken by MP1/);
+  expect(named.find('alice')?.sid).toBe('MP1');
+  named.set('MP1', { sid: 'MP1', uniqueName: 'alice' }); // the same resource again is no conflict
+  expect(named.size).toBe(1);
+});

@@ -112,27 +112,55 @@ it('Calls: the same call timings, page for page, as the SDK’s CallInstances (R
   expect(summaries).toEqual(sdk.flatMap((p) => p.instances.map((c) => callSummary(c))));
 });
 
-it('sends the request the SDK sends: the same URL and query', async () => {
+/** A Twilio client (configured with `options`) whose HTTP client records each request and answers an empty page. */
+function recordingClient(options: { edge?: string; region?: string } = {}) {
   const sent: Array<Pick<RequestOptions<unknown>, 'method' | 'uri' | 'params'>> = [];
   const httpClient = {
     request: async (opts: RequestOptions<unknown>) => {
       sent.push({ method: opts.method, uri: opts.uri, params: opts.params });
-      return { statusCode: 200, body: { events: [], calls: [], meta: { key: 'events' } }, headers: {} };
+      const first = !opts.uri.includes('PageToken');
+      // Events name their next page absolutely (meta.next_page_url), API 2010 relatively to the host (next_page_uri).
+      const body = opts.uri.includes('/Events')
+        ? {
+            events: [],
+            meta: {
+              key: 'events',
+              next_page_url: first ? `https://taskrouter.twilio.com/v1/Workspaces/WS1/Events?PageToken=PT1` : null,
+            },
+          }
+        : { calls: [], next_page_uri: first ? `/2010-04-01/Accounts/AC1/Calls.json?PageToken=PT1` : null };
+      return { statusCode: 200, body, headers: {} };
     },
   };
   const client = twilio(t.emulator.config.accountSid, t.emulator.config.authToken, {
     httpClient: httpClient as never,
+    ...options,
   });
-  const fromMs = Date.parse('2026-03-01T10:00:00.250Z');
-  const toMs = Date.parse('2026-03-02T10:00:00.999Z');
-  const workspaceSid = t.emulator.config.workspaceSid;
-  for (const read of [eventsJsonPage, eventsSdkPage]) await read(client, workspaceSid, fromMs, toMs);
-  for (const read of [callsJsonPage, callsSdkPage]) await read(client, fromMs, toMs);
-  expect(sent).toHaveLength(4);
-  expect(sent[0]).toEqual(sent[1]);
-  expect(sent[2]).toEqual(sent[3]);
-  expect(sent[0].params).toMatchObject({ StartDate: '2026-03-01T10:00:00Z', EndDate: '2026-03-02T10:00:00Z' });
-});
+  return { client, sent };
+}
+
+it.each([{}, { edge: 'sydney', region: 'au1' }])(
+  'sends the requests the SDK sends, first and next pages (client options %j)',
+  async (options) => {
+    const fromMs = Date.parse('2026-03-01T10:00:00.250Z');
+    const toMs = Date.parse('2026-03-02T10:00:00.999Z');
+    const workspaceSid = t.emulator.config.workspaceSid;
+    const sentBy = async (read: (client: Twilio) => Promise<PageLike<unknown>>) => {
+      const { client, sent } = recordingClient(options);
+      await allPages(await read(client));
+      return sent;
+    };
+    const events = await sentBy((c) => eventsJsonPage(c, workspaceSid, fromMs, toMs));
+    expect(events).toEqual(await sentBy((c) => eventsSdkPage(c, workspaceSid, fromMs, toMs)));
+    const calls = await sentBy((c) => callsJsonPage(c, fromMs, toMs));
+    expect(calls).toEqual(await sentBy((c) => callsSdkPage(c, fromMs, toMs)));
+    expect(events).toHaveLength(2);
+    expect(calls).toHaveLength(2);
+    expect(events[0].params).toMatchObject({ StartDate: '2026-03-01T10:00:00Z', EndDate: '2026-03-02T10:00:00Z' });
+    const host = options.edge ? 'api.sydney.au1.twilio.com' : 'api.twilio.com';
+    expect(calls[1].uri).toBe(`https://${host}/2010-04-01/Accounts/AC1/Calls.json?PageToken=PT1`);
+  },
+);
 
 it('fails as the SDK fails: a Twilio error answer is its RestException, with status, code and message', async () => {
   const missing = 'WS' + 'f'.repeat(32);
