@@ -53,29 +53,8 @@ function slice<T>(req: EmuRequest, all: readonly T[]) {
   return { w, items, hasNext, hasPrevious, nextQuery, prevQuery };
 }
 
-/** A Sync / TaskRouter list page: `{ [key]: items, meta: {...} }`. */
-export function metaPage<T, R>(
-  req: EmuRequest,
-  key: string,
-  all: readonly T[],
-  render: (item: T) => R,
-  filters: Record<string, string | undefined> = {},
-) {
-  const page = slice(req, all);
-  return metaBody(req, key, page, page.items.map(render), filters);
-}
-
-/** metaPage, its items rendered RENDER_PER_TURN at a time between turns of the event loop (see renderInTurns). */
-export async function metaPageInTurns<T, R>(
-  req: EmuRequest,
-  key: string,
-  all: readonly T[],
-  render: (item: T) => R,
-  filters: Record<string, string | undefined> = {},
-) {
-  const page = slice(req, all);
-  return metaBody(req, key, page, await renderInTurns(page.items, render), filters);
-}
+type Filters = Record<string, string | undefined>;
+type Slice = ReturnType<typeof slice>;
 
 /** Items rendered between two yields. */
 const RENDER_PER_TURN = 100;
@@ -94,13 +73,31 @@ async function renderInTurns<T, R>(items: readonly T[], render: (item: T) => R):
   return out;
 }
 
-function metaBody<T, R>(
-  req: EmuRequest,
-  key: string,
-  page: ReturnType<typeof slice<T>>,
-  rendered: R[],
-  filters: Record<string, string | undefined>,
-) {
+/**
+ * A kind of list page, from its body's shape: `now` renders the page's items at once, `inTurns` a hundred at a time
+ * between turns of the event loop (for the big pages: Events, Calls).
+ */
+function pageOf<B>(body: (req: EmuRequest, key: string, page: Slice, rendered: unknown[], filters: Filters) => B) {
+  return {
+    now<T, R>(req: EmuRequest, key: string, all: readonly T[], render: (item: T) => R, filters: Filters = {}): B {
+      const page = slice(req, all);
+      return body(req, key, page, page.items.map(render), filters);
+    },
+    async inTurns<T, R>(
+      req: EmuRequest,
+      key: string,
+      all: readonly T[],
+      render: (item: T) => R,
+      filters: Filters = {},
+    ): Promise<B> {
+      const page = slice(req, all);
+      return body(req, key, page, await renderInTurns(page.items, render), filters);
+    },
+  };
+}
+
+/** A Sync / TaskRouter list page: `{ [key]: items, meta: {...} }`. */
+const metaPages = pageOf((req, key, page, rendered, filters) => {
   const { w, hasNext, hasPrevious, nextQuery, prevQuery } = page;
   const base = req.baseUrl + req.path;
   return {
@@ -115,39 +112,12 @@ function metaBody<T, R>(
       url: `${base}?${pageQuery(filters, { PageSize: String(w.pageSize), Page: String(w.page) })}`,
     },
   };
-}
+});
+export const metaPage = metaPages.now;
+export const metaPageInTurns = metaPages.inTurns;
 
 /** An API 2010 list page: `{ [key]: items, start, end, page, page_size, uri, first_page_uri, next_page_uri, ... }`. */
-export function uriPage<T, R>(
-  req: EmuRequest,
-  key: string,
-  all: readonly T[],
-  render: (item: T) => R,
-  filters: Record<string, string | undefined> = {},
-) {
-  const page = slice(req, all);
-  return uriBody(req, key, page, page.items.map(render), filters);
-}
-
-/** uriPage, its items rendered a hundred at a time between turns of the event loop (see renderInTurns). */
-export async function uriPageInTurns<T, R>(
-  req: EmuRequest,
-  key: string,
-  all: readonly T[],
-  render: (item: T) => R,
-  filters: Record<string, string | undefined> = {},
-) {
-  const page = slice(req, all);
-  return uriBody(req, key, page, await renderInTurns(page.items, render), filters);
-}
-
-function uriBody<T, R>(
-  req: EmuRequest,
-  key: string,
-  page: ReturnType<typeof slice<T>>,
-  rendered: R[],
-  filters: Record<string, string | undefined>,
-) {
+const uriPages = pageOf((req, key, page, rendered, filters) => {
   const { w, hasNext, hasPrevious, nextQuery, prevQuery } = page;
   return {
     [key]: rendered,
@@ -160,4 +130,6 @@ function uriBody<T, R>(
     next_page_uri: hasNext ? `${req.path}?${pageQuery(filters, nextQuery)}` : null,
     previous_page_uri: hasPrevious ? `${req.path}?${pageQuery(filters, prevQuery)}` : null,
   };
-}
+});
+export const uriPage = uriPages.now;
+export const uriPageInTurns = uriPages.inTurns;
