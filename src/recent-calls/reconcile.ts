@@ -79,6 +79,14 @@ export class Reconciler {
     this.now = () => options.deadline.now();
   }
 
+  /**
+   * Whether this run knows the agent's map to be missing: the service's map list did not name it (known as soon as
+   * lookupKeys is called), or a range read found none.
+   */
+  isKnownAbsent(workerSid: string): boolean {
+    return this.absent.has(recentCallsMapName(workerSid));
+  }
+
   /** The keys of `keys` (one map's, sorted) that the map holds, or undefined when that could not be read. */
   private async present(mapName: string, keys: readonly string[]): Promise<Set<string> | undefined> {
     const items = this.options.client.sync.v1.services(this.options.serviceSid).syncMaps(mapName).syncMapItems;

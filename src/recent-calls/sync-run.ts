@@ -3,8 +3,9 @@
  *
  *   begin        take the lease (checkpoint, If-Match) and read the service; where to start, how long a window is
  *   startWindow  start a window's reads: its completions and calls (window-read.ts), the worker identities (once),
- *                and which records are already in their maps (reconcile.ts); the window at the cursor, or the one
- *                after the window being written (read meanwhile, at most one ahead)
+ *                and which records are already in their maps (reconcile.ts); the window at the cursor (whose new
+ *                agents' maps are created and granted meanwhile), or the one after the window being written (read
+ *                meanwhile, at most one ahead)
  *   apply        write the window's records not yet in their maps (writer.ts) and commit the outcomes
  *                (window-commit.ts): given-up records, attempt entries, failures, the new cursor, the next length
  *   advance      save the new cursor (If-Match), in the background and in order; false once another run has moved
@@ -24,6 +25,7 @@ import { DAY_MS } from './call-record';
 import { cursorMs, EMPTY_STATE, MAX_FAILURES, type CheckpointFailure, type CheckpointState } from './checkpoint-state';
 import { CheckpointStore, type Checkpoint, type SealFailure } from './checkpoint-store';
 import { nextWindow, safeEnd, startCursor, trustedCursor, type TimeWindow } from './cursor';
+import type { Completion } from './events-source';
 import { acquireLease, leaseMsFor } from './lease';
 import { PageBudget } from './paging';
 import { READ_CONCURRENCY, Reconciler, type FoundEntries, type MapLookup } from './reconcile';
@@ -328,6 +330,7 @@ export class SyncRun {
         ...(isSharded(this.shard) ? { owns: this.owns, countsSharedEvents: countsSharedEvents(this.shard) } : {}),
         onCompletions: (completions) => {
           found = this.run.reconciler.lookupKeys(completions, readers);
+          if (!ahead) this.prepareMaps(completions);
         },
       },
       window,
@@ -347,6 +350,20 @@ export class SyncRun {
     // Started when the completions were read (readWindow says so before it waits for the Calls list).
     found ??= this.run.reconciler.lookupKeys(records, readers);
     return { ...read, lookup: (await found).indexesOf(records) };
+  }
+
+  /**
+   * With nothing being written (a window read at the cursor), the maps its completions need and lack are created (and
+   * granted) while its Calls list is read, instead of before its first items. Only for calls well inside the TTL: an
+   * older one may turn out not to be written at all, and its map is then not created.
+   */
+  private prepareMaps(completions: readonly Completion[]): void {
+    const { reconciler, writer } = this.run;
+    const oldest = this.serverNow() - this.maxWindowMs + DAY_MS;
+    // Not awaited: the window's write stops it and takes over what is left.
+    void writer.prepareMaps(
+      completions.filter((c) => c.taskCreatedMs > oldest && reconciler.isKnownAbsent(c.workerSid)),
+    );
   }
 
   /** The window held too many events: the next one is shorter (none can be shorter than MIN_WINDOW_MS). */

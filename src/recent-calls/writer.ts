@@ -16,6 +16,9 @@
  * the map in this run). The identity goes into the URL path percent-encoded: it comes from worker attributes, and
  * a `/` or `..` in it must not turn the grant into one on another path.
  *
+ * Maps known to be missing can be prepared before their records are known (prepareMaps: created, then granted), while
+ * the window's Calls list is still being read; the write that follows stops that and does what is left.
+ *
  * Scheduling (write-schedule.ts): a map found missing is created before its items; the first write of a map not
  * known either way goes alone (it may find the map missing); then up to `perMapConcurrency` requests of a map may be
  * in flight (its grant among them), each started only in a slot of the map's rate limiter. `concurrency` workers
@@ -168,6 +171,8 @@ export class RecentCallsWriter {
   };
   private readonly now: () => number;
   private readonly maps = new Map<string, MapState>();
+  /** Stops the maps being prepared (prepareMaps), if any, and waits for their requests in flight. */
+  private preparing?: () => Promise<void>;
 
   constructor(private readonly options: WriterOptions) {
     this.now = () => options.deadline.now();
@@ -179,6 +184,8 @@ export class RecentCallsWriter {
    * schedule picks (write-schedule.ts): a missing map's create, a map's first or next item, or its grant.
    */
   async write(records: readonly CallRecord[], options: WriteOptions = {}): Promise<WriteOutcome[]> {
+    // The maps still being prepared keep their requests in flight, not beside this write's: at most `concurrency`.
+    await this.stopPreparing();
     const outcomes: Array<WriteOutcome | undefined> = new Array(records.length);
     for (const index of options.alreadyIn ?? []) outcomes[index] = { kind: 'exists' };
     const schedule = new WriteSchedule(this.queuesFor(records, options), {
@@ -224,6 +231,51 @@ export class RecentCallsWriter {
     return records.map((record, index) =>
       this.withGrant(outcomes[index] ?? { kind: 'not-attempted' }, record, grants.get(record.workerSid)),
     );
+  }
+
+  /**
+   * Creates the maps of `agents` (missing, as a range read or the service's map list said) and, with ACLs, grants
+   * each agent its read permission, before the records are written: started while the window's Calls list is still
+   * being read, when the writer is otherwise idle. Stops taking maps when `write` starts (which does what is left, as
+   * it would have without this); nothing here fails a record: a create or grant that failed is tried again by it.
+   * Resolves when it is done (never rejects); callers need not wait for it.
+   */
+  prepareMaps(agents: Iterable<{ workerSid: string; identity?: string }>): Promise<void> {
+    const queue = new Map<string, MapState>();
+    for (const { workerSid, identity } of agents) {
+      const map = this.mapState(workerSid);
+      if (identity) map.identity ??= identity;
+      if (!map.known && !map.creating) queue.set(workerSid, map);
+    }
+    if (queue.size === 0) return Promise.resolve();
+    const maps = [...queue.values()];
+    let stopped = false;
+    const worker = async () => {
+      for (let map = maps.shift(); map && !stopped; map = maps.shift()) {
+        const created = await this.ensureMap(map).then(
+          () => true,
+          () => false, // the write finds it missing again and creates it (or fails its records) as usual
+        );
+        if (!created || stopped || !this.options.aclEnabled || !map.identity || map.granted) continue;
+        const grant = await this.grantOnce(map);
+        if (grant.ok) map.granted = true;
+      }
+    };
+    const workers = Math.min(this.options.concurrency, maps.length);
+    const preparing = Promise.all(Array.from({ length: workers }, worker)).then(() => undefined);
+    const previous = this.preparing;
+    this.preparing = async () => {
+      stopped = true;
+      await Promise.all([previous?.(), preparing]);
+    };
+    return preparing;
+  }
+
+  /** Ends prepareMaps: no map is taken after this, and the requests in flight are awaited. */
+  private async stopPreparing(): Promise<void> {
+    const stop = this.preparing;
+    this.preparing = undefined;
+    await stop?.();
   }
 
   /** One queue per map, in the order the records first name it. */

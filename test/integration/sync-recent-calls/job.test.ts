@@ -492,4 +492,36 @@ describe('reads beside reads', () => {
     expect(firstItems).toBeGreaterThanOrEqual(0);
     expect(firstCalls).toBeGreaterThan(firstItems);
   });
+
+  it('creates and grants the new agents’ maps while the window’s Calls list is still being read, each once', async () => {
+    const seeded = await seed(20, 5, 5);
+    await admin.faults({ latencyMs: 400, families: ['api'] });
+    const answered: string[] = [];
+    const watch = (answer: { method: string; pattern: string; status: number }) => {
+      if (answer.method === 'GET' && answer.pattern.endsWith('/Calls.json')) answered.push('calls');
+      if (answer.method !== 'POST' || answer.status >= 300) return;
+      if (answer.pattern.endsWith('/Services/:ServiceSid/Maps')) answered.push('create');
+      if (answer.pattern.endsWith('/Permissions/:Identity')) answered.push('grant');
+      if (answer.pattern.endsWith('/Maps/:MapSid/Items')) answered.push('item');
+    };
+    emulator.observers.push(watch);
+    try {
+      const run = jobRunner(jobConfig(8000));
+      let done = false;
+      for (let n = 1; n <= 10 && !done; n++) done = (await run()).summary?.done === true;
+      expect(done).toBe(true);
+    } finally {
+      emulator.observers.splice(emulator.observers.indexOf(watch), 1);
+      await admin.faults({});
+    }
+    expect(missingCalls()).toEqual([]);
+    const agents = seeded.agents.length;
+    expect(answered.filter((a) => a === 'create')).toHaveLength(agents);
+    expect(answered.filter((a) => a === 'grant')).toHaveLength(agents);
+    // Every map and grant was answered before the first window's Calls list, and so before any item.
+    const firstCalls = answered.indexOf('calls');
+    expect(answered.slice(0, firstCalls).filter((a) => a === 'create')).toHaveLength(agents);
+    expect(answered.slice(0, firstCalls).filter((a) => a === 'grant')).toHaveLength(agents);
+    expect(answered.indexOf('item')).toBeGreaterThan(firstCalls);
+  });
 });

@@ -234,6 +234,44 @@ describe('scheduling', () => {
     expect(peak()).toBe(8);
   });
 
+  it('prepares missing maps before their records are known: each created, then granted, once; the write then sends items only', async () => {
+    const { client, log, peak } = timedClient();
+    const unique = Array.from({ length: 10 }, (_, i) => 'WK' + String(i).padStart(32, '0'));
+    const w = timedWriter(client, 4);
+    // Each agent named twice (one per completion): still one map each.
+    await w.prepareMaps([...unique, ...unique].map((workerSid) => ({ workerSid, identity: `agent-${workerSid}` })));
+    expect(log).toHaveLength(20);
+    const records = unique.flatMap((sid) => Array.from({ length: 3 }, () => record(sid, `agent-${sid}`)));
+    const absentMaps = new Set(unique.map(recentCallsMapName));
+    const outcomes = await w.write(records, { absentMaps });
+    expect(outcomes.every((o) => o.kind === 'written')).toBe(true);
+    for (const sid of unique) {
+      const map = recentCallsMapName(sid);
+      expect(log.filter((entry) => entry === `create ${map}`)).toHaveLength(1);
+      expect(log.filter((entry) => entry === `grant ${map}`)).toHaveLength(1);
+      expect(log.indexOf(`grant ${map}`)).toBeGreaterThan(log.indexOf(`create ${map}`));
+    }
+    expect(log.slice(20).every((entry) => entry.startsWith('item '))).toBe(true);
+    expect(peak()).toBe(4);
+  });
+
+  it('a write started while maps are being prepared takes over: never more in flight than the concurrency, nothing twice', async () => {
+    const { client, log, peak } = timedClient(10);
+    const unique = Array.from({ length: 12 }, (_, i) => 'WK' + String(i).padStart(32, '0'));
+    const w = timedWriter(client, 4);
+    void w.prepareMaps(unique.map((workerSid) => ({ workerSid, identity: `agent-${workerSid}` })));
+    const records = unique.flatMap((sid) => Array.from({ length: 3 }, () => record(sid, `agent-${sid}`)));
+    const outcomes = await w.write(records, { absentMaps: new Set(unique.map(recentCallsMapName)) });
+    expect(outcomes.every((o) => o.kind === 'written')).toBe(true);
+    for (const sid of unique) {
+      const map = recentCallsMapName(sid);
+      expect(log.filter((entry) => entry === `create ${map}`)).toHaveLength(1);
+      expect(log.filter((entry) => entry === `grant ${map}`)).toHaveLength(1);
+      expect(log.filter((entry) => entry.startsWith(`item ${map} `))).toHaveLength(3);
+    }
+    expect(peak()).toBe(4);
+  });
+
   it('sends a map’s first writes together when a range read found the map, one first when nothing is known', async () => {
     for (const [found, expectedPeak] of [
       [true, 4],
@@ -246,6 +284,51 @@ describe('scheduling', () => {
       expect(log.filter((entry) => entry.startsWith('item '))).toHaveLength(4);
       expect(peak()).toBe(expectedPeak);
     }
+  });
+});
+
+describe('maps prepared before the write', () => {
+  it('a create that failed is made by the write; a grant refused for good fails the records, as without preparing', async () => {
+    resetWarmState();
+    let creates = 0;
+    const { client, sent } = stubClient({
+      createMap: () => (++creates === 1 ? twilioError(503, 20503) : undefined),
+      grant: (identity) => (identity === 'mallory' ? twilioError(400, 54008) : undefined),
+    });
+    const w = writer(client);
+    await w.prepareMaps([
+      { workerSid: WK(1), identity: 'alice' },
+      { workerSid: WK(2), identity: 'mallory' },
+    ]);
+    const absentMaps = new Set([recentCallsMapName(WK(1)), recentCallsMapName(WK(2))]);
+    const outcomes = await w.write([record(WK(1), 'alice'), record(WK(2), 'mallory')], { absentMaps });
+    expect(outcomes[0]).toEqual({ kind: 'written' });
+    expect(outcomes[1]).toMatchObject({ kind: 'failed', retryable: false, code: 'PERMISSION_54008' });
+    expect(creates).toBe(3); // alice's map twice (the prepared create failed), mallory's once
+    expect(sent.grants.map((g) => g.identity).sort()).toEqual(['alice', 'mallory']); // mallory's refusal not asked again
+  });
+
+  it('an agent without an identity gets its map prepared and its grant from the write (the identities read later)', async () => {
+    resetWarmState();
+    const { client, sent } = stubClient({});
+    const w = new RecentCallsWriter({
+      client,
+      serviceSid: 'IS' + '0'.repeat(32),
+      limiter: new ObjectRateLimiter({ ratePerSecond: 1000, burst: 100 }),
+      concurrency: 4,
+      perMapConcurrency: 4,
+      ttlDays: 30,
+      serverNow: () => NOW,
+      aclEnabled: true,
+      deadline: Deadline.none(),
+      log: createLogger({ write: () => {} }),
+      identityOf: (workerSid) => (workerSid === WK(3) ? 'carol' : undefined),
+    });
+    await w.prepareMaps([{ workerSid: WK(3) }]);
+    expect(sent.grants).toEqual([]);
+    const outcomes = await w.write([record(WK(3), undefined)], { absentMaps: new Set([recentCallsMapName(WK(3))]) });
+    expect(outcomes).toEqual([{ kind: 'written' }]);
+    expect(sent.grants).toEqual([{ map: recentCallsMapName(WK(3)), identity: 'carol' }]);
   });
 });
 
