@@ -5,6 +5,11 @@
  * (`Order=asc`, `From=<first key>`, `Bounds=inclusive`, 100 a page, stopping past the last key) finds those already
  * there, and only the missing ones go to the writer.
  *
+ * A read costs a request and spares one per record it finds. Where few are found (a backfill's later runs, where
+ * nothing was pushed), reading every map would cost more than it spares: after SAMPLE_MAPS maps are read (those with
+ * the most records first), a map is read only when the share found so far says the read would find at least one of
+ * its records; the others' records go to the writer as they are.
+ *
  * A read that fails (after the HTTP layer's retries) or does not fit the budget proves nothing: that map's records
  * all go to the writer, whose create answers 409 for the ones that exist, exactly as without the read.
  */
@@ -23,6 +28,8 @@ const PAGE_SIZE = 100;
 export const READ_CONCURRENCY = 8;
 /** A map's read is not started when less than this is left before the writes' stop. */
 const READ_MARGIN_MS = 500;
+/** Maps read before the share of records found decides whether the others are worth a read. */
+export const SAMPLE_MAPS = 8;
 
 export interface ReconcileStats {
   /** Item pages read to find the records already there. */
@@ -33,6 +40,11 @@ export interface ReconcileStats {
   rangeReadsSkipped: number;
   /** Maps not read because the service's map list (read at the start of the run) did not name them. */
   mapsNotListed: number;
+  /**
+   * Maps not read because the reads before them found too few records already there: for these maps a read would
+   * cost more requests than the creates it spares (each record found spares one create answered 409).
+   */
+  rangeReadsLeftOut: number;
 }
 
 /** What a range read looks up: an agent's item. */
@@ -57,7 +69,13 @@ export interface MapLookup {
 }
 
 export class Reconciler {
-  readonly stats: ReconcileStats = { rangeReads: 0, alreadyThere: 0, rangeReadsSkipped: 0, mapsNotListed: 0 };
+  readonly stats: ReconcileStats = {
+    rangeReads: 0,
+    alreadyThere: 0,
+    rangeReadsSkipped: 0,
+    mapsNotListed: 0,
+    rangeReadsLeftOut: 0,
+  };
   private readonly now: () => number;
   /** Maps a range read found missing in this run. */
   private readonly absent = new Set<string>();
@@ -158,7 +176,15 @@ export class Reconciler {
       this.absent.add(name); // it held nothing at the start of the run: what it holds now, the writer will find
       this.stats.mapsNotListed += 1;
     }
-    const maps = [...byMap.entries()].filter(([name]) => !this.absent.has(name));
+    // The maps with the most records first: their reads can spare the most creates.
+    const maps = [...byMap.entries()]
+      .filter(([name]) => !this.absent.has(name))
+      .map(([name, keys]) => [name, [...new Set(keys)].sort()] as const)
+      .sort((a, b) => b[1].length - a[1].length);
+    const sample = { maps: 0, keys: 0, found: 0 };
+    // A read costs a request; each record it finds spares one. Once a few maps are read, a map is read only when
+    // the share found so far says it would find at least one of its records.
+    const worthReading = (keys: number) => sample.maps < SAMPLE_MAPS || sample.found * keys >= sample.keys;
     const reader = async () => {
       for (let next = maps.shift(); next; next = maps.shift()) {
         const [name, keys] = next;
@@ -166,11 +192,18 @@ export class Reconciler {
           this.stats.rangeReadsSkipped += 1;
           continue;
         }
-        const found = await this.present(name, [...new Set(keys)].sort());
+        if (!worthReading(keys.length)) {
+          this.stats.rangeReadsLeftOut += 1;
+          continue;
+        }
+        const found = await this.present(name, keys);
         if (!found) {
           this.stats.rangeReadsSkipped += 1;
           continue;
         }
+        sample.maps += 1;
+        sample.keys += keys.length;
+        sample.found += found.size;
         for (const key of found) present.add(`${name}/${key}`);
       }
     };
