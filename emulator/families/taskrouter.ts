@@ -121,6 +121,8 @@ export interface TaskRouterState {
   /** Sorted by eventDateMs ascending (ties keep insertion order). Add through addEvents(). */
   events: EventRecord[];
   eventsBySid: Map<string, EventRecord>;
+  /** Each worker's events, in the same order as `events`: a WorkerSid query reads only that worker's. */
+  eventsByWorker: Map<string, EventRecord[]>;
 }
 
 const bySid = <T extends { sid: string }>(items: T[]) => new Map(items.map((i) => [i.sid, i]));
@@ -163,6 +165,7 @@ export function createTaskRouterState(emu: Emulator): TaskRouterState {
     workers: new Map(),
     events: [],
     eventsBySid: new Map(),
+    eventsByWorker: new Map(),
   };
 }
 
@@ -171,13 +174,25 @@ export function addEvents(state: TaskRouterState, batch: readonly EventRecord[])
   if (batch.length === 0) return;
   const last = state.events.length > 0 ? state.events[state.events.length - 1].eventDateMs : -Infinity;
   let sorted = true;
+  const workersTouched = new Set<EventRecord[]>();
   for (let i = 0; i < batch.length; i++) {
+    const event = batch[i];
     const previous = i === 0 ? last : batch[i - 1].eventDateMs;
-    if (batch[i].eventDateMs < previous) sorted = false;
-    state.events.push(batch[i]);
-    state.eventsBySid.set(batch[i].sid, batch[i]);
+    if (event.eventDateMs < previous) sorted = false;
+    state.events.push(event);
+    state.eventsBySid.set(event.sid, event);
+    if (event.workerSid) {
+      let own = state.eventsByWorker.get(event.workerSid);
+      if (!own) state.eventsByWorker.set(event.workerSid, (own = []));
+      own.push(event);
+      workersTouched.add(own);
+    }
   }
-  if (!sorted) state.events.sort((a, b) => a.eventDateMs - b.eventDateMs);
+  if (sorted) return;
+  // The same stable sort of the same insertion order: each worker's list keeps the log's order of its events.
+  const byTime = (a: EventRecord, b: EventRecord) => a.eventDateMs - b.eventDateMs;
+  state.events.sort(byTime);
+  for (const own of workersTouched) own.sort(byTime);
 }
 
 /** Index of the first event at or after `ms`. */
@@ -361,7 +376,8 @@ export function selectEvents(
     const value = req.query.get(name);
     return value === null || value === '' ? [] : [(e: EventRecord) => test(e, value)];
   });
-  const events = state.events;
+  const worker = req.query.get('WorkerSid');
+  const events = worker ? (state.eventsByWorker.get(worker) ?? []) : state.events;
   const out: EventRecord[] = [];
   if (end < start) return out;
   const first = lowerBound(events, start);
