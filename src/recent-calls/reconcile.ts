@@ -98,11 +98,14 @@ export class Reconciler {
   }
 
   /**
-   * Whether this run knows the agent's map to be missing: the service's map list did not name it (known as soon as
-   * lookupKeys is called), or a range read found none.
+   * Whether this run knows the agent's map to be missing: a range read found none, or the service's map list did not
+   * name it and no read of this run found it since.
    */
   isKnownAbsent(workerSid: string): boolean {
-    return this.absent.has(recentCallsMapName(workerSid));
+    const name = recentCallsMapName(workerSid);
+    if (this.absent.has(name)) return true;
+    const listed = this.options.mapsAtStart;
+    return listed !== undefined && !listed.has(name) && !this.existing.has(name);
   }
 
   /** The keys of `keys` (one map's, sorted) that the map holds, or undefined when that could not be read. */
@@ -181,30 +184,33 @@ export class Reconciler {
       .filter(([name]) => !this.absent.has(name))
       .map(([name, keys]) => [name, [...new Set(keys)].sort()] as const)
       .sort((a, b) => b[1].length - a[1].length);
-    const sample = { maps: 0, keys: 0, found: 0 };
-    // A read costs a request; each record it finds spares one. Once a few maps are read, a map is read only when
-    // the share found so far says it would find at least one of its records.
-    const worthReading = (keys: number) => sample.maps < SAMPLE_MAPS || sample.found * keys >= sample.keys;
+    // A read costs a request; each record it finds spares one. The first SAMPLE_MAPS maps are read (the sample, once
+    // per window: what is there changes as a backfill nears the pushed calls); every other map waits for the sample
+    // and is read only when the share found so far says it would find at least one of its records.
+    const sample = { started: 0, ended: 0, keys: 0, found: 0 };
+    let sampleEnded!: () => void;
+    const sampleRead = new Promise<void>((resolve) => (sampleEnded = resolve));
+    const worthReading = (keys: number) => sample.found * keys >= sample.keys;
     const reader = async () => {
       for (let next = maps.shift(); next; next = maps.shift()) {
         const [name, keys] = next;
-        if (this.now() >= this.options.deadline.endsAt - READ_MARGIN_MS) {
-          this.stats.rangeReadsSkipped += 1;
-          continue;
+        const inSample = sample.started < SAMPLE_MAPS;
+        if (inSample) sample.started += 1;
+        else {
+          await sampleRead; // the sample's reads have all started: they end
+          if (!worthReading(keys.length)) {
+            this.stats.rangeReadsLeftOut += 1;
+            continue;
+          }
         }
-        if (!worthReading(keys.length)) {
-          this.stats.rangeReadsLeftOut += 1;
-          continue;
-        }
-        const found = await this.present(name, keys);
-        if (!found) {
-          this.stats.rangeReadsSkipped += 1;
-          continue;
-        }
-        sample.maps += 1;
-        sample.keys += keys.length;
-        sample.found += found.size;
-        for (const key of found) present.add(`${name}/${key}`);
+        const found =
+          this.now() >= this.options.deadline.endsAt - READ_MARGIN_MS ? undefined : await this.present(name, keys);
+        if (found) {
+          sample.keys += keys.length;
+          sample.found += found.size;
+          for (const key of found) present.add(`${name}/${key}`);
+        } else this.stats.rangeReadsSkipped += 1;
+        if (inSample && ++sample.ended === SAMPLE_MAPS) sampleEnded();
       }
     };
     await Promise.all(Array.from({ length: Math.min(readers, maps.length) }, reader));

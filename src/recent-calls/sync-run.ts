@@ -329,8 +329,11 @@ export class SyncRun {
         reads: this.reads,
         ...(isSharded(this.shard) ? { owns: this.owns, countsSharedEvents: countsSharedEvents(this.shard) } : {}),
         onCompletions: (completions) => {
-          found = this.run.reconciler.lookupKeys(completions, readers);
-          if (!ahead) this.prepareMaps(completions);
+          const toPrepare = ahead ? [] : this.mapsToPrepare(completions);
+          // While maps are prepared, the range reads take only their own share of the pool (job.ts workSockets).
+          found = this.run.reconciler.lookupKeys(completions, toPrepare.length > 0 ? READ_CONCURRENCY : readers);
+          // Not awaited: the window's write stops it and takes over what is left.
+          if (toPrepare.length > 0) void this.run.writer.prepareMaps(toPrepare);
         },
       },
       window,
@@ -353,17 +356,14 @@ export class SyncRun {
   }
 
   /**
-   * With nothing being written (a window read at the cursor), the maps its completions need and lack are created (and
-   * granted) while its Calls list is read, instead of before its first items. Only for calls well inside the TTL: an
-   * older one may turn out not to be written at all, and its map is then not created.
+   * With nothing being written (a window read at the cursor), the maps its completions need and are known to lack are
+   * created (and granted) while its Calls list is read, instead of before its first items. Only for calls well inside
+   * the TTL: an older one may turn out not to be written at all, and its map is then not created.
    */
-  private prepareMaps(completions: readonly Completion[]): void {
-    const { reconciler, writer } = this.run;
+  private mapsToPrepare(completions: readonly Completion[]): Completion[] {
+    const { reconciler } = this.run;
     const oldest = this.serverNow() - this.maxWindowMs + DAY_MS;
-    // Not awaited: the window's write stops it and takes over what is left.
-    void writer.prepareMaps(
-      completions.filter((c) => c.taskCreatedMs > oldest && reconciler.isKnownAbsent(c.workerSid)),
-    );
+    return completions.filter((c) => c.taskCreatedMs > oldest && reconciler.isKnownAbsent(c.workerSid));
   }
 
   /** The window held too many events: the next one is shorter (none can be shorter than MIN_WINDOW_MS). */
@@ -493,6 +493,8 @@ export class SyncRun {
    */
   async finish(caughtUp: boolean, stoppedBy: unknown): Promise<JobSummary> {
     const { deps } = this;
+    // A window that was not written (it did not fit) may have left maps being prepared: nothing outlives the run.
+    await this.started?.writer.endPreparation();
     await this.saving;
     const summary: JobSummary = {
       done: caughtUp && !this.lostLease && stoppedBy === undefined,

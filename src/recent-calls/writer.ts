@@ -171,8 +171,8 @@ export class RecentCallsWriter {
   };
   private readonly now: () => number;
   private readonly maps = new Map<string, MapState>();
-  /** Stops the maps being prepared (prepareMaps), if any, and waits for their requests in flight. */
-  private preparing?: () => Promise<void>;
+  /** Stops the maps being prepared (prepareMaps), if any: the places its workers hold until their request ends. */
+  private preparing?: () => Array<Promise<void>>;
 
   constructor(private readonly options: WriterOptions) {
     this.now = () => options.deadline.now();
@@ -184,8 +184,9 @@ export class RecentCallsWriter {
    * schedule picks (write-schedule.ts): a missing map's create, a map's first or next item, or its grant.
    */
   async write(records: readonly CallRecord[], options: WriteOptions = {}): Promise<WriteOutcome[]> {
-    // The maps still being prepared keep their requests in flight, not beside this write's: at most `concurrency`.
-    await this.stopPreparing();
+    // A worker of the maps' preparation still in flight hands its place to one of this write's when its request
+    // ends: at most `concurrency` requests in flight, and a slow one does not hold the others up.
+    const held = this.stopPreparing();
     const outcomes: Array<WriteOutcome | undefined> = new Array(records.length);
     for (const index of options.alreadyIn ?? []) outcomes[index] = { kind: 'exists' };
     const schedule = new WriteSchedule(this.queuesFor(records, options), {
@@ -226,7 +227,7 @@ export class RecentCallsWriter {
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.max(1, this.options.concurrency) }, worker));
+    await Promise.all(inPlacesOf(held, Math.max(1, this.options.concurrency), worker));
     if (thrown) throw thrown.error;
     return records.map((record, index) =>
       this.withGrant(outcomes[index] ?? { kind: 'not-attempted' }, record, grants.get(record.workerSid)),
@@ -236,22 +237,24 @@ export class RecentCallsWriter {
   /**
    * Creates the maps of `agents` (missing, as a range read or the service's map list said) and, with ACLs, grants
    * each agent its read permission, before the records are written: started while the window's Calls list is still
-   * being read, when the writer is otherwise idle. Stops taking maps when `write` starts (which does what is left, as
-   * it would have without this); nothing here fails a record: a create or grant that failed is tried again by it.
-   * Resolves when it is done (never rejects); callers need not wait for it.
+   * being read, when the writer is otherwise idle, with at most `concurrency` requests in flight. Stops taking maps
+   * when `write` (or another preparation) starts, which takes over what is left as it would have without this;
+   * nothing here fails a record: a create or grant that failed is tried again by the write. Resolves when it is done
+   * (never rejects); callers need not wait for it.
    */
   prepareMaps(agents: Iterable<{ workerSid: string; identity?: string }>): Promise<void> {
+    const held = this.stopPreparing();
     const queue = new Map<string, MapState>();
     for (const { workerSid, identity } of agents) {
       const map = this.mapState(workerSid);
-      if (identity) map.identity ??= identity;
+      map.identity ??= identity || this.options.identityOf?.(workerSid);
       if (!map.known && !map.creating) queue.set(workerSid, map);
     }
-    if (queue.size === 0) return Promise.resolve();
     const maps = [...queue.values()];
     let stopped = false;
     const worker = async () => {
       for (let map = maps.shift(); map && !stopped; map = maps.shift()) {
+        if (map.known || map.creating) continue; // made meanwhile, by an earlier preparation
         const created = await this.ensureMap(map).then(
           () => true,
           () => false, // the write finds it missing again and creates it (or fails its records) as usual
@@ -261,21 +264,24 @@ export class RecentCallsWriter {
         if (grant.ok) map.granted = true;
       }
     };
-    const workers = Math.min(this.options.concurrency, maps.length);
-    const preparing = Promise.all(Array.from({ length: workers }, worker)).then(() => undefined);
-    const previous = this.preparing;
-    this.preparing = async () => {
+    const places = inPlacesOf(held, Math.min(this.options.concurrency, maps.length), worker);
+    this.preparing = () => {
       stopped = true;
-      await Promise.all([previous?.(), preparing]);
+      return places;
     };
-    return preparing;
+    return Promise.all(places).then(() => undefined);
   }
 
-  /** Ends prepareMaps: no map is taken after this, and the requests in flight are awaited. */
-  private async stopPreparing(): Promise<void> {
+  /** Ends the maps' preparation (if any) and waits for its requests in flight: before the run lets go of its lease. */
+  async endPreparation(): Promise<void> {
+    await Promise.all(this.stopPreparing());
+  }
+
+  /** Stops prepareMaps taking maps; the places its workers hold, each freed when the request it is in ends. */
+  private stopPreparing(): Array<Promise<void>> {
     const stop = this.preparing;
     this.preparing = undefined;
-    await stop?.();
+    return stop?.() ?? [];
   }
 
   /** One queue per map, in the order the records first name it. */
@@ -300,7 +306,8 @@ export class RecentCallsWriter {
       const map = q.map;
       map.identity ??= this.options.identityOf?.(map.workerSid);
       if (options.existingMaps?.has(map.name) && !map.creating) map.known = true;
-      map.absent = !map.known && options.absentMaps?.has(map.name) === true;
+      // A map whose create is in flight (being prepared) is waited for like one found missing, not probed.
+      map.absent = !map.known && (options.absentMaps?.has(map.name) === true || map.creating !== undefined);
       q.phase = map.known ? 'open' : map.absent ? 'create' : 'probe';
       if (this.options.aclEnabled && !map.granted)
         q.grant = { running: false, sentAtItemsIn: 0, itemsIn: foundIn.get(map.workerSid) ?? 0, settled: false };
@@ -327,7 +334,8 @@ export class RecentCallsWriter {
     }
     const record = records[unit.index];
     if (unit.kind === 'create') {
-      const created = this.ensureMap(map);
+      // Made meanwhile (a preparation's create that was in flight when this write was planned): nothing to send.
+      const created = map.known ? Promise.resolve() : this.ensureMap(map);
       schedule.started(unit);
       try {
         await created;
@@ -517,6 +525,21 @@ export class RecentCallsWriter {
     })();
     return map.permission;
   }
+}
+
+/**
+ * `count` runs of `work`, at most one per place: the first ones each once one of the `held` places is freed (a request
+ * of an earlier run still in flight), the rest at once; held places beyond `count` are kept as they are.
+ */
+function inPlacesOf(
+  held: ReadonlyArray<Promise<void>>,
+  count: number,
+  work: () => Promise<void>,
+): Array<Promise<void>> {
+  return Array.from({ length: Math.max(count, held.length) }, (_, i) => {
+    if (i >= held.length) return work();
+    return i < count ? held[i].then(work, work) : held[i];
+  });
 }
 
 /** How a unit ended when sending it threw (a bug): nothing of it is in. */

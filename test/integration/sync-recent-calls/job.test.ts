@@ -499,7 +499,7 @@ describe('reads beside reads', () => {
     const answered: string[] = [];
     const watch = (answer: { method: string; pattern: string; status: number }) => {
       if (answer.method === 'GET' && answer.pattern.endsWith('/Calls.json')) answered.push('calls');
-      if (answer.method !== 'POST' || answer.status >= 300) return;
+      if (answer.method !== 'POST') return; // a create answered 54301 or a grant sent twice counts too
       if (answer.pattern.endsWith('/Services/:ServiceSid/Maps')) answered.push('create');
       if (answer.pattern.endsWith('/Permissions/:Identity')) answered.push('grant');
       if (answer.pattern.endsWith('/Maps/:MapSid/Items')) answered.push('item');

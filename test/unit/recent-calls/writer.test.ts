@@ -270,6 +270,60 @@ describe('scheduling', () => {
       expect(log.filter((entry) => entry.startsWith(`item ${map} `))).toHaveLength(3);
     }
     expect(peak()).toBe(4);
+    // The preparation stopped when the write started: the write made the last grants, each after an item of its map.
+    const lastGrant = Math.max(...log.flatMap((entry, i) => (entry.startsWith('grant ') ? [i] : [])));
+    expect(log.findIndex((entry) => entry.startsWith('item '))).toBeLessThan(lastGrant);
+  });
+
+  it('a second preparation takes over the first one’s places: never more in flight than the concurrency', async () => {
+    const { client, log, peak } = timedClient(10);
+    const unique = Array.from({ length: 12 }, (_, i) => 'WK' + String(i).padStart(32, '0'));
+    const w = timedWriter(client, 4);
+    const agents = unique.map((workerSid) => ({ workerSid, identity: `agent-${workerSid}` }));
+    const first = w.prepareMaps(agents);
+    await Promise.all([first, w.prepareMaps(agents)]);
+    for (const sid of unique)
+      expect(log.filter((entry) => entry === `create ${recentCallsMapName(sid)}`)).toHaveLength(1);
+    expect(peak()).toBe(4);
+  });
+
+  it('a map whose preparation is slow does not hold up the write’s other maps', async () => {
+    const log: string[] = [];
+    let release!: () => void;
+    const slow = new Promise<void>((resolve) => (release = resolve));
+    const slowMap = recentCallsMapName(WK(1));
+    const syncMaps = Object.assign(
+      (map: string) => ({
+        syncMapItems: {
+          create: async (opts: { key: string }) => {
+            log.push(`item ${map} ${opts.key}`);
+            return {};
+          },
+        },
+        syncMapPermissions: () => ({ update: async () => ({}) }),
+      }),
+      {
+        create: async (opts: { uniqueName: string }) => {
+          if (opts.uniqueName === slowMap) await slow;
+          log.push(`created ${opts.uniqueName}`);
+          return {};
+        },
+      },
+    );
+    const client = { sync: { v1: { services: () => ({ syncMaps }) } } } as unknown as Twilio;
+    const w = timedWriter(client, 4);
+    void w.prepareMaps([{ workerSid: WK(1), identity: 'alice' }]);
+    const others = [2, 3, 4, 5].map(WK);
+    const records = [WK(1), ...others].flatMap((sid) => [record(sid, `agent-${sid}`), record(sid, `agent-${sid}`)]);
+    const written = w.write(records, { existingMaps: new Set(others.map(recentCallsMapName)) });
+    for (let i = 0; i < 200 && log.filter((entry) => entry.startsWith('item ')).length < 8; i++)
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(log.filter((entry) => entry.startsWith('item '))).toHaveLength(8); // the other maps' items, all written
+    expect(log).not.toContain(`created ${slowMap}`);
+    release();
+    const outcomes = await written;
+    expect(outcomes.every((o) => o.kind === 'written')).toBe(true);
+    expect(log.filter((entry) => entry === `created ${slowMap}`)).toHaveLength(1);
   });
 
   it('sends a map’s first writes together when a range read found the map, one first when nothing is known', async () => {
@@ -308,9 +362,10 @@ describe('maps prepared before the write', () => {
     expect(sent.grants.map((g) => g.identity).sort()).toEqual(['alice', 'mallory']); // mallory's refusal not asked again
   });
 
-  it('an agent without an identity gets its map prepared and its grant from the write (the identities read later)', async () => {
+  it('an agent without an identity gets its map prepared, and its grant once its identity is known', async () => {
     resetWarmState();
     const { client, sent } = stubClient({});
+    let identitiesRead = false;
     const w = new RecentCallsWriter({
       client,
       serviceSid: 'IS' + '0'.repeat(32),
@@ -322,13 +377,24 @@ describe('maps prepared before the write', () => {
       aclEnabled: true,
       deadline: Deadline.none(),
       log: createLogger({ write: () => {} }),
-      identityOf: (workerSid) => (workerSid === WK(3) ? 'carol' : undefined),
+      identityOf: (workerSid) => (identitiesRead && workerSid === WK(3) ? 'carol' : undefined),
     });
+    // Before the window's identities are read: the map only.
     await w.prepareMaps([{ workerSid: WK(3) }]);
     expect(sent.grants).toEqual([]);
+    identitiesRead = true;
     const outcomes = await w.write([record(WK(3), undefined)], { absentMaps: new Set([recentCallsMapName(WK(3))]) });
     expect(outcomes).toEqual([{ kind: 'written' }]);
     expect(sent.grants).toEqual([{ map: recentCallsMapName(WK(3)), identity: 'carol' }]);
+    // Once they are known (a later window of the run), the preparation grants too.
+    await w.prepareMaps([{ workerSid: WK(4) }]);
+    expect(sent.grants).toHaveLength(1);
+    const later = new RecentCallsWriter({ ...w['options'], identityOf: () => 'dave' });
+    await later.prepareMaps([{ workerSid: WK(4) }]);
+    expect(sent.grants).toEqual([
+      { map: recentCallsMapName(WK(3)), identity: 'carol' },
+      { map: recentCallsMapName(WK(4)), identity: 'dave' },
+    ]);
   });
 });
 
