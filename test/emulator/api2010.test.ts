@@ -137,8 +137,13 @@ describe('calls list', () => {
   it('with callsTimeFilter "day", honours only the dates of StartTime> / StartTime<: every call of those days', async () => {
     await t.admin.seed({ agents: 3, callsPerAgent: 12, days: 12 });
     const all = await allCalls();
-    const after = new Date(Date.now() - 5 * DAY + 3600_000);
-    const before = new Date(Date.now() - 4 * DAY - 3600_000);
+    // One second after a call's start, on its day: the exact filter leaves that call out, the day filter keeps it
+    // (so the test does not depend on the time of day it runs at).
+    const anchor = all.find(
+      (c) => c.startTime.getTime() % DAY < DAY - 60_000 && c.startTime.getTime() < Date.now() - 3 * DAY,
+    )!;
+    const after = new Date(anchor.startTime.getTime() + 1000);
+    const before = new Date(after.getTime() + DAY);
     const exact = await allCalls({ startTimeAfter: after, startTimeBefore: before });
     await t.admin.setLimits({ callsTimeFilter: 'day' });
     try {
@@ -149,6 +154,8 @@ describe('calls list', () => {
       expect(sids(byDay)).toEqual(sids(expected));
       expect(byDay.length).toBeGreaterThan(exact.length);
       for (const sid of sids(exact)) expect(sids(byDay)).toContain(sid);
+      expect(sids(exact)).not.toContain(anchor.sid);
+      expect(sids(byDay)).toContain(anchor.sid);
     } finally {
       await t.admin.setLimits({ callsTimeFilter: 'exact' });
     }
