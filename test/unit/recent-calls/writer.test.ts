@@ -82,7 +82,14 @@ function stubClient(behaviour: Behaviour) {
   return { client, sent };
 }
 
-function writer(client: Twilio, options: { limiter?: ObjectRateLimiter; deadline?: Deadline } = {}) {
+function writer(
+  client: Twilio,
+  options: {
+    limiter?: ObjectRateLimiter;
+    deadline?: Deadline;
+    identityOf?: (workerSid: string) => string | undefined;
+  } = {},
+) {
   return new RecentCallsWriter({
     client,
     serviceSid: 'IS' + '0'.repeat(32),
@@ -94,6 +101,7 @@ function writer(client: Twilio, options: { limiter?: ObjectRateLimiter; deadline
     aclEnabled: true,
     deadline: options.deadline ?? Deadline.none(),
     log: createLogger({ write: () => {} }),
+    identityOf: options.identityOf,
   });
 }
 
@@ -366,17 +374,7 @@ describe('maps prepared before the write', () => {
     resetWarmState();
     const { client, sent } = stubClient({});
     let identitiesRead = false;
-    const w = new RecentCallsWriter({
-      client,
-      serviceSid: 'IS' + '0'.repeat(32),
-      limiter: new ObjectRateLimiter({ ratePerSecond: 1000, burst: 100 }),
-      concurrency: 4,
-      perMapConcurrency: 4,
-      ttlDays: 30,
-      serverNow: () => NOW,
-      aclEnabled: true,
-      deadline: Deadline.none(),
-      log: createLogger({ write: () => {} }),
+    const w = writer(client, {
       identityOf: (workerSid) => (identitiesRead && workerSid === WK(3) ? 'carol' : undefined),
     });
     // Before the window's identities are read: the map only.
@@ -386,10 +384,10 @@ describe('maps prepared before the write', () => {
     const outcomes = await w.write([record(WK(3), undefined)], { absentMaps: new Set([recentCallsMapName(WK(3))]) });
     expect(outcomes).toEqual([{ kind: 'written' }]);
     expect(sent.grants).toEqual([{ map: recentCallsMapName(WK(3)), identity: 'carol' }]);
-    // Once they are known (a later window of the run), the preparation grants too.
+    // An agent identityOf does not know is not granted by the preparation; one it knows is.
     await w.prepareMaps([{ workerSid: WK(4) }]);
     expect(sent.grants).toHaveLength(1);
-    const later = new RecentCallsWriter({ ...w['options'], identityOf: () => 'dave' });
+    const later = writer(client, { identityOf: () => 'dave' });
     await later.prepareMaps([{ workerSid: WK(4) }]);
     expect(sent.grants).toEqual([
       { map: recentCallsMapName(WK(3)), identity: 'carol' },
