@@ -86,14 +86,14 @@ describe('seed', () => {
       const seedMs = cpuMs(cpu);
       const since = new Date(Date.now() - 30 * DAY);
       const pageMs: number[] = [];
-      for (let i = 0; i < 3; i++) {
+      for (let i = 0; i < 5; i++) {
         cpu = process.cpuUsage();
         const page = await workspace().events.page({ startDate: since, pageSize: 1000 });
         expect(page.instances).toHaveLength(1000);
         pageMs.push(cpuMs(cpu)); // both sides of the HTTP call: the emulator's scan and rendering, the SDK's parsing
       }
       const agentMs: number[] = [];
-      for (let i = 0; i < 3; i++) {
+      for (let i = 0; i < 5; i++) {
         cpu = process.cpuUsage();
         const mine = await workspace().events.list({
           startDate: since,
@@ -103,8 +103,9 @@ describe('seed', () => {
         expect(mine.length).toBeGreaterThan(0);
         agentMs.push(cpuMs(cpu));
       }
-      const median = (values: number[]) => values.sort((a, b) => a - b)[1];
-      return { result, seedMs, pageMs: median(pageMs), agentMs: Math.max(1, median(agentMs)) };
+      // The least of five: the process's CPU clock also counts other threads (the collector after a big seed),
+      // which only ever adds to a measurement.
+      return { result, seedMs, pageMs: Math.min(...pageMs), agentMs: Math.max(1, Math.min(...agentMs)) };
     };
     await measure(20); // warm-up: the first seed and the first pages load code
     const small = await measure(20);
