@@ -2,8 +2,8 @@
  * Benchmark of the recent-calls sync (`npx tsx scripts/bench.ts sync-job`).
  *
  * The emulator (Sync's 20 writes/s per object, 25 ms added to every Twilio request, or BENCH_LATENCY_MS) with 200
- * agents × 25 handled calls; the built /sync-recent-calls under twilio-run, driven by the trigger script's loop until done. Reported in
- * the same run:
+ * agents × 25 handled calls; the built /sync-recent-calls under twilio-run, driven by the trigger script's loop until
+ * done. Reported in the same run:
  * - calls synced per second, as a fraction of the ceiling min(maps × 20/s, concurrency / request latency);
  * - Twilio API requests per synced call (emulator /__admin/stats, admin routes excluded);
  * - invocations needed;
