@@ -38,7 +38,8 @@ export type LeaseResult =
  * Takes the lease for `owner` for `leaseMs`, unless another run holds an unexpired one (`nowMs`: Twilio's clock).
  * A lease ending more than `maxLeaseMs` (the longest lease any run takes) from now is not a run's: it is ignored,
  * so that a forged `until` far ahead cannot keep the job busy forever. A state that failed its seal check has been
- * replaced by EMPTY_STATE already (no lease): the run takes the lease over it.
+ * replaced by EMPTY_STATE already (no lease): the run takes the lease over it. `onFree` is told the checkpoint as it
+ * was read, when no other run holds it, just before the lease is saved (the caller's reads may start meanwhile).
  */
 export async function acquireLease(
   store: Pick<CheckpointStore, 'loadOrCreate' | 'save'>,
@@ -46,6 +47,7 @@ export async function acquireLease(
   nowMs: () => number,
   leaseMs: number,
   maxLeaseMs: number = leaseMs,
+  onFree?: (current: Checkpoint) => void,
 ): Promise<LeaseResult> {
   const current = await store.loadOrCreate();
   const lease = current.state.lease;
@@ -54,6 +56,7 @@ export async function acquireLease(
   const forged = lease !== null && until > latestPlausibleLeaseEnd(now, Math.max(leaseMs, maxLeaseMs));
   if (lease && !forged && lease.owner !== owner && until > now)
     return { ok: false, reason: 'busy', until: lease.until };
+  onFree?.(current);
   const saved = await store.save(
     { ...current.state, lease: { owner, until: new Date(now + leaseMs).toISOString() } },
     current.revision,

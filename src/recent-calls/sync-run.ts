@@ -129,6 +129,10 @@ export class SyncRun {
   private lastWritesEnd = Number.NEGATIVE_INFINITY;
   private readonly shard: Shard;
   private readonly owns: (workerSid: string) => boolean;
+  /** True once begin() holds the lease (false if it did not get it): the first window's reads start before that. */
+  private leaseHeld: Promise<boolean> = Promise.resolve(true);
+  /** The first window, its reads started beside the lease's save. */
+  private firstWindow?: ReturnType<SyncRun['startWindow']>;
 
   constructor(
     private readonly config: SyncJobConfig,
@@ -158,11 +162,24 @@ export class SyncRun {
   }
 
   /**
-   * Takes the lease and reads the service (at once); false when another run holds the lease. Holding the lease when
-   * the service read fails, it hands the lease back before throwing, so the next run need not wait for it to expire.
+   * Takes the lease and reads the service (at once); false when another run holds the lease. The first window's
+   * reads start as soon as the checkpoint is read, beside the lease's save (one round trip sooner); nothing of it is
+   * written, and no map touched, before the lease is held. Holding the lease when the service read fails, it hands
+   * the lease back before throwing, so the next run need not wait for it to expire.
    */
   async begin(): Promise<boolean> {
     const { config, deps } = this;
+    let leaseHeld!: (held: boolean) => void;
+    this.leaseHeld = new Promise<boolean>((resolve) => (leaseHeld = resolve));
+    // The other checkpoints (the main one, the shards') for the handover rules (shard-handover.ts).
+    const others = Promise.allSettled([
+      readCheckpointCursors(deps.control.client, {
+        serviceSid: config.serviceSid,
+        key: deps.checkpointKey,
+        serverNow: () => this.serverNow(),
+      }),
+    ]).then(([result]) => result);
+    let startState: Promise<CheckpointState> | undefined;
     const starting = Promise.allSettled([
       acquireLease(
         this.store,
@@ -170,24 +187,32 @@ export class SyncRun {
         () => this.serverNow(),
         leaseMsFor(config.budgetMs),
         leaseMsFor(MAX_BUDGET_MS),
+        (current) => {
+          startState = others.then((othersResult) => this.startFrom(current.state, othersResult));
+        },
       ),
       deps.control.client.sync.v1.services(config.serviceSid).fetch(),
-      // The other checkpoints (the main one, the shards') for the handover rules (shard-handover.ts).
-      readCheckpointCursors(deps.control.client, {
-        serviceSid: config.serviceSid,
-        key: deps.checkpointKey,
-        serverNow: () => this.serverNow(),
-      }),
+      others,
       // The maps there are, if few: the range reads of maps that are not there are left out (service-maps.ts).
       listServiceMaps(deps.control.client, config.serviceSid),
     ]);
     const results = await starting;
     const mapsAtStart = results[3].status === 'fulfilled' ? results[3].value : undefined;
-    const othersResult = results[2];
     const [leaseResult, serviceResult] = [results[0], results[1]];
-    if (leaseResult.status === 'rejected') throw leaseResult.reason;
+    /** The lease is not this run's after all: the first window's reads are dropped (awaited: nothing outlives the run). */
+    const withoutLease = async () => {
+      leaseHeld(false);
+      const first = this.firstWindow;
+      this.firstWindow = undefined;
+      if (typeof first === 'object') await first.read.catch(() => undefined);
+    };
+    if (leaseResult.status === 'rejected') {
+      await withoutLease();
+      throw leaseResult.reason;
+    }
     const lease = leaseResult.value;
     if (!lease.ok) {
+      await withoutLease();
       deps.log.info('sync run skipped: another run holds the lease', { reason: lease.reason, until: lease.until });
       return false;
     }
@@ -204,26 +229,22 @@ export class SyncRun {
       });
     }
     if (serviceResult.status === 'rejected') {
+      await withoutLease();
       await this.store
         .save({ ...lease.checkpoint.state, lease: null }, lease.checkpoint.revision)
         .catch(() => undefined);
       throw serviceResult.reason;
     }
     const aclEnabled = serviceResult.value.aclEnabled;
-    this.state = lease.checkpoint.state;
+    // The lease's save changed only the lease: the start found before it (cursor, handover) stands.
+    const start = await startState!.catch(async (error: unknown) => {
+      await withoutLease(); // a bug: the run fails, and its lease expires on its own
+      throw error;
+    });
+    const { cursor } = start;
+    this.state = { ...lease.checkpoint.state, cursor };
     this.failures = [...this.state.failures];
     this.attempts = { ...this.state.attempts };
-
-    const trusted = trustedCursor(this.state.cursor, this.serverNow());
-    if (trusted.ignored !== undefined) {
-      deps.log.warn(
-        "checkpoint cursor is ahead of Twilio's clock: ignored, starting from the oldest call inside the TTL",
-        { cursor: trusted.ignored },
-      );
-      this.state = { ...this.state, cursor: null };
-    }
-    this.cursor = startCursor(this.handOver(trusted.cursorMs, othersResult), this.serverNow(), config.ttlDays);
-    this.windowMs = initialWindow(this.state.windowSeconds, this.maxWindowMs);
     // The writer and the reconciler start no request after the writes' deadline.
     const writer = new RecentCallsWriter({
       client: deps.work.client,
@@ -246,7 +267,35 @@ export class SyncRun {
       mapsAtStart,
     });
     this.started = { checkpoint: lease.checkpoint, aclEnabled, rejectedState: lease.rejectedState, writer, reconciler };
+    leaseHeld(true);
     return true;
+  }
+
+  /**
+   * Where the run starts, from the checkpoint as read (before the lease's save): the cursor (unless it is ahead of
+   * Twilio's clock), moved by the handover; the window length; and the first window's reads, started at once.
+   * Returns the state with the cursor the run starts from.
+   */
+  private startFrom(
+    read: CheckpointState,
+    others: PromiseSettledResult<Awaited<ReturnType<typeof readCheckpointCursors>>>,
+  ): CheckpointState {
+    let state = read;
+    const trusted = trustedCursor(state.cursor, this.serverNow());
+    if (trusted.ignored !== undefined) {
+      this.deps.log.warn(
+        "checkpoint cursor is ahead of Twilio's clock: ignored, starting from the oldest call inside the TTL",
+        { cursor: trusted.ignored },
+      );
+      state = { ...state, cursor: null };
+    }
+    const adopted = this.handOver(trusted.cursorMs, others, state.cursor);
+    if (adopted !== undefined && adopted !== trusted.cursorMs)
+      state = { ...state, cursor: new Date(adopted).toISOString() };
+    this.cursor = startCursor(adopted, this.serverNow(), this.config.ttlDays);
+    this.windowMs = initialWindow(state.windowSeconds, this.maxWindowMs);
+    this.firstWindow = this.startWindow();
+    return state;
   }
 
   /**
@@ -256,6 +305,11 @@ export class SyncRun {
    * cursor that the writes' budget still has room for).
    */
   startWindow(after?: TimeWindow): PendingWindow | 'caught-up' | 'no-time' {
+    const first = this.firstWindow;
+    if (!after && first !== undefined) {
+      this.firstWindow = undefined; // started by begin(), at the same cursor
+      return first;
+    }
     const fromMs = after ? after.toMs : this.cursor;
     const lengthMs = after ? windowAhead(this.windowMs, after, this.maxWindowMs) : this.windowMs;
     const window = nextWindow(fromMs, safeEnd(this.serverNow(), this.config.eventLagSeconds), lengthMs);
@@ -281,12 +335,13 @@ export class SyncRun {
 
   /**
    * The run's own trusted cursor, moved forward to where the other checkpoints prove every call of its agents synced
-   * (shard-handover.ts); the state takes it, so the lease's release saves it. Without them (their read failed) the
+   * (shard-handover.ts); the run's state takes it (startFrom), so the lease's release saves it. Without them (their read failed) the
    * run starts from its own: possibly further back, never past a call.
    */
   private handOver(
     ownMs: number | undefined,
     others: PromiseSettledResult<Awaited<ReturnType<typeof readCheckpointCursors>>>,
+    ownCursor: string | null,
   ): number | undefined {
     if (others.status === 'rejected') {
       this.deps.log.warn('other checkpoints not read: no handover this run', {
@@ -297,10 +352,9 @@ export class SyncRun {
     const adopted = adoptCursor(ownMs, handoverCursor(others.value.cursors, this.shard));
     if (adopted !== undefined && adopted !== ownMs) {
       this.deps.log.info('checkpoint handover: starting where other checkpoints prove every call synced', {
-        from: this.state.cursor,
+        from: ownCursor,
         to: new Date(adopted).toISOString(),
       });
-      this.state = { ...this.state, cursor: new Date(adopted).toISOString() };
     }
     return adopted;
   }
@@ -328,20 +382,29 @@ export class SyncRun {
         log: deps.log,
         reads: this.reads,
         ...(isSharded(this.shard) ? { owns: this.owns, countsSharedEvents: countsSharedEvents(this.shard) } : {}),
+        // The first window's reads may start before the lease is held: its maps are looked at only once it is.
         onCompletions: (completions) => {
-          const toPrepare = ahead ? [] : this.mapsToPrepare(completions);
-          // While maps are prepared, the range reads take only their own share of the pool (job.ts workSockets).
-          found = this.run.reconciler.lookupKeys(completions, toPrepare.length > 0 ? READ_CONCURRENCY : readers);
-          // Not awaited: the window's write stops it and takes over what is left.
-          if (toPrepare.length > 0) void this.run.writer.prepareMaps(toPrepare);
+          found = this.leaseHeld.then((held) => {
+            if (!held) throw new Error('the lease was not taken: the window is dropped');
+            const toPrepare = ahead ? [] : this.mapsToPrepare(completions);
+            // While maps are prepared, the range reads take only their own share of the pool (job.ts workSockets).
+            const lookup = this.run.reconciler.lookupKeys(
+              completions,
+              toPrepare.length > 0 ? READ_CONCURRENCY : readers,
+            );
+            // Not awaited: the window's write stops it and takes over what is left.
+            if (toPrepare.length > 0) void this.run.writer.prepareMaps(toPrepare);
+            return lookup;
+          });
         },
       },
       window,
       firstOfRun,
     );
-    if (read.kind !== 'read') {
+    if (read.kind !== 'read' || !(await this.leaseHeld)) {
       await found?.catch(() => undefined); // the window is not written: what its reads found is not needed
-      return read;
+      if (read.kind !== 'read') return read;
+      throw new Error('the lease was not taken: the window is dropped');
     }
     const { records } = read;
     if (this.run.aclEnabled && this.identities === undefined && records.some((r) => !r.identity)) {

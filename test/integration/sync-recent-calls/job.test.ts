@@ -525,3 +525,62 @@ describe('reads beside reads', () => {
     expect(answered.indexOf('item')).toBeGreaterThan(firstCalls);
   });
 });
+
+describe('the first window beside the lease', () => {
+  /** Answers of the routes these tests follow, in the order the emulator gave them. */
+  function watchAnswers() {
+    const answered: string[] = [];
+    const watch = (answer: { method: string; pattern: string }) => {
+      const { method, pattern } = answer;
+      if (method === 'GET' && pattern.endsWith('/Workspaces/:WorkspaceSid/Events')) answered.push('events');
+      if (method === 'POST' && pattern.endsWith('/Documents/:DocumentSid')) answered.push('save');
+      if (method === 'POST' && pattern.endsWith('/Services/:ServiceSid/Maps')) answered.push('map create');
+    };
+    emulator.observers.push(watch);
+    return { answered, stop: () => emulator.observers.splice(emulator.observers.indexOf(watch), 1) };
+  }
+
+  it('reads the first window’s events while the lease is being saved', async () => {
+    await seed(3, 4, 5);
+    // Sync (the checkpoint) answers 400 ms late, TaskRouter at once: events read after the lease's save come after it.
+    await admin.faults({ latencyMs: 400, families: ['sync'] });
+    const { answered, stop } = watchAnswers();
+    try {
+      const run = await jobRunner(jobConfig(8000))();
+      expect(run.error).toBeUndefined();
+    } finally {
+      stop();
+      await admin.faults({});
+    }
+    // The run's first save of its checkpoint is the lease's (the document is created first, then updated).
+    const leaseSaved = answered.indexOf('save');
+    expect(leaseSaved).toBeGreaterThan(0);
+    expect(answered.indexOf('events')).toBeLessThan(leaseSaved);
+  });
+
+  it('a run that loses the lease after reading its first window touches no map; the winner writes each once', async () => {
+    const seeded = await seed(6, 3, 5);
+    await store().loadOrCreate(); // the document exists: each run reads it, then saves its lease
+    // Both runs read the free checkpoint, both read their first window meanwhile; one save wins, one gets 412.
+    await admin.faults({ latencyMs: 400, families: ['sync'] });
+    const { answered, stop } = watchAnswers();
+    let runs: Invocation[];
+    try {
+      runs = await Promise.all([jobRunner(jobConfig(8000))(), jobRunner(jobConfig(8000))()]);
+    } finally {
+      stop();
+      await admin.faults({});
+    }
+    for (const run of runs) expect(run.error).toBeUndefined();
+    const lost = runs.filter((r) => r.summary?.busy === true);
+    expect(lost).toHaveLength(1);
+    expect(lost[0].summary).toMatchObject({ done: false, written: 0, processed: 0 });
+    // Both read events; only the winner created maps, each once (a second create would be answered 54301).
+    expect(answered.filter((a) => a === 'events').length).toBeGreaterThanOrEqual(2);
+    expect(answered.filter((a) => a === 'map create')).toHaveLength(seeded.agents.length);
+    let done = runs.some((r) => r.summary?.done === true);
+    for (let n = 1; n <= 10 && !done; n++) done = (await jobRunner(jobConfig(8000))()).summary?.done === true;
+    expect(done).toBe(true);
+    expect(missingCalls()).toEqual([]);
+  });
+});
