@@ -510,6 +510,7 @@ export class SyncRun {
       window,
       outcomes: written,
       cursorMs: commit.cursorMs,
+      empty: read.completions.length === 0,
       elapsedMs: this.lastWritesEnd - windowStartedAt,
       budgetMs: config.budgetMs,
       maxMs: this.maxWindowMs,

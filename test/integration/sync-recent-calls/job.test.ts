@@ -526,6 +526,27 @@ describe('reads beside reads', () => {
   });
 });
 
+describe('window lengths', () => {
+  it('a center whose calls begin days inside the TTL reads its empty days in three windows, then the rest in one', async () => {
+    await seed(3, 4, 5); // every call in the last 5 of the 30 days
+    const pages: number[] = [];
+    const watch = (answer: { method: string; pattern: string; body: unknown }) => {
+      if (answer.method !== 'GET' || !answer.pattern.endsWith('/Workspaces/:WorkspaceSid/Events')) return;
+      pages.push(((answer.body as { events?: unknown[] }).events ?? []).length);
+    };
+    emulator.observers.push(watch);
+    try {
+      const run = await jobRunner(jobConfig(8000))();
+      expect(run.summary?.done).toBe(true);
+    } finally {
+      emulator.observers.splice(emulator.observers.indexOf(watch), 1);
+    }
+    expect(missingCalls()).toEqual([]);
+    // 1 h, then ×16 after each empty window (16 h, 256 h): the fourth window reaches the calls.
+    expect(pages.findIndex((events) => events > 0)).toBe(3);
+  });
+});
+
 describe('the first window beside the lease', () => {
   /** Answers of the routes these tests follow, in the order the emulator gave them. */
   function watchAnswers() {

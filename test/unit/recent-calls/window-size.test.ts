@@ -78,6 +78,23 @@ describe('windowAfterWrite', () => {
     expect(after([], 0)).toBe(16 * DAY); // an empty window finished at once
   });
 
+  it('grows by 16 after a window with no completion at all, however long its read took', () => {
+    const empty = (outcomes: WriteOutcome[], elapsedMs: number) =>
+      windowAfterWrite({
+        windowMs: DAY,
+        window: { fromMs: 0, toMs: DAY },
+        outcomes,
+        cursorMs: DAY,
+        elapsedMs,
+        budgetMs: BUDGET,
+        maxMs: MAX,
+        empty: true,
+      });
+    expect(empty([], 0)).toBe(16 * DAY);
+    expect(empty([], 5000)).toBe(16 * DAY);
+    expect(after([], 0, window.toMs, DAY)).toBe(4 * DAY); // no records of its own (a shard's), but not empty
+  });
+
   it('a failed record still counts as attempted: the window finished', () => {
     expect(after([written, { kind: 'failed', retryable: true, code: '54009' }], 5000, DAY)).toBe(8 * DAY);
   });
