@@ -189,6 +189,7 @@ export class SyncRun {
         leaseMsFor(MAX_BUDGET_MS),
         (current) => {
           startState = others.then((othersResult) => this.startFrom(current.state, othersResult));
+          startState.catch(() => undefined); // seen below, after the lease's save
         },
       ),
       deps.control.client.sync.v1.services(config.serviceSid).fetch(),
@@ -199,9 +200,13 @@ export class SyncRun {
     const results = await starting;
     const mapsAtStart = results[3].status === 'fulfilled' ? results[3].value : undefined;
     const [leaseResult, serviceResult] = [results[0], results[1]];
-    /** The lease is not this run's after all: the first window's reads are dropped (awaited: nothing outlives the run). */
+    /**
+     * The run does not go on (the lease is another run's, or begin fails): the first window's reads are dropped, and
+     * awaited, so that nothing outlives the run (a run that lost the race reads its first window to the end first).
+     */
     const withoutLease = async () => {
       leaseHeld(false);
+      await startState?.catch(() => undefined); // the first window is started by then, if it is started at all
       const first = this.firstWindow;
       this.firstWindow = undefined;
       if (typeof first === 'object') await first.read.catch(() => undefined);
@@ -237,11 +242,10 @@ export class SyncRun {
     }
     const aclEnabled = serviceResult.value.aclEnabled;
     // The lease's save changed only the lease: the start found before it (cursor, handover) stands.
-    const start = await startState!.catch(async (error: unknown) => {
+    const { cursor } = await startState!.catch(async (error: unknown) => {
       await withoutLease(); // a bug: the run fails, and its lease expires on its own
       throw error;
     });
-    const { cursor } = start;
     this.state = { ...lease.checkpoint.state, cursor };
     this.failures = [...this.state.failures];
     this.attempts = { ...this.state.attempts };
@@ -335,8 +339,8 @@ export class SyncRun {
 
   /**
    * The run's own trusted cursor, moved forward to where the other checkpoints prove every call of its agents synced
-   * (shard-handover.ts); the run's state takes it (startFrom), so the lease's release saves it. Without them (their read failed) the
-   * run starts from its own: possibly further back, never past a call.
+   * (shard-handover.ts); the run's state takes it (startFrom), so the lease's release saves it. Without them (their
+   * read failed) the run starts from its own: possibly further back, never past a call.
    */
   private handOver(
     ownMs: number | undefined,
@@ -384,18 +388,17 @@ export class SyncRun {
         ...(isSharded(this.shard) ? { owns: this.owns, countsSharedEvents: countsSharedEvents(this.shard) } : {}),
         // The first window's reads may start before the lease is held: its maps are looked at only once it is.
         onCompletions: (completions) => {
-          found = this.leaseHeld.then((held) => {
+          const lookup = this.leaseHeld.then((held) => {
             if (!held) throw new Error('the lease was not taken: the window is dropped');
             const toPrepare = ahead ? [] : this.mapsToPrepare(completions);
             // While maps are prepared, the range reads take only their own share of the pool (job.ts workSockets).
-            const lookup = this.run.reconciler.lookupKeys(
-              completions,
-              toPrepare.length > 0 ? READ_CONCURRENCY : readers,
-            );
+            const keys = this.run.reconciler.lookupKeys(completions, toPrepare.length > 0 ? READ_CONCURRENCY : readers);
             // Not awaited: the window's write stops it and takes over what is left.
             if (toPrepare.length > 0) void this.run.writer.prepareMaps(toPrepare);
-            return lookup;
+            return keys;
           });
+          lookup.catch(() => undefined); // a read that fails after this never awaits it; an await still sees its error
+          found = lookup;
         },
       },
       window,
@@ -510,7 +513,7 @@ export class SyncRun {
       window,
       outcomes: written,
       cursorMs: commit.cursorMs,
-      empty: read.completions.length === 0,
+      empty: read.events === 0,
       elapsedMs: this.lastWritesEnd - windowStartedAt,
       budgetMs: config.budgetMs,
       maxMs: this.maxWindowMs,

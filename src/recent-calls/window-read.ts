@@ -26,6 +26,8 @@ export const MAX_CALLS_PER_WINDOW = 20_000;
 export type WindowRead =
   | {
       kind: 'read';
+      /** Every event the window's pages held, for any agent, taken or not (none: the window is empty). */
+      events: number;
       completions: Completion[];
       records: CallRecord[];
       /** Events not taken (not a voice completion, malformed), and repeated completions of one (agent, task). */
@@ -120,10 +122,18 @@ export async function readWindow(r: WindowReader, window: TimeWindow, firstOfRun
       });
     }
     const shared = r.countsSharedEvents !== false;
-    const ignored = shared ? Object.values(read.ignored).reduce((sum, n) => sum + n, 0) : 0;
+    const notTaken = Object.values(read.ignored).reduce((sum, n) => sum + n, 0);
+    const ignored = shared ? notTaken : 0;
     // Every record is built (outbound matching compares the whole window), then only the run's own are returned.
     const records = built.records.filter((record) => owns(record.workerSid));
-    return { kind: 'read', completions: read.completions, records, ignored, duplicates: shared ? duplicates : 0 };
+    return {
+      kind: 'read',
+      events: read.completions.length + notTaken,
+      completions: read.completions,
+      records,
+      ignored,
+      duplicates: shared ? duplicates : 0,
+    };
   } catch (error) {
     if (beside && besideWanted) await dropBeside();
     // A read that failed at the reads' deadline (its timeout is the remaining budget): the window did not fit.

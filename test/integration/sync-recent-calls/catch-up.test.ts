@@ -80,7 +80,8 @@ async function runFrom(cursorMs: number, clock: () => number) {
   );
   expect(await run.begin()).toBe(true);
   // begin() started the run's first window at the cursor (beside the lease's save, long before any deadline). These
-  // tests are about the windows at the cursor after it: its reads end here, and the cursor stays where it was.
+  // tests are about the windows at the cursor after it: its reads end here (the maps it prepared stay), the cursor
+  // stays where it was, and the windows after it are not the run's first.
   const first = run.startWindow();
   if (typeof first === 'object') await first.read.catch(() => undefined);
   return { run, budget };

@@ -92,6 +92,7 @@ describe('windowAfterWrite', () => {
       });
     expect(empty([], 0)).toBe(16 * DAY);
     expect(empty([], 5000)).toBe(16 * DAY);
+    expect(adaptWindow(3 * DAY, { finished: true, empty: true, committedSpanMs: 3 * DAY }, MAX)).toBe(MAX);
     expect(after([], 0, window.toMs, DAY)).toBe(4 * DAY); // no records of its own (a shard's), but not empty
   });
 
