@@ -1,6 +1,6 @@
 /**
  * How long the job's next window is (pure functions). A backfill starts small (INITIAL_WINDOW_MS, not the whole
- * TTL); windows grow while they finish (fast when they finish quickly, fastest when they held no completion at all:
+ * TTL); windows grow while they finish (fast when they finish quickly, fastest when they held no event at all:
  * a center whose first calls are days inside the TTL reads its empty days in a few round trips, not one per
  * quadrupling), and shrink when a window held too many events,
  * could not even be read within one run's budget, or a run could not write all of it. The length is saved in the
@@ -15,7 +15,7 @@ export const MIN_WINDOW_MS = 5 * 60_000;
 export const INITIAL_WINDOW_MS = 60 * 60_000;
 /** A window whose records were all attempted within this share of the budget grows faster. */
 export const QUICK_SHARE_OF_BUDGET = 1 / 4;
-/** How much a window grows after one that finished (quickly; no completion at all; otherwise). */
+/** How much a window grows after one that finished (quickly; without any event; otherwise). */
 const GROWTH = { quick: 4, empty: 16, finished: 2 } as const;
 
 function clampWindow(ms: number, maxMs: number): number {
@@ -38,7 +38,7 @@ export interface WindowOutcome {
   finished: boolean;
   /** Finished using little of the run's budget: grow faster. */
   quick?: boolean;
-  /** Finished holding no completion at all (for any agent): calls are sparse there, grow fastest. */
+  /** Finished holding no event at all (for any agent): calls are sparse there, grow fastest. */
   empty?: boolean;
   /** How far the cursor moved into the window (ms). */
   committedSpanMs: number;
@@ -67,7 +67,7 @@ export function windowAfterOverflow(windowMs: number, window: TimeWindow, maxMs:
  * written: it held more than a run can write, so it shrinks. With nothing of it attempted, the cut says nothing about
  * its length (the run, or its maps' rate slots, had no time left): it is kept. Every record attempted (some may have
  * failed): it grows, faster when that took less than QUICK_SHARE_OF_BUDGET of the budget, fastest when the window
- * held no completion at all.
+ * held no event at all.
  */
 export function windowAfterWrite(input: {
   windowMs: number;
@@ -75,7 +75,7 @@ export function windowAfterWrite(input: {
   outcomes: readonly WriteOutcome[];
   /** The cursor after the window (cursor.ts commitCursor). */
   cursorMs: number;
-  /** The window held no completion at all, for any agent (a shard's window without records of its own may hold some). */
+  /** The window held no event at all, for any agent (a shard's window without records of its own may hold some). */
   empty?: boolean;
   /** From the window's start (its reads) to the end of its writes. */
   elapsedMs: number;
