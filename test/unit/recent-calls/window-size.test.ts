@@ -78,7 +78,7 @@ describe('windowAfterWrite', () => {
     expect(after([], 0)).toBe(16 * DAY); // an empty window finished at once
   });
 
-  it('grows by 16 after a window with no completion at all, however long its read took', () => {
+  it('grows by 16 after a window with no event at all, however long its read took', () => {
     const empty = (outcomes: WriteOutcome[], elapsedMs: number) =>
       windowAfterWrite({
         windowMs: DAY,
