@@ -58,6 +58,8 @@ import { readCheckpointCursors } from './shard-checkpoints';
 import { adoptCursor, handoverCursor } from './shard-handover';
 
 const MAX_WORKERS = 10_000;
+/** Why a first window read beside the lease's save is not used: the run did not get the lease (nobody awaits it). */
+const windowDropped = () => new Error('the lease was not taken: the window is dropped');
 /** After the reads' deadline, a window at the cursor this short is still read (the seconds settled during the run)… */
 export const CATCH_UP_SPAN_MS = 60_000;
 /** …when the writes' budget has this much left. */
@@ -389,7 +391,7 @@ export class SyncRun {
         // The first window's reads may start before the lease is held: its maps are looked at only once it is.
         onCompletions: (completions) => {
           const lookup = this.leaseHeld.then((held) => {
-            if (!held) throw new Error('the lease was not taken: the window is dropped');
+            if (!held) throw windowDropped();
             const toPrepare = ahead ? [] : this.mapsToPrepare(completions);
             // While maps are prepared, the range reads take only their own share of the pool (job.ts workSockets).
             const keys = this.run.reconciler.lookupKeys(completions, toPrepare.length > 0 ? READ_CONCURRENCY : readers);
@@ -407,7 +409,7 @@ export class SyncRun {
     if (read.kind !== 'read' || !(await this.leaseHeld)) {
       await found?.catch(() => undefined); // the window is not written: what its reads found is not needed
       if (read.kind !== 'read') return read;
-      throw new Error('the lease was not taken: the window is dropped');
+      throw windowDropped();
     }
     const { records } = read;
     if (this.run.aclEnabled && this.identities === undefined && records.some((r) => !r.identity)) {
