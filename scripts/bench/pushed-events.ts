@@ -8,13 +8,11 @@
  * - p50 / p99 from each completion event to the SDK's itemAdded at a real twilio-sync client subscribed to the
  *   agent's map (one client per agent, over the emulator's /v3/wsconnect), as a Flex plugin would see it.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import twilio from 'twilio';
 import { SyncClient } from 'twilio-sync';
 import { EmulatorAdmin } from '../../emulator/admin-client';
 import { startEmulator } from '../../emulator/server';
-import { buildFunctions } from '../build';
+import { buildForBench } from '../lib/bench-build';
 import { reportBench } from '../lib/bench-report';
 import { startFunctionsServer } from '../lib/functions-server';
 import { emulatorSyncToken } from '../lib/emulator-sync-token';
@@ -35,11 +33,8 @@ const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
 export async function run(): Promise<void> {
-  const root = join(__dirname, '..', '..');
-  mkdirSync(join(root, 'dist'), { recursive: true });
-  const dir = mkdtempSync(join(root, 'dist', 'bench-pushed-'));
-  const functionsDir = join(dir, 'functions');
-  await buildFunctions(functionsDir);
+  const build = await buildForBench('bench-pushed');
+  const functionsDir = build.functionsDir;
   const emulator = await startEmulator({ writeRatePerSecond: 20, writeBurstSeconds: 10 });
   const port = await freePort();
   const functions = await startFunctionsServer({
@@ -154,6 +149,6 @@ export async function run(): Promise<void> {
     for (const sdk of sdkClients) await sdk.shutdown().catch(() => undefined);
     await functions.stop();
     await emulator.close();
-    rmSync(dir, { recursive: true, force: true });
+    build.remove();
   }
 }

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { EmulatorAdmin } from '../../emulator/admin-client';
 import { startEmulator } from '../../emulator/server';
 import { freePort } from '../../test/helpers/ports';
-import { buildFunctions } from '../build';
+import { buildForBench } from '../lib/bench-build';
 import { reportBench } from '../lib/bench-report';
 import { startFunctionsServer } from '../lib/functions-server';
 import { localFunctionEnv } from '../lib/local-env';
@@ -77,10 +77,8 @@ export async function peakHeapFor(functionsDir: string, backlog: { agents: numbe
 }
 
 export async function run(): Promise<void> {
-  const root = join(__dirname, '..', '..');
-  const buildDir = mkdtempSync(join(root, 'dist', 'bench-memory-'));
-  const functionsDir = join(buildDir, 'functions');
-  await buildFunctions(functionsDir);
+  const build = await buildForBench('bench-memory');
+  const functionsDir = build.functionsDir;
   try {
     const runs = [];
     for (const backlog of BACKLOGS) runs.push(await peakHeapFor(functionsDir, backlog));
@@ -105,6 +103,6 @@ export async function run(): Promise<void> {
       peakHeapBoundMb: PEAK_HEAP_BOUND_MB,
     });
   } finally {
-    rmSync(buildDir, { recursive: true, force: true });
+    build.remove();
   }
 }

@@ -12,13 +12,11 @@
  * production gives each invocation its own instance: each shard keys its limiter and its HTTP connection pool by
  * shard, so that it gets what its own instance would have, and nothing one shard does can pace another.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { EmulatorAdmin } from '../../emulator/admin-client';
 import { startEmulator, type Emulator, type ObservedAnswer } from '../../emulator/server';
 import { handledCalls } from '../../test/helpers/handled-calls';
 import { freePort } from '../../test/helpers/ports';
-import { buildFunctions } from '../build';
+import { buildForBench } from '../lib/bench-build';
 import { reportBench } from '../lib/bench-report';
 import { startFunctionsServer } from '../lib/functions-server';
 import { localFunctionEnv } from '../lib/local-env';
@@ -102,10 +100,8 @@ async function backfill(emulator: Emulator, url: string, shards: number): Promis
 const fmt = (n: number, digits = 1) => n.toFixed(digits);
 
 export async function run(): Promise<void> {
-  const root = join(__dirname, '..', '..');
-  const buildDir = mkdtempSync(join(root, 'dist', 'bench-'));
-  const functionsDir = join(buildDir, 'functions');
-  await buildFunctions(functionsDir);
+  const build = await buildForBench('bench');
+  const functionsDir = build.functionsDir;
   const emulator = await startEmulator({ writeRatePerSecond: 20, writeBurstSeconds: 1 });
   const port = await freePort();
   const functions = await startFunctionsServer({
@@ -174,6 +170,6 @@ export async function run(): Promise<void> {
   } finally {
     await functions.stop();
     await emulator.close();
-    rmSync(buildDir, { recursive: true, force: true });
+    build.remove();
   }
 }

@@ -10,9 +10,7 @@
  * next to a naive sequential writer (fetch-or-create the map, then create the item, per call, flat 1 s retry),
  * run on a 20-agent subset (it would need minutes for all 5000) and extrapolated.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
 import twilio, { type Twilio } from 'twilio';
 import { EmulatorAdmin } from '../../emulator/admin-client';
 import { startEmulator, type Emulator, type ObservedAnswer } from '../../emulator/server';
@@ -20,7 +18,7 @@ import { itemKeyFromRestEvent } from '../../src/recent-calls/item-key';
 import { recentCallsMapName } from '../../src/recent-calls/map-name';
 import { TwilioHttpClient } from '../../src/twilio/http-client';
 import { hasStatus, hasTwilioCode } from '../../src/twilio/errors';
-import { buildFunctions } from '../build';
+import { buildForBench } from '../lib/bench-build';
 import { startFunctionsServer } from '../lib/functions-server';
 import { localFunctionEnv } from '../lib/local-env';
 import { reportBench } from '../lib/bench-report';
@@ -180,10 +178,8 @@ function rateBetween(times: number[], fromShare: number, toShare: number): numbe
 }
 
 export async function run(): Promise<void> {
-  const root = join(__dirname, '..', '..');
-  const buildDir = mkdtempSync(join(root, 'dist', 'bench-'));
-  const functionsDir = join(buildDir, 'functions');
-  await buildFunctions(functionsDir);
+  const build = await buildForBench('bench');
+  const functionsDir = build.functionsDir;
   const emulator = await startEmulator({ writeRatePerSecond: SYNC_RATE, writeBurstSeconds: 1 });
   const admin = new EmulatorAdmin(emulator.url);
   const port = await freePort();
@@ -334,6 +330,6 @@ export async function run(): Promise<void> {
   } finally {
     await functions.stop();
     await emulator.close();
-    rmSync(buildDir, { recursive: true, force: true });
+    build.remove();
   }
 }

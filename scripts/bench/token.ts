@@ -10,13 +10,13 @@
  * The emulator's request counts confirm each phase did what it claims (one IAM call per first-seen request, none
  * in the warm phase). CPU per request is the twilio-run process's user + system time (/proc) over the phase.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { EmulatorAdmin } from '../../emulator/admin-client';
 import { startEmulator } from '../../emulator/server';
 import { freePort } from '../../test/helpers/ports';
-import { buildFunctions } from '../build';
+import { buildForBench } from '../lib/bench-build';
 import { startFunctionsServer } from '../lib/functions-server';
 import { reportBench } from '../lib/bench-report';
 import { localFunctionEnv } from '../lib/local-env';
@@ -143,10 +143,8 @@ async function measure(
 const fmt = (n: number, digits = 1) => n.toFixed(digits);
 
 export async function run(): Promise<void> {
-  const root = join(__dirname, '..', '..');
-  const buildDir = mkdtempSync(join(root, 'dist', 'bench-token-'));
-  const functionsDir = join(buildDir, 'functions');
-  await buildFunctions(functionsDir);
+  const build = await buildForBench('bench-token');
+  const functionsDir = build.functionsDir;
   writeFileSync(join(functionsDir, 'bench-empty.js'), EMPTY_FUNCTION);
   const emulator = await startEmulator();
   const admin = new EmulatorAdmin(emulator.url);
@@ -249,6 +247,6 @@ export async function run(): Promise<void> {
     await admin.faults({}).catch(() => undefined);
     await functions.stop();
     await emulator.close();
-    rmSync(buildDir, { recursive: true, force: true });
+    build.remove();
   }
 }
