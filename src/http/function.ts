@@ -81,7 +81,7 @@ export function defineFunction(spec: FunctionSpec): ServerlessFunctionSignature<
     const clientRequestId = REQUEST_ID.test(headers['x-request-id'] ?? '') ? headers['x-request-id'] : undefined;
     const fields = { fn: spec.name, requestId, ...(clientRequestId === undefined ? {} : { clientRequestId }) };
     const secrets = [context.AUTH_TOKEN, context.API_SECRET].filter((s): s is string => typeof s === 'string');
-    let log = createLogger({ fields, secrets });
+    const log = createLogger({ fields, secrets });
     const origin = originOf(headers);
     let cors: Record<string, string> = {};
     const started = performance.now();
@@ -115,12 +115,9 @@ export function defineFunction(spec: FunctionSpec): ServerlessFunctionSignature<
         method,
         requestId,
         deadline,
-        get log() {
-          return log;
-        },
+        log,
         addSecret(value: string) {
-          secrets.push(value);
-          log = createLogger({ fields, secrets });
+          secrets.push(value); // every logger of this request, taken before or after, redacts from this one array
         },
       });
       log.info('request done', { status: result.status ?? 200, ms: Math.round(performance.now() - started) });

@@ -11,12 +11,11 @@
  * can only move the position inside a list the caller is allowed to read.
  */
 import { InvalidParameter } from '../params/errors';
+import { ITEM_KEY_PATTERN } from './item-key';
 import { isWorkerSid } from './map-name';
 
 const VERSION = 2;
 export const MAX_PAGE_TOKEN_LENGTH = 1024;
-/** Sync item keys are at most 320 characters. */
-const MAX_KEY_LENGTH = 320;
 
 export interface PageCursor {
   workerSid: string;
@@ -47,9 +46,10 @@ export function decodePageToken(token: unknown, workerSid: string): PageCursor {
     value === null ||
     v.v !== VERSION ||
     !isWorkerSid(v.w) ||
+    // The reader answers only items with this job's keys, so a token names one: anything else would go to Sync as
+    // the range's start and come back as Sync's refusal rather than this one.
     typeof v.k !== 'string' ||
-    v.k.length === 0 ||
-    v.k.length > MAX_KEY_LENGTH
+    !ITEM_KEY_PATTERN.test(v.k)
   ) {
     throw invalid('is not one this endpoint issued');
   }

@@ -49,7 +49,8 @@ export function flexTokenOf(request: Pick<FunctionRequest, 'params' | 'headers'>
 
 export function parsePageSize(value: unknown): number {
   if (!present(value)) return PAGE_SIZE.default;
-  const text = String(value);
+  // A string (query or form) or a JSON number; an array or object is no page size (and String() of it may throw).
+  const text = typeof value === 'string' || typeof value === 'number' ? String(value) : '';
   const n = /^\d{1,4}$/.test(text) ? Number(text) : Number.NaN;
   if (!(n >= 1 && n <= PAGE_SIZE.max)) {
     throw new InvalidParameter('PageSize', `PageSize must be a whole number from 1 to ${PAGE_SIZE.max}`);

@@ -24,6 +24,10 @@ export type PushedEvent =
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === 'object' && !Array.isArray(value);
 
+/** A string or number as text; anything else (an object whose toString is not a function, say) as `fallback`. */
+const scalarText = (value: unknown, fallback: string) =>
+  typeof value === 'string' || typeof value === 'number' ? String(value) : fallback;
+
 const snake = (pascal: string) => pascal.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
 
 function timeMs(value: unknown): number | undefined {
@@ -44,7 +48,7 @@ export function fromCallbackForm(form: Record<string, unknown>): PushedEvent {
   for (const [name, value] of Object.entries(form)) {
     if (/^[A-Z][A-Za-z0-9]*$/.test(name) && typeof value === 'string') eventData[snake(name)] = value;
   }
-  const sid = typeof form.Sid === 'string' ? form.Sid : `callback:${String(form.ResourceSid ?? '')}:${eventType}`;
+  const sid = typeof form.Sid === 'string' ? form.Sid : `callback:${scalarText(form.ResourceSid, '')}:${eventType}`;
   return { ok: true, position: 0, raw: { sid, eventType, eventDateMs, eventData } };
 }
 
@@ -72,7 +76,7 @@ export function fromCloudEvent(value: unknown, position: number): PushedEvent {
       ? payload.sid
       : typeof data.sid === 'string'
         ? data.sid
-        : String(value.id ?? `streams:${position}`);
+        : scalarText(value.id, `streams:${position}`);
   return { ok: true, position, raw: { sid, eventType, eventDateMs, eventData } };
 }
 

@@ -294,7 +294,32 @@ describe('refusals', () => {
     for (const size of ['0', '101', 'abc', '-1', '2.5']) {
       expect(await get(token, { PageSize: size })).toMatchObject({ status: 400, body: { code: 'PAGE_SIZE_INVALID' } });
     }
-    for (const pageToken of ['garbage', 'e30', Buffer.from('{"v":1}').toString('base64url'), 'x'.repeat(2000)]) {
+    // The runtime's query parser makes objects and arrays of brackets; String() of {toString: '1'} would throw.
+    const bracketed: Array<Record<string, string>> = [
+      { 'PageSize[toString]': '1' },
+      { 'PageSize[]': '5' },
+      { 'PageSize[a]': '5' },
+    ];
+    for (const query of bracketed) {
+      expect(await get(token, query)).toMatchObject({ status: 400, body: { code: 'PAGE_SIZE_INVALID' } });
+    }
+    const jsonBody = await fetch(url(), {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+      body: JSON.stringify({ PageSize: { toString: 1 } }),
+      signal: AbortSignal.timeout(15_000),
+    });
+    expect(await answer(jsonBody)).toMatchObject({ status: 400, body: { code: 'PAGE_SIZE_INVALID' } });
+    const forged = (key: string) =>
+      Buffer.from(JSON.stringify({ v: 2, w: agents[0].workerSid, k: key })).toString('base64url');
+    for (const pageToken of [
+      'garbage',
+      'e30',
+      Buffer.from('{"v":1}').toString('base64url'),
+      'x'.repeat(2000),
+      forged('not-an-item-key'),
+      forged(''),
+    ]) {
       expect(await get(token, { PageToken: pageToken })).toMatchObject({
         status: 400,
         body: { code: 'PAGE_TOKEN_INVALID' },

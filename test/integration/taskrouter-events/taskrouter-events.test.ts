@@ -272,10 +272,12 @@ describe('pushed through an Event Streams sink', () => {
       cloudEvent({ ...completedPayload(workerSid, 4), timestamp: 'yesterday' }),
       cloudEvent(completedPayload(workerSid, 5)),
       cloudEvent(completedPayload(workerSid, 2)),
+      // No SID anywhere and an id that is no text (String() of it would throw): ignored like the rest.
+      { type: 'com.twilio.taskrouter.task.created', data: { payload: { timestamp: 1700000000 } }, id: { toString: 1 } },
     ];
     const answer = await post({ json, url: withCredentials() });
     expect(answer.status).toBe(200);
-    expect(answer.body).toMatchObject({ received: 8, written: 2, duplicate: 1, ignored: 5, failed: 0, retry: false });
+    expect(answer.body).toMatchObject({ received: 9, written: 2, duplicate: 1, ignored: 6, failed: 0, retry: false });
     expect((await items(workerSid)).map((i) => (i.data as { taskSid: string }).taskSid).sort()).toEqual([
       `WT${'2'.padStart(32, '0')}`,
       `WT${'5'.padStart(32, '0')}`,

@@ -164,6 +164,23 @@ describe('defineFunction', () => {
     for (const secret of [authToken, apiSecret, flexToken]) expect(all).not.toContain(secret);
     for (const line of lines) expect(JSON.parse(line)).toMatchObject({ requestId: expect.any(String), fn: 'test' });
   });
+  it('redacts a secret added later from the logger (and its children) taken before it was added', async () => {
+    const secret = 'late-secret-0123456789';
+    const { lines } = await call(
+      {
+        handle: async ({ log, addSecret }) => {
+          const child = log.child({ part: 'child' });
+          addSecret(secret);
+          log.info('early logger', { text: secret });
+          child.info('early child', { text: secret });
+          return { body: { ok: true } };
+        },
+      },
+      post(),
+    );
+    expect(lines.filter((line) => line.includes('early')).length).toBe(2);
+    expect(lines.join('\n')).not.toContain(secret);
+  });
   it('refuses a body nested deeper than MAX_PARAMS_DEPTH (or holding too many values) with 400, before the function runs', async () => {
     const nest = (depth: number) => {
       let value: unknown = 'x';
