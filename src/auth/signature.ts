@@ -9,8 +9,11 @@
  *   re-serialised for the hash check: formatting other than JSON.stringify's fails verification.
  * - each endpoint names the parameters a signed request may carry; any other name is refused before the signature
  *   is judged. Twilio's form signature concatenates sorted names and values with no separator, so without this rule
- *   a captured `{Identity: "bobToken"}` could be re-split and replayed as `Identity=bob&Token=`. (Twilio's own
- *   webhooks, whose parameter names Twilio chooses, are verified without a list.)
+ *   a captured `{Identity: "bobToken"}` could be re-split and replayed as `Identity=bob&Token=`. And in a form, no
+ *   value may hold one of those names: else `{Identity: "a", SignedAt: "…"}` could be replayed as one parameter
+ *   `{Identity: "aSignedAt…"}`, without its SignedAt. With both rules a form splits one way only (no allowed name
+ *   holds another, nor starts with the end of another). (Twilio's own webhooks, whose parameter names Twilio
+ *   chooses, are verified without a list.)
  * - values are plain strings (a form), or strings and numbers (JSON): nothing nested, so no recursive work is ever
  *   done on what an unauthenticated caller sent.
  * - an optional `SignedAt` (Unix seconds, signed with the rest) bounds replay: a request whose SignedAt is more than
@@ -100,6 +103,13 @@ function checkSignedParams(params: Record<string, unknown>, allowed: readonly st
     }
     const plain = typeof value === 'string' || (isJson && typeof value === 'number' && Number.isFinite(value));
     if (!plain) throw invalid(`Signed parameter ${name} must be a single ${isJson ? 'string or number' : 'string'}`);
+    // A JSON body is hashed whole: only a form's concatenation could be split another way.
+    const held = isJson ? undefined : names.find((other) => (value as string).includes(other));
+    if (held !== undefined) {
+      throw invalid(
+        `Signed parameter ${name} must not contain a parameter name (${held}) in a form: sign a JSON body instead`,
+      );
+    }
   }
 }
 
@@ -118,7 +128,8 @@ function formValue(value: unknown): string {
 
 function checkSignedAt(value: unknown, nowMs: number): void {
   if (value === undefined) return;
-  const text = String(value);
+  // Checked plain for an endpoint's own list; a Twilio webhook (no list) could carry anything here.
+  const text = typeof value === 'string' || typeof value === 'number' ? String(value) : '';
   if (!UNIX_SECONDS.test(text)) throw invalid(`${SIGNED_AT} must be a Unix time in whole seconds`);
   if (Math.abs(Number(text) * 1000 - nowMs) > SIGNED_AT_TOLERANCE_SECONDS * 1000) {
     throw invalid(

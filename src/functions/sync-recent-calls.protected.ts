@@ -32,7 +32,7 @@ import { readShardParams, SHARD_PARAM_NAMES, shardLabel } from '../recent-calls/
  * What a signed request may name (besides SignedAt): the trigger's invocation number and time, both informative, and
  * the shard of a parallel backfill.
  */
-const SIGNED_JOB_PARAMS = ['Invocation', 'RequestedAt', ...SHARD_PARAM_NAMES];
+export const SIGNED_JOB_PARAMS = ['Invocation', 'RequestedAt', ...SHARD_PARAM_NAMES];
 
 /**
  * Kept across warm invocations, so back-to-back runs keep pacing each map's writes; one per shard, because in

@@ -4,8 +4,10 @@
  * therefore name only the parameters its endpoint lists; values are plain; SignedAt bounds replay.
  */
 import { createHash } from 'node:crypto';
+import fc from 'fast-check';
 import twilio from 'twilio';
-import { SIGNED_AT_TOLERANCE_SECONDS, verifySignature } from '../../../src/auth/signature';
+import { SIGNED_AT, SIGNED_AT_TOLERANCE_SECONDS, verifySignature } from '../../../src/auth/signature';
+import { SIGNED_JOB_PARAMS } from '../../../src/functions/sync-recent-calls.protected';
 import { SIGNED_TOKEN_PARAMS } from '../../../src/tokens/caller';
 import { describeError } from '../../../src/http/error-response';
 
@@ -36,9 +38,9 @@ function json(body: Record<string, unknown>) {
   };
 }
 
-const refusal = (request: Parameters<typeof verifySignature>[0]) => {
+const refusal = (request: Parameters<typeof verifySignature>[0], allowed: readonly string[] = SIGNED_TOKEN_PARAMS) => {
   try {
-    verifySignature(request, TOKEN, rules);
+    verifySignature(request, TOKEN, { ...rules, allowed });
   } catch (error) {
     const { status, code, message } = describeError(error);
     return { status, code, message };
@@ -98,6 +100,104 @@ describe('re-split captures', () => {
     expect(refusal(form({ Identity: 'svc', Ttl: '3600' }, { Identity: 'svc', Ttl: 3600 }))).toMatchObject({
       code: 'SIGNATURE_INVALID',
     });
+  });
+});
+
+/** Twilio's form signature input: the sorted names, each followed by its value, with no separator. */
+const concatenation = (params: Record<string, string>) =>
+  Object.keys(params)
+    .sort()
+    .map((name) => name + params[name])
+    .join('');
+
+/**
+ * Every way `text` reads as a form of `names` (each name once, in sorted order, as the signature has them) whose
+ * values hold none of the names: the splits a captured signature would also verify and these rules would accept.
+ */
+function splits(text: string, names: readonly string[], from = 0, after = ''): number {
+  if (from === text.length) return after === '' ? 0 : 1;
+  let count = 0;
+  for (const name of names) {
+    if (name <= after || !text.startsWith(name, from)) continue;
+    for (let end = from + name.length; end <= text.length; end++) {
+      const value = text.slice(from + name.length, end);
+      if (names.some((other) => value.includes(other))) break; // a longer value holds the name too
+      count += splits(text, names, end, name);
+    }
+  }
+  return count;
+}
+
+describe('re-split by folding a later parameter into a value', () => {
+  const signedAt = String(Math.floor(NOW / 1000));
+
+  it("each fold would verify under Twilio's scheme, and is refused here", () => {
+    const folds: Array<[Record<string, string>, Record<string, string>]> = [
+      // Dropping SignedAt would make the capture valid forever.
+      [{ Identity: 'svc-reporting', SignedAt: signedAt }, { Identity: `svc-reportingSignedAt${signedAt}` }],
+      // Dropping Ttl would turn a 30-minute token into a default one.
+      [{ Identity: 'a', Ttl: '1800' }, { Identity: 'aTtl1800' }],
+    ];
+    for (const [captured, replayed] of folds) {
+      expect(
+        twilio.validateRequest(TOKEN, twilio.getExpectedTwilioSignature(TOKEN, URL, captured), URL, replayed),
+      ).toBe(true);
+      expect(refusal(form(captured, replayed))).toMatchObject({ status: 401, code: 'SIGNATURE_INVALID' });
+    }
+    // A value holding a name is refused even as signed, so a signer learns at once not to sign one (its one accepted
+    // reading, `{Identity: 'bob', Ttl: '1800'}`, is not what it meant).
+    expect(refusal(form({ Identity: 'bobTtl1800' }))).toMatchObject({
+      code: 'SIGNATURE_INVALID',
+      message: expect.stringMatching(/must not contain a parameter name \(Ttl\)/),
+    });
+  });
+
+  it('a JSON body may hold the names in its values: its hash covers the whole body', () => {
+    expect(refusal(json({ Identity: `svcSignedAt${signedAt}` }))).toBeUndefined();
+  });
+
+  it.each([
+    ['/sync-token', SIGNED_TOKEN_PARAMS],
+    ['/sync-recent-calls', SIGNED_JOB_PARAMS],
+  ])('a form %s accepts splits one way only, whatever its values', (_endpoint, allowed) => {
+    const names = [...allowed, SIGNED_AT];
+    // Values built from the names' own pieces, where a second split would hide.
+    const pieces = names.flatMap((name) => [name, name.slice(0, 2), name.slice(1), name.slice(-2)]);
+    const value = fc
+      .array(fc.oneof(fc.constantFrom(...pieces), fc.constantFrom('a', 'x', '1', '_', 'T', 't')), { maxLength: 4 })
+      .map((parts) => parts.join(''));
+    const params = fc
+      .uniqueArray(fc.constantFrom(...names), { minLength: 1, maxLength: names.length })
+      .chain((chosen) => fc.tuple(...chosen.map((name) => value.map((v) => [name, v] as const))))
+      .map((entries) => Object.fromEntries(entries) as Record<string, string>);
+    fc.assert(
+      fc.property(params, (signed) => {
+        const holdsName = Object.values(signed).some((v) => names.some((name) => v.includes(name)));
+        const refused = refusal(form(signed), allowed);
+        if (holdsName) {
+          expect(refused).toMatchObject({ code: 'SIGNATURE_INVALID' });
+          return;
+        }
+        if (!(SIGNED_AT in signed)) expect(refused).toBeUndefined(); // (a SignedAt here is no Unix time)
+        expect(splits(concatenation(signed), names)).toBe(1);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('the rules really are what refuses a fold (without them a second split exists)', () => {
+    const text = concatenation({ Identity: 'a', SignedAt: signedAt });
+    const loose = (from: number, after: string): number => {
+      if (from === text.length) return 1;
+      let count = 0;
+      for (const name of [...SIGNED_TOKEN_PARAMS, SIGNED_AT]) {
+        if (name <= after || !text.startsWith(name, from)) continue;
+        for (let end = from + name.length; end <= text.length; end++) count += loose(end, name);
+      }
+      return count;
+    };
+    expect(loose(0, '')).toBeGreaterThan(1);
+    expect(splits(text, [...SIGNED_TOKEN_PARAMS, SIGNED_AT])).toBe(1);
   });
 });
 
