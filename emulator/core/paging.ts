@@ -24,7 +24,9 @@ function readWindow(req: EmuRequest): PageWindow {
   const page = Number(req.query.get('Page') ?? 0);
   if (!Number.isInteger(page) || page < 0) throw badRequest('Invalid Page');
   const token = req.query.get('PageToken');
-  if (token === null) return { pageSize: size, page, offset: page * size };
+  // "Page: the page index. This value is simply for client state" (every list in the specs): without a PageToken the
+  // list starts at its first item whatever Page says; only the token moves it.
+  if (token === null) return { pageSize: size, page, offset: 0 };
   const match = /^PT(\d+)$/.exec(token);
   if (!match) throw badRequest(`Invalid PageToken: ${token}`);
   return { pageSize: size, page, offset: Number(match[1]) };

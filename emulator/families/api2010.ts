@@ -1,6 +1,7 @@
 /**
  * API 2010: the Calls list and fetch (read side), as the recent-calls job reads call durations in bulk.
- * Dates are RFC 2822, durations strings of seconds, lists newest first with the top-level `*_page_uri` envelope.
+ * Dates are RFC 2822, durations strings of seconds, lists newest first (by date_created: the order is unconfirmed, and
+ * the job reads a list whole) with the top-level `*_page_uri` envelope.
  */
 import { DAY_MS, rfc2822Date } from '../core/clock';
 import { badRequest, notFound } from '../core/errors';
@@ -118,7 +119,10 @@ function parseTime(raw: string, name: string): { ms: number; dateOnly: boolean }
 type CallTest = (c: CallResource) => boolean;
 
 /**
- * `X>`: on or after; `X<`: on or before (inclusive, as the docs' "on or before midnight of this date" says);
+ * What the real list does with these filters is unconfirmed: the spec types them date-time, their descriptions say
+ * "Specify a date as YYYY-MM-DD" and "started before this date", and the docs' "StartTime<=YYYY-MM-DD" means "on or
+ * before midnight of that date".
+ * `X>`: on or after; `X<`: on or before (inclusive);
  * `X` alone: during that UTC day (the day of the given instant for a date-time). With `byDay` (the emulator's
  * `callsTimeFilter: 'day'`), `X>` and `X<` keep only the date of a date-time: every call of the days named.
  */

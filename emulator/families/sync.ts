@@ -13,8 +13,13 @@ import type { Emulator } from '../server';
 const MAX_DATA_BYTES = 16 * 1024;
 const SLOW_OBJECT_BYTES = 10 * 1024;
 const MAX_TTL_SECONDS = 31_536_000;
-const MAX_KEY_LENGTH = 320;
-const MAX_UNIQUE_NAME_LENGTH = 320;
+/**
+ * Item keys: the spec allows 320 characters, the 54209 error page says 1–256. The stricter one is modelled, so that a
+ * key too long for either is caught here.
+ */
+const MAX_KEY_LENGTH = 256;
+/** Unique names: 1–256 characters (error 54302). */
+const MAX_UNIQUE_NAME_LENGTH = 256;
 const SWEEP_EVERY_MS = 200;
 
 interface Timestamps {
@@ -120,6 +125,7 @@ function parseTtl(raw: string | null, name: string): number | undefined {
   if (raw === null || raw === '') return undefined;
   const ttl = Number(raw);
   if (!Number.isInteger(ttl) || ttl < 0 || ttl > MAX_TTL_SECONDS) {
+    // 54011 is documented; its HTTP status (400 here) is unconfirmed.
     throw new TwilioError(400, 54011, `Invalid ${name}: must be an integer from 0 to ${MAX_TTL_SECONDS} seconds`);
   }
   return ttl;
@@ -131,6 +137,7 @@ function parseData(raw: string | null, required: boolean): Record<string, unknow
     return undefined;
   }
   if (Buffer.byteLength(raw, 'utf8') > MAX_DATA_BYTES) {
+    // 54006 is documented; its HTTP status (413 here) is unconfirmed.
     throw new TwilioError(413, 54006, 'Maximum Sync data size exceeded: data must be at most 16 KiB');
   }
   let data: unknown;
@@ -154,6 +161,7 @@ function parseBool(raw: string | null, name: string): boolean | undefined {
 
 function parseUniqueName(raw: string | null): string | null {
   if (raw === null || raw === '') return null;
+  // A SID-shaped name is refused (it would be ambiguous in URLs): unconfirmed, as is 54008 for data that is no object.
   if (raw.length > MAX_UNIQUE_NAME_LENGTH || /^(?:[A-Z]{2})[0-9a-f]{32}$/.test(raw)) {
     throw new TwilioError(400, 54302, 'Invalid unique name');
   }
@@ -343,6 +351,7 @@ export function registerSync(router: Router, emu: Emulator): void {
     if (!found) throw notFound(20404, `Document ${req.params.DocumentSid} not found`);
     return found;
   };
+  // Whether Sync's 429 carries Retry-After is unconfirmed: none is sent here (the project's clients back off anyway).
   const limitWrite = (objectSid: string, cost = 1) => {
     if (!emu.limiter.take(`map:${objectSid}`, cost)) throw new TwilioError(429, 54009, 'Rate limit exceeded');
   };

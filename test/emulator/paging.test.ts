@@ -34,6 +34,14 @@ it.each(['PageSize=1000', 'PageSize=1000&Page=1&PageToken=PT1000', 'PageSize=100
   },
 );
 
+it('takes Page for client state only: without a PageToken a list starts at its first item', () => {
+  const page = metaPage(request('PageSize=2&Page=3'), 'events', all, render);
+  expect(page.events).toEqual([render(all[0]), render(all[1])]);
+  expect(page.meta.page).toBe(3); // echoed, as the client sent it
+  const next = metaPage(request('PageSize=2&Page=1&PageToken=PT2'), 'events', all, render);
+  expect(next.events).toEqual([render(all[2]), render(all[3])]);
+});
+
 it('lets other work run while a 1,000-item page is rendered', async () => {
   let ranMeanwhile = false;
   setImmediate(() => {

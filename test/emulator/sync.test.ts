@@ -198,9 +198,23 @@ describe('maps and items', () => {
       status: 400,
       code: 54011,
     });
-    expect(await rejection(items.create({ key: 'x'.repeat(321), data: {} }))).toMatchObject({
+    // The stricter of the documented limits (the spec's 320, error 54209's 256) is modelled.
+    expect(await rejection(items.create({ key: 'x'.repeat(257), data: {} }))).toMatchObject({
       status: 400,
       code: 54209,
+    });
+    expect(await items.create({ key: 'x'.repeat(256), data: {} })).toMatchObject({ key: 'x'.repeat(256) });
+    // Unique names: 1–256 characters (54302).
+    expect(await rejection(service().syncMaps.create({ uniqueName: 'm'.repeat(257) }))).toMatchObject({
+      status: 400,
+      code: 54302,
+    });
+    expect(await rejection(service().documents.create({ uniqueName: 'd'.repeat(257) }))).toMatchObject({
+      status: 400,
+      code: 54302,
+    });
+    expect(await service().syncMaps.create({ uniqueName: 'm'.repeat(256) })).toMatchObject({
+      uniqueName: 'm'.repeat(256),
     });
   });
 
