@@ -131,11 +131,12 @@ export async function readCallTimings(
   for (;;) {
     for (const call of page.instances) {
       seen += 1;
-      if (wanted && !wanted.has(call.sid)) continue;
       const summary = callSummary(call);
-      // Outside the range: the filter was honoured by the day only (see the header).
       if (!summary) continue;
+      // Outside the range: the filter was honoured by the day only (see the header). Judged on every call answered,
+      // wanted or not: the wanted ones are in range whatever the filter did.
       if (summary.startMs < options.fromMs - 1000 || summary.startMs > options.toMs + 1000) beyondRange = true;
+      if (wanted && !wanted.has(call.sid)) continue;
       if (summary.startMs < options.fromMs || summary.startMs > options.toMs) continue;
       calls.set(call.sid, summary);
     }

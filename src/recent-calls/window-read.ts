@@ -15,6 +15,7 @@ import { readRecords, startCallsBeside, uniqueRecords, type CallsBeside } from '
 import type { TimeWindow } from './cursor';
 import { readCompletions, type Completion } from './events-source';
 import type { PageBudget } from './paging';
+import { MIN_WINDOW_MS } from './window-size';
 import type { OutcomeCounts, ReadCounts } from './run-summary';
 
 /** A window holding more completions than this is read again shorter. */
@@ -104,12 +105,14 @@ export async function readWindow(r: WindowReader, window: TimeWindow, firstOfRun
     r.onCompletions?.(own);
     if (first.length === 0) besideWanted = false;
 
-    // Out of budget: a shorter window (or a fresh run) reads a shorter list, unless the list answers whole days
-    // and the run had its whole budget: then shrinking cannot help.
+    // Out of budget: a shorter window (or a fresh run) reads a shorter list, unless the run had its whole budget and
+    // shrinking cannot help: the list answers whole days, or the window is as short as windows get (its list spans
+    // from the oldest task's creation, which a task completed hours after it was created stretches).
+    const shortest = window.toMs - window.fromMs <= MIN_WINDOW_MS;
     const built = await readRecords(r.client, first, {
       maxCalls: MAX_CALLS_PER_WINDOW,
       budget: r.pages,
-      acceptPartial: (calls) => firstOfRun && calls.beyondRange,
+      acceptPartial: (calls) => firstOfRun && (calls.beyondRange || shortest),
       beside,
     });
     r.reads.callPages += built.pages;
@@ -117,9 +120,11 @@ export async function readWindow(r: WindowReader, window: TimeWindow, firstOfRun
     if (built.kind === 'out-of-budget') return { kind: 'out-of-budget', pages: pagesRead, known };
     if (built.partialCalls) {
       r.reads.callListsPartial += 1;
-      r.log.warn('calls list not read whole: records without their call take the task times', {
-        pages: built.pages,
-      });
+      const fields = { pages: built.pages, windowSeconds: Math.round((window.toMs - window.fromMs) / 1000) };
+      // At the shortest window the run could not read what its calls need: their items keep the task's times.
+      if (shortest)
+        r.log.error('calls list not read whole at the shortest window: records take the task times', fields);
+      else r.log.warn('calls list not read whole: records without their call take the task times', fields);
     }
     const shared = r.countsSharedEvents !== false;
     const notTaken = Object.values(read.ignored).reduce((sum, n) => sum + n, 0);

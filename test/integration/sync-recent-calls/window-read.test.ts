@@ -9,7 +9,7 @@ import { EmulatorAdmin } from '../../../emulator/admin-client';
 import { startEmulator, type Emulator, type ObservedAnswer } from '../../../emulator/server';
 import { createLogger } from '../../../src/observability/logger';
 import { readCallTimings } from '../../../src/recent-calls/calls-source';
-import { readRecords, uniqueRecords } from '../../../src/recent-calls/completion-records';
+import { callsRange, readRecords, uniqueRecords } from '../../../src/recent-calls/completion-records';
 import type { TimeWindow } from '../../../src/recent-calls/cursor';
 import { readCompletions } from '../../../src/recent-calls/events-source';
 import { PageBudget } from '../../../src/recent-calls/paging';
@@ -20,6 +20,7 @@ import {
   readWindow,
   type WindowReader,
 } from '../../../src/recent-calls/window-read';
+import { MIN_WINDOW_MS } from '../../../src/recent-calls/window-size';
 import { Deadline } from '../../../src/twilio/deadline';
 import { TwilioHttpClient } from '../../../src/twilio/http-client';
 import { emulatorClient } from '../../helpers/system';
@@ -173,6 +174,26 @@ describe('a window of several event pages', () => {
     }
   });
 
+  it('a list read for wanted calls only still says when the filter was honoured by the day only', async () => {
+    // A window ending mid-day, its tasks all naming their call: the wanted calls are in range whatever the filter did,
+    // so it is the other calls answered (the rest of the day) that show the filter was honoured by the day only.
+    const window = { fromMs: nowMs - 2.5 * DAY_MS, toMs: Math.floor((nowMs - 1.5 * DAY_MS) / 1000) * 1000 };
+    const { completions } = await readSequentially(window);
+    const wanted = new Set(completions.flatMap((c) => (c.callSid ? [c.callSid] : [])));
+    expect(wanted.size).toBeGreaterThan(10);
+    const range = callsRange(completions); // the range readRecords asks for: every wanted call is in it
+    const read = (limits: 'day' | 'exact') =>
+      admin
+        .setLimits({ callsTimeFilter: limits })
+        .then(() => readCallTimings(sdk, { ...range, maxCalls: MAX_CALLS_PER_WINDOW, wanted, needAll: false }));
+    try {
+      expect(await read('day')).toMatchObject({ beyondRange: true });
+      expect(await read('exact')).toMatchObject({ beyondRange: false });
+    } finally {
+      await admin.setLimits({ callsTimeFilter: 'exact' });
+    }
+  });
+
   it('stops the Calls list read beside the events when an event page fails, after the page in flight', async () => {
     // The second event page fails (an answer that is not retried): the read fails, and the list read beside them
     // (three pages, 300 ms each) stops after its first page instead of reading on for nobody.
@@ -202,5 +223,45 @@ describe('a window of several event pages', () => {
     expect(result).toBe('ECONNRESET');
     expect(answers.filter((a) => a === 'calls')).toHaveLength(1);
     expect(r.reads.callPages).toBe(1);
+  });
+});
+
+describe('a Calls list the budget cannot read', () => {
+  /** Calls pages of 5 calls, each 150 ms: a list of an hour of calls takes seconds. */
+  class SmallSlowCallPages extends TwilioHttpClient {
+    override async request<T>(opts: RequestOptions<T>) {
+      if (String(opts.uri).includes('/Calls.json')) {
+        if (opts.params && 'PageSize' in opts.params) opts = { ...opts, params: { ...opts.params, PageSize: 5 } };
+        await new Promise((resolve) => setTimeout(resolve, 150));
+      }
+      return super.request<T>(opts);
+    }
+  }
+
+  it('is written with what was read at the shortest window, where shrinking cannot help; refused at longer ones', async () => {
+    const client = twilio(emulator.config.accountSid, emulator.config.authToken, {
+      httpClient: new SmallSlowCallPages({ emulatorUrl: emulator.url }),
+    });
+    const { completions } = await readSequentially({ fromMs: nowMs - 2 * DAY_MS, toMs: nowMs - 1.9 * DAY_MS });
+    const at = completions[0].eventDateMs;
+    const logged: string[] = [];
+    const withBudget = () => {
+      const deadline = new Deadline(500);
+      return {
+        ...reader(client),
+        pages: new PageBudget(deadline),
+        deadline,
+        log: createLogger({ write: (line) => logged.push(line) }),
+      };
+    };
+    const shortest = withBudget();
+    const read = await readWindow(shortest, { fromMs: at - 1000, toMs: at - 1000 + MIN_WINDOW_MS }, true);
+    expect(read.kind).toBe('read');
+    if (read.kind === 'read') expect(read.records.length).toBeGreaterThan(0);
+    expect(shortest.reads.callListsPartial).toBe(1);
+    expect(logged.some((line) => JSON.parse(line).level === 'error')).toBe(true);
+    // Four times as long: the next run reads a shorter window instead.
+    const longer = await readWindow(withBudget(), { fromMs: at - 1000, toMs: at - 1000 + 4 * MIN_WINDOW_MS }, true);
+    expect(longer.kind).toBe('out-of-budget');
   });
 });
