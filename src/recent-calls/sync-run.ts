@@ -64,6 +64,8 @@ const windowDropped = () => new Error('the lease was not taken: the window is dr
 export const CATCH_UP_SPAN_MS = 60_000;
 /** …when the writes' budget has this much left. */
 export const CATCH_UP_MIN_REMAINING_MS = 500;
+/** A window's permanently failed records named in its error line (the checkpoint keeps the last MAX_FAILURES). */
+const MAX_KEYS_LOGGED = 20;
 /** Writes in flight at once for one map (its rate limiter paces them). */
 const PER_MAP_CONCURRENCY = 4;
 
@@ -376,8 +378,26 @@ export class SyncRun {
     ahead: boolean,
     budget: { pages: PageBudget; deadline: Deadline },
   ): Promise<WindowReadWithLookup> {
+    const readers = ahead ? READ_CONCURRENCY : Math.max(READ_CONCURRENCY, this.config.concurrency);
+    let found: Promise<FoundEntries> | undefined;
+    try {
+      return await this.readWithLookup(window, firstOfRun, ahead, budget, readers, (started) => (found = started));
+    } catch (error) {
+      await found?.catch(() => undefined); // a read that failed: its range reads end before the run answers
+      throw error;
+    }
+  }
+
+  /** read()'s work; `started` is told the range reads as soon as they start. */
+  private async readWithLookup(
+    window: TimeWindow,
+    firstOfRun: boolean,
+    ahead: boolean,
+    budget: { pages: PageBudget; deadline: Deadline },
+    readers: number,
+    started: (found: Promise<FoundEntries>) => void,
+  ): Promise<WindowReadWithLookup> {
     const { config, deps } = this;
-    const readers = ahead ? READ_CONCURRENCY : Math.max(READ_CONCURRENCY, config.concurrency);
     let found: Promise<FoundEntries> | undefined;
     const read = await readWindow(
       {
@@ -399,8 +419,9 @@ export class SyncRun {
             if (toPrepare.length > 0) void this.run.writer.prepareMaps(toPrepare);
             return keys;
           });
-          lookup.catch(() => undefined); // a read that fails after this never awaits it; an await still sees its error
+          lookup.catch(() => undefined); // awaited by the caller when the read fails after this
           found = lookup;
+          started(lookup);
         },
       },
       window,
@@ -420,6 +441,7 @@ export class SyncRun {
     }
     // Started when the completions were read (readWindow says so before it waits for the Calls list).
     found ??= this.run.reconciler.lookupKeys(records, readers);
+    started(found);
     return { ...read, lookup: (await found).indexesOf(records) };
   }
 
@@ -505,6 +527,15 @@ export class SyncRun {
         runs,
       });
       this.counts.givenUp += 1;
+    }
+    // Failed for good (a 4xx: a refused grant, an item Sync will not take) and passed: one error line per window.
+    const passed = commit.failures.filter((f) => !f.code.startsWith('GAVE_UP_'));
+    if (passed.length > 0) {
+      deps.log.error('recent calls failed permanently: passed (recorded in the checkpoint)', {
+        count: passed.length,
+        codes: [...new Set(passed.map((f) => f.code))],
+        keys: passed.slice(0, MAX_KEYS_LOGGED).map((f) => ({ workerSid: f.workerSid, key: f.key })),
+      });
     }
     for (const outcome of commit.outcomes) countOutcome(this.counts, outcome);
     this.attempts = commit.attempts;

@@ -64,8 +64,11 @@ interface Invocation {
   summaries: Array<Record<string, unknown>>;
 }
 
-/** A job runner that keeps one limiter across its invocations, like a warm function instance. */
-function jobRunner(config: SyncJobConfig, policy?: RetryPolicy) {
+/**
+ * A job runner that keeps one limiter across its invocations, like a warm function instance. `onWork` may wrap the
+ * work client's HTTP layer (to hold or fail chosen requests).
+ */
+function jobRunner(config: SyncJobConfig, policy?: RetryPolicy, onWork?: (http: TwilioHttpClient) => void) {
   const limiter = new ObjectRateLimiter(limiterSettings(config));
   let n = 0;
   return async (): Promise<Invocation> => {
@@ -90,9 +93,11 @@ function jobRunner(config: SyncJobConfig, policy?: RetryPolicy) {
       fields: { requestId: `test-${++n}` },
     });
     const result: Invocation = { lines: [], summaries: [] };
+    const workClients = project(work);
+    onWork?.(workClients.http);
     try {
       result.summary = await runSyncJob(config, {
-        work: project(work),
+        work: workClients,
         control: project(root),
         deadline: work,
         limiter,
@@ -248,11 +253,20 @@ describe('records that cannot be completed', () => {
     poisonContactUri(poisoned, 'client:bad\u0007agent');
     const run = jobRunner(jobConfig(5000));
     let last: Invocation | undefined;
-    for (let n = 1; n <= 6 && last?.summary?.done !== true; n++) last = await run();
+    const lines: Array<Record<string, unknown>> = [];
+    for (let n = 1; n <= 6 && last?.summary?.done !== true; n++) {
+      last = await run();
+      lines.push(...last.lines);
+    }
     expect(last?.error).toBeUndefined();
     expect(last?.summary?.done).toBe(true);
     const state = (await checkpoint())!;
     const refused = state.failures.filter((f) => f.workerSid === poisoned);
+    // Logged at error level, each record by its key (alerts watch error lines).
+    const errorKeys = lines
+      .filter((l) => l.level === 'error' && String(l.msg).startsWith('recent calls failed permanently'))
+      .flatMap((l) => (l.keys as Array<{ key: string }>).map((k) => k.key));
+    expect(errorKeys.sort()).toEqual(refused.map((f) => f.key).sort());
     expect(refused.length).toBeGreaterThan(0);
     expect(refused.every((f) => f.code === 'PERMISSION_20001')).toBe(true);
     expect(missingCalls()).toEqual([]); // the items are written all the same; only the grant was refused
@@ -523,6 +537,40 @@ describe('reads beside reads', () => {
     expect(answered.slice(0, firstCalls).filter((a) => a === 'create')).toHaveLength(agents);
     expect(answered.slice(0, firstCalls).filter((a) => a === 'grant')).toHaveLength(agents);
     expect(answered.indexOf('item')).toBeGreaterThan(firstCalls);
+  });
+});
+
+describe('a window read that fails', () => {
+  it('ends the range reads it started before the run answers', async () => {
+    await admin.seed({ agents: 12, callsPerAgent: 10, days: 5 });
+    await admin.advanceClock(120);
+    const first = jobRunner(jobConfig(8000));
+    for (let i = 0; i < 10; i++) if ((await first()).summary?.done) break;
+    // Started over (a checkpoint lost): the maps are there, so the first window reads them while its Calls list is
+    // read; the list then fails (no retry), after the range reads have started.
+    await sdk.sync.v1.services(emulator.config.syncServiceSid).documents(CHECKPOINT_DOCUMENT_NAME).remove();
+    let inFlight = 0;
+    let rangeReads = 0;
+    const run = jobRunner(jobConfig(8000), { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 }, (http) => {
+      const send = http.request.bind(http);
+      http.request = (async (opts: Parameters<typeof send>[0]) => {
+        const uri = String(opts.uri);
+        if (uri.includes('/Calls.json')) return { statusCode: 503, body: { code: 20503, status: 503 }, headers: {} };
+        if (opts.method?.toLowerCase() !== 'get' || !/\/Maps\/[^/]+\/Items/.test(uri)) return send(opts);
+        inFlight += 1;
+        rangeReads += 1;
+        try {
+          await new Promise((resolve) => setTimeout(resolve, 800));
+          return await send(opts);
+        } finally {
+          inFlight -= 1;
+        }
+      }) as typeof http.request;
+    });
+    const invocation = await run();
+    expect(invocation.error).toMatchObject({ status: 503 });
+    expect(rangeReads).toBeGreaterThan(0);
+    expect(inFlight).toBe(0);
   });
 });
 
