@@ -87,6 +87,13 @@ export interface SyncTokenProviderOptions {
   requestTimeoutMs?: number;
   /** An attached client's `updateToken` that has not settled after this long counts as failed (retryable). Default 15000. */
   updateTimeoutMs?: number;
+  /**
+   * When an attached client's refresh has used up `refreshRetry`, it starts again after this long, and so on until
+   * the client has its token or is detached (the SDK says nothing more after `tokenExpired`, and a client without a
+   * token never reconnects by itself). A refusal of the Flex token (401/403) waits for Flex to give a new one.
+   * Default 60000.
+   */
+  recoveryIntervalMs?: number;
   /** Told of every failed attempt (errors of attached refreshes have no other outlet). Must not throw. */
   onError?: (error: SyncTokenError, context: SyncTokenErrorContext) => void;
   /** Injectable for tests: the fetch implementation (default the global fetch). */
@@ -111,6 +118,7 @@ export interface SyncTokenProvider {
 export const DEFAULT_STORAGE_KEY = 'flex-sync-token';
 export const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
 export const DEFAULT_UPDATE_TIMEOUT_MS = 15_000;
+export const DEFAULT_RECOVERY_INTERVAL_MS = 60_000;
 /** How long a refresh waits for the SDK to leave `disconnecting` (its own timer is 3 s: twilsock DISCONNECTING_TIMEOUT). */
 const SETTLE_TIMEOUT_MS = 10_000;
 /** States in which the client has no live session and needs a new token to get one. */
@@ -333,8 +341,10 @@ export function createSyncTokenProvider(options: SyncTokenProviderOptions): Sync
     let events = 0;
     let answered = 0;
     let lastEvent: SyncClientEvent = 'tokenAboutToExpire';
-    /** The Flex token a refusal that retrying cannot fix was for: not asked again (nor reported) until it changes. */
+    /** The Flex token the endpoint refused (401/403): not asked again (nor reported) until Flex gives another. */
     let refusedFlexToken: string | null = null;
+    /** Ends the wait between two rounds of retries early (a new SDK event). */
+    let wake: (() => void) | undefined;
     /** The token this client was last given: an identical one would be ignored by the SDK. */
     let lastGiven: string | null = null;
     const stop = new AbortController();
@@ -374,11 +384,38 @@ export function createSyncTokenProvider(options: SyncTokenProviderOptions): Sync
       answered = seenEvents;
     }
 
+    /**
+     * Waits recoveryIntervalMs, or until detach or a new SDK event. A timer of its own, not the injectable sleep: a
+     * client left without a token waits like this for as long as it stays attached.
+     */
+    function pause(): Promise<void> {
+      return new Promise((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          stop.signal.removeEventListener('abort', done);
+          wake = undefined;
+          resolve();
+        };
+        const timer = setTimeout(done, config.recoveryIntervalMs);
+        // The pause alone must not keep a Node process alive (a test, a server-side render).
+        (timer as { unref?: () => void }).unref?.();
+        stop.signal.addEventListener('abort', done, { once: true });
+        wake = done;
+      });
+    }
+
+    /**
+     * Until the client has a token for every event it sent (or is detached): rounds of `refreshRetry`, and between
+     * two rounds a pause. The client cannot recover without a token, so a round that failed is not the end.
+     */
     async function refreshLoop(): Promise<void> {
       while (!detached && events > answered) {
         const event = lastEvent;
         const flexToken = await currentFlexToken();
-        if (flexToken !== null && flexToken === refusedFlexToken) return; // already reported; nothing new to try
+        if (flexToken !== null && flexToken === refusedFlexToken) {
+          await pause(); // refused and reported: nothing to ask until Flex gives a new token
+          continue;
+        }
         const target = events;
         try {
           await retrying(updateOnce, {
@@ -389,13 +426,15 @@ export function createSyncTokenProvider(options: SyncTokenProviderOptions): Sync
             cancelled: () => detached,
             signal: stop.signal,
             onFailure: (error, attempt, willRetry) => {
-              if (!detached) report(error, { source: 'refresh', attempt, willRetry, event });
+              // After the last attempt of a round the next round follows, unless the Flex token was refused.
+              if (!detached)
+                report(error, { source: 'refresh', attempt, willRetry: willRetry || !isRefusal(error), event });
             },
           });
         } catch (error) {
-          if (error instanceof SyncTokenError && !error.retryable) refusedFlexToken = flexToken;
-          // Gave up: try again only if the SDK said something new meanwhile (it sends nothing more after tokenExpired).
-          if (events <= target) return;
+          if (isRefusal(error)) refusedFlexToken = flexToken;
+          // The SDK said something new meanwhile: the next round starts at once; else after a pause.
+          if (!detached && events <= target) await pause();
         }
       }
     }
@@ -413,8 +452,12 @@ export function createSyncTokenProvider(options: SyncTokenProviderOptions): Sync
         if (detached) return;
         events += 1;
         lastEvent = event;
-        // One loop at a time; an event during it is answered by it (a later successful update) or by the next loop.
-        if (running) return;
+        // One loop at a time; an event during it is answered by it (a later successful update) or by the next loop,
+        // and ends the loop's pause between two rounds.
+        if (running) {
+          wake?.();
+          return;
+        }
         running = true;
         void refreshLoop()
           .catch(() => undefined) // reported through onError
@@ -438,6 +481,11 @@ export function createSyncTokenProvider(options: SyncTokenProviderOptions): Sync
   }
 
   return { getToken, clear, attach };
+}
+
+/** The endpoint refused the Flex token (401/403): asking again with the same one cannot help. */
+function isRefusal(error: unknown): boolean {
+  return error instanceof SyncTokenError && (error.status === 401 || error.status === 403);
 }
 
 const TOKEN_REPEATED = {
@@ -527,6 +575,7 @@ interface Config {
   refreshRetry: RetryPolicy;
   requestTimeoutMs: number;
   updateTimeoutMs: number;
+  recoveryIntervalMs: number;
   fetch: FetchLike;
   now: () => number;
   sleep: Sleep;
@@ -548,6 +597,9 @@ function readOptions(options: SyncTokenProviderOptions): Config {
   if (!(requestTimeoutMs > 0 && Number.isFinite(requestTimeoutMs))) throw new TypeError('requestTimeoutMs must be > 0');
   const updateTimeoutMs = options.updateTimeoutMs ?? DEFAULT_UPDATE_TIMEOUT_MS;
   if (!(updateTimeoutMs > 0 && Number.isFinite(updateTimeoutMs))) throw new TypeError('updateTimeoutMs must be > 0');
+  const recoveryIntervalMs = options.recoveryIntervalMs ?? DEFAULT_RECOVERY_INTERVAL_MS;
+  if (!(recoveryIntervalMs > 0 && Number.isFinite(recoveryIntervalMs)))
+    throw new TypeError('recoveryIntervalMs must be > 0');
   const storageKey = options.storageKey ?? DEFAULT_STORAGE_KEY;
   if (typeof storageKey !== 'string' || storageKey === '') throw new TypeError('storageKey must be a non-empty string');
   return {
@@ -559,6 +611,7 @@ function readOptions(options: SyncTokenProviderOptions): Config {
     refreshRetry: validatePolicy({ ...DEFAULT_REFRESH_RETRY_POLICY, ...options.refreshRetry }, 'refreshRetry'),
     requestTimeoutMs,
     updateTimeoutMs,
+    recoveryIntervalMs,
     // Called through globalThis at request time: a detached `fetch` throws "Illegal invocation" in browsers.
     fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
     now: options.now ?? (() => Date.now()),

@@ -63,7 +63,7 @@ describe('attach', () => {
     expect(errors.map((e) => e.error.code)).toEqual(['UPDATE_TOKEN_FAILED']);
   });
 
-  it('gives up after refreshRetry.attempts and reports it; the next event tries again', async () => {
+  it('after refreshRetry.attempts it pauses; the next event ends the pause and tries again', async () => {
     const { provider, server, client, errors } = setup({ refreshRetry: { attempts: 3 } });
     provider.attach(client);
     server.plan(...Array.from({ length: 3 }, () => () => refusal(502, 'UPSTREAM_UNAVAILABLE')));
@@ -71,11 +71,65 @@ describe('attach', () => {
     await flush();
     expect(server.requests).toHaveLength(3);
     expect(client.updatedWith).toEqual([]);
-    expect(errors.map((e) => e.context.willRetry)).toEqual([true, true, false]);
+    // Every failure says another attempt follows: after this round, the next one (in recoveryIntervalMs at most).
+    expect(errors.map((e) => e.context.willRetry)).toEqual([true, true, true]);
 
     client.emit('tokenExpired');
     await flush();
     expect(client.updatedWith).toEqual(['sync-token-1']);
+  });
+
+  it('keeps trying, a round every recoveryIntervalMs, while the SDK says nothing more (an outage past tokenExpired)', async () => {
+    const { provider, server, client } = setup({ refreshRetry: { attempts: 2 }, recoveryIntervalMs: 20 });
+    provider.attach(client);
+    server.plan(...Array.from({ length: 5 }, () => () => refusal(503, 'UPSTREAM_UNAVAILABLE')));
+    client.emit('tokenExpired'); // the SDK's last word
+    await flush();
+    expect(server.requests).toHaveLength(2);
+    for (let i = 0; i < 100 && client.updatedWith.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(server.requests).toHaveLength(6); // three rounds failed (2 + 2 + 1 of the plan), then the fourth's first
+    expect(client.updatedWith).toEqual(['sync-token-1']);
+  });
+
+  it('one answer that is not worth retrying at once (a 404 mid-redeploy) is tried again after the pause', async () => {
+    const { provider, server, client, errors } = setup({ recoveryIntervalMs: 20 });
+    provider.attach(client);
+    server.plan(refusal(404, 'NOT_FOUND'));
+    client.emit('tokenAboutToExpire');
+    await flush();
+    expect(server.requests).toHaveLength(1);
+    expect(errors[0].context).toMatchObject({ attempt: 1, willRetry: true });
+    for (let i = 0; i < 100 && client.updatedWith.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(client.updatedWith).toEqual(['sync-token-1']);
+  });
+
+  it('after a 401 it asks again only once Flex gives a new token', async () => {
+    let flexToken = FLEX_TOKEN;
+    const { provider, server, client, errors } = setup({ recoveryIntervalMs: 10, getFlexToken: () => flexToken });
+    provider.attach(client);
+    server.plan(refusal(401, 'FLEX_TOKEN_EXPIRED'));
+    client.emit('tokenExpired');
+    await flush();
+    await new Promise((r) => setTimeout(r, 60)); // several pauses: the same Flex token is not sent again
+    expect(server.requests).toHaveLength(1);
+    expect(errors).toHaveLength(1);
+    expect(errors[0].context).toMatchObject({ willRetry: false });
+    flexToken = `${FLEX_TOKEN}-renewed`;
+    for (let i = 0; i < 100 && client.updatedWith.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(server.requests).toHaveLength(2);
+    expect(client.updatedWith).toEqual(['sync-token-1']);
+  });
+
+  it('detach during the pause ends the refresh: nothing more is sent', async () => {
+    const { provider, server, client } = setup({ refreshRetry: { attempts: 1 }, recoveryIntervalMs: 10 });
+    const detach = provider.attach(client);
+    server.plan(refusal(503, 'UPSTREAM_UNAVAILABLE'));
+    client.emit('tokenExpired');
+    await flush();
+    detach();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(server.requests).toHaveLength(1);
+    expect(client.updatedWith).toEqual([]);
   });
 
   it('does not retry a 401/403, and clears the cached token', async () => {
