@@ -70,7 +70,10 @@ export interface SyncTokenProviderOptions {
   getFlexToken: () => string | Promise<string>;
   /** Default: sessionStorage when usable, else in memory. Pass `memoryStorage()` to keep tokens out of Web Storage. */
   storage?: KeyValueStorage;
-  /** Default `flex-sync-token`. The entry also records the endpoint and the Flex session it belongs to. */
+  /**
+   * Default `flex-sync-token:<endpoint>` (one entry per endpoint: two plugins in one tab do not evict each other's).
+   * The entry also records the endpoint and the Flex session it belongs to.
+   */
   storageKey?: string;
   /**
    * A cached token counts as stale this many seconds before it expires. Default: 10 % of its lifetime, at least
@@ -115,6 +118,7 @@ export interface SyncTokenProvider {
   attach(syncClient: SyncClientLike): () => void;
 }
 
+/** The storage key's prefix; by default the endpoint follows it, so that two providers in one tab keep one each. */
 export const DEFAULT_STORAGE_KEY = 'flex-sync-token';
 export const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
 export const DEFAULT_UPDATE_TIMEOUT_MS = 15_000;
@@ -190,10 +194,13 @@ export function createSyncTokenProvider(options: SyncTokenProviderOptions): Sync
     return entry;
   }
 
-  /** One POST to /sync-token, shared by everyone who asks while it is in flight. */
-  function request(): Promise<Fetched> {
+  /**
+   * One POST to /sync-token, shared by everyone who asks while it is in flight. `startedGeneration`: the generation
+   * of the caller's own start (a getToken() whose first await a clear() came during stores nothing).
+   */
+  function request(startedGeneration = generation): Promise<Fetched> {
     if (!pendingRequest) {
-      const pending = requestOnce(generation);
+      const pending = requestOnce(startedGeneration);
       pendingRequest = pending;
       const settle = () => {
         if (pendingRequest === pending) pendingRequest = null;
@@ -278,7 +285,7 @@ export function createSyncTokenProvider(options: SyncTokenProviderOptions): Sync
   async function fetchFresh(startedGeneration: number, signal: AbortSignal): Promise<SyncTokenResult> {
     return retrying(
       async () => {
-        const { entry } = await request();
+        const { entry } = await request(startedGeneration);
         // A request that outlasted the margin: the token is already too old to hand out.
         if (!isFresh(entry, now(), config.marginSeconds)) {
           throw new SyncTokenError({
@@ -600,7 +607,7 @@ function readOptions(options: SyncTokenProviderOptions): Config {
   const recoveryIntervalMs = options.recoveryIntervalMs ?? DEFAULT_RECOVERY_INTERVAL_MS;
   if (!(recoveryIntervalMs > 0 && Number.isFinite(recoveryIntervalMs)))
     throw new TypeError('recoveryIntervalMs must be > 0');
-  const storageKey = options.storageKey ?? DEFAULT_STORAGE_KEY;
+  const storageKey = options.storageKey ?? `${DEFAULT_STORAGE_KEY}:${endpoint}`;
   if (typeof storageKey !== 'string' || storageKey === '') throw new TypeError('storageKey must be a non-empty string');
   return {
     endpoint,

@@ -25,7 +25,7 @@ import {
   refusal,
 } from './fakes';
 
-const KEY = 'flex-sync-token';
+const KEY = `flex-sync-token:${ENDPOINT}`; // the default key names the endpoint
 
 function setup(overrides: Partial<SyncTokenProviderOptions> = {}) {
   const clock = new FakeClock();
@@ -256,6 +256,26 @@ describe('getToken: what it finds in storage', () => {
     expect(storage.values.has(KEY)).toBe(false);
     await provider.getToken();
     expect(server.requests).toHaveLength(3);
+  });
+
+  it('a clear() right after getToken() (before its request is sent) keeps the answer out of the cache too', async () => {
+    const { provider, storage } = setup({ getFlexToken: async () => FLEX_TOKEN }); // an async Flex token: more turns
+    const pending = provider.getToken();
+    provider.clear(); // a logout in the same tick
+    expect((await pending).token).toBe('sync-token-1');
+    expect(storage.values.size).toBe(0);
+  });
+
+  it('two providers of different endpoints in one storage keep one entry each', async () => {
+    const { options, server, storage } = setup();
+    const first = createSyncTokenProvider(options);
+    const second = createSyncTokenProvider({ ...options, endpoint: `${ENDPOINT}-other` });
+    for (let i = 0; i < 3; i++) {
+      await first.getToken();
+      await second.getToken();
+    }
+    expect(server.requests).toHaveLength(2); // one each; each later call was served from its own entry
+    expect(storage.values.size).toBe(2);
   });
 });
 
