@@ -18,36 +18,82 @@ export interface RecentCallsOptions {
   endpoint: string;
   /** Called with the newest calls (newest first) at start and after every change. */
   onCalls: (calls: RecentCallItem[]) => void;
+  /** Told what keeps the view from updating: a token refused for good, or Sync refusing the session. */
+  onProblem?: (message: string) => void;
   limit?: number;
+  /** An agent without calls yet has no map: it is looked for again this often (ms). Default 60000. */
+  mapRetryMs?: number;
   /** Local runs only: `{ twilsock: { uri: 'ws://127.0.0.1:3001/v3/wsconnect' } }`. */
   syncClientOptions?: Record<string, unknown>;
 }
 
+const byKeyDesc = (a: SyncMapItem, b: SyncMapItem) => (a.key < b.key ? 1 : -1);
+
 /** Starts the live view; resolves with the function that stops it (on logout / unmount). */
 export async function startRecentCalls(options: RecentCallsOptions): Promise<() => Promise<void>> {
-  const { manager, endpoint, onCalls, limit = 20 } = options;
-  const tokens = createSyncTokenProvider({ endpoint, getFlexToken: () => manager.user.token });
+  const { manager, endpoint, onCalls, limit = 20, mapRetryMs = 60_000 } = options;
+  const onProblem = options.onProblem ?? (() => undefined);
+  const workerSid = manager.workerClient?.sid;
+  if (!workerSid) throw new Error('this Flex user has no TaskRouter worker');
+  const tokens = createSyncTokenProvider({
+    endpoint,
+    getFlexToken: () => manager.user.token,
+    // The failures that will not be retried are the ones to show; the others recover on their own.
+    onError: (error, { willRetry }) => {
+      if (!willRetry) onProblem(`Sync token: ${error.message} (${error.code})`);
+    },
+  });
   const { token } = await tokens.getToken();
   // A fresh options object per client: twilio-sync stores its socket in the one it is given.
   const client = new SyncClient(token, { ...(options.syncClientOptions ?? {}) });
   const detach = tokens.attach(client); // tokenAboutToExpire / tokenExpired -> fresh token -> updateToken
-
-  const workerSid = manager.workerClient?.sid;
-  if (!workerSid) throw new Error('this Flex user has no TaskRouter worker');
-  const map = await client.map({ id: recentCallsMapName(workerSid), mode: 'open_existing' });
-  // Keys sort by time, so the newest calls are the first page in descending order: no whole-map read, no sort.
-  // Expiry is judged by the browser's clock here; a page that knows the server's time passes that instead.
-  let items: SyncMapItem[] = await newestItems(map, limit, Date.now());
-  const publish = () => onCalls(items.map((item) => item.data as RecentCallItem));
-  map.on('itemAdded', ({ item }: { item: SyncMapItem }) => {
-    items = [item, ...items.filter((i) => i.key !== item.key)].sort((a, b) => (a.key < b.key ? 1 : -1)).slice(0, limit);
-    publish();
+  client.on('connectionStateChanged', (state: string) => {
+    if (state === 'denied' || state === 'error') onProblem(`Sync connection ${state}`);
   });
-  publish();
-
-  return async () => {
+  let stopped = false;
+  let retry: ReturnType<typeof setTimeout> | undefined;
+  const stop = async () => {
+    stopped = true;
+    clearTimeout(retry);
     detach();
     tokens.clear();
     await client.shutdown();
   };
+
+  let items: SyncMapItem[] = [];
+  const publish = () => onCalls(items.map((item) => item.data as RecentCallItem));
+  const keep = (more: SyncMapItem[]) => {
+    const byKey = new Map([...items, ...more].map((item) => [item.key, item]));
+    items = [...byKey.values()].sort(byKeyDesc).slice(0, limit);
+  };
+  /** Opens the agent's map; an agent with no call synced yet has none (its first call creates it): look again later. */
+  const open = async (): Promise<void> => {
+    let map;
+    try {
+      map = await client.map({ id: recentCallsMapName(workerSid), mode: 'open_existing' });
+    } catch (error) {
+      if ((error as { status?: number }).status !== 404) throw error;
+      if (stopped) return;
+      publish(); // no calls yet
+      retry = setTimeout(() => void open().catch((e: unknown) => onProblem(`Sync map: ${String(e)}`)), mapRetryMs);
+      return;
+    }
+    if (stopped) return;
+    // Listening before the first read: a call synced while it is read is not lost.
+    map.on('itemAdded', ({ item }: { item: SyncMapItem }) => {
+      keep([item]);
+      publish();
+    });
+    // Keys sort by time, so the newest calls are the first page in descending order: no whole-map read, no sort.
+    // Expiry is judged by the browser's clock here; a page that knows the server's time passes that instead.
+    keep(await newestItems(map, limit, Date.now()));
+    publish();
+  };
+  try {
+    await open();
+  } catch (error) {
+    await stop(); // nothing is left connected when the view cannot start
+    throw error;
+  }
+  return stop;
 }
