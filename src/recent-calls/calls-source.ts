@@ -1,12 +1,13 @@
 /**
  * The calls' own timing (start, end, duration) and parties, read in bulk: one Calls list (`StartTime>` /
- * `StartTime<`, 1000 per page) per window of work, never one fetch per call.
+ * `StartTime<`, 1000 per page) per window of work; a call fetched on its own only when a task names it and the list
+ * did not hold it (fetchCalls).
  *
  * The spec types both filters `date-time` but describes them as dates (`YYYY-MM-DD`): whether the time of day is
  * honoured is unconfirmed, so the answer may hold the whole day(s) around the range. Calls outside [fromMs, toMs]
  * are dropped here, and the caller keeps the list's cost bounded (maxCalls, the page budget).
  */
-import type { Twilio } from 'twilio';
+import twilio, { type Twilio } from 'twilio';
 import { API_2010_URL, isoSeconds, jsonPage } from '../twilio/json-pages';
 import { hasNextPage, PageBudget, type PageLike } from './paging';
 
@@ -153,4 +154,44 @@ export async function readCallTimings(
     if (page.instances.length === 0) break;
   }
   return { calls, truncated: false, outOfBudget: false, beyondRange, pages, seen };
+}
+
+/** Named calls fetched one by one, at most, for one list of records: beyond it they take the task's times. */
+export const MAX_CALL_FETCHES = 100;
+const FETCH_CONCURRENCY = 8;
+
+/**
+ * The calls named by SID that a list did not hold (a call that started more than the list's lookback before its
+ * task was created: a long IVR or queue, the second agent's task of a long call transferred; or a filter that left
+ * out the day it ends in), fetched one by one, at most `max`, within `budget`: a call Twilio no longer has (404) is
+ * left out, as is every one after the budget ends; any other failure is thrown, as a list page's would be.
+ */
+export async function fetchCalls(
+  client: Twilio,
+  sids: readonly string[],
+  options: { max?: number; budget?: PageBudget } = {},
+): Promise<{ calls: Map<string, CallSummary>; requests: number; outOfBudget: boolean }> {
+  const budget = options.budget ?? PageBudget.unlimited();
+  const queue = sids.slice(0, options.max ?? MAX_CALL_FETCHES);
+  const calls = new Map<string, CallSummary>();
+  let requests = 0;
+  let outOfBudget = false;
+  const worker = async () => {
+    for (let sid = queue.shift(); sid !== undefined; sid = queue.shift()) {
+      if (!budget.allowsPage()) {
+        outOfBudget = true;
+        return;
+      }
+      requests += 1;
+      const url = `${API_2010_URL}/Accounts/${client.accountSid}/Calls/${encodeURIComponent(sid)}.json`;
+      const response = await budget.page(() => client.request({ method: 'get', uri: url }));
+      if (response.statusCode === 404) continue;
+      if (response.statusCode !== 200) throw new twilio.RestException(response);
+      const body = typeof response.body === 'string' ? JSON.parse(response.body) : response.body;
+      const summary = body && typeof body === 'object' ? callSummary(rawCallOf(body)) : undefined;
+      if (summary && summary.sid === sid) calls.set(sid, summary);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(FETCH_CONCURRENCY, queue.length) }, worker));
+  return { calls, requests, outOfBudget };
 }

@@ -5,7 +5,7 @@
  */
 import type { Twilio } from 'twilio';
 import { buildCallRecord, type CallRecord } from './call-record';
-import { readCallTimings, type CallsRead, type CallSummary } from './calls-source';
+import { fetchCalls, readCallTimings, type CallsRead, type CallSummary } from './calls-source';
 import type { Completion } from './events-source';
 import { indexOutboundCalls, matchOutboundCall, needsCallMatch } from './outbound-match';
 import type { PageBudget } from './paging';
@@ -170,6 +170,14 @@ export async function readRecords(
       pages: read.pages + (besideRead?.pages ?? 0),
       beyondRange: read.beyondRange || besideRead?.beyondRange === true,
     };
+  }
+  // A call a task names that the list did not hold (it started before the list's range, or the filter left its day
+  // out): fetched by its SID, so that its item takes the call's own times.
+  const missing = calls.outOfBudget ? [] : [...wanted].filter((sid) => !calls!.calls.has(sid));
+  if (missing.length > 0) {
+    const fetched = await fetchCalls(client, missing, { budget: options.budget });
+    for (const [sid, call] of fetched.calls) calls.calls.set(sid, call);
+    calls = { ...calls, pages: calls.pages + fetched.requests, outOfBudget: fetched.outOfBudget };
   }
   if (calls.outOfBudget && !options.acceptPartial(calls)) return { kind: 'out-of-budget', pages: calls.pages };
   const partialCalls = calls.outOfBudget || calls.truncated;

@@ -265,3 +265,51 @@ describe('a Calls list the budget cannot read', () => {
     expect(longer.kind).toBe('out-of-budget');
   });
 });
+
+describe('a call its task names that the Calls list does not hold', () => {
+  it('is fetched by its SID: its item takes the call’s own times (a call started 90 min before its task)', async () => {
+    const { completions } = await readSequentially({ fromMs: nowMs - 1.5 * DAY_MS, toMs: nowMs - 1.4 * DAY_MS });
+    const named = completions.filter((c) => c.callSid !== null);
+    const once = named.filter((c) => named.filter((o) => o.callSid === c.callSid).length === 1);
+    const target = once[0];
+    const call = emulator.state.calls.calls.get(target.callSid!)!;
+    const original = { startTimeMs: call.startTimeMs, durationSeconds: call.durationSeconds };
+    // 90 minutes in an IVR or a queue before the task was created: outside the list's hour of lookback.
+    call.startTimeMs = target.taskCreatedMs - 90 * 60_000;
+    call.durationSeconds = Math.round((call.endTimeMs - call.startTimeMs) / 1000);
+    try {
+      const { result, answers } = await answersDuring(() =>
+        readRecords(sdk, [target], { maxCalls: MAX_CALLS_PER_WINDOW, acceptPartial: () => false }),
+      );
+      expect(result.kind).toBe('read');
+      if (result.kind !== 'read') return;
+      expect(result.records[0]).toMatchObject({
+        startSource: 'call',
+        startedAtMs: Math.floor(call.startTimeMs / 1000) * 1000,
+        durationSeconds: call.durationSeconds,
+      });
+      expect(answers).toEqual(['calls']); // the list (the fetch is no list page)
+      expect(result.pages).toBe(2); // its page and the one fetch
+    } finally {
+      Object.assign(call, original);
+    }
+  });
+
+  it('a call Twilio no longer has (404) leaves the record with the task’s times', async () => {
+    const { completions } = await readSequentially({ fromMs: nowMs - 1.5 * DAY_MS, toMs: nowMs - 1.4 * DAY_MS });
+    const target = completions.find((c) => c.callSid !== null)!;
+    const call = emulator.state.calls.calls.get(target.callSid!)!;
+    emulator.state.calls.calls.delete(target.callSid!);
+    const ordered = emulator.state.calls.ordered;
+    const at = ordered.indexOf(call);
+    ordered.splice(at, 1);
+    try {
+      const result = await readRecords(sdk, [target], { maxCalls: MAX_CALLS_PER_WINDOW, acceptPartial: () => false });
+      expect(result).toMatchObject({ kind: 'read', pages: 2 });
+      if (result.kind === 'read') expect(result.records[0].startSource).toBe('task');
+    } finally {
+      emulator.state.calls.calls.set(call.sid, call);
+      ordered.splice(at, 0, call);
+    }
+  });
+});
