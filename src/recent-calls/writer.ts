@@ -468,15 +468,17 @@ export class RecentCallsWriter {
           this.stats.mapCreates += 1;
           return this.syncMaps.create({ uniqueName: map.name, ttl: collectionTtlSeconds(this.options.ttlDays) });
         });
-        // A map created now has no permissions (one that another writer created is left as it is).
-        grantsMade.delete(this.grantKey(map));
-        map.granted = false;
-        map.permission = undefined;
-        map.creations = (map.creations ?? 0) + 1;
       } catch (error) {
         if (!hasTwilioCode(error, 54301)) throw error;
         this.stats.mapsAlreadyThere += 1;
       }
+      // A map created now has no permissions. So may one answered "already there": the create may be this writer's
+      // own, applied but its answer lost and the retry refused (or another writer's, not granted yet). It is granted
+      // again either way (a grant is idempotent).
+      grantsMade.delete(this.grantKey(map));
+      map.granted = false;
+      map.permission = undefined;
+      map.creations = (map.creations ?? 0) + 1;
       map.known = true;
       map.absent = false;
     })().finally(() => {
