@@ -32,7 +32,14 @@ const el = {
 const params = new URLSearchParams(window.location.search);
 const isLocal = LOOPBACK_HOSTS.has(window.location.hostname);
 
-const view = { items: new Map(), serverOffsetMs: 0, connection: 'connecting', refreshedAt: null, problem: null };
+const view = {
+  items: new Map(),
+  serverOffsetMs: 0,
+  connection: 'connecting',
+  refreshedAt: null,
+  problem: null,
+  problemKind: null,
+};
 
 const serverNow = () => Date.now() + view.serverOffsetMs;
 
@@ -54,11 +61,21 @@ function setStatus() {
   if (view.refreshedAt) el.panel.dataset.refreshed = 'true';
 }
 
-function showProblem(message) {
+/** `kind` 'token': a refresh that failed for good, cleared by the next refresh that works. */
+function showProblem(message, kind = 'other') {
   view.problem = message;
+  view.problemKind = kind;
   el.error.hidden = false;
   el.error.textContent = message;
   el.panel.dataset.state = 'error';
+}
+
+function clearTokenProblem() {
+  if (view.problemKind !== 'token') return;
+  view.problem = null;
+  view.problemKind = null;
+  el.error.hidden = true;
+  el.error.textContent = '';
 }
 
 function cell(text, className) {
@@ -101,7 +118,7 @@ async function connect(getFlexToken, workerSid, twilsockUri) {
     getFlexToken,
     storage: memoryStorage(),
     onError: (error, context) => {
-      if (!context.willRetry) showProblem(`Token refresh failed: ${error.code} (${error.message})`);
+      if (!context.willRetry) showProblem(`Token refresh failed: ${error.code} (${error.message})`, 'token');
     },
   });
   const { token } = await provider.getToken();
@@ -112,6 +129,7 @@ async function connect(getFlexToken, workerSid, twilsockUri) {
   client.updateToken = async (fresh) => {
     await update(fresh);
     learnServerTime(fresh);
+    clearTokenProblem();
     view.refreshedAt = serverNow();
     setStatus();
     render();
