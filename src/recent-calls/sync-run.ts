@@ -378,71 +378,59 @@ export class SyncRun {
     ahead: boolean,
     budget: { pages: PageBudget; deadline: Deadline },
   ): Promise<WindowReadWithLookup> {
-    const readers = ahead ? READ_CONCURRENCY : Math.max(READ_CONCURRENCY, this.config.concurrency);
+    const { config, deps } = this;
+    const readers = ahead ? READ_CONCURRENCY : Math.max(READ_CONCURRENCY, config.concurrency);
     let found: Promise<FoundEntries> | undefined;
     try {
-      return await this.readWithLookup(window, firstOfRun, ahead, budget, readers, (started) => (found = started));
+      const read = await readWindow(
+        {
+          client: deps.work.client,
+          workspaceSid: config.workspaceSid,
+          pages: budget.pages,
+          deadline: budget.deadline,
+          log: deps.log,
+          reads: this.reads,
+          ...(isSharded(this.shard) ? { owns: this.owns, countsSharedEvents: countsSharedEvents(this.shard) } : {}),
+          // The first window's reads may start before the lease is held: its maps are looked at only once it is.
+          onCompletions: (completions) => {
+            const lookup = this.leaseHeld.then((held) => {
+              if (!held) throw windowDropped();
+              const toPrepare = ahead ? [] : this.mapsToPrepare(completions);
+              // While maps are prepared, the range reads take only their own share of the pool (job.ts workSockets).
+              const keys = this.run.reconciler.lookupKeys(
+                completions,
+                toPrepare.length > 0 ? READ_CONCURRENCY : readers,
+              );
+              // Not awaited: the window's write stops it and takes over what is left.
+              if (toPrepare.length > 0) void this.run.writer.prepareMaps(toPrepare);
+              return keys;
+            });
+            lookup.catch(() => undefined); // awaited below, whichever way the read ends
+            found = lookup;
+          },
+        },
+        window,
+        firstOfRun,
+      );
+      if (read.kind !== 'read' || !(await this.leaseHeld)) {
+        await found?.catch(() => undefined); // the window is not written: what its reads found is not needed
+        if (read.kind !== 'read') return read;
+        throw windowDropped();
+      }
+      const { records } = read;
+      if (this.run.aclEnabled && this.identities === undefined && records.some((r) => !r.identity)) {
+        this.identities = await readWorkerIdentities(deps.control.client, {
+          workspaceSid: config.workspaceSid,
+          maxWorkers: MAX_WORKERS,
+        });
+      }
+      // Started when the completions were read (readWindow says so before it waits for the Calls list).
+      found ??= this.run.reconciler.lookupKeys(records, readers);
+      return { ...read, lookup: (await found).indexesOf(records) };
     } catch (error) {
       await found?.catch(() => undefined); // a read that failed: its range reads end before the run answers
       throw error;
     }
-  }
-
-  /** read()'s work; `started` is told the range reads as soon as they start. */
-  private async readWithLookup(
-    window: TimeWindow,
-    firstOfRun: boolean,
-    ahead: boolean,
-    budget: { pages: PageBudget; deadline: Deadline },
-    readers: number,
-    started: (found: Promise<FoundEntries>) => void,
-  ): Promise<WindowReadWithLookup> {
-    const { config, deps } = this;
-    let found: Promise<FoundEntries> | undefined;
-    const read = await readWindow(
-      {
-        client: deps.work.client,
-        workspaceSid: config.workspaceSid,
-        pages: budget.pages,
-        deadline: budget.deadline,
-        log: deps.log,
-        reads: this.reads,
-        ...(isSharded(this.shard) ? { owns: this.owns, countsSharedEvents: countsSharedEvents(this.shard) } : {}),
-        // The first window's reads may start before the lease is held: its maps are looked at only once it is.
-        onCompletions: (completions) => {
-          const lookup = this.leaseHeld.then((held) => {
-            if (!held) throw windowDropped();
-            const toPrepare = ahead ? [] : this.mapsToPrepare(completions);
-            // While maps are prepared, the range reads take only their own share of the pool (job.ts workSockets).
-            const keys = this.run.reconciler.lookupKeys(completions, toPrepare.length > 0 ? READ_CONCURRENCY : readers);
-            // Not awaited: the window's write stops it and takes over what is left.
-            if (toPrepare.length > 0) void this.run.writer.prepareMaps(toPrepare);
-            return keys;
-          });
-          lookup.catch(() => undefined); // awaited by the caller when the read fails after this
-          found = lookup;
-          started(lookup);
-        },
-      },
-      window,
-      firstOfRun,
-    );
-    if (read.kind !== 'read' || !(await this.leaseHeld)) {
-      await found?.catch(() => undefined); // the window is not written: what its reads found is not needed
-      if (read.kind !== 'read') return read;
-      throw windowDropped();
-    }
-    const { records } = read;
-    if (this.run.aclEnabled && this.identities === undefined && records.some((r) => !r.identity)) {
-      this.identities = await readWorkerIdentities(deps.control.client, {
-        workspaceSid: config.workspaceSid,
-        maxWorkers: MAX_WORKERS,
-      });
-    }
-    // Started when the completions were read (readWindow says so before it waits for the Calls list).
-    found ??= this.run.reconciler.lookupKeys(records, readers);
-    started(found);
-    return { ...read, lookup: (await found).indexesOf(records) };
   }
 
   /**

@@ -310,6 +310,22 @@ describe('refresh with attach()', () => {
   });
 });
 
+/** The sample started for `agent` against the local system, every list it publishes pushed to `seen`. */
+async function startSample(
+  agent: { identity: string; workerSid: string },
+  seen: RecentCallItem[][],
+  mapRetryMs: number,
+): Promise<() => Promise<void>> {
+  const flex = (await system.admin.flexToken({ identity: agent.identity, ttlSeconds: 86_400 })).token;
+  return startRecentCalls({
+    manager: { user: { token: flex }, workerClient: { sid: agent.workerSid } },
+    endpoint: `${system.functions.url}/sync-token`,
+    onCalls: (calls) => seen.push(calls),
+    mapRetryMs,
+    syncClientOptions: { twilsock: { uri: syncClientUri(system.emulator.url) }, logLevel: 'silent' },
+  });
+}
+
 describe('the Flex plugin sample (docs/flex-plugin.md)', () => {
   it('shows the newest calls and adds the ones the job writes, live', async () => {
     await system.admin.reset();
@@ -328,14 +344,7 @@ describe('the Flex plugin sample (docs/flex-plugin.md)', () => {
     for (const agent of agents) {
       const before = await count(agent.workerSid); // 0: no call synced yet, so no map either
       const seen: RecentCallItem[][] = [];
-      const flex = (await system.admin.flexToken({ identity: agent.identity, ttlSeconds: 86_400 })).token;
-      const stop = await startRecentCalls({
-        manager: { user: { token: flex }, workerClient: { sid: agent.workerSid } },
-        endpoint: `${system.functions.url}/sync-token`,
-        onCalls: (calls) => seen.push(calls),
-        mapRetryMs: 200,
-        syncClientOptions: { twilsock: { uri: syncClientUri(system.emulator.url) }, logLevel: 'silent' },
-      });
+      const stop = await startSample(agent, seen, 200);
       started.push({ agent, before, seen, stop });
     }
     expect(started.length).toBeGreaterThan(0);
@@ -368,14 +377,7 @@ describe('the Flex plugin sample (docs/flex-plugin.md)', () => {
     const { agents } = await system.admin.seed({ agents: 1, callsPerAgent: 0, days: 1 });
     const [agent] = agents;
     const seen: RecentCallItem[][] = [];
-    const flex = (await system.admin.flexToken({ identity: agent.identity, ttlSeconds: 86_400 })).token;
-    const stop = await startRecentCalls({
-      manager: { user: { token: flex }, workerClient: { sid: agent.workerSid } },
-      endpoint: `${system.functions.url}/sync-token`,
-      onCalls: (calls) => seen.push(calls),
-      mapRetryMs: 100,
-      syncClientOptions: { twilsock: { uri: syncClientUri(system.emulator.url) }, logLevel: 'silent' },
-    });
+    const stop = await startSample(agent, seen, 100);
     try {
       expect(seen).toEqual([[]]);
       await system.admin.liveCalls({ workerSid: agent.workerSid, count: 1, talkSeconds: 0 });
