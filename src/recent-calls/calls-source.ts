@@ -176,22 +176,29 @@ export async function fetchCalls(
   const calls = new Map<string, CallSummary>();
   let requests = 0;
   let outOfBudget = false;
+  let failure: { error: unknown } | undefined;
   const worker = async () => {
-    for (let sid = queue.shift(); sid !== undefined; sid = queue.shift()) {
+    for (let sid = queue.shift(); sid !== undefined && !failure; sid = queue.shift()) {
       if (!budget.allowsPage()) {
         outOfBudget = true;
         return;
       }
       requests += 1;
       const url = `${API_2010_URL}/Accounts/${client.accountSid}/Calls/${encodeURIComponent(sid)}.json`;
-      const response = await budget.page(() => client.request({ method: 'get', uri: url }));
-      if (response.statusCode === 404) continue;
-      if (response.statusCode !== 200) throw new twilio.RestException(response);
-      const body = typeof response.body === 'string' ? JSON.parse(response.body) : response.body;
-      const summary = body && typeof body === 'object' ? callSummary(rawCallOf(body)) : undefined;
-      if (summary && summary.sid === sid) calls.set(sid, summary);
+      try {
+        const response = await budget.page(() => client.request({ method: 'get', uri: url }));
+        if (response.statusCode === 404) continue;
+        if (response.statusCode !== 200) throw new twilio.RestException(response);
+        const body = typeof response.body === 'string' ? JSON.parse(response.body) : response.body;
+        const summary = body && typeof body === 'object' ? callSummary(rawCallOf(body)) : undefined;
+        if (summary && summary.sid === sid) calls.set(sid, summary);
+      } catch (error) {
+        failure ??= { error }; // the other workers stop after the request they are in
+      }
     }
   };
+  // Every worker ends before this answers: nothing of it outlives the read, whichever way it ends.
   await Promise.all(Array.from({ length: Math.min(FETCH_CONCURRENCY, queue.length) }, worker));
+  if (failure) throw failure.error;
   return { calls, requests, outOfBudget };
 }
