@@ -390,6 +390,7 @@ export class SyncRun {
           deadline: budget.deadline,
           log: deps.log,
           reads: this.reads,
+          shortestWindow: this.windowMs <= MIN_WINDOW_MS,
           ...(isSharded(this.shard) ? { owns: this.owns, countsSharedEvents: countsSharedEvents(this.shard) } : {}),
           // The first window's reads may start before the lease is held: its maps are looked at only once it is.
           onCompletions: (completions) => {

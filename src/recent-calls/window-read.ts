@@ -15,7 +15,6 @@ import { readRecords, startCallsBeside, uniqueRecords, type CallsBeside } from '
 import type { TimeWindow } from './cursor';
 import { readCompletions, type Completion } from './events-source';
 import type { PageBudget } from './paging';
-import { MIN_WINDOW_MS } from './window-size';
 import type { OutcomeCounts, ReadCounts } from './run-summary';
 
 /** A window holding more completions than this is read again shorter. */
@@ -53,6 +52,11 @@ export interface WindowReader {
   owns?: (workerSid: string) => boolean;
   /** Whether this run counts the events no agent owns (ignored, repeated ones): one shard of a set does. */
   countsSharedEvents?: boolean;
+  /**
+   * The run's window length is the shortest there is (MIN_WINDOW_MS): a window that still did not fit cannot shrink.
+   * (A window cut short by the present is not one: its length is what is left, not what the run chose.)
+   */
+  shortestWindow?: boolean;
   /** Called with the run's own completions once they are read, while the Calls list is read (its reads may start then). */
   onCompletions?: (completions: readonly Completion[]) => void;
 }
@@ -108,7 +112,7 @@ export async function readWindow(r: WindowReader, window: TimeWindow, firstOfRun
     // Out of budget: a shorter window (or a fresh run) reads a shorter list, unless the run had its whole budget and
     // shrinking cannot help: the list answers whole days, or the window is as short as windows get (its list spans
     // from the oldest task's creation, which a task completed hours after it was created stretches).
-    const shortest = window.toMs - window.fromMs <= MIN_WINDOW_MS;
+    const shortest = r.shortestWindow === true;
     const built = await readRecords(r.client, first, {
       maxCalls: MAX_CALLS_PER_WINDOW,
       budget: r.pages,
