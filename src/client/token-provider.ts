@@ -395,7 +395,8 @@ export function createSyncTokenProvider(options: SyncTokenProviderOptions): Sync
      * Waits recoveryIntervalMs, or until detach or a new SDK event. A timer of its own, not the injectable sleep: a
      * client left without a token waits like this for as long as it stays attached.
      */
-    function pause(): Promise<void> {
+    function pause(atLeastMs = 0): Promise<void> {
+      if (stop.signal.aborted) return Promise.resolve();
       return new Promise((resolve) => {
         const done = () => {
           clearTimeout(timer);
@@ -403,7 +404,9 @@ export function createSyncTokenProvider(options: SyncTokenProviderOptions): Sync
           wake = undefined;
           resolve();
         };
-        const timer = setTimeout(done, config.recoveryIntervalMs);
+        // The interval, or the server's Retry-After when longer; spread by up to a tenth (tabs of one outage).
+        const ms = Math.max(config.recoveryIntervalMs, atLeastMs) * (1 + random() / 10);
+        const timer = setTimeout(done, ms);
         // The pause alone must not keep a Node process alive (a test, a server-side render).
         (timer as { unref?: () => void }).unref?.();
         stop.signal.addEventListener('abort', done, { once: true });
@@ -441,7 +444,8 @@ export function createSyncTokenProvider(options: SyncTokenProviderOptions): Sync
         } catch (error) {
           if (isRefusal(error)) refusedFlexToken = flexToken;
           // The SDK said something new meanwhile: the next round starts at once; else after a pause.
-          if (!detached && events <= target) await pause();
+          const retryAfterMs = error instanceof SyncTokenError ? (error.retryAfterMs ?? 0) : 0;
+          if (!detached && events <= target) await pause(retryAfterMs);
         }
       }
     }

@@ -66,16 +66,24 @@ export async function startRecentCalls(options: RecentCallsOptions): Promise<() 
     const byKey = new Map([...items, ...more].map((item) => [item.key, item]));
     items = [...byKey.values()].sort(byKeyDesc).slice(0, limit);
   };
-  /** Opens the agent's map; an agent with no call synced yet has none (its first call creates it): look again later. */
+  /**
+   * Opens the agent's map, looking again later while it is not there (an agent with no call synced yet: its first
+   * call creates it) or not readable yet (403: a run cut by its budget may leave a new map's grant to the next run).
+   */
   const open = async (): Promise<void> => {
     let map;
     try {
       map = await client.map({ id: recentCallsMapName(workerSid), mode: 'open_existing' });
     } catch (error) {
-      if ((error as { status?: number }).status !== 404) throw error;
+      const status = (error as { status?: number }).status;
+      if (status !== 404 && status !== 403) throw error;
       if (stopped) return;
-      publish(); // no calls yet
-      retry = setTimeout(() => void open().catch((e: unknown) => onProblem(`Sync map: ${String(e)}`)), mapRetryMs);
+      if (status === 403) onProblem('Sync map not readable yet (403): looking again');
+      else publish(); // no calls yet
+      retry = setTimeout(
+        () => void open().catch((e: unknown) => stopped || onProblem(`Sync map: ${String(e)}`)),
+        mapRetryMs,
+      );
       return;
     }
     if (stopped) return;

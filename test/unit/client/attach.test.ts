@@ -91,6 +91,19 @@ describe('attach', () => {
     expect(client.updatedWith).toEqual(['sync-token-1']);
   });
 
+  it("a round that ends on the server's Retry-After waits that long, not only recoveryIntervalMs", async () => {
+    const { provider, server, client } = setup({ refreshRetry: { attempts: 1 }, recoveryIntervalMs: 20 });
+    provider.attach(client);
+    server.plan(refusal(503, 'UPSTREAM_UNAVAILABLE', { 'Retry-After': '1' }));
+    client.emit('tokenExpired');
+    await flush();
+    await new Promise((r) => setTimeout(r, 300)); // fifteen intervals, a third of the Retry-After
+    expect(server.requests).toHaveLength(1);
+    for (let i = 0; i < 100 && client.updatedWith.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(server.requests).toHaveLength(2);
+    expect(client.updatedWith).toEqual(['sync-token-1']);
+  });
+
   it('one answer that is not worth retrying at once (a 404 mid-redeploy) is tried again after the pause', async () => {
     const { provider, server, client, errors } = setup({ recoveryIntervalMs: 20 });
     provider.attach(client);
