@@ -392,8 +392,9 @@ export function createSyncTokenProvider(options: SyncTokenProviderOptions): Sync
     }
 
     /**
-     * Waits recoveryIntervalMs, or until detach or a new SDK event. A timer of its own, not the injectable sleep: a
-     * client left without a token waits like this for as long as it stays attached.
+     * Waits recoveryIntervalMs (or `atLeastMs`, the server's Retry-After, when longer), or until detach or a new SDK
+     * event. A timer of its own, not the injectable sleep: a client left without a token waits like this for as long
+     * as it stays attached.
      */
     function pause(atLeastMs = 0): Promise<void> {
       if (stop.signal.aborted) return Promise.resolve();

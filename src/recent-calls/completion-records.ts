@@ -173,10 +173,11 @@ export async function readRecords(
   }
   // A call a task names that the list did not hold (it started before the list's range, or the filter left its day
   // out): fetched by its SID, so that its item takes the call's own times.
-  const missing = calls.outOfBudget ? [] : [...wanted].filter((sid) => !calls!.calls.has(sid));
+  const listed = calls.calls;
+  const missing = calls.outOfBudget ? [] : [...wanted].filter((sid) => !listed.has(sid));
   if (missing.length > 0) {
     const fetched = await fetchCalls(client, missing, { budget: options.budget });
-    for (const [sid, call] of fetched.calls) calls.calls.set(sid, call);
+    for (const [sid, call] of fetched.calls) listed.set(sid, call);
     calls = { ...calls, pages: calls.pages + fetched.requests, outOfBudget: fetched.outOfBudget };
   }
   if (calls.outOfBudget && !options.acceptPartial(calls)) return { kind: 'out-of-budget', pages: calls.pages };
