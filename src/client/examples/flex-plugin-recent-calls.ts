@@ -21,7 +21,7 @@ export interface RecentCallsOptions {
   /** Told what keeps the view from updating: a token refused for good, or Sync refusing the session. */
   onProblem?: (message: string) => void;
   limit?: number;
-  /** An agent without calls yet has no map: it is looked for again this often (ms). Default 60000. */
+  /** A map not there yet (no call synced) or not readable yet (403) is looked for again this often (ms). Default 60000. */
   mapRetryMs?: number;
   /** Local runs only: `{ twilsock: { uri: 'ws://127.0.0.1:3001/v3/wsconnect' } }`. */
   syncClientOptions?: Record<string, unknown>;

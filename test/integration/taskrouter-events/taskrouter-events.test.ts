@@ -272,7 +272,7 @@ describe('pushed through an Event Streams sink', () => {
       cloudEvent({ ...completedPayload(workerSid, 4), timestamp: 'yesterday' }),
       cloudEvent(completedPayload(workerSid, 5)),
       cloudEvent(completedPayload(workerSid, 2)),
-      // No SID anywhere and an id that is no text (String() of it would throw): ignored like the rest.
+      // No SID anywhere and an id that is no text (String() of it threw): its SID is its position; not a completion.
       { type: 'com.twilio.taskrouter.task.created', data: { payload: { timestamp: 1700000000 } }, id: { toString: 1 } },
     ];
     const answer = await post({ json, url: withCredentials() });
